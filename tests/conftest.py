@@ -1,0 +1,47 @@
+"""Shared fixtures: a real PostgreSQL cluster per test worker, free ports."""
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tthc.warehouse import Dsn, EmbeddedPostgres
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> EmbeddedPostgres:
+    """One embedded cluster per xdist worker, removed at the end of the session.
+
+    Not under pytest's tmp folder: that is private to root, and as root the server
+    runs as the postgres user, which must reach its data folder.
+    """
+    base = Path(tempfile.mkdtemp(prefix="tthc-test-pg-"))
+    base.chmod(0o755)
+    cluster = EmbeddedPostgres(root=base / "cluster", port=free_port())
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_db(pg_cluster) -> Dsn:
+    """An empty database of its own for one test."""
+    admin = pg_cluster.admin_dsn()
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield admin.with_database(name)
+    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

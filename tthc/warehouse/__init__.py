@@ -1,0 +1,28 @@
+"""Which warehouse to use: WAREHOUSE_DSN if set, else the embedded cluster."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tthc.paths import LOCAL
+from tthc.warehouse.dsn import Dsn
+from tthc.warehouse.embedded import DEFAULT_PORT, EmbeddedPostgres, EmbeddedWarehouseError
+
+__all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "embedded", "resolve_dsn"]
+
+
+def embedded() -> EmbeddedPostgres:
+    root = Path(os.environ.get("TTHC_PG_ROOT", LOCAL / "pg"))
+    port = int(os.environ.get("TTHC_PG_PORT", DEFAULT_PORT))
+    return EmbeddedPostgres(root=root, port=port)
+
+
+def resolve_dsn(start: bool = True) -> Dsn:
+    """The warehouse to work on; starts the embedded cluster when it is the one."""
+    url = os.environ.get("WAREHOUSE_DSN")
+    if url:
+        return Dsn.parse(url)
+    cluster = embedded()
+    if start:
+        return cluster.start()
+    return cluster.admin_dsn().with_database("tthc")

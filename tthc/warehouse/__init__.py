@@ -8,10 +8,10 @@ from tthc.paths import LOCAL
 from tthc.warehouse.dsn import Dsn
 from tthc.warehouse.embedded import DEFAULT_PORT, EmbeddedPostgres, EmbeddedWarehouseError
 
-__all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "embedded", "resolve_dsn"]
+__all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "embedded_cluster", "resolve_dsn"]
 
 
-def embedded() -> EmbeddedPostgres:
+def embedded_cluster() -> EmbeddedPostgres:
     root = Path(os.environ.get("TTHC_PG_ROOT", LOCAL / "pg"))
     port = int(os.environ.get("TTHC_PG_PORT", DEFAULT_PORT))
     return EmbeddedPostgres(root=root, port=port)
@@ -22,7 +22,7 @@ def resolve_dsn(start: bool = True) -> Dsn:
     url = os.environ.get("WAREHOUSE_DSN")
     if url:
         return Dsn.parse(url)
-    cluster = embedded()
+    cluster = embedded_cluster()
     if start:
         return cluster.start()
     return cluster.admin_dsn().with_database("tthc")

@@ -1,0 +1,3 @@
+from extractors.dvc_portal.client import DvcPortalClient
+
+__all__ = ["DvcPortalClient"]

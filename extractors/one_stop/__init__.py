@@ -1,0 +1,3 @@
+from extractors.one_stop.client import OneStopClient
+
+__all__ = ["OneStopClient"]

@@ -1,0 +1,132 @@
+"""Turn one received record into a raw row, or into a quarantine row with the reason.
+
+The raw layer stores records as received; only what would make them unusable is checked
+here: not an object, no business key, an update time or a date that does not parse, a code
+outside the contract's list. Everything else (unknown procedure codes, odd combinations)
+passes to the warehouse, where tests and the quality gate look at it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+import orjson
+
+from extractors.entities import DVC_PORTAL, ONE_STOP, Entity
+from extractors.timefmt import parse_iso, parse_local
+
+
+@dataclass(frozen=True)
+class RawRow:
+    key: str
+    updated: datetime
+    payload: str      # canonical JSON text of the record as received
+    payload_hash: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    key: str | None
+    reason: str
+    raw_text: str
+
+
+# Closed code lists of the contracts; a value outside them is a malformed record.
+CODES: dict[tuple[str, str], dict[str, frozenset]] = {
+    (ONE_STOP, "ho_so"): {
+        "TrangThaiHoSo": frozenset(range(1, 11)),
+        "KenhThucHien": frozenset({1, 2, 3}),
+        "LoaiDoiTuong": frozenset({1, 2, 3, 4}),
+    },
+    (ONE_STOP, "don_vi"): {"CapDonVi": frozenset({"TINH", "SO", "HUYEN", "XA", "CHI_NHANH"})},
+    (ONE_STOP, "thu_tuc"): {"DonViThoiHan": frozenset({"NGAY_LAM_VIEC", "NGAY", "GIO"})},
+    (ONE_STOP, "thu_tuc_don_vi"): {"MucDoDVC": frozenset({"TOAN_TRINH", "MOT_PHAN", "KHONG"})},
+    (ONE_STOP, "qua_trinh_xu_ly"): {"TrangThai": frozenset(range(1, 11))},
+    (DVC_PORTAL, "payments"): {"status": frozenset({"INIT", "SUCCESS", "FAILED", "REFUNDED", "CANCELLED"})},
+    (DVC_PORTAL, "sync_status"): {"syncResult": frozenset({"SUCCESS", "ERROR"})},
+    (DVC_PORTAL, "feedback"): {"status": frozenset({"RECEIVED", "PROCESSING", "HANDLED", "REJECTED"})},
+    (DVC_PORTAL, "ratings"): {"level": frozenset({1, 2, 3})},
+    (DVC_PORTAL, "online_services"): {"level": frozenset({"FULL", "PARTIAL"})},
+}
+
+
+def _is_local_time_field(name: str) -> bool:
+    return name.startswith("Ngay") or name.startswith("HieuLuc")
+
+
+def _is_iso_time_field(name: str) -> bool:
+    return name.endswith("At") or name in ("validFrom", "validTo")
+
+
+def _check_times(record: dict, is_time: Callable[[str], bool], parse: Callable[[str], datetime],
+                 where: str = "") -> str | None:
+    """First unparseable time field in the record or its lists of objects, else None."""
+    for name, value in record.items():
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    problem = _check_times(item, is_time, parse, f"{where}{name}[{i}].")
+                    if problem:
+                        return problem
+        elif is_time(name) and value not in (None, ""):
+            if not isinstance(value, str):
+                return f"{where}{name} is {type(value).__name__}, not a time string"
+            try:
+                parse(value)
+            except ValueError:
+                return f"{where}{name} {value!r} is not a valid time"
+    return None
+
+
+def _code_of(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted-key JSON; the slow exact path only for what orjson cannot write (huge integers)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode()
+
+
+def parse_record(entity: Entity, record: Any) -> RawRow | Rejected:
+    try:
+        payload = canonical_json(record)
+    except ValueError as exc:
+        return Rejected(None, f"record cannot be stored as JSON: {exc}", repr(record)[:100_000])
+    text = payload.decode()
+    if not isinstance(record, dict):
+        return Rejected(None, f"record is a JSON {type(record).__name__}, not an object", text)
+
+    parts = []
+    for field in entity.key:
+        value = record.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return Rejected(None, f"missing key field {field}", text)
+        parts.append(str(_code_of(value)))
+    key = "|".join(parts)
+
+    is_time, parse = (
+        (_is_local_time_field, parse_local) if entity.source == ONE_STOP else (_is_iso_time_field, parse_iso)
+    )
+    raw_updated = record.get(entity.updated)
+    if not isinstance(raw_updated, str) or not raw_updated.strip():
+        return Rejected(key, f"missing {entity.updated}", text)
+    try:
+        updated = parse(raw_updated)
+    except ValueError:
+        return Rejected(key, f"{entity.updated} {raw_updated!r} is not a valid time", text)
+    problem = _check_times(record, is_time, parse)
+    if problem:
+        return Rejected(key, problem, text)
+
+    for field, allowed in CODES.get((entity.source, entity.name), {}).items():
+        if field in record and _code_of(record[field]) not in allowed:
+            return Rejected(key, f"unknown code {field}={record[field]!r}", text)
+
+    return RawRow(key, updated, text, hashlib.sha256(payload).hexdigest())

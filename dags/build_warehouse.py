@@ -1,0 +1,44 @@
+"""When new raw data lands: dbt builds the warehouse, the quality gate checks it, marts refresh.
+
+A failed gate stops the run before the marts, so BI and the extract keep the last good marts.
+"""
+from airflow.sdk import dag, task
+
+from tthc.orchestration.assets import MARTS, RAW_ONE_STOP, WAREHOUSE_CORE
+from tthc.orchestration.defaults import DEFAULT_ARGS, START
+
+
+@dag(
+    schedule=[RAW_ONE_STOP],
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS | {"retries": 1},
+    tags=["warehouse", "dbt", "quality"],
+    doc_md=__doc__,
+)
+def build_warehouse():
+    @task(outlets=[WAREHOUSE_CORE])
+    def dbt_build_core(**context) -> None:
+        from tthc.orchestration.context import run_moment
+        from tthc.orchestration.tasks import build_warehouse as build
+
+        build(run_moment(context).date())
+
+    @task(retries=0)  # a failed check is a finding, not a transient fault
+    def quality_gate(**context) -> dict:
+        from tthc.orchestration.tasks import quality_gate as gate
+
+        return gate(context["run_id"])
+
+    @task(outlets=[MARTS])
+    def dbt_build_marts(**context) -> None:
+        from tthc.orchestration.context import run_moment
+        from tthc.orchestration.tasks import build_marts
+
+        build_marts(run_moment(context).date())
+
+    dbt_build_core() >> quality_gate() >> dbt_build_marts()
+
+
+build_warehouse()

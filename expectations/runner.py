@@ -1,0 +1,141 @@
+"""Run the quality gate: every suite through Great Expectations, results kept in the warehouse.
+
+An ephemeral GX context is built on each run from the suites in code, so there is no GX
+state to drift; what GX found is written to `meta.quality_results`, one row per check.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+
+from expectations.checks import FAIL, Suite
+from tthc.warehouse import Dsn
+
+log = logging.getLogger(__name__)
+
+RESULTS_DDL = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.quality_results (
+    run_id        text        NOT NULL,
+    suite         text        NOT NULL,
+    check_name    text        NOT NULL,
+    severity      text        NOT NULL,
+    success       boolean     NOT NULL,
+    observed      text,
+    sample        jsonb,
+    description   text,
+    checked_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, suite, check_name)
+);
+"""
+SAMPLE_ROWS = 5
+
+
+@dataclass
+class CheckResult:
+    suite: str
+    check: str
+    severity: str
+    success: bool
+    observed: str
+    sample: list
+    description: str = ""
+
+
+@dataclass
+class GateResult:
+    run_id: str
+    results: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity == FAIL]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity != FAIL]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        lines = [f"quality gate {'PASSED' if self.passed else 'FAILED'}: {len(self.results)} checks, "
+                 f"{len(self.failures)} failing, {len(self.warnings)} warnings ({self.seconds:.1f}s)"]
+        for r in self.failures + self.warnings:
+            tag = "FAIL" if r.severity == FAIL else "WARN"
+            lines.append(f"  [{tag}] {r.suite}.{r.check}: {r.observed}; sample {json.dumps(r.sample, default=str, ensure_ascii=False)[:400]}")
+        return "\n".join(lines)
+
+
+def _quiet_gx(context) -> None:
+    """GX draws progress bars per metric; in logs of a nightly job they are noise."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+
+
+def _observed(result) -> tuple[str, list]:
+    detail = result.result or {}
+    if "unexpected_count" in detail:
+        return f"{detail['unexpected_count']} unexpected", list(detail.get("partial_unexpected_list") or [])[:SAMPLE_ROWS]
+    rows = (detail.get("details") or {}).get("unexpected_rows") or []
+    if "observed_value" in detail:
+        return f"observed {detail['observed_value']}", list(rows)[:SAMPLE_ROWS]
+    return "", []
+
+
+def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None) -> GateResult:
+    import great_expectations as gx
+
+    run_id = run_id or uuid.uuid4().hex
+    started = time.monotonic()
+    context = gx.get_context(mode="ephemeral")
+    _quiet_gx(context)
+    datasource = context.data_sources.add_postgres(name="warehouse", connection_string=dsn.sqlalchemy_url())
+    gate = GateResult(run_id=run_id)
+    for suite in suites:
+        asset = datasource.add_table_asset(name=suite.name, table_name=suite.table, schema_name=suite.schema)
+        batch = asset.add_batch_definition_whole_table(f"{suite.name}_whole")
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
+        by_name = {}
+        for check in suite.checks:
+            expectation = check.build()
+            expectation.meta = {"check": check.name}
+            expectation.severity = "critical" if check.severity == FAIL else "warning"
+            gx_suite.add_expectation(expectation)
+            by_name[check.name] = check
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch, suite=gx_suite)
+        )
+        outcome = validation.run(result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS})
+        for result in outcome.results:
+            check = by_name[result.expectation_config.meta["check"]]
+            observed, sample = _observed(result)
+            if result.exception_info and result.exception_info.get("raised_exception"):
+                observed = f"error: {result.exception_info.get('exception_message')}"
+            gate.results.append(CheckResult(suite.name, check.name, check.severity, bool(result.success),
+                                            observed, sample, check.description))
+    gate.seconds = time.monotonic() - started
+    _persist(dsn, gate)
+    (log.info if gate.passed else log.error)(gate.summary())
+    return gate
+
+
+def _persist(dsn: Dsn, gate: GateResult) -> None:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        conn.execute(RESULTS_DDL)
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO meta.quality_results (run_id, suite, check_name, severity, success, observed, sample, description) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, suite, check_name) DO UPDATE "
+                "SET success = EXCLUDED.success, observed = EXCLUDED.observed, sample = EXCLUDED.sample, checked_at = now()",
+                [(gate.run_id, r.suite, r.check, r.severity, r.success, r.observed,
+                  json.dumps(r.sample, default=str, ensure_ascii=False), r.description) for r in gate.results],
+            )

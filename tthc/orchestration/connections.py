@@ -1,0 +1,55 @@
+"""Secrets and URLs come from Airflow connections (or the environment outside Airflow).
+
+Connection ids: `one_stop` (host = base URL, login = client id, password = client secret),
+`dvc_portal` (host = base URL, password = API key), `warehouse` (a postgres connection).
+A connection that is not defined falls back to the environment variables of
+extractors.sources and WAREHOUSE_DSN / the embedded warehouse.
+"""
+from __future__ import annotations
+
+import logging
+
+from extractors.entities import DVC_PORTAL, ONE_STOP
+from extractors.sources import SourceSettings, settings_from_env
+from tthc.warehouse import Dsn, resolve_dsn
+
+log = logging.getLogger(__name__)
+
+CONN_IDS = {ONE_STOP: "one_stop", DVC_PORTAL: "dvc_portal"}
+
+
+def _airflow_connection(conn_id: str):
+    try:
+        from airflow.sdk import BaseHook
+    except ImportError:
+        return None
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception as exc:  # not defined (AirflowNotFoundException) or no Airflow context
+        log.info("Airflow connection %r not available (%s); using the environment", conn_id, type(exc).__name__)
+        return None
+
+
+def _base_url(conn) -> str:
+    host = conn.host or ""
+    if "://" not in host:
+        scheme = conn.schema if conn.schema in ("http", "https") else "http"
+        host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+    return host.rstrip("/")
+
+
+def source_settings(source: str) -> SourceSettings:
+    conn = _airflow_connection(CONN_IDS[source])
+    if conn is None:
+        return settings_from_env(source)
+    if source == ONE_STOP:
+        return SourceSettings(base_url=_base_url(conn), client_id=conn.login, client_secret=conn.password)
+    return SourceSettings(base_url=_base_url(conn), api_key=conn.password)
+
+
+def warehouse_dsn() -> Dsn:
+    conn = _airflow_connection("warehouse")
+    if conn is None:
+        return resolve_dsn()
+    return Dsn(host=conn.host, port=int(conn.port or 5432), user=conn.login or "",
+               password=conn.password or "", dbname=conn.schema or "tthc")

@@ -1,0 +1,15 @@
+"""Defaults every DAG shares: local timezone, retries with backoff, no catch-up storms."""
+from datetime import timedelta
+
+import pendulum
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+START = pendulum.datetime(2024, 1, 1, tz=TIMEZONE)
+
+DEFAULT_ARGS = {
+    "owner": "tthc-data",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}

@@ -1,0 +1,76 @@
+"""The callables behind every DAG task: resolve connections, run one pipeline step, report.
+
+DAG files only declare; what a task does lives here, where tests can call it directly.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+
+import psycopg
+
+from expectations.runner import run_gate
+from expectations.suites import GATE_SUITES
+from extractors.entities import entity
+from extractors.run import extract_entity
+from extractors.sources import make_client
+from tthc import settings
+from tthc.orchestration.connections import source_settings, warehouse_dsn
+from tthc.paths import OUTBOX
+from tthc.pipeline import dbt
+from tthc.publish.monthly import publish_month
+from tthc.publish.periods import Month
+from tthc.publish.rows import reporting_roots
+
+log = logging.getLogger(__name__)
+
+
+class QualityGateFailed(RuntimeError):
+    pass
+
+
+def ingest_entity(source: str, entity_name: str, upper: datetime, run_id: str | None = None) -> dict:
+    target = entity(source, entity_name)
+    client = make_client(source, source_settings(source))
+    try:
+        record = extract_entity(
+            warehouse_dsn().conninfo(), client, target, upper,
+            initial_from=settings.initial_from(), lookback=settings.lookback(), run_id=run_id,
+        )
+    finally:
+        client.close()
+    return {"entity": target.table, "batch_id": record.batch_id, "fetched": record.fetched,
+            "loaded": record.loaded, "quarantined": record.quarantined, "retries": record.retries}
+
+
+def build_warehouse(as_of: date) -> None:
+    dbt.build_warehouse(warehouse_dsn(), as_of)
+
+
+def quality_gate(run_id: str | None = None) -> dict:
+    gate = run_gate(warehouse_dsn(), GATE_SUITES, run_id)
+    if not gate.passed:
+        raise QualityGateFailed(gate.summary())
+    return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings)}
+
+
+def build_marts(as_of: date) -> None:
+    dbt.build_marts(warehouse_dsn(), as_of)
+
+
+def publish(now: datetime, period: str | None = None, unit_code: str | None = None,
+            outbox: Path = OUTBOX) -> list[str]:
+    """Write the extract of `period` (default: the month that just ended) for each province."""
+    month = Month.parse(period) if period else Month.before(now)
+    dsn = warehouse_dsn()
+    if unit_code:
+        units = [unit_code]
+    else:
+        with psycopg.connect(dsn.conninfo()) as conn:
+            units = reporting_roots(conn, month)
+    written = []
+    for unit in units:
+        result = publish_month(dsn, unit, month, now, outbox)
+        written.append(str(result.path))
+    return written

@@ -1,0 +1,1 @@
+"""The pipeline's steps, each callable from a DAG task, the CLI or a test."""

@@ -1,0 +1,59 @@
+"""Run dbt from its own environment against the warehouse, with its output in our logs."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+from datetime import date
+
+from tthc.paths import DBT_PROJECT_DIR, LOCAL, dbt_executable
+from tthc.warehouse import Dsn
+
+log = logging.getLogger(__name__)
+
+# The two halves of a build; the quality gate runs between them.
+WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate", "path:models/marts/core"]
+MARTS_SELECTION = ["path:models/marts/indicators"]
+
+
+class DbtError(RuntimeError):
+    pass
+
+
+def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None) -> None:
+    exe = dbt_executable()
+    if not exe.exists():
+        raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
+    variables = dict(extra_vars or {})
+    if as_of is not None:
+        variables["as_of_date"] = as_of.isoformat()
+    cmd = [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+           "--target", "warehouse"]
+    if variables:
+        cmd += ["--vars", json.dumps(variables)]
+    env = os.environ | dsn.dbt_env() | {
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_LOG_PATH": str(LOCAL / "dbt-logs"),
+        "DBT_TARGET_PATH": str(LOCAL / "dbt-target"),
+    }
+    log.info("dbt %s", " ".join(args))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tail: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip()
+        log.info("dbt | %s", line)
+        tail = (tail + [line])[-40:]
+    if proc.wait() != 0:
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+
+
+def build_warehouse(dsn: Dsn, as_of: date | None = None) -> None:
+    """Seeds, staging, intermediate and core models with their tests."""
+    run_dbt(["seed"], dsn, as_of)
+    run_dbt(["build", "--select", *WAREHOUSE_SELECTION], dsn, as_of)
+
+
+def build_marts(dsn: Dsn, as_of: date | None = None) -> None:
+    run_dbt(["build", "--select", *MARTS_SELECTION], dsn, as_of)

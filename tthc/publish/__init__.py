@@ -1,0 +1,1 @@
+"""Publish a month: marts → the province extract package (and delivery)."""

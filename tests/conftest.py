@@ -1,6 +1,7 @@
 """Shared fixtures: a real PostgreSQL cluster per test worker, free ports."""
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -11,6 +12,11 @@ import psycopg
 import pytest
 
 from tthc.warehouse import Dsn, EmbeddedPostgres
+
+# Airflow reads its configuration at import: give each test process its own home, never ~/airflow.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="tthc-test-airflow-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 
 
 def free_port() -> int:

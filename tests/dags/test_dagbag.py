@@ -1,0 +1,51 @@
+"""Every DAG imports cleanly, declares what the pipeline expects, and does no work at parse time."""
+import time
+
+import pytest
+
+from tthc.paths import DAGS_DIR
+
+EXPECTED = {"ingest_one_stop", "ingest_dvc_portal", "build_warehouse", "publish_monthly"}
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.monotonic()
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    bag.parse_seconds = time.monotonic() - started
+    return bag
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_the_pipeline_dags_exist(dagbag):
+    assert EXPECTED <= set(dagbag.dag_ids)
+
+
+def test_schedules_and_timezone(dagbag):
+    ingest = dagbag.dags["ingest_one_stop"]
+    assert ingest.timetable.expression == "0 1 * * *"
+    assert str(ingest.timetable.timezone.name) == "Asia/Ho_Chi_Minh"
+    assert dagbag.dags["publish_monthly"].timetable.expression == "0 3 1 * *"
+    # the warehouse build runs when raw one-stop data has landed, not on a clock offset
+    assert "tthc://warehouse/raw/one_stop" in str(dagbag.dags["build_warehouse"].timetable.asset_condition)
+
+
+def test_gate_sits_between_core_and_marts(dagbag):
+    dag = dagbag.dags["build_warehouse"]
+    assert dag.get_task("quality_gate").upstream_task_ids == {"dbt_build_core"}
+    assert dag.get_task("dbt_build_marts").upstream_task_ids == {"quality_gate"}
+    assert dag.get_task("quality_gate").retries == 0
+
+
+def test_one_mapped_task_per_entity(dagbag):
+    from extractors.entities import of_source
+
+    for dag_id, source in (("ingest_one_stop", "one_stop"), ("ingest_dvc_portal", "dvc_portal")):
+        task = dagbag.dags[dag_id].get_task("extract")
+        assert task.op_kwargs_expand_input.value["entity_name"] == [e.name for e in of_source(source)]
+        assert task.partial_kwargs["retries"] == 2

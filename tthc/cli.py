@@ -1,0 +1,158 @@
+"""`tthc`: run any step of the pipeline by hand, for any window, unit or month.
+
+Outside Airflow, sources and the warehouse come from the environment: ONE_STOP_BASE_URL,
+ONE_STOP_CLIENT_ID, ONE_STOP_CLIENT_SECRET, DVC_PORTAL_BASE_URL, DVC_PORTAL_API_KEY,
+WAREHOUSE_DSN (unset: the embedded warehouse under .local/pg).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, datetime
+
+from extractors.timefmt import LOCAL
+
+
+def _moment(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(LOCAL)
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL)
+
+
+def _day(text: str | None) -> date:
+    return date.fromisoformat(text) if text else datetime.now(LOCAL).date()
+
+
+def cmd_warehouse(args) -> int:
+    from tthc.warehouse import embedded_cluster, resolve_dsn
+
+    cluster = embedded_cluster()
+    if args.action == "start":
+        print(f"warehouse running: {resolve_dsn()}")
+    elif args.action == "stop":
+        cluster.stop()
+        print("embedded warehouse stopped")
+    elif args.action == "status":
+        print("running" if cluster.running() else "stopped", f"({cluster.data_dir})")
+    elif args.action == "url":
+        print(resolve_dsn().url())  # deliberately prints the password: for psql in a local shell
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from extractors.entities import entity, of_source
+    from extractors.paging import Window
+    from extractors.run import extract_entity
+    from extractors.sources import make_client, settings_from_env
+    from tthc import settings
+    from tthc.warehouse import resolve_dsn
+
+    dsn = resolve_dsn()
+    targets = [entity(args.source, n) for n in args.entity] if args.entity else of_source(args.source)
+    upper = _moment(args.upper)
+    window = Window(_moment(args.window_from), _moment(args.window_to)) if args.window_from else None
+    client = make_client(args.source, settings_from_env(args.source))
+    try:
+        for target in targets:
+            extract_entity(dsn.conninfo(), client, target, window.end if window else upper,
+                           initial_from=settings.initial_from(), lookback=settings.lookback(),
+                           window=window, run_id="cli")
+    finally:
+        client.close()
+    return 0
+
+
+def cmd_build(args) -> int:
+    from tthc.pipeline import dbt
+    from tthc.warehouse import resolve_dsn
+
+    dbt.build_warehouse(resolve_dsn(), _day(args.as_of))
+    return 0
+
+
+def cmd_gate(args) -> int:
+    from expectations.runner import run_gate
+    from expectations.suites import GATE_SUITES
+    from tthc.warehouse import resolve_dsn
+
+    gate = run_gate(resolve_dsn(), GATE_SUITES, "cli")
+    print(gate.summary())
+    return 0 if gate.passed else 1
+
+
+def cmd_marts(args) -> int:
+    from tthc.pipeline import dbt
+    from tthc.warehouse import resolve_dsn
+
+    dbt.build_marts(resolve_dsn(), _day(args.as_of))
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from tthc.orchestration.tasks import publish
+
+    for path in publish(_moment(args.now), args.period, args.unit):
+        print(path)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from tthc.demo import run_demo
+
+    run_demo()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tthc", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("warehouse", help="start/stop the embedded warehouse")
+    p.add_argument("action", choices=["start", "stop", "status", "url"])
+    p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("ingest", help="extract a source into raw (incremental, or a backfill window)")
+    p.add_argument("source", choices=["one_stop", "dvc_portal"])
+    p.add_argument("--entity", action="append", help="entity name (repeatable); default: all of the source")
+    p.add_argument("--upper", help="upper bound (ISO time); default now")
+    p.add_argument("--from", dest="window_from", help="backfill: window start (ISO time)")
+    p.add_argument("--to", dest="window_to", help="backfill: window end (ISO time)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", help="dbt: seeds, staging, intermediate, core")
+    p.add_argument("--as-of", help="date the marts run to (YYYY-MM-DD); default today")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("gate", help="run the quality gate")
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("marts", help="dbt: the indicator marts")
+    p.add_argument("--as-of")
+    p.set_defaults(func=cmd_marts)
+
+    p = sub.add_parser("publish", help="write the monthly extract package")
+    p.add_argument("--period", help="YYYY-MM; default the month before --now")
+    p.add_argument("--unit", help="reporting unit (MaDinhDanh); default every province unit")
+    p.add_argument("--now", help="generation time (ISO); default now")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("demo", help="run the whole pipeline on the simulator (make demo)")
+    p.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Great Expectations logs every decorated function it registers at INFO: not for people.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""manifest.json: what the package holds, in the contract's key order."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+from tthc.extract.errors import ExtractError
+from tthc.extract.spec import SCHEMA_VERSION
+from tthc.extract.values import format_timestamp
+
+MANIFEST_NAME = "manifest.json"
+
+
+def file_entry(name: str, data: bytes, rows: int) -> dict:
+    return {"ten": name, "so_dong": rows, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def build_manifest(*, unit_code: str, period: str, version: int, status: str, replaces: int | None,
+                   reason: str | None, now: datetime, pipeline_version: str,
+                   sources: dict[str, datetime], quality: dict, files: list[dict]) -> dict:
+    # Every key is always present (null when it does not apply) so the shape never varies.
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ma_don_vi": unit_code,
+        "ky_bao_cao": period,
+        "phien_ban": version,
+        "trang_thai": status,
+        "thay_the_phien_ban": replaces,
+        "ly_do": reason,
+        "tao_luc": format_timestamp(now),
+        "pipeline_version": pipeline_version,
+        "nguon_du_lieu": {name: format_timestamp(moment) for name, moment in sources.items()},
+        "kiem_tra_chat_luong": {k: quality[k] for k in ("ket_qua", "so_kiem_tra", "so_loi")},
+        "tep": files,
+    }
+
+
+def dump_manifest(manifest: dict) -> bytes:
+    return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def read_manifest(package: Path) -> dict:
+    path = package / MANIFEST_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ExtractError(f"{path}: unreadable manifest ({exc})") from exc

@@ -91,6 +91,17 @@ def _observed(result) -> tuple[str, list]:
     return "", []
 
 
+def _error_of(result) -> str | None:
+    """GX reports a check that could not run (bad SQL, missing table) in exception_info,
+    flat or keyed by metric; such a check counts as failed, with the message."""
+    info = result.exception_info or {}
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for item in candidates:
+        if item.get("raised_exception"):
+            return str(item.get("exception_message"))
+    return None
+
+
 def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None) -> GateResult:
     import great_expectations as gx
 
@@ -100,27 +111,34 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None) -> 
     _quiet_gx(context)
     datasource = context.data_sources.add_postgres(name="warehouse", connection_string=dsn.sqlalchemy_url())
     gate = GateResult(run_id=run_id)
+    definitions, checks = [], {}
     for suite in suites:
         asset = datasource.add_table_asset(name=suite.name, table_name=suite.table, schema_name=suite.schema)
         batch = asset.add_batch_definition_whole_table(f"{suite.name}_whole")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
-        by_name = {}
         for check in suite.checks:
             expectation = check.build()
-            expectation.meta = {"check": check.name}
+            expectation.meta = {"suite": suite.name, "check": check.name}
             expectation.severity = "critical" if check.severity == FAIL else "warning"
             gx_suite.add_expectation(expectation)
-            by_name[check.name] = check
-        validation = context.validation_definitions.add(
+            checks[(suite.name, check.name)] = check
+        definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch, suite=gx_suite)
-        )
-        outcome = validation.run(result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS})
-        for result in outcome.results:
-            check = by_name[result.expectation_config.meta["check"]]
+        ))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name="quality_gate", validation_definitions=definitions,
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS},
+    ))
+    outcome = checkpoint.run()
+    for suite_result in outcome.run_results.values():
+        for result in suite_result.results:
+            meta = result.expectation_config.meta
+            check = checks[(meta["suite"], meta["check"])]
             observed, sample = _observed(result)
-            if result.exception_info and result.exception_info.get("raised_exception"):
-                observed = f"error: {result.exception_info.get('exception_message')}"
-            gate.results.append(CheckResult(suite.name, check.name, check.severity, bool(result.success),
+            error = _error_of(result)
+            if error:
+                observed = f"error: {error[:500]}"
+            gate.results.append(CheckResult(meta["suite"], check.name, check.severity, bool(result.success),
                                             observed, sample, check.description))
     gate.seconds = time.monotonic() - started
     _persist(dsn, gate)

@@ -25,8 +25,9 @@ FCT_DOSSIER = Suite(
             "unit_known", FAIL,
             lambda: E.UnexpectedRowsExpectation(
                 unexpected_rows_query=(
-                    "select dossier_code, unit_code from {batch} d "
-                    "where not exists (select 1 from core.dim_unit u where u.unit_code = d.unit_code)"
+                    # GX wraps {batch} as "(…) AS subselect": no alias of our own after it
+                    "select dossier_code, unit_code from {batch} "
+                    "where unit_code not in (select unit_code from core.dim_unit where unit_code is not null)"
                 ),
                 description="every dossier's unit is in dim_unit",
             ),

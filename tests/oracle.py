@@ -105,11 +105,11 @@ def metric_2_1(dossiers: list[Dossier], units: dict[str, Unit], start: date, end
             continue
         if d.due is None:
             raise AssertionError(f"{d.code}: no NgayHenTra; the oracle does not do working-time limits")
-        if d.supplements > 1:
-            on_time = False
-        elif d.end is not None and d.end < t1:
-            on_time = d.end <= d.due
+        if d.end is not None and d.end < t1:
+            # closed in the period: §5's supplement rules apply (several requests make it late)
+            on_time = d.supplements <= 1 and d.end <= d.due
         else:
+            # open at the period end: §6a asks only that NgayHenTra is not yet past
             on_time = d.due >= t1
         home = unit_on(d.unit, last, units)
         for ancestor in ancestors_on(home, last, units) if home else []:

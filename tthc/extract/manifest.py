@@ -31,7 +31,9 @@ def build_manifest(*, unit_code: str, period: str, version: int, status: str, re
         "ly_do": reason,
         "tao_luc": format_timestamp(now),
         "pipeline_version": pipeline_version,
-        "nguon_du_lieu": {name: format_timestamp(moment) for name, moment in sources.items()},
+        # null: nothing has been loaded from that source yet
+        "nguon_du_lieu": {name: format_timestamp(moment) if moment is not None else None
+                          for name, moment in sources.items()},
         "kiem_tra_chat_luong": {k: quality[k] for k in ("ket_qua", "so_kiem_tra", "so_loi")},
         "tep": files,
     }

@@ -90,14 +90,18 @@ def _info_rows(*, unit_code, period, version, status, replaces, reason, now, pip
         ("Thay thế phiên bản", replaces),
         ("Lý do", reason),
         ("Thời điểm tạo", format_timestamp(now)),
-        ("Dữ liệu hệ thống một cửa đến", format_timestamp(sources["one_stop"])),
-        ("Dữ liệu Cổng DVCQG đến", format_timestamp(sources["dvc_portal"])),
+        ("Dữ liệu hệ thống một cửa đến", _source_bound(sources["one_stop"])),
+        ("Dữ liệu Cổng DVCQG đến", _source_bound(sources["dvc_portal"])),
         ("Kiểm tra chất lượng", "Đạt" if quality["ket_qua"] == "DAT" else "Không đạt"),
         ("Số kiểm tra", quality["so_kiem_tra"]),
         ("Số lỗi", quality["so_loi"]),
         ("Phiên bản pipeline", pipeline_version),
         ("Phiên bản lược đồ", SCHEMA_VERSION),
     ]
+
+
+def _source_bound(moment: datetime | None) -> str:
+    return format_timestamp(moment) if moment is not None else "chưa có dữ liệu"
 
 
 def _check_header(unit_code, period, status, sources, quality, pipeline_version, now, reason) -> None:
@@ -110,7 +114,8 @@ def _check_header(unit_code, period, status, sources, quality, pipeline_version,
     if not isinstance(sources, dict) or set(sources) != set(SOURCES):
         raise ExtractError(f"sources must give exactly {list(SOURCES)}, got {sorted(sources or {})}")
     for name in SOURCES:
-        to_local(sources[name], f"sources[{name!r}]")
+        if sources[name] is not None:  # None: nothing loaded from that source yet
+            to_local(sources[name], f"sources[{name!r}]")
     if not isinstance(quality, dict) or set(quality) != {"ket_qua", "so_kiem_tra", "so_loi"}:
         raise ExtractError(f"quality must give exactly ket_qua, so_kiem_tra, so_loi, got {quality!r}")
     if quality["ket_qua"] not in QUALITY_RESULTS:

@@ -34,8 +34,9 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
         cmd += ["--vars", json.dumps(variables)]
     env = os.environ | dsn.dbt_env() | {
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_LOG_PATH": str(LOCAL / "dbt-logs"),
-        "DBT_TARGET_PATH": str(LOCAL / "dbt-target"),
+        # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
+        "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
+        "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "target"),
     }
     log.info("dbt %s", " ".join(args))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -52,8 +53,9 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
 def build_warehouse(dsn: Dsn, as_of: date | None = None) -> None:
     """Seeds, staging, intermediate and core models with their tests."""
     run_dbt(["seed"], dsn, as_of)
-    run_dbt(["build", "--select", *WAREHOUSE_SELECTION], dsn, as_of)
+    # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
+    run_dbt(["build", "--select", *WAREHOUSE_SELECTION, "--indirect-selection", "cautious"], dsn, as_of)
 
 
 def build_marts(dsn: Dsn, as_of: date | None = None) -> None:
-    run_dbt(["build", "--select", *MARTS_SELECTION], dsn, as_of)
+    run_dbt(["build", "--select", *MARTS_SELECTION, "--indirect-selection", "cautious"], dsn, as_of)

@@ -41,9 +41,10 @@ def last_gate(conn: psycopg.Connection) -> dict:
     return {"ket_qua": "DAT", "so_kiem_tra": checks, "so_loi": failures}
 
 
-def source_bounds(conn: psycopg.Connection) -> dict[str, datetime]:
-    rows = conn.execute("select source, min(high_watermark) from meta.watermarks group by source").fetchall()
-    return {source: bound for source, bound in rows}
+def source_bounds(conn: psycopg.Connection) -> dict[str, datetime | None]:
+    """Per source, the bound all its entities have reached (None: nothing loaded yet)."""
+    rows = dict(conn.execute("select source, min(high_watermark) from meta.watermarks group by source").fetchall())
+    return {source: rows.get(source) for source in ("one_stop", "dvc_portal")}
 
 
 def _has_table(conn: psycopg.Connection, name: str) -> bool:

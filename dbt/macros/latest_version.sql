@@ -1,0 +1,8 @@
+{#- The latest version of each record in a raw table. Raw keeps every distinct version as
+    received; the latest is the one the source updated last, then the one loaded last. -#}
+{% macro latest_version(relation) -%}
+    select distinct on (record_key)
+        record_key, source_updated_at, payload, payload_hash, batch_id, loaded_at
+    from {{ relation }}
+    order by record_key, source_updated_at desc nulls last, loaded_at desc, batch_id desc
+{%- endmacro %}

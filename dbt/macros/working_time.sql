@@ -1,0 +1,93 @@
+{#- Working-time arithmetic. Windows come from var working_windows (local [start, end)).
+    Each calendar day carries the working seconds of all earlier days (dim_date), so the
+    working time between two instants is a difference of two lookups: closed form, no loops. -#}
+
+{% macro _clock_seconds(hhmm) -%}
+    {%- set parts = hhmm.split(':') -%}
+    {{- (parts[0] | int) * 3600 + (parts[1] | int) * 60 -}}
+{%- endmacro %}
+
+{#- Working seconds of one full working day (8 h with the default windows). -#}
+{% macro working_seconds_per_day() -%}
+    {%- set total = namespace(s=0) -%}
+    {%- for w in var('working_windows') -%}
+        {%- set total.s = total.s + (_clock_seconds(w[1]) | int) - (_clock_seconds(w[0]) | int) -%}
+    {%- endfor -%}
+    {{- total.s -}}
+{%- endmacro %}
+
+{#- Working seconds of a working day elapsed by a local time of day (seconds since midnight). -#}
+{% macro working_seconds_by_clock(seconds_expr) -%}
+    ({%- for w in var('working_windows') -%}
+        greatest(0, least({{ seconds_expr }}, {{ _clock_seconds(w[1]) }}) - {{ _clock_seconds(w[0]) }})
+        {%- if not loop.last %} + {% endif -%}
+    {%- endfor -%})
+{%- endmacro %}
+
+{#- Local clock time (seconds since midnight) reached after `offset_expr` working seconds of a
+    working day; an offset that ends a window exactly stays at that window's end. -#}
+{% macro clock_after_working_seconds(offset_expr) -%}
+    (case
+    {%- set acc = namespace(s=0) -%}
+    {%- for w in var('working_windows') -%}
+        {%- set start = _clock_seconds(w[0]) | int -%}
+        {%- set length = (_clock_seconds(w[1]) | int) - start %}
+        when {{ offset_expr }} <= {{ acc.s + length }} then {{ start - acc.s }} + {{ offset_expr }}
+        {%- set acc.s = acc.s + length -%}
+    {%- endfor %}
+    end)
+{%- endmacro %}
+
+{#- SQL functions for ad-hoc use and rare rows (util schema), defined over dim_date.
+    Hot paths join dim_date instead of calling them row by row. -#}
+{% macro create_working_time_functions(calendar) -%}
+create schema if not exists util;
+
+create or replace function util.working_seconds_at(ts timestamptz) returns numeric
+language sql stable as $fn$
+    select d.cumulative_working_seconds_before
+         + case when d.is_working_day then {{ working_seconds_by_clock(
+               "extract(epoch from ((ts at time zone '" ~ var('timezone') ~ "') - d.date_day::timestamp))") }}
+           else 0 end
+    from {{ calendar }} d
+    where d.date_day = (ts at time zone '{{ var("timezone") }}')::date
+$fn$;
+
+comment on function util.working_seconds_at(timestamptz) is
+    'Working seconds from the calendar start to ts (windows from var working_windows, holidays from the seed).';
+
+create or replace function util.working_seconds_between(a timestamptz, b timestamptz) returns numeric
+language sql stable as $fn$
+    select util.working_seconds_at(b) - util.working_seconds_at(a)
+$fn$;
+
+comment on function util.working_seconds_between(timestamptz, timestamptz) is
+    'Working seconds from a to b (negative when b < a).';
+
+create or replace function util.add_working_seconds(ts timestamptz, s numeric) returns timestamptz
+language sql stable as $fn$
+    with target as (select util.working_seconds_at(ts) + s as total)
+    select ((d.date_day::timestamp
+             + make_interval(secs => {{ clock_after_working_seconds('(t.total - d.cumulative_working_seconds_before)') }}))
+            at time zone '{{ var("timezone") }}')
+    from target t
+    join {{ calendar }} d
+      on d.is_working_day
+     and d.date_day >= (ts at time zone '{{ var("timezone") }}')::date
+     and d.cumulative_working_seconds_before + d.working_seconds >= t.total
+    order by d.date_day
+    limit 1
+$fn$;
+
+comment on function util.add_working_seconds(timestamptz, numeric) is
+    'The instant s working seconds after ts; a result on a window end stays there (17:00, not next 07:00).';
+{%- endmacro %}
+
+{#- Working seconds from the calendar start to ts, given `day` = dim_date joined on ts's local date.
+    Set-based: use this with a join rather than calling util.working_seconds_at per row. -#}
+{% macro cumulative_working_seconds(ts_expr, day) -%}
+    ({{ day }}.cumulative_working_seconds_before
+     + case when {{ day }}.is_working_day
+            then {{ working_seconds_by_clock("extract(epoch from ((" ~ ts_expr ~ ") at time zone '" ~ var('timezone') ~ "') - " ~ day ~ ".date_day::timestamp)") }}
+            else 0 end)
+{%- endmacro %}

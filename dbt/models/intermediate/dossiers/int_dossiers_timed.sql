@@ -1,0 +1,72 @@
+{#- Received dossiers with the 766 timing rules applied (domain.md section 5):
+    end of processing = NgayKetThucXuLy (statuses 9, 7, 8) else NgayTra (10); a single pending
+    supplement request ends processing at the request time; NgayHenTra as the source gives it,
+    else a due time derived from the TTHC's limit (working time, supplement time excluded). -#}
+
+with dossiers as (
+    select *
+    from {{ ref('stg_one_stop__dossiers') }}
+    -- statuses 1 (not yet received) and 3 (refused at intake) and deleted dossiers never count
+    where not is_deleted
+      and status not in (1, 3)
+      and received_at is not null
+),
+
+procedures as (
+    select procedure_code, time_limit, time_limit_unit
+    from {{ ref('stg_one_stop__procedures') }}
+),
+
+supplements as (
+    select * from {{ ref('int_dossier_supplements_summarized') }}
+),
+
+joined as (
+    select
+        dossiers.*,
+        coalesce(dossiers.processing_ended_at, dossiers.returned_at)         as end_of_processing_at,
+        coalesce(supplements.supplement_count, 0)                            as supplement_count,
+        supplements.first_supplement_requested_at,
+        supplements.second_supplement_requested_at,
+        supplements.pending_supplement_requested_at,
+        coalesce(supplements.supplement_working_seconds, 0)                  as supplement_working_seconds,
+        coalesce(supplements.supplement_seconds, 0)                          as supplement_seconds,
+        procedures.time_limit,
+        procedures.time_limit_unit,
+        case procedures.time_limit_unit
+            when 'NGAY_LAM_VIEC' then procedures.time_limit * {{ working_seconds_per_day() }}
+            when 'GIO' then procedures.time_limit * 3600
+        end                                                                  as allowed_working_seconds
+    from dossiers
+    left join supplements using (dossier_code)
+    left join procedures using (procedure_code)
+),
+
+timed as (
+    select
+        joined.*,
+        -- the end the 766 rules judge: a single pending supplement request ends processing
+        least(pending_supplement_requested_at, end_of_processing_at)        as timeliness_end_at,
+        -- only when NgayHenTra is missing: the limit from receipt, supplement time added back
+        case
+            when due_at is not null then null
+            when allowed_working_seconds is not null
+                then util.add_working_seconds(received_at, allowed_working_seconds + supplement_working_seconds)
+            when time_limit_unit = 'NGAY' then
+                -- calendar days; a due day off work moves to the end of the next working day
+                (select case when next_day.date_day = {{ local_date('calendar_due') }} then calendar_due
+                             else {{ local_midnight('next_day.date_day') }}
+                                  + interval '{{ var("working_windows")[-1][1] }}' end
+                 from (select received_at + make_interval(days => time_limit::int)
+                              + make_interval(secs => supplement_seconds) as calendar_due) c
+                 cross join lateral (
+                     select min(d.date_day) as date_day from {{ ref('dim_date') }} d
+                     where d.is_working_day and d.date_day >= {{ local_date('c.calendar_due') }}) next_day)
+        end                                                                  as derived_due_at
+    from joined
+)
+
+select
+    timed.*,
+    coalesce(due_at, derived_due_at)                                         as effective_due_at
+from timed

@@ -1,0 +1,24 @@
+{#- For every unit code, the chain of units that took it over (MaDonViKeNhiem), itself first
+    (hops 0). A dossier of unit U counts on day D for the first unit in U's chain valid on D. -#}
+
+with recursive units as (
+    select unit_code, successor_unit_code, valid_from, valid_to
+    from {{ ref('dim_unit') }}
+),
+
+chain as (
+    select unit_code, unit_code as successor_unit_code, successor_unit_code as next_code, 0 as hops,
+           valid_from, valid_to
+    from units
+
+    union all
+
+    select chain.unit_code, next_unit.unit_code, next_unit.successor_unit_code, chain.hops + 1,
+           next_unit.valid_from, next_unit.valid_to
+    from chain
+    join units next_unit on next_unit.unit_code = chain.next_code
+    where chain.hops < 20
+)
+
+select unit_code, successor_unit_code, hops, valid_from, valid_to
+from chain

@@ -1,0 +1,9 @@
+{#- Feedback free text is personal (restricted schema); join on feedback_id where needed. -#}
+with source as (
+    {{ latest_version(source('dvc_portal', 'dvc_portal__feedback')) }}
+)
+
+select
+    {{ json_text('feedbackId') }}                       as feedback_id,
+    {{ json_text('content') }}                          as feedback_content
+from source

@@ -1,0 +1,9 @@
+{#- Staff names of process-log steps (NguoiXuLy) are personal: restricted schema only. -#}
+with source as (
+    {{ latest_version(source('one_stop', 'one_stop__qua_trinh_xu_ly')) }}
+)
+
+select
+    record_key                                          as dossier_step_key,
+    {{ json_text('NguoiXuLy') }}                        as handler_name
+from source

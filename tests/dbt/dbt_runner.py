@@ -1,0 +1,26 @@
+"""Run the real dbt CLI (its own venv) against a test database."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tthc.warehouse import Dsn
+
+REPO = Path(__file__).resolve().parents[2]
+DBT = REPO / ".venv-dbt" / "bin" / "dbt"
+PROJECT = REPO / "dbt"
+
+
+def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: bool = True):
+    """dbt <args> with a private target/log folder, so parallel workers never share state."""
+    cmd = [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+           "--target", "warehouse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    if as_of:
+        cmd += ["--vars", json.dumps({"as_of_date": as_of})]
+    env = {**os.environ, **dsn.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    return result

@@ -1,0 +1,83 @@
+"""The pipeline's two dbt selections ("warehouse build", then "marts") on the 2.1 fixture,
+then late updates merged incrementally: a dossier deleted as entered by mistake, one closed,
+one new. The merged facts must equal a full rebuild and the mart must move to the new counts.
+"""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.dbt.dbt_runner import run_dbt
+from tests.dbt.records import dossier, load_raw
+from tests.dbt.test_metric_2_1 import DOSSIERS, P, PROCEDURES, UNITS, X1, X2, XO
+
+pytestmark = pytest.mark.slow
+
+WAREHOUSE = ["--select", "path:models/staging", "path:models/intermediate", "path:models/marts/core"]
+MARTS = ["--select", "path:models/marts/indicators"]
+AS_OF = "2025-07-20"
+
+UPDATES = [
+    dossier("D02", X1, "2025-06-03 09:00", due="2025-06-12 17:00", ended="2025-06-13 09:00",
+            status=9, deleted=True, updated="2025-07-16 08:00"),       # June X1 loses a late dossier
+    dossier("D14", XO, "2025-06-27 09:00", due="2025-07-08 17:00", ended="2025-07-05 09:00",
+            status=9),                                                  # July X2: now closed on time
+    dossier("D17", X1, "2025-07-15 09:00", due="2025-08-10 17:00", status=4),  # July X1: open, not due
+]
+
+FACT_QUERY = ("SELECT dossier_code, status, timeliness_end_at, effective_due_at, is_closed_on_time_766,"
+              " report_form_class, working_hours_used FROM core.fct_dossier ORDER BY dossier_code")
+
+
+def counts(dsn):
+    with psycopg.connect(dsn.conninfo()) as conn:
+        rows = conn.execute(
+            "SELECT period_key, unit_code, numerator::int, denominator::int FROM marts.mart_metric_monthly"
+            " WHERE metric_code = '2.1'").fetchall()
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+def facts(dsn):
+    with psycopg.connect(dsn.conninfo()) as conn:
+        return conn.execute(FACT_QUERY).fetchall()
+
+
+@pytest.fixture(scope="module")
+def runs(module_db, dbt_work):
+    with psycopg.connect(module_db.conninfo()) as conn:
+        load_raw(conn, "one_stop", "don_vi", UNITS)
+        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
+        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
+    run_dbt(module_db, dbt_work, "seed")  # the pipeline seeds before the warehouse build
+    run_dbt(module_db, dbt_work, "build", *WAREHOUSE, as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "build", *MARTS, as_of=AS_OF)
+    before = counts(module_db)
+    with psycopg.connect(module_db.conninfo()) as conn:
+        load_raw(conn, "one_stop", "ho_so", UPDATES)
+    run_dbt(module_db, dbt_work, "build", *WAREHOUSE, as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "build", *MARTS, as_of=AS_OF)
+    after = counts(module_db)
+    merged = facts(module_db)
+    run_dbt(module_db, dbt_work, "run", "--full-refresh", "--select", "fct_dossier", as_of=AS_OF)
+    return before, after, merged, facts(module_db)
+
+
+def test_the_split_selections_build_the_mart(runs):
+    before, *_ = runs
+    assert before[("2025-06", P)] == (6, 9)
+    assert before[("2025-07", X2)] == (2, 4)
+
+
+def test_late_updates_move_the_mart(runs):
+    _, after, *_ = runs
+    assert after[("2025-06", X1)] == (2, 3)      # D02 deleted
+    assert after[("2025-06", P)] == (6, 8)
+    assert after[("2025-07", X2)] == (3, 4)      # D14 closed in time
+    assert after[("2025-07", X1)] == (2, 3)      # D17 open, not yet due
+    assert after[("2025-07", P)] == (6, 9)
+
+
+def test_incremental_merge_equals_a_full_rebuild(runs):
+    _, _, merged, rebuilt = runs
+    assert "D02" not in {row[0].strip() for row in merged}
+    assert merged == rebuilt

@@ -13,7 +13,7 @@ from tthc.orchestration.defaults import DEFAULT_ARGS, START
     start_date=START,
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS | {"retries": 1},
+    default_args=DEFAULT_ARGS | {"retries": min(1, DEFAULT_ARGS["retries"])},
     tags=["warehouse", "dbt", "quality"],
     doc_md=__doc__,
 )

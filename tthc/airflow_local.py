@@ -32,6 +32,7 @@ def airflow_env(home: Path, dsn: Dsn, one_stop: SourceSettings | None = None,
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "TTHC_TASK_RETRIES": env.get("TTHC_TASK_RETRIES", "0"),  # local runs fail fast
         "TTHC_HOME": str(PROJECT_ROOT),
         "AIRFLOW_CONN_WAREHOUSE": json.dumps({
             "conn_type": "postgres", "host": dsn.host, "port": dsn.port, "login": dsn.user,

@@ -1,0 +1,1 @@
+"""The DVC admin portal side of the simulator."""

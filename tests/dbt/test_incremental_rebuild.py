@@ -42,33 +42,33 @@ def facts(dsn):
         return conn.execute(FACT_QUERY).fetchall()
 
 
-@pytest.fixture(scope="module")
-def runs(module_db, dbt_work):
+def build_twice(module_db, dbt_work):
     with psycopg.connect(module_db.conninfo()) as conn:
         load_raw(conn, "one_stop", "don_vi", UNITS)
         load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
         load_raw(conn, "one_stop", "ho_so", DOSSIERS)
     run_dbt(module_db, dbt_work, "seed")  # the pipeline seeds before the warehouse build
-    run_dbt(module_db, dbt_work, "build", *WAREHOUSE, as_of=AS_OF)
-    run_dbt(module_db, dbt_work, "build", *MARTS, as_of=AS_OF)
+    # unit tests already run in test_metric_2_1; here the data tests and the models
+    run_dbt(module_db, dbt_work, "build", *WAREHOUSE, "--exclude", "test_type:unit", as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "build", *MARTS, "--exclude", "test_type:unit", as_of=AS_OF)
     before = counts(module_db)
     with psycopg.connect(module_db.conninfo()) as conn:
         load_raw(conn, "one_stop", "ho_so", UPDATES)
-    run_dbt(module_db, dbt_work, "build", *WAREHOUSE, as_of=AS_OF)
-    run_dbt(module_db, dbt_work, "build", *MARTS, as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "run", *WAREHOUSE, as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "run", *MARTS, as_of=AS_OF)
     after = counts(module_db)
     merged = facts(module_db)
     run_dbt(module_db, dbt_work, "run", "--full-refresh", "--select", "fct_dossier", as_of=AS_OF)
     return before, after, merged, facts(module_db)
 
 
-def test_the_split_selections_build_the_mart(runs):
+def check_the_split_selections_build_the_mart(runs):
     before, *_ = runs
     assert before[("2025-06", P)] == (6, 9)
     assert before[("2025-07", X2)] == (2, 4)
 
 
-def test_late_updates_move_the_mart(runs):
+def check_late_updates_move_the_mart(runs):
     _, after, *_ = runs
     assert after[("2025-06", X1)] == (2, 3)      # D02 deleted
     assert after[("2025-06", P)] == (6, 8)
@@ -77,7 +77,15 @@ def test_late_updates_move_the_mart(runs):
     assert after[("2025-07", P)] == (6, 9)
 
 
-def test_incremental_merge_equals_a_full_rebuild(runs):
+def check_incremental_merge_equals_a_full_rebuild(runs):
     _, _, merged, rebuilt = runs
     assert "D02" not in {row[0].strip() for row in merged}
     assert merged == rebuilt
+
+
+def test_late_updates_merge_incrementally(module_db, dbt_work):
+    """All dbt runs once, then the checks (one test, so xdist never repeats the builds)."""
+    runs = build_twice(module_db, dbt_work)
+    check_the_split_selections_build_the_mart(runs)
+    check_late_updates_move_the_mart(runs)
+    check_incremental_merge_equals_a_full_rebuild(runs)

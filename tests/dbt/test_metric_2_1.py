@@ -80,8 +80,7 @@ EXPECTED = {  # (period, unit): (numerator, denominator), worked out from the co
 }
 
 
-@pytest.fixture(scope="module")
-def mart(module_db, dbt_work):
+def build_mart(module_db, dbt_work):
     with psycopg.connect(module_db.conninfo()) as conn:
         load_raw(conn, "one_stop", "ho_so", [OLD_D01])
         load_raw(conn, "one_stop", "don_vi", UNITS)
@@ -97,16 +96,16 @@ def mart(module_db, dbt_work):
     return {(r[0], r[1]): r for r in rows}
 
 
-def test_one_row_per_unit_valid_at_each_period_end(mart):
+def check_one_row_per_unit_valid_at_each_period_end(mart):
     assert set(mart) == set(EXPECTED)  # XO (gone on 1 July) has a June row only
 
 
-def test_pooled_counts_match_the_hand_computation(mart):
+def check_pooled_counts_match_the_hand_computation(mart):
     got = {key: (int(row[2]), int(row[3])) for key, row in mart.items()}
     assert got == EXPECTED
 
 
-def test_rate_and_points_follow_the_counts(mart):
+def check_rate_and_points_follow_the_counts(mart):
     for key, (num, den) in EXPECTED.items():
         row = mart[key]
         assert row[6] == 20
@@ -119,7 +118,7 @@ def test_rate_and_points_follow_the_counts(mart):
             assert row[7] is True
 
 
-def test_period_bounds_and_unit_attributes(mart):
+def check_period_bounds_and_unit_attributes(mart):
     june = mart[("2025-06", X1)]
     assert (str(june[8]), str(june[9])) == ("2025-06-01", "2025-07-01")
     assert (june[10], june[11], june[12]) == ("XA", P, "TDGQ")
@@ -128,7 +127,7 @@ def test_period_bounds_and_unit_attributes(mart):
     assert "đúng hạn" in june[13]
 
 
-def test_personal_data_stays_in_restricted(module_db, mart):
+def check_personal_data_stays_in_restricted(module_db):
     with psycopg.connect(module_db.conninfo()) as conn:
         leaks = conn.execute(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns"
@@ -147,7 +146,7 @@ def test_personal_data_stays_in_restricted(module_db, mart):
     assert len(keys) == 1 and len(keys[0][0]) == 64 and "038090001234" not in keys[0][0]
 
 
-def test_docs_generate_describes_every_mart_column(module_db, dbt_work, mart):
+def check_docs_generate_describes_every_mart_column(module_db, dbt_work):
     import json
 
     run_dbt(module_db, dbt_work, "docs", "generate", as_of="2025-07-20")
@@ -161,3 +160,15 @@ def test_docs_generate_describes_every_mart_column(module_db, dbt_work, mart):
         assert node["description"]
         for column in built:
             assert node["columns"].get(column, {}).get("description"), f"{node['name']}.{column}"
+
+
+def test_metric_2_1_on_a_hand_computed_province(module_db, dbt_work):
+    """One dbt build, then every check on its result (a single test, so that xdist never
+    builds the same database twice on two workers)."""
+    mart = build_mart(module_db, dbt_work)
+    check_one_row_per_unit_valid_at_each_period_end(mart)
+    check_pooled_counts_match_the_hand_computation(mart)
+    check_rate_and_points_follow_the_counts(mart)
+    check_period_bounds_and_unit_attributes(mart)
+    check_personal_data_stays_in_restricted(module_db)
+    check_docs_generate_describes_every_mart_column(module_db, dbt_work)

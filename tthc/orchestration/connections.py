@@ -1,7 +1,7 @@
 """Secrets and URLs come from Airflow connections (or the environment outside Airflow).
 
 Connection ids: `one_stop` (host = base URL, login = client id, password = client secret),
-`dvc_portal` (host = base URL, password = API key), `warehouse` (a postgres connection).
+`dvc_portal` (host = base URL, password or extra `api_key` = API key), `warehouse` (a postgres connection).
 A connection that is not defined falls back to the environment variables of
 extractors.sources and WAREHOUSE_DSN / the embedded warehouse.
 """
@@ -44,7 +44,8 @@ def source_settings(source: str) -> SourceSettings:
         return settings_from_env(source)
     if source == ONE_STOP:
         return SourceSettings(base_url=_base_url(conn), client_id=conn.login, client_secret=conn.password)
-    return SourceSettings(base_url=_base_url(conn), api_key=conn.password)
+    extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+    return SourceSettings(base_url=_base_url(conn), api_key=conn.password or extra.get("api_key"))
 
 
 def warehouse_dsn() -> Dsn:

@@ -1,6 +1,7 @@
 """Real DAG runs with dag.test(): the nightly ingest against the simulator over HTTP."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -45,3 +46,28 @@ def test_nightly_ingest_dag_loads_every_one_stop_entity(fresh_db):
     assert set(marks) == {e.name for e in of_source(ONE_STOP)}
     assert all(m == CLOCK for m in marks.values())
     assert runs == len(of_source(ONE_STOP))
+
+
+def test_a_failing_task_sends_an_alert_with_the_reason(fresh_db):
+    """Wrong source credentials: the task fails clearly and the failure callback posts the alert."""
+    from tests.extractors.scripted_server import ScriptedServer
+
+    world = World(WorldConfig(seed=3, dossiers_per_year=100, start=date(2025, 1, 1), end=date(2025, 3, 31)))
+    server = SimulatorServer(world, host="127.0.0.1", port=0, clock=CLOCK)
+    server.start()
+    try:
+        with ScriptedServer(lambda seen: (200, {}, b"{}")) as webhook:
+            env = airflow_env(Path(tempfile.mkdtemp(prefix="tthc-test-airflow-")), fresh_db,
+                              one_stop=SourceSettings(server.url, "tthc-demo", "not-the-secret"))
+            env["TTHC_ALERT_WEBHOOK"] = webhook.url + "/hook"
+            ensure_metadata_db(env)
+            proc = subprocess.run([sys.executable, str(Path(__file__).with_name("run_dag.py")),
+                                   "ingest_one_stop", CLOCK.isoformat()],
+                                  env=env, capture_output=True, text=True, timeout=600)
+            alerts = [json.loads(s.body) for s in webhook.calls("/hook")]
+    finally:
+        server.stop()
+    assert proc.returncode != 0
+    assert alerts, proc.stdout[-2000:]
+    assert {a["task_id"] for a in alerts} == {"extract"}
+    assert all(a["kind"] == "task_failure" and "refused the client credentials" in a["reason"] for a in alerts)

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pendulum
 
+from tthc.orchestration.alerts import notify_failure
+
 TIMEZONE = "Asia/Ho_Chi_Minh"
 START = pendulum.datetime(2024, 1, 1, tz=TIMEZONE)
 
@@ -14,4 +16,5 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=5),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": notify_failure,
 }

@@ -134,11 +134,18 @@ class SimulatorServer:
             self._authorised = 0
 
     @property
-    def inbox(self):
-        if self._inbox is None:
-            from simulator.inbox import Inbox
-            self._inbox = Inbox(self.inbox_dir)
-        return self._inbox
+    def inbox_store(self):
+        """The province inbox behind POST/GET /api/v1/extracts."""
+        with self._lock:
+            if self._inbox is None:
+                from simulator.inbox import Inbox
+                self._inbox = Inbox(self.inbox_dir)
+            return self._inbox
+
+    @property
+    def inbox(self) -> list[dict]:
+        """Manifests of the extract packages received so far, in order of arrival."""
+        return self.inbox_store.manifests()
 
     # -- fault decisions (called by the handler) -----------------------------------------------------------
     def transport_fault(self, path: str) -> tuple[str, object] | None:
@@ -235,8 +242,12 @@ class _Handler(BaseHTTPRequestHandler):
                 from simulator.one_stop_api import handle_one_stop
                 status, payload, headers = handle_one_stop(self, method, path, query)
                 return self._send(status, payload, headers)
+            if path == "/api/v1/extracts":
+                from simulator.inbox_api import handle_inbox
+                status, payload, headers = handle_inbox(self, method, path, body)
+                return self._send(status, payload, headers)
             from simulator.portal.api import PORTAL_ROUTES, handle_portal
-            if path in PORTAL_ROUTES or path.startswith("/api/v1/extracts"):
+            if path in PORTAL_ROUTES:
                 status, payload, headers = handle_portal(self, method, path, query, body)
                 return self._send(status, payload, headers)
             return self._send(404, {"error_code": "404", "message": f"no such endpoint: {path}", "data": None})

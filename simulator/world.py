@@ -57,7 +57,7 @@ class World:
             }
             if key not in builders:
                 if source == DVC_PORTAL and entity in PORTAL_ENTITIES:
-                    self._indexes.update(self.portal.indexes())
+                    return self.portal.index(entity)   # built per entity, on first use
                 else:
                     raise KeyError(f"unknown entity {source}/{entity}")
             else:

@@ -1,19 +1,24 @@
-"""The DVC portal contract's list endpoints: X-API-Key, its envelope and paging, ISO windows."""
+"""The DVC portal contract: list endpoints (X-API-Key, envelope, paging, ISO windows) and the
+official scores (POST service-results)."""
 from __future__ import annotations
 
 import secrets
+
+import orjson
 
 from simulator.faults import apply_record_fault
 from simulator.one_stop_api import ApiError, int_param, page_slice, transport_faults, window
 from simulator.timefmt import parse_iso
 
 PORTAL_ROUTES = {
+    "/api/v1/reporting/evaluation/service-results": "service_results",
     "/api/v1/payments": "payments",
     "/api/v1/sync-status": "sync_status",
     "/api/v1/feedback": "feedback",
     "/api/v1/ratings": "ratings",
     "/api/v1/online-services": "online_services",
 }
+SERVICE_RESULTS = "/api/v1/reporting/evaluation/service-results"
 WINDOWED = {"payments", "sync_status", "feedback", "ratings"}
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 200, 500
 
@@ -24,11 +29,11 @@ def portal_error(status: int, message: str, code: str | None = None, headers: di
 
 def handle_portal(handler, method: str, path: str, query: dict, body: bytes):
     sim = handler.sim
-    if path.startswith("/api/v1/extracts"):
-        raise portal_error(501, "the province inbox is not available in this simulator build")
     key = handler.headers.get("X-API-Key") or ""
     if not secrets.compare_digest(key, sim.api_key):
         raise portal_error(403, "missing or wrong X-API-Key", "FORBIDDEN")
+    if path == SERVICE_RESULTS:
+        return _service_results(handler, method, path, body)
     if method != "GET":
         raise portal_error(405, f"{method} not allowed on {path}")
     transport_faults(handler, path, err=portal_error,
@@ -47,6 +52,24 @@ def handle_portal(handler, method: str, path: str, query: dict, body: bytes):
     sim.after_page(path)
     return 200, {"code": "OK", "data": rows,
                  "pagination": {"currentPage": page, "pageSize": size, "totalPages": -(-total // size), "totalItems": total}}, None
+
+
+def _service_results(handler, method: str, path: str, body: bytes):
+    from simulator.portal.scores import service_results
+
+    sim = handler.sim
+    if method != "POST":
+        raise portal_error(405, f"{method} not allowed on {path}; POST a JSON body")
+    transport_faults(handler, path, err=portal_error,
+                     envelope_error=ApiError(200, {"code": "SYSTEM_BUSY", "message": "Hệ thống đang bận", "data": None}))
+    try:
+        request = orjson.loads(body or b"")
+        if not isinstance(request, dict):
+            raise ValueError("the body must be a JSON object")
+        data = service_results(sim.world, request, sim.clock_seconds)
+    except (ValueError, orjson.JSONDecodeError) as e:
+        raise portal_error(400, str(e), "BAD_REQUEST") from None
+    return 200, {"code": "OK", "data": data}, None
 
 
 def _parse(text: str) -> int:

@@ -68,7 +68,7 @@ def cmd_build(args) -> int:
     from tthc.pipeline import dbt
     from tthc.warehouse import resolve_dsn
 
-    dbt.build_warehouse(resolve_dsn(), _day(args.as_of))
+    dbt.build_warehouse(resolve_dsn(), _day(args.as_of), full_refresh=args.full_refresh)
     return 0
 
 
@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="dbt: seeds, staging, intermediate, core")
     p.add_argument("--as-of", help="date the marts run to (YYYY-MM-DD); default today")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="rebuild incremental models from raw (after a model or calendar change)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("gate", help="run the quality gate")

@@ -113,9 +113,19 @@ def _score_table(dsn: Dsn, period: str) -> str:
     return "\n".join(lines)
 
 
+def fresh_database(name: str) -> Dsn:
+    """The demo gets a database of its own, rebuilt on every run so a demo always starts clean;
+    the outbox is kept, so a second run shows that unchanged months get no new version."""
+    server = resolve_dsn()
+    with psycopg.connect(server.with_database("postgres").conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.with_database(name)
+
+
 def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     started = time.monotonic()
-    dsn = resolve_dsn()
+    dsn = fresh_database("tthc_demo")
     print(f"== warehouse: {dsn}")
     first_night = datetime.combine(plan.nights[0], datetime.min.time(), LOCAL).replace(hour=1)
     with SimulatorProcess(plan, first_night) as sim:

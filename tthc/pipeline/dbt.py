@@ -50,11 +50,15 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
         raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(tail))
 
 
-def build_warehouse(dsn: Dsn, as_of: date | None = None) -> None:
-    """Seeds, staging, intermediate and core models with their tests."""
-    run_dbt(["seed"], dsn, as_of)
+def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = False) -> None:
+    """Seeds, staging, intermediate and core models with their tests.
+
+    full_refresh rebuilds incremental models from raw: needed after a model's columns change,
+    a change of the TTHC catalogue's limits, or of the holiday calendar."""
+    refresh = ["--full-refresh"] if full_refresh else []
+    run_dbt(["seed", *refresh], dsn, as_of)
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
-    run_dbt(["build", "--select", *WAREHOUSE_SELECTION, "--indirect-selection", "cautious"], dsn, as_of)
+    run_dbt(["build", "--select", *WAREHOUSE_SELECTION, "--indirect-selection", "cautious", *refresh], dsn, as_of)
 
 
 def build_marts(dsn: Dsn, as_of: date | None = None) -> None:

@@ -36,7 +36,7 @@ demo: setup
 	$(VENV)/bin/tthc demo
 
 test: setup
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup tests
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
 
 # Unit tests only: no warehouse, simulator, dbt or Airflow.
 test-fast: setup

@@ -66,7 +66,7 @@ comment on function util.working_seconds_between(timestamptz, timestamptz) is
 
 create or replace function util.add_working_seconds(ts timestamptz, s numeric) returns timestamptz
 language sql stable as $fn$
-    with target as (select util.working_seconds_at(ts) + s as total)
+    with target as materialized (select util.working_seconds_at(ts) + s as total)
     select ((d.date_day::timestamp
              + make_interval(secs => {{ clock_after_working_seconds('(t.total - d.cumulative_working_seconds_before)') }}))
             at time zone '{{ var("timezone") }}')

@@ -28,7 +28,7 @@ from tthc.pipeline import dbt
 from tthc.publish.monthly import publish_month
 from tthc.publish.periods import Month
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slice")]
+pytestmark = pytest.mark.slow  # one module, one worker (make test uses --dist loadfile)
 
 CLOCK = datetime(2025, 8, 1, 1, 0, tzinfo=LOCAL)
 MONTHS = [Month(2025, m) for m in range(1, 8)]

@@ -1,3 +1,4 @@
+{{ config(indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}]) }}
 {#- Received dossiers with the 766 timing rules applied (domain.md section 5):
     end of processing = NgayKetThucXuLy (statuses 9, 7, 8) else NgayTra (10); a single pending
     supplement request ends processing at the request time; NgayHenTra as the source gives it,
@@ -42,28 +43,61 @@ joined as (
     left join procedures using (procedure_code)
 ),
 
-timed as (
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+targets as (
+    -- working seconds (since the calendar start) at which a dossier without NgayHenTra is due
     select
         joined.*,
+        case when joined.due_at is null and joined.allowed_working_seconds is not null
+             then {{ cumulative_working_seconds('joined.received_at', 'received_day') }}
+                  + joined.allowed_working_seconds + joined.supplement_working_seconds
+        end                                                                  as due_working_seconds
+    from joined
+    left join calendar received_day on received_day.date_day = {{ local_date('joined.received_at') }}
+),
+
+timed as (
+    select
+        targets.*,
         -- the end the 766 rules judge: a single pending supplement request ends processing
         least(pending_supplement_requested_at, end_of_processing_at)        as timeliness_end_at,
         -- only when NgayHenTra is missing: the limit from receipt, supplement time added back
         case
             when due_at is not null then null
-            when allowed_working_seconds is not null
-                then util.add_working_seconds(received_at, allowed_working_seconds + supplement_working_seconds)
+            when due_working_seconds is not null then
+                -- set-based util.add_working_seconds: the first working day that reaches the target
+                {{ local_midnight('due_day.date_day') }}
+                  + make_interval(secs => {{ clock_after_working_seconds('(due_working_seconds - due_day.cumulative_working_seconds_before)') }})
             when time_limit_unit = 'NGAY' then
                 -- calendar days; a due day off work moves to the end of the next working day
-                (select case when next_day.date_day = {{ local_date('calendar_due') }} then calendar_due
-                             else {{ local_midnight('next_day.date_day') }}
-                                  + interval '{{ var("working_windows")[-1][1] }}' end
-                 from (select received_at + make_interval(days => time_limit::int)
-                              + make_interval(secs => supplement_seconds) as calendar_due) c
-                 cross join lateral (
-                     select min(d.date_day) as date_day from {{ ref('dim_date') }} d
-                     where d.is_working_day and d.date_day >= {{ local_date('c.calendar_due') }}) next_day)
+                case when next_day.date_day = {{ local_date('calendar_due') }} then calendar_due
+                     else {{ local_midnight('next_day.date_day') }} + interval '{{ var("working_windows")[-1][1] }}' end
         end                                                                  as derived_due_at
-    from joined
+    from targets
+    left join lateral (
+        select d.date_day, d.cumulative_working_seconds_before
+        from {{ ref('dim_date') }} d   -- the table itself, not the CTE: its date index ends the scan early
+        where targets.due_working_seconds is not null
+          and d.date_day >= {{ local_date('targets.received_at') }}
+          and d.is_working_day
+          and d.cumulative_working_seconds_before + d.working_seconds >= targets.due_working_seconds
+        order by d.date_day
+        limit 1
+    ) due_day on true
+    left join lateral (
+        select targets.received_at + make_interval(days => targets.time_limit::int)
+               + make_interval(secs => targets.supplement_seconds) as calendar_due
+        where targets.due_at is null and targets.time_limit_unit = 'NGAY'
+    ) calendar_target on true
+    left join lateral (
+        select min(d.date_day) as date_day
+        from {{ ref('dim_date') }} d
+        where calendar_target.calendar_due is not null
+          and d.is_working_day and d.date_day >= {{ local_date('calendar_target.calendar_due') }}
+    ) next_day on true
 )
 
 select

@@ -1,4 +1,4 @@
-{{ config(post_hook=["create index if not exists int_unit_closure_desc_idx on {{ this }} (descendant_unit_code, valid_from)"]) }}
+{{ config(indexes=[{'columns': ['ancestor_unit_code']}, {'columns': ['descendant_unit_code']}]) }}
 {#- Ancestor/descendant pairs (self included, depth 0) with the date range in which the whole
     path is valid: pooling a unit's subtree on day D = descendants of rows valid on D.
     The path follows each unit's current parent link (the source keeps one per unit code). -#}

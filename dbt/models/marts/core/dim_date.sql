@@ -1,8 +1,6 @@
 {{ config(
-    post_hook=[
-        "create unique index if not exists dim_date_day_idx on {{ this }} (date_day)",
-        "{{ create_working_time_functions(this) }}",
-    ]
+    indexes=[{'columns': ['date_day'], 'unique': true}],
+    post_hook=["{{ create_working_time_functions(this) }}"]
 ) }}
 {#- One row per calendar day with the working-time calendar: a day is a working day when it is
     Mon-Fri and not a HOLIDAY/DAY_OFF in the seed, or a WORKDAY (weekend day worked by swap).

@@ -1,4 +1,4 @@
-{{ config(post_hook=["create unique index if not exists dim_procedure_code_idx on {{ this }} (procedure_code)"]) }}
+{{ config(indexes=[{'columns': ['procedure_code'], 'unique': true}]) }}
 {#- One row per TTHC with its time limit (also in working hours where the limit is in working
     time), fee and result flags, and publication dates for metrics 1.1-1.3. -#}
 

@@ -1,4 +1,4 @@
-{{ config(post_hook=["create unique index if not exists dim_unit_code_idx on {{ this }} (unit_code)"]) }}
+{{ config(indexes=[{'columns': ['unit_code'], 'unique': true}]) }}
 {#- One row per unit code with its validity range (valid_to inclusive, null = still valid),
     parent and successor. Codes retired by the July 2025 merger keep their rows, with
     successor_unit_code pointing at the unit that took them over. -#}

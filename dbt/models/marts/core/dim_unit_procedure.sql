@@ -1,4 +1,4 @@
-{{ config(post_hook=["create index if not exists dim_unit_procedure_idx on {{ this }} (unit_code, procedure_code, valid_from)"]) }}
+{{ config(indexes=[{'columns': ['unit_code', 'procedure_code', 'valid_from']}]) }}
 {#- Which unit offers which TTHC, effective-dated (valid_to inclusive), at which online level,
     with the procedure's fee and paper-result flags carried for the offering metrics. -#}
 

@@ -4,12 +4,12 @@
     unique_key='dossier_code',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',
-    post_hook=[
-        "create unique index if not exists fct_dossier_code_idx on {{ this }} (dossier_code)",
-        "create index if not exists fct_dossier_received_idx on {{ this }} (received_at)",
-        "create index if not exists fct_dossier_loaded_idx on {{ this }} (loaded_at)",
-        "{{ delete_uncounted_dossiers(this) }}",
-    ]
+    indexes=[
+        {'columns': ['dossier_code'], 'unique': true},
+        {'columns': ['received_at']},
+        {'columns': ['loaded_at']},
+    ],
+    post_hook=["{{ delete_uncounted_dossiers(this) }}"]
 ) }}
 {#- One row per received dossier (statuses 1 and 3 and deleted dossiers excluded) with its
     dates, working time and both timeliness classifications.

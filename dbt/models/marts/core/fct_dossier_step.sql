@@ -3,10 +3,10 @@
     unique_key='dossier_step_key',
     incremental_strategy='merge',
     on_schema_change='append_new_columns',
-    post_hook=[
-        "create unique index if not exists fct_dossier_step_key_idx on {{ this }} (dossier_step_key)",
-        "create index if not exists fct_dossier_step_dossier_idx on {{ this }} (dossier_code, step_number)",
-        "create index if not exists fct_dossier_step_loaded_idx on {{ this }} (loaded_at)",
+    indexes=[
+        {'columns': ['dossier_step_key'], 'unique': true},
+        {'columns': ['dossier_code', 'step_number']},
+        {'columns': ['loaded_at']},
     ]
 ) }}
 {#- One row per process-log step (MaHoSo, STT) with the unit that did it, its working-time
@@ -16,15 +16,29 @@
     Incremental: steps of dossiers with a step loaded since the last run minus the lookback
     are rebuilt (a step's start depends on its predecessor). -#}
 
-with steps as (
+with all_steps as (
     select * from {{ ref('stg_one_stop__process_steps') }}
-    {% if is_incremental() %}
-    where dossier_code in (
-        select dossier_code from {{ ref('stg_one_stop__process_steps') }}
-        where loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
-                          - interval '{{ var("incremental_lookback") }}')
-    {% endif %}
 ),
+
+{% if is_incremental() %}
+-- one pass over staging: the view is computed once and both uses read it
+changed_dossiers as (
+    select distinct dossier_code
+    from all_steps
+    where loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
+                      - interval '{{ var("incremental_lookback") }}'
+),
+
+steps as (
+    select all_steps.*
+    from all_steps
+    join changed_dossiers using (dossier_code)
+),
+{% else %}
+steps as (
+    select * from all_steps
+),
+{% endif %}
 
 sequenced as (
     select

@@ -1,4 +1,4 @@
-{{ config(post_hook=["create unique index if not exists fct_feedback_id_idx on {{ this }} (feedback_id)"]) }}
+{{ config(indexes=[{'columns': ['feedback_id'], 'unique': true}]) }}
 {#- One row per citizen feedback item (PAKN), without its text (restricted). Handled means
     HANDLED or REJECTED; on time means handled no later than dueAt. -#}
 

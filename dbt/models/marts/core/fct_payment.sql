@@ -1,4 +1,4 @@
-{{ config(post_hook=["create index if not exists fct_payment_dossier_idx on {{ this }} (dossier_code)"]) }}
+{{ config(indexes=[{'columns': ['dossier_code']}]) }}
 {#- One row per online payment transaction (latest status). SUCCESS counts as paid; a later
     REFUNDED replaces it, so a refunded dossier is no longer paid online. -#}
 

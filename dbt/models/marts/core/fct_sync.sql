@@ -1,4 +1,4 @@
-{{ config(post_hook=["create unique index if not exists fct_sync_dossier_idx on {{ this }} (dossier_code)"]) }}
+{{ config(indexes=[{'columns': ['dossier_code'], 'unique': true}]) }}
 {#- One row per dossier known to the national portal, with its latest sync result (metric 1.4
     counts dossiers received in the period with a SUCCESS sync). -#}
 

@@ -1,15 +1,15 @@
-"""When new raw data lands: dbt builds the warehouse, the quality gate checks it, marts refresh.
+"""When both sources' new raw data has landed: dbt builds the warehouse, the quality gate checks it, marts refresh.
 
 A failed gate stops the run before the marts, so BI and the extract keep the last good marts.
 """
 from airflow.sdk import dag, task
 
-from tthc.orchestration.assets import MARTS, RAW_ONE_STOP, WAREHOUSE_CORE
+from tthc.orchestration.assets import MARTS, RAW_DVC_PORTAL, RAW_ONE_STOP, WAREHOUSE_CORE
 from tthc.orchestration.defaults import DEFAULT_ARGS, START
 
 
 @dag(
-    schedule=[RAW_ONE_STOP],
+    schedule=[RAW_ONE_STOP, RAW_DVC_PORTAL],  # after both nightly ingests have landed
     start_date=START,
     catchup=False,
     max_active_runs=1,

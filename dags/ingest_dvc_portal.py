@@ -1,4 +1,5 @@
-"""Nightly: pull payments, sync status, feedback, ratings and online services from the DVC portal."""
+"""Nightly: pull payments, sync status, feedback, ratings, online services and the official scores
+from the DVC portal."""
 from airflow.sdk import dag, task
 
 from extractors.entities import DVC_PORTAL, of_source
@@ -23,7 +24,14 @@ def ingest_dvc_portal():
 
         return ingest_entity(DVC_PORTAL, entity_name, run_moment(context), context["run_id"])
 
-    extract.expand(entity_name=[e.name for e in of_source(DVC_PORTAL)])
+    @task(outlets=[RAW_DVC_PORTAL])
+    def official_scores(**context) -> int:
+        from tthc.orchestration.context import run_moment
+        from tthc.orchestration.tasks import fetch_official_scores
+
+        return fetch_official_scores(run_moment(context))
+
+    extract.expand(entity_name=[e.name for e in of_source(DVC_PORTAL)]) >> official_scores()
 
 
 ingest_dvc_portal()

@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Callable
 
 import requests
@@ -36,6 +39,10 @@ class RetriesExhausted(SourceError):
     """A transient fault outlasted every retry."""
 
 
+class TransientSourceError(SourceError):
+    """The source answered with something worth asking again for (a busy envelope, a cut body)."""
+
+
 @dataclass
 class RetryPolicy:
     max_attempts: int = 8
@@ -59,6 +66,8 @@ class RetryingSession:
     seed: int | None = None
     retries: int = 0
     requests_sent: int = 0
+    # what each retry was for ("HTTP 429", "ConnectionError", "error envelope", ...): run logs and tests
+    retry_reasons: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
@@ -84,7 +93,7 @@ class RetryingSession:
                 response.close()
             if attempt + 1 == self.policy.max_attempts:
                 break
-            self.retries += 1
+            self.note_retry(last_problem.split(":")[0])
             log.warning("%s %s: %s; retry %d/%d in %.2fs", method, _redact(url), last_problem,
                         attempt + 1, self.policy.max_attempts - 1, delay)
             self.sleep(delay)
@@ -92,12 +101,29 @@ class RetryingSession:
             f"{method} {_redact(url)} failed after {self.policy.max_attempts} attempts: {last_problem}"
         )
 
+    def note_retry(self, reason: str) -> None:
+        self.retries += 1
+        self.retry_reasons[reason] += 1
+
+    def backoff(self, attempt: int) -> float:
+        return self.policy.backoff(attempt, self._rng)
+
     def _retry_after(self, response: requests.Response) -> float | None:
+        """Retry-After in seconds or as an HTTP date (RFC 9110), capped; None if absent or unreadable."""
         value = response.headers.get("Retry-After", "").strip()
-        try:
-            return min(float(value), self.policy.max_retry_after)
-        except ValueError:
+        if not value:
             return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        return min(max(seconds, 0.0), self.policy.max_retry_after)
 
     def close(self) -> None:
         self.session.close()

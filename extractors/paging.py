@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
@@ -12,12 +13,15 @@ import orjson
 import requests
 
 from extractors.entities import Entity
-from extractors.http import RetryingSession, SourceError
+from extractors.http import RetryingSession, SourceError, TransientSourceError
 
 log = logging.getLogger(__name__)
 
-# A body cut short by a dropped connection parses as bad JSON: worth a couple more tries.
+# A body cut short by a dropped connection parses as bad JSON: worth a couple more tries
+# (at least; the retry policy's cap applies when it is higher).
 BAD_BODY_ATTEMPTS = 3
+# Step-backs per pass when rows leave the window while paging (see PagedClient._pages).
+MAX_REWINDS = 1000
 
 
 @dataclass(frozen=True)
@@ -54,32 +58,94 @@ class PagedClient(ABC):
         self.base_url = base_url.rstrip("/")
         self.http = http or RetryingSession()
         self.page_size = page_size or self.default_page_size
+        self.rewinds = 0  # times a pass stepped back because rows left the window under it
+        self.prefetch = True  # fetch the next page while the caller loads this one
 
     def iter_pages(self, entity: Entity, window: Window | None = None) -> Iterator[Page]:
-        """Every page of an entity, re-reading total_pages as it goes (it can change)."""
+        """Every page of an entity (see `_pages`), the next one fetched while the caller loads this one.
+
+        The source renders a page while we parse and COPY the previous one, so a run takes about
+        the longer of the two rather than their sum. One page ahead at most: memory stays flat.
+        """
+        if not self.prefetch:
+            yield from self._pages(entity, window)
+            return
+        pages = self._pages(entity, window)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.source}-pages") as ahead:
+            try:
+                upcoming = ahead.submit(next, pages, None)
+                while True:
+                    page = upcoming.result()
+                    if page is None:
+                        return
+                    upcoming = ahead.submit(next, pages, None)
+                    yield page
+            finally:
+                # the caller stopped early or failed: let the fetch in flight end, then close the pass
+                wait([upcoming])
+                pages.close()
+
+    def _pages(self, entity: Entity, window: Window | None) -> Iterator[Page]:
+        """Every page of an entity, re-reading total_pages as it goes (it can change).
+
+        The sources take no snapshot: when a row we have not reached yet is updated past the
+        window's end, it leaves the window and every row after it moves up a place, so a row
+        can slip onto a page already read. A shrinking `total` says that happened: step back
+        as many pages as rows left and read them again (stored versions are skipped on load),
+        so a pass misses nothing that stays in its window. Rows only leave finitely often,
+        so the pass ends; against a source whose totals go up and down for other reasons,
+        rewinding stops after MAX_REWINDS and the next run's lookback does the catching up.
+        """
         number = 1
+        seen_total: int | None = None
+        rewinds = 0
         while True:
             page = self.fetch_page(entity, number, window)
             yield page
+            shrunk = seen_total is not None and page.total is not None and page.total < seen_total
+            if shrunk and rewinds == MAX_REWINDS:
+                rewinds += 1  # warn once
+                log.warning("%s %s: totals keep changing while paging; not stepping back again in this pass "
+                            "(the next run's lookback re-reads the window's tail)", self.source, entity.path)
+            elif shrunk and rewinds < MAX_REWINDS:
+                rewinds += 1
+                back = -(-(seen_total - page.total) // self.page_size)  # ceil
+                self.rewinds += 1
+                log.info("%s %s: %d rows left the window while paging (total %d -> %d); "
+                         "reading from page %d again", self.source, entity.path, seen_total - page.total,
+                         seen_total, page.total, max(1, number - back))
+                seen_total = page.total
+                number = max(1, number - back)
+                continue
+            if page.total is not None:
+                seen_total = page.total
             if not page.records or number >= page.total_pages:
                 return
             number += 1
 
     def fetch_page(self, entity: Entity, number: int, window: Window | None) -> Page:
+        """One page, asking again (with backoff, within the retry cap) when the body is cut
+        short or the envelope says the source is busy; HTTP-level retries happen below."""
         params = self.page_params(number) | (self.window_params(window) if window else {})
-        for attempt in range(BAD_BODY_ATTEMPTS):
+        attempts = max(BAD_BODY_ATTEMPTS, self.http.policy.max_attempts)
+        for attempt in range(attempts):
             response = self.send(entity.method, entity.path, params=params)
             try:
-                body = decode_json(response.content)
-            except ValueError as exc:
-                if attempt + 1 == BAD_BODY_ATTEMPTS:
-                    raise SourceError(
+                try:
+                    body = decode_json(response.content)
+                except ValueError as exc:
+                    raise TransientSourceError(
                         f"{self.source} {entity.path} page {number}: body is not JSON ({exc}); "
                         f"HTTP {response.status_code}, {len(response.content)} bytes"
                     ) from exc
-                log.warning("%s %s page %d: unreadable body, fetching again", self.source, entity.path, number)
-                continue
-            return self.unwrap(body, entity, number, response)
+                return self.unwrap(body, entity, number, response)
+            except TransientSourceError as exc:
+                if attempt + 1 == attempts:
+                    raise SourceError(f"{exc} (after {attempts} attempts)") from exc
+                delay = self.http.backoff(attempt)
+                self.http.note_retry("bad body" if "not JSON" in str(exc) else "error envelope")
+                log.warning("%s; asking again in %.2fs", exc, delay)
+                self.http.sleep(delay)
         raise AssertionError("unreachable")
 
     def url(self, path: str) -> str:

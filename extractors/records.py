@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Callable
+from datetime import date, datetime
+from typing import Any
 
 import orjson
 
 from extractors.entities import DVC_PORTAL, ONE_STOP, Entity
-from extractors.timefmt import parse_iso, parse_local
+from extractors.timefmt import is_local_time, parse_iso, parse_local
 
 
 @dataclass(frozen=True)
@@ -53,31 +54,86 @@ CODES: dict[tuple[str, str], dict[str, frozenset]] = {
 }
 
 
+# One-stop times and dates are named Ngay… (NgayCapNhat, NgayHenTra, …), HieuLuc… (validity) and
+# ThoiDiem… (ThoiDiemXuLy, the moment a process step happened).
+LOCAL_TIME_PREFIXES = ("Ngay", "HieuLuc", "ThoiDiem")
+
+
 def _is_local_time_field(name: str) -> bool:
-    return name.startswith("Ngay") or name.startswith("HieuLuc")
+    return name.startswith(LOCAL_TIME_PREFIXES)
 
 
-def _is_iso_time_field(name: str) -> bool:
-    return name.endswith("At") or name in ("validFrom", "validTo")
+# Portal fields that are calendar dates (`yyyy-MM-dd`, no time, no offset), not timestamps.
+PORTAL_DATE_FIELDS = frozenset({"validFrom", "validTo"})
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _check_times(record: dict, is_time: Callable[[str], bool], parse: Callable[[str], datetime],
-                 where: str = "") -> str | None:
-    """First unparseable time field in the record or its lists of objects, else None."""
+def _portal_time_problem(name: str, value: str) -> str | None:
+    """None if a portal time field holds what the contract allows, else why not."""
+    if name in PORTAL_DATE_FIELDS:
+        if _ISO_DATE.match(value):
+            try:
+                date.fromisoformat(value)
+                return None
+            except ValueError:
+                pass
+        return "not a valid date"
+    if name.endswith("At"):
+        try:
+            parse_iso(value)
+            return None
+        except ValueError:
+            return "not a valid time"
+    return None
+
+
+def _one_stop_time_problem(name: str, value: str) -> str | None:
+    if not _is_local_time_field(name) or is_local_time(value):
+        return None
+    return "not a valid time"
+
+
+# field name -> is it a time field, per source (names repeat on every record: classify each once)
+_TIME_FIELD: dict[str, dict[str, bool]] = {ONE_STOP: {}, DVC_PORTAL: {}}
+_CHECK = {ONE_STOP: _one_stop_time_problem, DVC_PORTAL: _portal_time_problem}
+
+
+def _is_time_field(source: str, name: str) -> bool:
+    known = _TIME_FIELD[source]
+    flag = known.get(name)
+    if flag is None:
+        flag = _CHECK[source](name, "") is not None  # a time field refuses ""
+        if len(known) < 10_000:  # field names come from the source: keep the memo bounded
+            known[name] = flag
+    return flag
+
+
+def _check_times(record: dict, source: str, where: str = "") -> str | None:
+    """First time field (in the record or its lists of objects) that does not parse, else None."""
+    known = _TIME_FIELD[source]
     for name, value in record.items():
-        if isinstance(value, list):
+        if value is None:
+            continue
+        if type(value) is list:
             for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    problem = _check_times(item, is_time, parse, f"{where}{name}[{i}].")
+                if type(item) is dict:
+                    problem = _check_times(item, source, f"{where}{name}[{i}].")
                     if problem:
                         return problem
-        elif is_time(name) and value not in (None, ""):
-            if not isinstance(value, str):
-                return f"{where}{name} is {type(value).__name__}, not a time string"
-            try:
-                parse(value)
-            except ValueError:
-                return f"{where}{name} {value!r} is not a valid time"
+            continue
+        is_time = known.get(name)
+        if is_time is None:
+            is_time = _is_time_field(source, name)
+        if not is_time or value == "":
+            continue
+        if isinstance(value, str):
+            # one-stop: every time field has one format, checked inline (the hot path)
+            problem = (None if is_local_time(value) else "not a valid time") if source == ONE_STOP \
+                else _portal_time_problem(name, value)
+            if problem:
+                return f"{where}{name} {value!r} is {problem}"
+        else:  # a time field holding a number, a bool, an object
+            return f"{where}{name} is {type(value).__name__}, not a time string"
     return None
 
 
@@ -111,9 +167,7 @@ def parse_record(entity: Entity, record: Any) -> RawRow | Rejected:
         parts.append(str(_code_of(value)))
     key = "|".join(parts)
 
-    is_time, parse = (
-        (_is_local_time_field, parse_local) if entity.source == ONE_STOP else (_is_iso_time_field, parse_iso)
-    )
+    parse = parse_local if entity.source == ONE_STOP else parse_iso
     raw_updated = record.get(entity.updated)
     if not isinstance(raw_updated, str) or not raw_updated.strip():
         return Rejected(key, f"missing {entity.updated}", text)
@@ -121,7 +175,7 @@ def parse_record(entity: Entity, record: Any) -> RawRow | Rejected:
         updated = parse(raw_updated)
     except ValueError:
         return Rejected(key, f"{entity.updated} {raw_updated!r} is not a valid time", text)
-    problem = _check_times(record, is_time, parse)
+    problem = _check_times(record, entity.source)
     if problem:
         return Rejected(key, problem, text)
 

@@ -7,6 +7,9 @@ already stored are skipped, so re-reading costs little. Each page commits on its
 watermark moves only after the last page committed, in the same transaction as the run
 record. A crash anywhere leaves committed pages (harmless duplicates of a later rerun) and
 the old watermark, so the next run reads the same window again and ends in the same place.
+One run per entity at a time (an advisory lock); a run that finds a 'running' record left by
+a killed process marks it 'abandoned'. The closing log line is the run's summary: pages,
+records, new, already stored, quarantined, retries (by reason), seconds, records/s.
 """
 from __future__ import annotations
 
@@ -51,8 +54,11 @@ def extract_entity(
         raise ValueError("upper bound must be timezone-aware")
     started = time.monotonic()
     retries_before = client.http.retries
+    reasons_before = client.http.retry_reasons.copy()
+    rewinds_before = client.rewinds
     with psycopg.connect(conninfo) as conn:
         ensure_raw_schema(conn)
+        claim_entity(conn, entity)
         if entity.incremental:
             if window is None:
                 window = plan_window(read_watermark(conn, entity), upper, lookback, initial_from)
@@ -114,9 +120,38 @@ def extract_entity(
             # Backfills of an old window never move the nightly position (GREATEST in SQL).
             write_watermark(conn, entity, window.end if window else upper, run_id)
             record.save(conn, finished=True)
+    reasons = client.http.retry_reasons - reasons_before
     log.info(
         "%s/%s batch %d done: %d pages, %d records, %d new, %d already stored, %d quarantined, "
-        "%d retries, %.1fs", entity.source, entity.name, record.batch_id, record.pages, record.fetched,
-        record.loaded, record.duplicates, record.quarantined, record.retries, record.seconds,
+        "%d retries%s, %.1fs, %.0f records/s%s", entity.source, entity.name, record.batch_id, record.pages,
+        record.fetched, record.loaded, record.duplicates, record.quarantined, record.retries,
+        f" ({', '.join(f'{k} ×{v}' for k, v in sorted(reasons.items()))})" if reasons else "",
+        record.seconds, record.fetched / max(record.seconds, 1e-3),
+        f", {client.rewinds - rewinds_before} page rewinds (rows moved while paging)"
+        if client.rewinds > rewinds_before else "",
     )
     return record
+
+
+def claim_entity(conn: psycopg.Connection, entity: Entity) -> None:
+    """One extract per entity at a time; runs a killed process left 'running' become 'abandoned'.
+
+    A session advisory lock, so it is released when the connection ends, however the process
+    ends. Holding it proves no other live run of the entity exists.
+    """
+    got = conn.execute("SELECT pg_try_advisory_lock(hashtext('tthc-extract'), hashtext(%s))",
+                       (entity.table,)).fetchone()[0]
+    if not got:
+        conn.rollback()
+        raise RuntimeError(f"another extract of {entity.source}/{entity.name} is running; try again when it ends")
+    stale = conn.execute(
+        "UPDATE meta.extract_runs SET status = 'abandoned', finished_at = now(), "
+        "error = coalesce(error, 'the run ended without finishing (process killed or lost)') "
+        "WHERE source = %s AND entity = %s AND status = 'running' RETURNING batch_id",
+        (entity.source, entity.name),
+    ).fetchall()
+    conn.commit()
+    if stale:
+        log.warning("%s/%s: batches %s never finished (killed?); marked abandoned, their pages are kept "
+                    "and this run reads their window again", entity.source, entity.name,
+                    ", ".join(str(b) for (b,) in stale))

@@ -202,6 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
     sim: SimulatorServer
     protocol_version = "HTTP/1.1"
     server_version = "tthc-simulator/0.1"
+    # Headers and body go out in two sends; with Nagle on, the second waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):  # quiet: the stats say what happened
         pass

@@ -139,7 +139,7 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
         for night in plan.nights:
             moment = datetime.combine(night, datetime.min.time(), LOCAL).replace(hour=1)
             sim.set_clock(moment)
-            for dag_id in ("ingest_one_stop", "build_warehouse", "publish_monthly"):
+            for dag_id in ("ingest_one_stop", "ingest_dvc_portal", "build_warehouse", "publish_monthly"):
                 t0 = time.monotonic()
                 dags_test(dag_id, moment, env)
                 print(f"   {night}  {dag_id:<16} ok  ({time.monotonic() - t0:.0f}s)")

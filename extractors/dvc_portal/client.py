@@ -8,7 +8,7 @@ from __future__ import annotations
 import requests
 
 from extractors.entities import Entity
-from extractors.http import RetryingSession, SourceAuthError, SourceError
+from extractors.http import RetryingSession, SourceAuthError, SourceError, TransientSourceError
 from extractors.paging import Page, PagedClient, Window
 from extractors.timefmt import format_iso
 
@@ -45,7 +45,9 @@ class DvcPortalClient(PagedClient):
     def unwrap(self, body: dict, entity: Entity, number: int, response: requests.Response) -> Page:
         if not isinstance(body, dict) or body.get("code") != "OK":
             code = body.get("code") if isinstance(body, dict) else None
-            raise SourceError(f"DVC portal {entity.path} page {number}: code {code!r}")
+            message = body.get("message") if isinstance(body, dict) else None
+            # HTTP 200 with an error code ("busy", "try later"): transient; asked again within the cap
+            raise TransientSourceError(f"DVC portal {entity.path} page {number}: code {code!r}: {message}")
         data = body.get("data")
         pagination = body.get("pagination") or {}
         if not isinstance(data, list):

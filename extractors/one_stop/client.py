@@ -10,7 +10,7 @@ import logging
 import requests
 
 from extractors.entities import Entity
-from extractors.http import RetryingSession, SourceAuthError, SourceError
+from extractors.http import RetryingSession, SourceAuthError, SourceError, TransientSourceError
 from extractors.paging import Page, PagedClient, Window
 from extractors.timefmt import format_local
 
@@ -79,7 +79,8 @@ class OneStopClient(PagedClient):
         if not isinstance(body, dict) or str(body.get("error_code")) != "0":
             message = body.get("message") if isinstance(body, dict) else None
             code = body.get("error_code") if isinstance(body, dict) else None
-            raise SourceError(f"one-stop {entity.path} page {number}: error_code {code!r}: {message}")
+            # HTTP 200 with an error code ("busy", "try later"): transient; asked again within the cap
+            raise TransientSourceError(f"one-stop {entity.path} page {number}: error_code {code!r}: {message}")
         data = body.get("data")
         pagination = body.get("pagination") or {}
         if not isinstance(data, list):

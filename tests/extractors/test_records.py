@@ -82,3 +82,28 @@ def test_any_json_value_is_either_loaded_or_quarantined_never_an_exception(value
     assert isinstance(result, (RawRow, Rejected))
     if isinstance(result, Rejected):
         assert result.reason and result.raw_text
+
+
+SERVICES = entity("dvc_portal", "online_services")
+STEPS = entity("one_stop", "qua_trinh_xu_ly")
+
+
+def test_portal_validity_dates_are_calendar_dates():
+    good = {"departmentCode": "000.00.01.H56", "procedureCode": "1.000001", "level": "FULL",
+            "validFrom": "2024-01-01", "validTo": None, "updatedAt": "2024-05-02T09:30:00+07:00"}
+    row = parse_record(SERVICES, good)
+    assert isinstance(row, RawRow) and row.key == "000.00.01.H56|1.000001|2024-01-01"
+    assert isinstance(parse_record(SERVICES, good | {"validTo": "2024-12-31"}), RawRow)
+    for bad in ("2024-02-30", "02/05/2024", "2024-01-01T00:00:00+07:00", "20240101"):
+        result = parse_record(SERVICES, good | {"validTo": bad})
+        assert isinstance(result, Rejected) and result.reason == f"validTo {bad!r} is not a valid date"
+
+
+def test_process_step_moment_is_checked():
+    step = {"MaHoSo": "H-1", "STT": 2, "TrangThai": 4, "ThoiDiemXuLy": "20240502093000",
+            "NgayBatDau": "20240502093000", "NgayKetThucTheoQuyDinh": "", "NgayCapNhat": "20240502093100"}
+    row = parse_record(STEPS, step)
+    assert isinstance(row, RawRow) and row.key == "H-1|2"
+    bad = parse_record(STEPS, step | {"ThoiDiemXuLy": "20241399250000"})
+    assert isinstance(bad, Rejected) and bad.reason == "ThoiDiemXuLy '20241399250000' is not a valid time"
+    assert parse_record(STEPS, step | {"ThoiDiemXuLy": 20240502}).reason == "ThoiDiemXuLy is int, not a time string"

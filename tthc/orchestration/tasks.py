@@ -44,6 +44,25 @@ def ingest_entity(source: str, entity_name: str, upper: datetime, run_id: str | 
             "loaded": record.loaded, "quarantined": record.quarantined, "retries": record.retries}
 
 
+def fetch_official_scores(upper: datetime) -> int:
+    """The portal's own 766 scores for each province root, for the reconciliation mart."""
+    from extractors.dvc_portal import DvcPortalClient
+    from extractors.portal_scores import fetch_service_results, periods_around, province_roots
+
+    dsn = warehouse_dsn()
+    day = upper.date()
+    roots = province_roots(dsn.conninfo(), day)
+    if not roots:
+        log.warning("no province unit loaded yet from the one-stop system: official scores skipped")
+        return 0
+    client = make_client("dvc_portal", source_settings("dvc_portal"))
+    assert isinstance(client, DvcPortalClient)
+    try:
+        return fetch_service_results(dsn.conninfo(), client, roots, periods_around(day))
+    finally:
+        client.close()
+
+
 def build_warehouse(as_of: date) -> None:
     dbt.build_warehouse(warehouse_dsn(), as_of)
 

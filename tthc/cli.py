@@ -38,6 +38,10 @@ def cmd_warehouse(args) -> int:
         print("running" if cluster.running() else "stopped", f"({cluster.data_dir})")
     elif args.action == "url":
         print(resolve_dsn().url())  # deliberately prints the password: for psql in a local shell
+    elif args.action == "bi-url":
+        from tthc.warehouse.roles import BI, role_passwords
+
+        print(resolve_dsn().with_user(BI, role_passwords()[BI]).url())  # for Superset / Metabase
     return 0
 
 
@@ -67,8 +71,11 @@ def cmd_ingest(args) -> int:
 def cmd_build(args) -> int:
     from tthc.pipeline import dbt
     from tthc.warehouse import resolve_dsn
+    from tthc.warehouse.roles import apply_roles, role_passwords
 
-    dbt.build_warehouse(resolve_dsn(), _day(args.as_of), full_refresh=args.full_refresh)
+    dsn = resolve_dsn()
+    apply_roles(dsn.conninfo(), role_passwords())
+    dbt.build_warehouse(dsn, _day(args.as_of), full_refresh=args.full_refresh)
     return 0
 
 
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("warehouse", help="start/stop the embedded warehouse")
-    p.add_argument("action", choices=["start", "stop", "status", "url"])
+    p.add_argument("action", choices=["start", "stop", "status", "url", "bi-url"])
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("ingest", help="extract a source into raw (incremental, or a backfill window)")

@@ -64,7 +64,11 @@ def fetch_official_scores(upper: datetime) -> int:
 
 
 def build_warehouse(as_of: date) -> None:
-    dbt.build_warehouse(warehouse_dsn(), as_of)
+    from tthc.warehouse.roles import apply_roles, role_passwords
+
+    dsn = warehouse_dsn()
+    apply_roles(dsn.conninfo(), role_passwords())  # idempotent; BI must never see more than marts
+    dbt.build_warehouse(dsn, as_of)
 
 
 def quality_gate(run_id: str | None = None) -> dict:

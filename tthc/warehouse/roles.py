@@ -1,0 +1,86 @@
+"""Least-privilege roles of the warehouse, applied idempotently.
+
+- tthc_loader: writes the raw layer and the extractors' metadata, reads nothing else.
+- tthc_transformer: reads raw, builds staging/restricted/intermediate/core/marts (dbt, the gate).
+- tthc_bi: BI tools (Superset, Metabase) read the marts and nothing else; in particular never
+  `restricted` (applicant names, ID numbers, phones, feedback text) nor raw payloads.
+
+Objects are created by whichever role runs dbt; default privileges make every table it creates
+later in `marts` readable by tthc_bi without a grant after each build.
+"""
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+LOADER, TRANSFORMER, BI = "tthc_loader", "tthc_transformer", "tthc_bi"
+LOADER_SCHEMAS = ("raw", "meta")
+BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "util")
+
+
+def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    if password:
+        conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+
+
+def apply_roles(conninfo: str, passwords: dict[str, str] | None = None) -> None:
+    """Create the roles and grants. `passwords` makes the named roles able to log in."""
+    passwords = passwords or {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        owner = conn.execute("SELECT current_user").fetchone()[0]
+        database = conn.execute("SELECT current_database()").fetchone()[0]
+        for role in (LOADER, TRANSFORMER, BI):
+            _ensure_role(conn, role, passwords.get(role))
+        ident = sql.Identifier
+        conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(ident(database)))
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}, {}, {}").format(
+            ident(database), ident(LOADER), ident(TRANSFORMER), ident(BI)))
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        for schema in LOADER_SCHEMAS + BUILT_SCHEMAS:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident(schema)))
+            conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
+        for schema in LOADER_SCHEMAS:
+            conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(ident(schema), ident(LOADER)))
+            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {} TO {}").format(
+                ident(schema), ident(LOADER)))
+            conn.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(ident(schema), ident(LOADER)))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(TRANSFORMER)))
+            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(ident(schema), ident(TRANSFORMER)))
+            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
+                ident(owner), ident(schema), ident(TRANSFORMER)))
+        for schema in BUILT_SCHEMAS:
+            conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(ident(schema), ident(TRANSFORMER)))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA marts TO {}").format(ident(BI)))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA marts TO {}").format(ident(BI)))
+        for creator in {owner, TRANSFORMER}:
+            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA marts GRANT SELECT ON TABLES TO {}").format(
+                ident(creator), ident(BI)))
+    log.info("warehouse roles applied: %s, %s, %s", LOADER, TRANSFORMER, BI)
+
+
+def role_passwords() -> dict[str, str]:
+    """Login passwords from the environment (TTHC_BI_PASSWORD, …); the embedded warehouse
+    generates a BI password once and keeps it beside the cluster (mode 600)."""
+    import os
+    import secrets
+
+    from tthc.paths import LOCAL
+
+    passwords = {role: os.environ[var] for role, var in (
+        (LOADER, "TTHC_LOADER_PASSWORD"), (TRANSFORMER, "TTHC_TRANSFORMER_PASSWORD"), (BI, "TTHC_BI_PASSWORD"),
+    ) if os.environ.get(var)}
+    if BI not in passwords and not os.environ.get("WAREHOUSE_DSN"):
+        path = LOCAL / "bi.password"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(18))
+            path.chmod(0o600)
+        passwords[BI] = path.read_text().strip()
+    return passwords

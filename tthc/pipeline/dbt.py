@@ -56,7 +56,9 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
     full_refresh rebuilds incremental models from raw: needed after a model's columns change,
     a change of the TTHC catalogue's limits, or of the holiday calendar."""
     refresh = ["--full-refresh"] if full_refresh else []
-    run_dbt(["seed", *refresh], dsn, as_of)
+    # Seeds are small and versioned with the code: always recreated, so a seed that gained a
+    # column (a new version of the scoring rules) loads without a manual step.
+    run_dbt(["seed", "--full-refresh"], dsn, as_of)
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
     run_dbt(["build", "--select", *WAREHOUSE_SELECTION, "--indirect-selection", "cautious", *refresh], dsn, as_of)
 

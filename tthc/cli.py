@@ -100,7 +100,8 @@ def cmd_marts(args) -> int:
 def cmd_publish(args) -> int:
     from tthc.orchestration.tasks import publish
 
-    for path in publish(_moment(args.now), args.period, args.unit):
+    outcome = publish(_moment(args.now), args.period, args.unit)
+    for path in outcome["written"]:
         print(path)
     return 0
 

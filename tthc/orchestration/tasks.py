@@ -83,8 +83,11 @@ def build_marts(as_of: date) -> None:
 
 
 def publish(now: datetime, period: str | None = None, unit_code: str | None = None,
-            outbox: Path = OUTBOX) -> list[str]:
-    """Write the extract of `period` (default: the month that just ended) for each province."""
+            outbox: Path = OUTBOX) -> dict:
+    """Write the extract of `period` (default: the month that just ended) for each province,
+    then push every package not yet delivered to the province inbox (when one is configured)."""
+    from tthc.publish.delivery import deliver_outbox
+
     month = Month.parse(period) if period else Month.before(now)
     dsn = warehouse_dsn()
     if unit_code:
@@ -96,4 +99,7 @@ def publish(now: datetime, period: str | None = None, unit_code: str | None = No
     for unit in units:
         result = publish_month(dsn, unit, month, now, outbox)
         written.append(str(result.path))
-    return written
+    report = deliver_outbox(outbox)
+    log.info(report.summary())
+    report.raise_if_failed()  # a rejected package is a finding for people, not a silent skip
+    return {"written": written, "delivery": report.as_dict()}

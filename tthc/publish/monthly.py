@@ -10,10 +10,12 @@ import psycopg
 from tthc import __version__
 from tthc.extract import PackageResult, write_package
 from tthc.publish.periods import Month
-from tthc.publish.rows import extract_tables
+from tthc.publish.rows import RELATIONS, MissingMart, extract_tables, require_relations
 from tthc.warehouse import Dsn
 
 log = logging.getLogger(__name__)
+
+__all__ = ["MissingMart", "PublishBlocked", "last_gate", "publish_month", "source_bounds"]
 
 
 class PublishBlocked(RuntimeError):
@@ -52,12 +54,29 @@ def _has_table(conn: psycopg.Connection, name: str) -> bool:
 
 
 def publish_month(dsn: Dsn, unit_code: str, month: Month, now: datetime, outbox: Path) -> PackageResult:
-    with psycopg.connect(dsn.conninfo()) as conn:
-        quality = last_gate(conn)
-        tables = extract_tables(conn, unit_code, month)
-        sources = source_bounds(conn)
+    """Write the month's package for one reporting unit: all five CSVs, bao_cao.xlsx, manifest.
+
+    Refuses (PublishBlocked) when the last quality gate failed, and (MissingMart) when a mart
+    the contract's files come from does not exist. Status is provisional until the month's
+    closing day, then final. The writer issues a new version only when the content differs.
+    """
+    with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
+        # Local time, so zone-less mart timestamps mean Vietnam time, as the sources record them.
+        conn.execute("set time zone 'Asia/Ho_Chi_Minh'")
+        require_relations(conn, unit_code, month)
+        # One snapshot for the gate and every mart, so a dbt run finishing meanwhile cannot mix two
+        # builds in one package. The marts are locked (ACCESS SHARE) before the snapshot is taken:
+        # a table dbt swapped in after the snapshot would otherwise read as empty; now the swap waits.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            conn.execute(f"lock table {', '.join(RELATIONS)} in access share mode")
+            quality = last_gate(conn)
+            tables = extract_tables(conn, unit_code, month)
+            sources = source_bounds(conn)
     if not tables["chi_so_766.csv"]:
-        raise ValueError(f"no marts rows for unit {unit_code} in {month.key}: is the unit code right?")
+        raise ValueError(f"no marts rows for unit {unit_code} in {month.key}: is the unit code right "
+                         "(valid on the month's last day) and are the marts built for that month?")
     result = write_package(
         outbox=outbox, unit_code=unit_code, period=month.key, tables=tables,
         status=month.status_at(now), sources=sources, quality=quality,

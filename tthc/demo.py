@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEMO_CLIENT = ("tthc-demo", "demo-secret")
 DEMO_API_KEY = "demo-api-key"
+DEMO_INBOX_TOKEN = "demo-inbox-token"
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
             dvc_portal=SourceSettings(sim.url, api_key=DEMO_API_KEY),
         )
         env.setdefault("TTHC_INITIAL_FROM", plan.world_start.isoformat())
+        # The simulator also plays the province's inbox: packages are pushed there after writing.
+        env |= {"PROVINCE_INBOX_URL": sim.url, "PROVINCE_INBOX_TOKEN": DEMO_INBOX_TOKEN}
         for night in plan.nights:
             moment = datetime.combine(night, datetime.min.time(), LOCAL).replace(hour=1)
             sim.set_clock(moment)
@@ -149,6 +152,7 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     print(_score_table(dsn, last_month))
     print()
     print(f"Marts:    schema 'marts' in {dsn} (e.g. marts.mart_metric_monthly)")
-    print(f"Extracts: {OUTBOX}/<unit>/<YYYY-MM>/v<N>/")
+    print(f"Extracts: {OUTBOX}/<unit>/<YYYY-MM>/v<N>/ (also pushed to the simulator's province inbox;"
+          f" deliveries in {OUTBOX}/deliveries.jsonl)")
     print(f"Logs:     {LOCAL_DIR / 'logs'}; Airflow home {LOCAL_DIR / 'airflow'}")
     print(f"Done in {time.monotonic() - started:.0f}s.")

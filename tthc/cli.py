@@ -106,6 +106,14 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def cmd_summary(args) -> int:
+    from tthc.warehouse import resolve_dsn
+    from tthc.warehouse.summary import latest_night
+
+    print(latest_night(resolve_dsn().conninfo()))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from tthc.demo import run_demo
 
@@ -149,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unit", help="reporting unit (MaDinhDanh); default every province unit")
     p.add_argument("--now", help="generation time (ISO); default now")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("summary", help="what the latest night loaded, quarantined and checked")
+    p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the simulator (make demo)")
     p.set_defaults(func=cmd_demo)

@@ -79,7 +79,11 @@ def quality_gate(run_id: str | None = None) -> dict:
 
 
 def build_marts(as_of: date) -> None:
-    dbt.build_marts(warehouse_dsn(), as_of)
+    from tthc.warehouse.summary import latest_night
+
+    dsn = warehouse_dsn()
+    dbt.build_marts(dsn, as_of)
+    log.info("night summary:\n%s", latest_night(dsn.conninfo()))
 
 
 def publish(now: datetime, period: str | None = None, unit_code: str | None = None,

@@ -1,0 +1,65 @@
+"""The nightly run summary: what each night loaded, quarantined and checked, in one place.
+
+Kept as views over the run records (meta.extract_runs, meta.quality_results, meta.watermarks),
+so it is always current and costs nothing to maintain; `tthc summary` prints the latest night.
+"""
+from __future__ import annotations
+
+import psycopg
+
+VIEWS = """
+CREATE OR REPLACE VIEW meta.extract_summary AS
+SELECT (started_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS run_date,
+       source, entity,
+       count(*)                                  AS runs,
+       count(*) FILTER (WHERE status = 'failed') AS failed_runs,
+       sum(pages)                                AS pages,
+       sum(fetched)                              AS fetched,
+       sum(loaded)                               AS new_versions,
+       sum(duplicates)                           AS already_stored,
+       sum(quarantined)                          AS quarantined,
+       sum(retries)                              AS retries,
+       round(sum(seconds), 1)                    AS seconds,
+       max(window_to)                            AS loaded_up_to
+FROM meta.extract_runs
+GROUP BY 1, 2, 3;
+
+CREATE OR REPLACE VIEW meta.gate_summary AS
+SELECT (max(checked_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS run_date,
+       run_id,
+       count(*)                                                      AS checks,
+       count(*) FILTER (WHERE NOT success AND severity = 'fail')     AS failures,
+       count(*) FILTER (WHERE NOT success AND severity <> 'fail')    AS warnings,
+       max(checked_at)                                               AS checked_at
+FROM meta.quality_results
+GROUP BY run_id;
+"""
+
+
+def ensure_views(conn: psycopg.Connection) -> None:
+    from expectations.runner import RESULTS_DDL
+    from extractors.raw.schema import ensure_raw_schema
+
+    ensure_raw_schema(conn)
+    conn.execute(RESULTS_DDL)
+    conn.execute(VIEWS)
+
+
+def latest_night(conninfo: str) -> str:
+    with psycopg.connect(conninfo) as conn:
+        ensure_views(conn)
+        rows = conn.execute(
+            "SELECT source, entity, runs, failed_runs, fetched, new_versions, quarantined, retries, seconds, loaded_up_to "
+            "FROM meta.extract_summary WHERE run_date = (SELECT max(run_date) FROM meta.extract_summary) "
+            "ORDER BY source, entity").fetchall()
+        gate = conn.execute("SELECT run_id, checks, failures, warnings, checked_at FROM meta.gate_summary "
+                            "ORDER BY checked_at DESC LIMIT 1").fetchone()
+        marks = conn.execute("SELECT source, entity, high_watermark FROM meta.watermarks ORDER BY 1, 2").fetchall()
+    lines = [f"{'source/entity':<30} {'runs':>4} {'failed':>6} {'fetched':>9} {'new':>8} {'quarant.':>8} {'retries':>7} {'sec':>7}  loaded up to"]
+    for source, entity, runs, failed, fetched, new, quarantined, retries, seconds, upto in rows:
+        lines.append(f"{source + '/' + entity:<30} {runs:>4} {failed:>6} {fetched:>9} {new:>8} {quarantined:>8} "
+                     f"{retries:>7} {seconds or 0:>7}  {upto}")
+    if gate:
+        lines.append(f"quality gate {gate[0]}: {gate[1]} checks, {gate[2]} failing, {gate[3]} warnings at {gate[4]}")
+    lines += [f"watermark {s}/{e}: {m}" for s, e, m in marks]
+    return "\n".join(lines)

@@ -70,12 +70,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS quarantine_dedupe
 """
 
 
+# Raw tables outside the list endpoints: the portal's official scores (extractors/portal_scores.py).
+EXTRA_TABLES = ("dvc_portal__service_results",)
+
+
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute(META)
-        for e in ENTITIES:
+        for table in [e.table for e in ENTITIES] + list(EXTRA_TABLES):
             conn.execute(
-                sql.SQL(RAW_TABLE).format(
-                    table=sql.Identifier(e.table), pk=sql.Identifier(f"{e.table}_pk")
-                )
+                sql.SQL(RAW_TABLE).format(table=sql.Identifier(table), pk=sql.Identifier(f"{table}_pk"))
             )

@@ -110,3 +110,58 @@ def load_raw(conn: psycopg.Connection, source: str, name: str, records: list[dic
                 " VALUES (%s, %s, %s::jsonb, %s, %s) ON CONFLICT DO NOTHING",
                 (_key(e, record), _updated_at(e, record), text, hashlib.sha256(text.encode()).hexdigest(), batch),
             )
+
+
+def iso(text: str | None) -> str | None:
+    """'2025-07-01 10:00' -> '2025-07-01T10:00:00+07:00' (portal ISO 8601 with offset)."""
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=LOCAL).isoformat()
+
+
+def offering(unit_code, procedure_code, level="TOAN_TRINH", valid_from="2020-01-01", valid_to=None):
+    return {"MaDinhDanh": unit_code, "MaTTHC": procedure_code, "MucDoDVC": level,
+            "HieuLucTu": day(valid_from), "HieuLucDen": day(valid_to), "NgayCapNhat": ts("2025-01-01 00:00")}
+
+
+def online_service(unit_code, procedure_code, published=True, payment_integrated=False, level="FULL",
+                   valid_from="2020-01-01", valid_to=None):
+    return {"departmentCode": unit_code, "procedureCode": procedure_code, "level": level,
+            "publishedOnPortal": published, "paymentIntegrated": payment_integrated,
+            "validFrom": valid_from, "validTo": valid_to, "updatedAt": iso("2025-01-01 00:00")}
+
+
+def payment(transaction_id, dossier_code, unit_code, procedure_code, status="SUCCESS", paid=None,
+            amount=50000):
+    return {"transactionId": transaction_id, "dossierCode": dossier_code, "departmentCode": unit_code,
+            "procedureCode": procedure_code, "feeCode": "LP01", "feeType": "LE_PHI", "amount": amount,
+            "status": status, "channel": "PAYGOV", "bankCode": "VCB",
+            "resultCode": "00" if status == "SUCCESS" else "99", "createdAt": iso(paid or "2025-07-01 08:00"),
+            "paidAt": iso(paid), "updatedAt": iso(paid or "2025-07-01 08:00")}
+
+
+def sync(dossier_code, unit_code, received, result="SUCCESS"):
+    return {"dossierCode": dossier_code, "departmentCode": unit_code, "receivedAt": iso(received),
+            "syncedAt": iso(received), "portalStatus": 2, "syncResult": result,
+            "errorMessage": None if result == "SUCCESS" else "Lỗi đồng bộ", "updatedAt": iso(received)}
+
+
+def feedback(feedback_id, unit_code, received, due, handled=None, status="RECEIVED", likes=0,
+             dislikes=0, reraised=False, dossier_code=None):
+    return {"feedbackId": feedback_id, "departmentCode": unit_code, "dossierCode": dossier_code,
+            "channel": "PORTAL", "category": "PROCEDURE", "content": "Nội dung phản ánh của công dân",
+            "receivedAt": iso(received), "dueAt": iso(due), "handledAt": iso(handled), "status": status,
+            "likes": likes, "dislikes": dislikes, "reraised": reraised,
+            "updatedAt": iso(handled or received)}
+
+
+def rating(rating_id, dossier_code, unit_code, level, rated):
+    return {"ratingId": rating_id, "dossierCode": dossier_code, "departmentCode": unit_code,
+            "level": level, "ratedAt": iso(rated), "updatedAt": iso(rated)}
+
+
+def step(dossier_code, number, unit_code, processed, due=None, started=None, status=4):
+    return {"MaHoSo": dossier_code, "STT": number, "TrangThai": status, "MaDinhDanhDonVi": unit_code,
+            "PhongBanXuLy": "Bộ phận một cửa", "NguoiXuLy": "Cán bộ A", "NoiDungXuLy": "Xử lý",
+            "ThoiDiemXuLy": ts(processed), "NgayBatDau": ts(started), "NgayKetThucTheoQuyDinh": ts(due),
+            "NgayCapNhat": ts(processed)}

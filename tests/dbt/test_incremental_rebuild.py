@@ -33,7 +33,7 @@ def counts(dsn):
     with psycopg.connect(dsn.conninfo()) as conn:
         rows = conn.execute(
             "SELECT period_key, unit_code, numerator::int, denominator::int FROM marts.mart_metric_monthly"
-            " WHERE metric_code = '2.1'").fetchall()
+            " WHERE metric_code = '2.1' AND period_type = 'month'").fetchall()
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 

@@ -91,7 +91,7 @@ def build_mart(module_db, dbt_work):
         rows = conn.execute(
             "SELECT period_key, unit_code, numerator, denominator, rate, points, max_points, applies,"
             " period_start, period_end, unit_level, parent_unit_code, group_code, metric_name"
-            " FROM marts.mart_metric_monthly WHERE metric_code = '2.1'"
+            " FROM marts.mart_metric_monthly WHERE metric_code = '2.1' AND period_type = 'month'"
         ).fetchall()
     return {(r[0], r[1]): r for r in rows}
 

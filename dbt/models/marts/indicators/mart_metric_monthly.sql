@@ -1,67 +1,39 @@
-{#- 766 metrics per unit and calendar month (metric 2.1 so far). Every unit valid on the
-    period's last day gets a row; its counts pool its whole subtree as of that day, with each
-    dossier counted for its unit or, when that unit is gone (July 2025 merger), its successor.
-    Points are linear in the rate per the versioned scoring seed; a zero denominator means the
-    metric does not apply and scores full marks. Points stay unrounded. -#}
+{#- 766 metrics per period, unit valid on the period's last day, and metric, scored with the
+    versioned rules of seed metric_scoring_rules in force that day (variant 'default', or the
+    variants listed in var scoring_variants, which replace it). Points stay unrounded:
+      LINEAR  least(max, k x rate)      CAPPED  least(max, max x rate / target)
+    A metric that does not apply to the unit's level scores not_applicable_points; a zero
+    denominator scores empty_points; both have applies = false. 2.2 is monitoring only: its
+    numerator is working hours, no rate, 0 points of 0. -#}
 
 with periods as (
     select * from {{ ref('int_metric_periods') }}
 ),
 
-units as (
-    select * from {{ ref('dim_unit') }}
-),
-
-closure as (
-    select * from {{ ref('int_unit_closure') }}
-),
-
-rules as (
-    select * from {{ ref('metric_scoring_rules') }}
-),
-
 units_in_period as (
     select periods.*, units.unit_code, units.unit_name, units.unit_level, units.parent_unit_code
     from periods
-    join units
+    join {{ ref('dim_unit') }} units
       on units.valid_from <= periods.as_of_day
      and (units.valid_to is null or units.valid_to >= periods.as_of_day)
 ),
 
-dossiers_2_1 as (
-    select d.period_type, d.period_key, m.reporting_unit_code, d.is_on_time
-    from {{ ref('int_metric_2_1_dossiers') }} d
-    join {{ ref('int_period_unit_mappings') }} m
-      on m.period_type = d.period_type and m.period_key = d.period_key and m.unit_code = d.unit_code
-),
-
-counts_by_unit_2_1 as (
-    select period_type, period_key, reporting_unit_code as unit_code,
-           count(*) filter (where is_on_time) as numerator,
-           count(*)                           as denominator
-    from dossiers_2_1
-    group by 1, 2, 3
-),
-
-pooled_2_1 as (
-    select
-        u.period_type, u.period_key, u.unit_code,
-        '2.1'::text                               as metric_code,
-        coalesce(sum(c.numerator), 0)::numeric    as numerator,
-        coalesce(sum(c.denominator), 0)::numeric  as denominator
-    from units_in_period u
-    left join closure
-      on closure.ancestor_unit_code = u.unit_code
-     and closure.valid_from <= u.as_of_day
-     and (closure.valid_to is null or closure.valid_to >= u.as_of_day)
-    left join counts_by_unit_2_1 c
-      on c.period_type = u.period_type and c.period_key = u.period_key
-     and c.unit_code = closure.descendant_unit_code
-    group by 1, 2, 3
-),
-
-metric_counts as (
-    select * from pooled_2_1
+-- the rule of each metric in force on each period's last day; an enabled variant wins
+rules as (
+    select *
+    from (
+        select
+            periods.period_type, periods.period_key, r.*,
+            row_number() over (partition by periods.period_type, periods.period_key, r.metric_code
+                               order by (r.variant <> 'default') desc, r.effective_from desc) as pick
+        from periods
+        join {{ ref('metric_scoring_rules') }} r
+          on r.effective_from <= periods.as_of_day
+         and (r.effective_to is null or r.effective_to >= periods.as_of_day)
+         and (r.variant = 'default'
+              {%- for v in var('scoring_variants', []) %} or r.variant = '{{ v }}'{% endfor %})
+    ) ranked
+    where pick = 1
 ),
 
 scored as (
@@ -75,21 +47,24 @@ scored as (
         u.unit_level,
         u.parent_unit_code,
         rules.group_code,
-        m.metric_code,
+        c.metric_code,
         rules.metric_name,
-        m.numerator,
-        m.denominator,
-        case when m.denominator > 0 then m.numerator / m.denominator end as rate,
+        c.numerator,
+        c.denominator,
+        case when c.denominator > 0 and c.metric_code <> '2.2' then c.numerator / c.denominator end as rate,
         rules.max_points,
+        rules.rule_kind,
         rules.points_per_unit_rate,
-        rules.empty_points
+        rules.target_rate,
+        rules.empty_points,
+        rules.not_applicable_points,
+        (rules.applies_to_levels = 'ALL'
+         or u.unit_level = any(string_to_array(replace(rules.applies_to_levels, ' ', ''), ',')))  as level_applies
     from units_in_period u
-    join metric_counts m
-      on m.period_type = u.period_type and m.period_key = u.period_key and m.unit_code = u.unit_code
+    join {{ ref('int_metric_counts_pooled') }} c
+      on c.period_type = u.period_type and c.period_key = u.period_key and c.unit_code = u.unit_code
     join rules
-      on rules.metric_code = m.metric_code
-     and rules.effective_from <= u.as_of_day
-     and (rules.effective_to is null or rules.effective_to >= u.as_of_day)
+      on rules.period_type = u.period_type and rules.period_key = u.period_key and rules.metric_code = c.metric_code
 )
 
 select
@@ -108,9 +83,12 @@ select
     denominator::numeric                  as denominator,
     rate::numeric                         as rate,
     (case
-        when rate is null then case when empty_points = 'ZERO' then 0 else max_points end
+        when not level_applies then case when not_applicable_points = 'ZERO' then 0 else max_points end
+        when denominator = 0 then case when empty_points = 'ZERO' then 0 else max_points end
+        when rate is null then 0          -- monitoring only (2.2)
+        when rule_kind = 'CAPPED' then least(max_points, max_points * rate / target_rate)
         else least(max_points, points_per_unit_rate * rate)
      end)::numeric                        as points,
     max_points::numeric                   as max_points,
-    (denominator > 0)::boolean            as applies
+    (level_applies and denominator > 0)::boolean as applies
 from scored

@@ -1,0 +1,159 @@
+{#- Dossier-based metrics (domain.md section 6a) per period and reporting unit, before pooling
+    over the unit tree. A dossier counts for its unit, or for the unit's successor when the
+    unit is gone by the period's last day (int_period_unit_mappings).
+      received in the period : NgayTiepNhan in [start, end)      -> 1.4, 3.3, 3.4, 4.2, 4.4-4.6
+      resolved in the period : status 9/10, end of processing in -> 2.2, 4.1, 4.3
+      2.1's in-scope dossiers (int_metric_2_1_dossiers)          -> 2.1, 5.3
+    5.3's numerator is the sum of (1 - late - complaint) per dossier: pooled, it is
+    denominator x (1 - late share - complaint share); it is floored at 0 after pooling. -#}
+
+with periods as (
+    select
+        period_type, period_key,
+        {{ local_midnight('period_start') }} as start_ts,
+        {{ local_midnight('period_end') }}   as end_ts
+    from {{ ref('int_metric_periods') }}
+),
+
+mappings as (
+    select * from {{ ref('int_period_unit_mappings') }}
+),
+
+procedures as (
+    select procedure_code, result_is_document from {{ ref('dim_procedure') }}
+),
+
+synced as (
+    select dossier_code from {{ ref('fct_sync') }} where is_synced
+),
+
+dossiers as (
+    select
+        d.dossier_code, d.unit_code, d.field_code, d.status, d.channel, d.applicant_type,
+        d.received_at, d.end_of_processing_at,
+        d.has_fee_obligation, d.is_paid_online, d.first_paid_online_at,
+        d.is_digitized, d.has_reused_data, d.uses_personal_data_store, d.is_vneid_authenticated,
+        d.has_electronic_result,
+        coalesce(procedures.result_is_document, false)                 as result_is_document,
+        synced.dossier_code is not null                                as is_synced,
+        -- working time from receipt to the end of processing (2.2), calendar from dim_date
+        ({{ cumulative_working_seconds('d.end_of_processing_at', 'end_day') }}
+         - {{ cumulative_working_seconds('d.received_at', 'received_day') }}) / 3600.0
+                                                                       as working_hours_to_end
+    from {{ ref('fct_dossier') }} d
+    left join procedures using (procedure_code)
+    left join synced using (dossier_code)
+    left join {{ ref('dim_date') }} received_day on received_day.date_day = {{ local_date('d.received_at') }}
+    left join {{ ref('dim_date') }} end_day on end_day.date_day = {{ local_date('d.end_of_processing_at') }}
+),
+
+-- a dossier enters a period when received in it, or when resolved in it after being received
+-- before it (equality joins on the local day: int_metric_period_days)
+dossier_periods as (
+    select
+        pd.period_type, pd.period_key, pd.end_ts, dossiers.*,
+        true                                                                       as is_received,
+        dossiers.status in (9, 10) and dossiers.end_of_processing_at < pd.end_ts  as is_resolved
+    from dossiers
+    join {{ ref('int_metric_period_days') }} pd on pd.date_day = {{ local_date('dossiers.received_at') }}
+    union all
+    select
+        pd.period_type, pd.period_key, pd.end_ts, dossiers.*,
+        false, true
+    from dossiers
+    join {{ ref('int_metric_period_days') }} pd on pd.date_day = {{ local_date('dossiers.end_of_processing_at') }}
+    where dossiers.status in (9, 10)
+      and dossiers.received_at < pd.start_ts
+),
+
+received_resolved as (
+    select
+        dp.period_type,
+        dp.period_key,
+        m.reporting_unit_code as unit_code,
+        -- received in the period
+        count(*) filter (where is_received)                                         as received,
+        count(*) filter (where is_received and is_synced)                           as received_synced,
+        count(*) filter (where is_received and channel = 2)                         as received_online,
+        count(*) filter (where is_received and has_fee_obligation)                  as received_with_fee,
+        count(*) filter (where is_received and has_fee_obligation and is_paid_online
+                           and (first_paid_online_at is null or first_paid_online_at < end_ts))
+                                                                                    as received_paid_online,
+        count(*) filter (where is_received and is_digitized
+                           and (has_electronic_result or not result_is_document
+                                or not (status in (9, 10) and end_of_processing_at < end_ts)))
+                                                                                    as received_digitized,
+        count(*) filter (where is_received and has_reused_data)                     as received_reused,
+        count(*) filter (where is_received and uses_personal_data_store)            as received_data_store,
+        count(*) filter (where is_received and applicant_type = 1)                  as received_citizen,
+        count(*) filter (where is_received and applicant_type = 1 and is_vneid_authenticated)
+                                                                                    as received_citizen_vneid,
+        -- resolved in the period
+        count(*) filter (where is_resolved)                                         as resolved,
+        coalesce(sum(working_hours_to_end) filter (where is_resolved), 0)           as resolved_working_hours,
+        count(*) filter (where is_resolved and result_is_document)                  as resolved_document,
+        count(*) filter (where is_resolved and result_is_document and has_electronic_result)
+                                                                                    as resolved_document_with_file,
+        count(*) filter (where is_resolved and field_code = '{{ var("certification_field_code", "CT") }}')
+                                                                                    as resolved_certification,
+        count(*) filter (where is_resolved and field_code = '{{ var("certification_field_code", "CT") }}'
+                           and has_electronic_result)                               as resolved_certification_with_file
+    from dossier_periods dp
+    join mappings m
+      on m.period_type = dp.period_type and m.period_key = dp.period_key and m.unit_code = dp.unit_code
+    group by 1, 2, 3
+),
+
+-- a complaint about a dossier: a dissatisfied rating (level 3) or a feedback item naming it
+complaints as (
+    select dossier_code, min(complained_at) as first_complained_at
+    from (
+        select dossier_code, rated_at as complained_at from {{ ref('fct_rating') }} where is_dissatisfied
+        union all
+        select dossier_code, received_at from {{ ref('fct_feedback') }} where dossier_code is not null
+    ) c
+    group by dossier_code
+),
+
+timeliness as (
+    select
+        t.period_type,
+        t.period_key,
+        m.reporting_unit_code                                                       as unit_code,
+        count(*)                                                                    as in_scope,
+        count(*) filter (where t.is_on_time)                                        as on_time,
+        sum(1 - (not t.is_on_time)::int
+              - coalesce(c.first_complained_at < p.end_ts, false)::int)             as satisfaction_points
+    from {{ ref('int_metric_2_1_dossiers') }} t
+    join periods p on p.period_type = t.period_type and p.period_key = t.period_key
+    join mappings m
+      on m.period_type = t.period_type and m.period_key = t.period_key and m.unit_code = t.unit_code
+    left join complaints c on c.dossier_code = t.dossier_code
+    group by 1, 2, 3
+)
+
+select r.period_type, r.period_key, r.unit_code, v.metric_code,
+       v.numerator::numeric as numerator, v.denominator::numeric as denominator
+from received_resolved r
+cross join lateral (values
+    ('1.4', r.received_synced,                  r.received),
+    ('2.2', r.resolved_working_hours,           r.resolved),
+    ('3.3', r.received_online,                  r.received),
+    ('3.4', r.received_paid_online,             r.received_with_fee),
+    ('4.1', r.resolved_document_with_file,      r.resolved_document),
+    ('4.2', r.received_digitized,               r.received),
+    ('4.3', r.resolved_certification_with_file, r.resolved_certification),
+    ('4.4', r.received_reused,                  r.received),
+    ('4.5', r.received_data_store,              r.received),
+    ('4.6', r.received_citizen_vneid,           r.received_citizen)
+) as v(metric_code, numerator, denominator)
+
+union all
+
+select t.period_type, t.period_key, t.unit_code, v.metric_code,
+       v.numerator::numeric, v.denominator::numeric
+from timeliness t
+cross join lateral (values
+    ('2.1', t.on_time,             t.in_scope),
+    ('5.3', t.satisfaction_points, t.in_scope)
+) as v(metric_code, numerator, denominator)

@@ -1,0 +1,121 @@
+{#- Report form II.06a (Circular 01/2020/TT-VPCP, domain.md section 8) per period, unit and
+    field (lĩnh vực), each unit pooling its whole subtree as of the period's last day, with
+    dossiers of merged units counted for their successor. Fill rules as the provincial software
+    applies them:
+      received      NgayTiepNhan in the period, online (KenhThucHien 2) or in person / postal
+      carried over  received before the period, still open at its start
+      resolved      statuses 9/10, and withdrawn (7, counted on time), ending in the period;
+                    early / on time / late compare the end's date with NgayHenTra's date
+      in progress   everything else of (3) at the period end; statuses 5, 6 and 8 count as
+                    open within deadline whatever their dates; otherwise overdue when the
+                    NgayHenTra date is before the period's last day
+    Statuses 1 and 3 and deleted dossiers are not in fct_dossier. By construction
+    (3) = (4)+(5)+(6) = (7)+(11). -#}
+
+with periods as (
+    select
+        *,
+        {{ local_midnight('period_start') }} as start_ts,
+        {{ local_midnight('period_end') }}   as end_ts
+    from {{ ref('int_metric_periods') }}
+),
+
+dossiers as (
+    select
+        dossier_code, unit_code, coalesce(field_code, '') as field_code, status, channel, received_at,
+        due_at, report_form_class,
+        -- the form closes a dossier only by a result (9/10) or a withdrawal (7)
+        case when status in (7, 9, 10) then end_of_processing_at end as form_end_at
+    from {{ ref('fct_dossier') }}
+),
+
+counted as (
+    select
+        p.period_type, p.period_key, p.start_ts, p.end_ts, p.as_of_day,
+        d.*,
+        d.received_at >= p.start_ts                                          as is_received,
+        d.form_end_at < p.end_ts                                             as is_resolved
+    from periods p
+    join dossiers d
+      on d.received_at < p.end_ts
+     and (d.received_at >= p.start_ts or d.form_end_at is null or d.form_end_at >= p.start_ts)
+),
+
+by_unit as (
+    select
+        c.period_type, c.period_key, m.reporting_unit_code as unit_code, c.field_code,
+        count(*) filter (where is_received and channel = 2)                                   as received_online,
+        count(*) filter (where is_received and channel is distinct from 2)                    as received_in_person_postal,
+        count(*) filter (where not is_received)                                               as carried_over,
+        count(*) filter (where is_resolved and status <> 7 and report_form_class = 'EARLY')   as resolved_early,
+        count(*) filter (where is_resolved and (status = 7 or report_form_class in ('ON_TIME', 'WITHDRAWN_STOPPED')))
+                                                                                              as resolved_on_time,
+        count(*) filter (where is_resolved and status <> 7 and report_form_class = 'LATE')    as resolved_late,
+        count(*) filter (where is_resolved is not true
+                           and (status in (5, 6, 8) or due_at is null
+                                or {{ local_date('due_at') }} >= as_of_day))                  as in_progress_within_deadline,
+        count(*) filter (where is_resolved is not true
+                           and not (status in (5, 6, 8) or due_at is null
+                                    or {{ local_date('due_at') }} >= as_of_day))              as in_progress_overdue
+    from counted c
+    join {{ ref('int_period_unit_mappings') }} m
+      on m.period_type = c.period_type and m.period_key = c.period_key and m.unit_code = c.unit_code
+    group by 1, 2, 3, 4
+),
+
+units_in_period as (
+    select periods.period_type, periods.period_key, periods.as_of_day, units.unit_code
+    from periods
+    join {{ ref('dim_unit') }} units
+      on units.valid_from <= periods.as_of_day
+     and (units.valid_to is null or units.valid_to >= periods.as_of_day)
+),
+
+pooled as (
+    select
+        u.period_type, u.period_key, u.unit_code, b.field_code,
+        sum(b.received_online)             as received_online,
+        sum(b.received_in_person_postal)   as received_in_person_postal,
+        sum(b.carried_over)                as carried_over,
+        sum(b.resolved_early)              as resolved_early,
+        sum(b.resolved_on_time)            as resolved_on_time,
+        sum(b.resolved_late)               as resolved_late,
+        sum(b.in_progress_within_deadline) as in_progress_within_deadline,
+        sum(b.in_progress_overdue)         as in_progress_overdue
+    from units_in_period u
+    join {{ ref('int_unit_closure') }} closure
+      on closure.ancestor_unit_code = u.unit_code
+     and closure.valid_from <= u.as_of_day
+     and (closure.valid_to is null or closure.valid_to >= u.as_of_day)
+    join by_unit b
+      on b.period_type = u.period_type and b.period_key = u.period_key
+     and b.unit_code = closure.descendant_unit_code
+    group by 1, 2, 3, 4
+),
+
+fields as (
+    select field_code, min(field_name) as field_name
+    from {{ ref('dim_procedure') }}
+    where field_code is not null
+    group by field_code
+)
+
+select
+    p.period_type::text                                                      as period_type,
+    p.period_key::text                                                       as period_key,
+    p.unit_code::text                                                        as unit_code,
+    p.field_code::text                                                       as field_code,
+    fields.field_name::text                                                  as field_name,
+    (p.received_online + p.received_in_person_postal + p.carried_over)::integer as received_total,
+    p.received_online::integer                                               as received_online,
+    p.received_in_person_postal::integer                                     as received_in_person_postal,
+    p.carried_over::integer                                                  as carried_over,
+    (p.resolved_early + p.resolved_on_time + p.resolved_late)::integer       as resolved_total,
+    p.resolved_early::integer                                                as resolved_early,
+    p.resolved_on_time::integer                                              as resolved_on_time,
+    p.resolved_late::integer                                                 as resolved_late,
+    (p.in_progress_within_deadline + p.in_progress_overdue)::integer         as in_progress_total,
+    p.in_progress_within_deadline::integer                                   as in_progress_within_deadline,
+    p.in_progress_overdue::integer                                           as in_progress_overdue
+from pooled p
+left join fields using (field_code)

@@ -95,22 +95,25 @@ class SimulatorProcess:
 
 
 def _score_table(dsn: Dsn, period: str) -> str:
+    """The province and the units under it, best first: the six groups, the total, rank and band."""
     with psycopg.connect(dsn.conninfo()) as conn:
         rows = conn.execute(
             """
-            select unit_code, unit_name, unit_level, numerator, denominator, rate, points
-            from marts.mart_metric_monthly
-            where period_type = 'month' and period_key = %s and metric_code = '2.1'
-            order by (parent_unit_code is not null), unit_level, points desc, unit_code
-            limit 15
+            select unit_code, unit_level, score_ckmb, score_tdgq, score_clgq, score_tttt, score_mdhl,
+                   score_mdsh, total_score, rank_in_level, rating_band, unit_name
+            from marts.mart_score_monthly
+            where period_type = 'month' and period_key = %s
+            order by (parent_unit_code is not null), unit_level, total_score desc, unit_code
+            limit 16
             """,
             (period,),
         ).fetchall()
-    lines = [f"Metric 2.1 (on-time rate, 20 points), {period}:",
-             f"  {'unit':<22} {'level':<10} {'on time':>8} {'in scope':>9} {'rate':>7} {'points':>7}  name"]
-    for code, name, level, num, den, rate, points in rows:
-        rate_text = f"{rate:.2%}" if rate is not None else "—"
-        lines.append(f"  {code:<22} {level:<10} {num:>8.0f} {den:>9.0f} {rate_text:>7} {points:>7.2f}  {name}")
+    head = (f"  {'unit':<16} {'level':<9} {'CKMB':>5} {'TDGQ':>5} {'CLGQ':>5} {'TTTT':>5} {'MDHL':>5} "
+            f"{'MDSH':>5} {'total':>6} {'rank':>4}  band        name")
+    lines = [f"766 scores, {period} (provisional or final as in the extract):", head]
+    for code, level, *groups, total, rank, band, name in rows:
+        cells = " ".join(f"{float(g):>5.2f}" for g in groups)
+        lines.append(f"  {code:<16} {level:<9} {cells} {float(total):>6.2f} {rank:>4}  {band:<11} {name}")
     return "\n".join(lines)
 
 

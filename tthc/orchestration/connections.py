@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 CONN_IDS = {ONE_STOP: "one_stop", DVC_PORTAL: "dvc_portal"}
 
 
-def _airflow_connection(conn_id: str):
+def airflow_connection(conn_id: str):
+    """The Airflow connection, or None outside Airflow or when it is not defined."""
     try:
         from airflow.sdk import BaseHook
     except ImportError:
@@ -30,8 +31,8 @@ def _airflow_connection(conn_id: str):
         return None
 
 
-def _base_url(conn) -> str:
-    host = conn.host or ""
+def base_url(conn) -> str:
+    host = (conn.host or "").strip()
     if "://" not in host:
         scheme = conn.schema if conn.schema in ("http", "https") else "http"
         host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
@@ -39,17 +40,17 @@ def _base_url(conn) -> str:
 
 
 def source_settings(source: str) -> SourceSettings:
-    conn = _airflow_connection(CONN_IDS[source])
+    conn = airflow_connection(CONN_IDS[source])
     if conn is None:
         return settings_from_env(source)
     if source == ONE_STOP:
-        return SourceSettings(base_url=_base_url(conn), client_id=conn.login, client_secret=conn.password)
+        return SourceSettings(base_url=base_url(conn), client_id=conn.login, client_secret=conn.password)
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
-    return SourceSettings(base_url=_base_url(conn), api_key=conn.password or extra.get("api_key"))
+    return SourceSettings(base_url=base_url(conn), api_key=conn.password or extra.get("api_key"))
 
 
 def warehouse_dsn() -> Dsn:
-    conn = _airflow_connection("warehouse")
+    conn = airflow_connection("warehouse")
     if conn is None:
         return resolve_dsn()
     return Dsn(host=conn.host, port=int(conn.port or 5432), user=conn.login or "",

@@ -10,6 +10,9 @@ import logging
 import os
 from dataclasses import dataclass
 
+from tthc.orchestration.connections import airflow_connection as _airflow_connection
+from tthc.orchestration.connections import base_url as _base_url
+
 log = logging.getLogger(__name__)
 
 CONN_ID = "province_inbox"
@@ -45,21 +48,3 @@ def inbox_settings() -> InboxSettings | None:
     return InboxSettings(url.rstrip("/"), token)
 
 
-def _airflow_connection(conn_id: str):
-    try:
-        from airflow.sdk import BaseHook
-    except ImportError:
-        return None
-    try:
-        return BaseHook.get_connection(conn_id)
-    except Exception as exc:  # not defined (AirflowNotFoundException) or no Airflow context
-        log.info("Airflow connection %r not available (%s); using the environment", conn_id, type(exc).__name__)
-        return None
-
-
-def _base_url(conn) -> str:
-    host = (conn.host or "").strip()
-    if host and "://" not in host:
-        scheme = conn.schema if conn.schema in ("http", "https") else "http"
-        host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
-    return host.rstrip("/")

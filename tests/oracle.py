@@ -116,3 +116,46 @@ def metric_2_1(dossiers: list[Dossier], units: dict[str, Unit], start: date, end
             counts[ancestor][0] += on_time
             counts[ancestor][1] += 1
     return {code: tuple(counts.get(code, (0, 0))) for code, u in units.items() if u.valid_on(last)}
+
+
+def _pool(per_dossier: list[tuple[str, int, int]], units: dict[str, Unit], last: date) -> dict[str, tuple[int, int]]:
+    """Sum (numerator, denominator) contributions of dossiers over each unit's subtree."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for unit, num, den in per_dossier:
+        home = unit_on(unit, last, units)
+        for ancestor in ancestors_on(home, last, units) if home else []:
+            counts[ancestor][0] += num
+            counts[ancestor][1] += den
+    return {code: tuple(counts.get(code, (0, 0))) for code, u in units.items() if u.valid_on(last)}
+
+
+def _received(r: dict) -> bool:
+    return not r.get("DaXoa") and int(r["TrangThaiHoSo"]) not in (1, 3) and ts(r.get("NgayTiepNhan")) is not None
+
+
+def metric_3_3(records: list[dict], units: dict[str, Unit], start: date, end: date) -> dict[str, tuple[int, int]]:
+    """Dossiers received online (KenhThucHien 2) in the period / dossiers received in the period."""
+    t0 = datetime.combine(start, datetime.min.time(), LOCAL)
+    t1 = datetime.combine(end, datetime.min.time(), LOCAL)
+    rows = [(r["MaDinhDanhDonVi"].strip(), int(int(r["KenhThucHien"]) == 2), 1)
+            for r in records if _received(r) and t0 <= ts(r["NgayTiepNhan"]) < t1]
+    return _pool(rows, units, end - timedelta(days=1))
+
+
+def metric_4_1(records: list[dict], procedures: list[dict], units: dict[str, Unit], start: date,
+               end: date) -> dict[str, tuple[int, int]]:
+    """Dossiers resolved in the period (status 9/10, end in the period) whose TTHC's result is a
+    document, with ≥ 1 result file / those dossiers."""
+    t0 = datetime.combine(start, datetime.min.time(), LOCAL)
+    t1 = datetime.combine(end, datetime.min.time(), LOCAL)
+    paper = {p["MaTTHC"].strip() for p in procedures if p.get("KetQuaLaGiayTo")}
+    rows = []
+    for r in records:
+        if not _received(r) or int(r["TrangThaiHoSo"]) not in (9, 10) or r["MaTTHC"].strip() not in paper:
+            continue
+        finished = ts(r.get("NgayKetThucXuLy")) or ts(r.get("NgayTra"))
+        if finished is None or not (t0 <= finished < t1):
+            continue
+        has_file = any((doc.get("DuongDanTepTinKetQua") or "").strip() for doc in r.get("DanhSachGiayToKetQua") or [])
+        rows.append((r["MaDinhDanhDonVi"].strip(), int(has_file), 1))
+    return _pool(rows, units, end - timedelta(days=1))

@@ -138,3 +138,25 @@ def test_extract_file_matches_the_count_and_the_contract(world, built):
     # a rerun with the same data writes no new version
     again = publish_month(dsn, roots[0], month, CLOCK, outbox)
     assert (again.created, again.version) == (False, result.version)
+
+
+@pytest.mark.parametrize("metric", ["3.3", "4.1"])
+def test_dossier_metrics_match_an_independent_count(world, built, metric):
+    """Two more metrics of §6a recomputed by hand from the source records, for every unit and month."""
+    dsn, _ = built
+    units = oracle.units_from(world.records("one_stop", "don_vi", CLOCK))
+    records = world.records("one_stop", "ho_so", CLOCK)
+    procedures = world.records("one_stop", "thu_tuc", CLOCK)
+    with psycopg.connect(dsn.conninfo()) as conn:
+        rows = conn.execute(
+            "select period_key, unit_code, numerator, denominator from marts.mart_metric_monthly "
+            "where period_type = 'month' and metric_code = %s", (metric,)).fetchall()
+    mart = {(p, u): (int(n), int(d)) for p, u, n, d in rows}
+    for month in MONTHS:
+        if metric == "3.3":
+            expected = oracle.metric_3_3(records, units, month.start, month.end)
+        else:
+            expected = oracle.metric_4_1(records, procedures, units, month.start, month.end)
+        for unit, counts in expected.items():
+            assert mart.get((month.key, unit)) == counts, f"{metric} {month.key} {unit}"
+    assert any(d for (n, d) in mart.values())

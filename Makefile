@@ -42,8 +42,9 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/python -m pytest -n 2 -m "not slow" tests
 
+# The medium province-year through the whole pipeline (~5 min); see bench/README.md for the others.
 bench: setup
-	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python bench/pipeline.py --dossiers-per-year 170000 --label medium
 
 # Re-resolve the pinned sets from the *.in files (needs the package registry).
 lock:

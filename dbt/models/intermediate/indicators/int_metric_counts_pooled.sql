@@ -37,13 +37,7 @@ pooled as (
         sum(c.numerator)   as numerator,
         sum(c.denominator) as denominator
     from units_in_period u
-    join {{ ref('int_unit_closure') }} closure
-      on closure.ancestor_unit_code = u.unit_code
-     and closure.valid_from <= u.as_of_day
-     and (closure.valid_to is null or closure.valid_to >= u.as_of_day)
-    join leaf_counts c
-      on c.period_type = u.period_type and c.period_key = u.period_key
-     and c.unit_code = closure.descendant_unit_code
+    {{ join_subtree('u', 'leaf_counts', 'c') }}
     group by 1, 2, 3, 4
 )
 

@@ -83,13 +83,7 @@ pooled as (
         sum(b.in_progress_within_deadline) as in_progress_within_deadline,
         sum(b.in_progress_overdue)         as in_progress_overdue
     from units_in_period u
-    join {{ ref('int_unit_closure') }} closure
-      on closure.ancestor_unit_code = u.unit_code
-     and closure.valid_from <= u.as_of_day
-     and (closure.valid_to is null or closure.valid_to >= u.as_of_day)
-    join by_unit b
-      on b.period_type = u.period_type and b.period_key = u.period_key
-     and b.unit_code = closure.descendant_unit_code
+    {{ join_subtree('u', 'by_unit', 'b') }}
     group by 1, 2, 3, 4
 ),
 

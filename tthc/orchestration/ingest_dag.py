@@ -1,0 +1,35 @@
+"""The nightly ingest DAG of one source: one mapped task per entity, emitting the source's asset.
+
+Both source DAG files call this, so the two stay alike by construction; a source with extra
+work (the portal's official scores) adds its task after the mapped extracts.
+"""
+from __future__ import annotations
+
+from airflow.sdk import DAG, Asset, task
+
+from extractors.entities import of_source
+from tthc.orchestration.defaults import DEFAULT_ARGS, START
+
+
+def ingest_dag(dag_id: str, source: str, asset: Asset, doc_md: str):
+    """Returns (dag, mapped_extracts) so the caller can chain more tasks after the extracts."""
+    dag = DAG(
+        dag_id=dag_id,
+        schedule="0 1 * * *",
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["ingest", source],
+        doc_md=doc_md,
+    )
+    with dag:
+        @task(outlets=[asset], max_active_tis_per_dagrun=2)
+        def extract(entity_name: str, **context) -> dict:
+            from tthc.orchestration.context import run_moment
+            from tthc.orchestration.tasks import ingest_entity
+
+            return ingest_entity(source, entity_name, run_moment(context), context["run_id"])
+
+        extracts = extract.expand(entity_name=[e.name for e in of_source(source)])
+    return dag, extracts

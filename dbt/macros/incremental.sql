@@ -1,9 +1,22 @@
-{#- After an incremental merge: drop dossiers that are no longer counted (now deleted as entered
-    by mistake, refused, or gone from the source), so a rerun equals a full rebuild. -#}
-{% macro delete_uncounted_dossiers(relation) -%}
+{#- The incremental models' filter: rows loaded since the newest row this model holds, minus
+    var incremental_lookback (loads that commit out of order; see dbt_project.yml). -#}
+{% macro loaded_since_last_build(column='loaded_at') -%}
+    {{ column }} > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
+                   - interval '{{ var("incremental_lookback") }}'
+{%- endmacro %}
+
+{#- A dossier the 766 rules count: received (not status 1, not refused at intake, 3) and not
+    deleted as entered by mistake. -#}
+{% macro is_counted_dossier(alias) -%}
+    (not {{ alias }}.is_deleted and {{ alias }}.status not in (1, 3) and {{ alias }}.received_at is not null)
+{%- endmacro %}
+
+{#- After an incremental merge of a per-dossier model: drop the dossiers `counted` no longer
+    has (now deleted as entered by mistake, or refused), so a rerun equals a full rebuild. -#}
+{% macro delete_uncounted_dossiers(counted, condition='true') -%}
     {%- if is_incremental() -%}
-    delete from {{ relation }} f
-    where not exists (select 1 from {{ ref('int_dossiers_timed') }} t where t.dossier_code = f.dossier_code)
+    delete from {{ this }} f
+    where not exists (select 1 from {{ counted }} c where c.dossier_code = f.dossier_code and {{ condition }})
     {%- else -%}
     select 1
     {%- endif -%}

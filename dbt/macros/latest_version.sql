@@ -1,10 +1,15 @@
 {#- The latest version of each record in a raw table. Raw keeps every distinct version as
     received; the latest is the one the source updated last, then the one loaded last, then the
     highest batch. (A narrower rank-then-join-back form was tried: PostgreSQL estimates that
-    join at one row and picks nested loops downstream, so it is much slower.) -#}
+    join at one row and picks nested loops downstream, so it is much slower.)
+    In an incremental model only keys that got a version since the last build are ranked, over
+    all their versions, so a late-arriving older version never overwrites a newer one. -#}
 {% macro latest_version(relation) -%}
     select distinct on (record_key)
         record_key, source_updated_at, payload, payload_hash, batch_id, loaded_at
     from {{ relation }}
+    {%- if is_incremental() %}
+    where record_key in (select record_key from {{ relation }} where {{ loaded_since_last_build() }})
+    {%- endif %}
     order by record_key, source_updated_at desc nulls last, loaded_at desc, batch_id desc
 {%- endmacro %}

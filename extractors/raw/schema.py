@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS raw.{table} (
     CONSTRAINT {pk} PRIMARY KEY (record_key, payload_hash)
 )
 """
+# Incremental staging asks "which keys got a version since the last build": loaded_at only
+# grows with inserts (raw is append-only), so a BRIN index answers it for a few pages.
+RAW_LOADED_AT_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON raw.{table} USING brin (loaded_at)"
 
 META = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -81,3 +84,5 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
             conn.execute(
                 sql.SQL(RAW_TABLE).format(table=sql.Identifier(table), pk=sql.Identifier(f"{table}_pk"))
             )
+            conn.execute(sql.SQL(RAW_LOADED_AT_INDEX).format(
+                table=sql.Identifier(table), index=sql.Identifier(f"{table}_loaded_at")))

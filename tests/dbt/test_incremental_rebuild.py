@@ -1,6 +1,7 @@
 """The pipeline's two dbt selections ("warehouse build", then "marts") on the 2.1 fixture,
 then late updates merged incrementally: a dossier deleted as entered by mistake, one closed,
-one new. The merged facts must equal a full rebuild and the mart must move to the new counts.
+one new, and an older version of a closed dossier that arrives late (it must not win). The
+merged staging, intermediate and facts must equal a full rebuild, and the mart must move.
 """
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import psycopg
 import pytest
 
 from tests.dbt.dbt_runner import run_dbt
+from tthc.pipeline.dbt import MARTS_SELECTION, WAREHOUSE_SELECTION
 from tests.dbt.records import dossier, load_raw
 from tests.dbt.test_metric_2_1 import DOSSIERS, P, PROCEDURES, UNITS, X1, X2, XO
 
 pytestmark = pytest.mark.slow
 
-WAREHOUSE = ["--select", "path:models/staging", "path:models/intermediate", "path:models/marts/core"]
-MARTS = ["--select", "path:models/marts/indicators"]
+WAREHOUSE = ["--select", *WAREHOUSE_SELECTION]
+MARTS = ["--select", *MARTS_SELECTION]
 AS_OF = "2025-07-20"
 
 UPDATES = [
@@ -23,10 +25,19 @@ UPDATES = [
     dossier("D14", XO, "2025-06-27 09:00", due="2025-07-08 17:00", ended="2025-07-05 09:00",
             status=9),                                                  # July X2: now closed on time
     dossier("D17", X1, "2025-07-15 09:00", due="2025-08-10 17:00", status=4),  # July X1: open, not due
+    dossier("D03", X1, "2025-06-20 09:00", due="2025-07-15 17:00", status=4,
+            updated="2025-06-21 08:00"),                                # stale version, loaded late
 ]
 
-FACT_QUERY = ("SELECT dossier_code, status, timeliness_end_at, effective_due_at, is_closed_on_time_766,"
-              " report_form_class, working_hours_used FROM core.fct_dossier ORDER BY dossier_code")
+# every incremental model of the warehouse build, as a full rebuild would have it
+MERGED_QUERIES = [
+    "SELECT dossier_code, status, received_at, due_at, processing_ended_at, is_deleted, loaded_at"
+    " FROM staging.stg_one_stop__dossiers ORDER BY dossier_code",
+    "SELECT * FROM intermediate.int_dossier_supplements_summarized ORDER BY dossier_code",
+    "SELECT * FROM intermediate.int_dossier_contents_summarized ORDER BY dossier_code",
+    "SELECT dossier_code, status, timeliness_end_at, effective_due_at, is_closed_on_time_766,"
+    " report_form_class, working_hours_used FROM core.fct_dossier ORDER BY dossier_code",
+]
 
 
 def counts(dsn):
@@ -39,7 +50,7 @@ def counts(dsn):
 
 def facts(dsn):
     with psycopg.connect(dsn.conninfo()) as conn:
-        return conn.execute(FACT_QUERY).fetchall()
+        return [conn.execute(query).fetchall() for query in MERGED_QUERIES]
 
 
 def build_twice(module_db, dbt_work):
@@ -58,7 +69,7 @@ def build_twice(module_db, dbt_work):
     run_dbt(module_db, dbt_work, "run", *MARTS, as_of=AS_OF)
     after = counts(module_db)
     merged = facts(module_db)
-    run_dbt(module_db, dbt_work, "run", "--full-refresh", "--select", "fct_dossier", as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "run", "--full-refresh", *WAREHOUSE, as_of=AS_OF)
     return before, after, merged, facts(module_db)
 
 
@@ -79,7 +90,9 @@ def check_late_updates_move_the_mart(runs):
 
 def check_incremental_merge_equals_a_full_rebuild(runs):
     _, _, merged, rebuilt = runs
-    assert "D02" not in {row[0].strip() for row in merged}
+    fct = {row[0].strip(): row for row in merged[-1]}
+    assert "D02" not in fct
+    assert fct["D03"][1] == 10                   # the stale open version did not win
     assert merged == rebuilt
 
 

@@ -1,10 +1,20 @@
+{{ config(
+    materialized='incremental',
+    unique_key='dossier_code',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}]
+) }}
 {#- Per dossier, the nested lists reduced to what the metrics need: submitted components
     (TaiLieuNop: digitized, reused, taken from the personal data store), fees (DanhSachLePhi),
     result files (DanhSachGiayToKetQua) and apology letters (PhieuXinLoi). -#}
 
 with dossiers as (
-    select dossier_code, submitted_documents, fees, result_documents, apology_letters
+    select dossier_code, submitted_documents, fees, result_documents, apology_letters, loaded_at
     from {{ ref('stg_one_stop__dossiers') }}
+    {% if is_incremental() %}
+    where {{ loaded_since_last_build() }}
+    {% endif %}
 ),
 
 components as (
@@ -57,7 +67,8 @@ select
     coalesce(results.result_file_count, 0)              as result_file_count,
     coalesce(apologies.apology_letter_count, 0)         as apology_letter_count,
     apologies.first_apology_at,
-    apologies.apology_new_due_at
+    apologies.apology_new_due_at,
+    dossiers.loaded_at
 from dossiers
 left join components using (dossier_code)
 left join fees using (dossier_code)

@@ -1,12 +1,21 @@
+{{ config(
+    materialized='incremental',
+    unique_key='dossier_code',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}]
+) }}
 {#- Supplement requests (DanhSachHoSoBoSung) per dossier, for the 766 rules:
     - exactly one request with the citizen not back yet: the request time ends processing;
     - more than one request: the dossier is late (from the second request on);
     - a completed request's citizen time (requested -> received back) is not the agency's. -#}
 
 with dossiers as (
-    select dossier_code, supplement_requests
+    select dossier_code, supplement_requests, loaded_at
     from {{ ref('stg_one_stop__dossiers') }}
-    where jsonb_typeof(supplement_requests) = 'array' and jsonb_array_length(supplement_requests) > 0
+    {% if is_incremental() %}
+    where {{ loaded_since_last_build() }}
+    {% endif %}
 ),
 
 requests as (
@@ -17,7 +26,8 @@ requests as (
         {{ json_local_timestamp('NgayHenTraTruoc', 'item') }}    as previous_due_at,
         {{ json_local_timestamp('NgayHenTraMoi', 'item') }}      as new_due_at
     from dossiers
-    cross join lateral jsonb_array_elements(dossiers.supplement_requests) as item
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(dossiers.supplement_requests) = 'array' then dossiers.supplement_requests else '[]' end) as item
 ),
 
 with_working_time as (
@@ -47,4 +57,16 @@ summarized as (
     group by dossier_code
 )
 
-select * from summarized
+-- one row per dossier, none requested included: an incremental merge then also clears a list
+-- the source emptied
+select
+    dossiers.dossier_code,
+    coalesce(summarized.supplement_count, 0)             as supplement_count,
+    summarized.first_supplement_requested_at,
+    summarized.second_supplement_requested_at,
+    summarized.pending_supplement_requested_at,
+    coalesce(summarized.supplement_working_seconds, 0)   as supplement_working_seconds,
+    coalesce(summarized.supplement_seconds, 0)           as supplement_seconds,
+    dossiers.loaded_at
+from dossiers
+left join summarized using (dossier_code)

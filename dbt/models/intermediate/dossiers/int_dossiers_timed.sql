@@ -1,4 +1,11 @@
-{{ config(indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}]) }}
+{{ config(
+    materialized='incremental',
+    unique_key='dossier_code',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}],
+    post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers'), is_counted_dossier('c')) }}"]
+) }}
 {#- Received dossiers with the 766 timing rules applied (domain.md section 5):
     end of processing = NgayKetThucXuLy (statuses 9, 7, 8) else NgayTra (10); a single pending
     supplement request ends processing at the request time; NgayHenTra as the source gives it,
@@ -6,11 +13,12 @@
 
 with dossiers as (
     select *
-    from {{ ref('stg_one_stop__dossiers') }}
+    from {{ ref('stg_one_stop__dossiers') }} d
     -- statuses 1 (not yet received) and 3 (refused at intake) and deleted dossiers never count
-    where not is_deleted
-      and status not in (1, 3)
-      and received_at is not null
+    where {{ is_counted_dossier('d') }}
+    {% if is_incremental() %}
+      and {{ loaded_since_last_build('d.loaded_at') }}
+    {% endif %}
 ),
 
 procedures as (

@@ -9,7 +9,7 @@
         {'columns': ['received_at']},
         {'columns': ['loaded_at']},
     ],
-    post_hook=["{{ delete_uncounted_dossiers(this) }}"]
+    post_hook=["{{ delete_uncounted_dossiers(ref('int_dossiers_timed')) }}"]
 ) }}
 {#- One row per received dossier (statuses 1 and 3 and deleted dossiers excluded) with its
     dates, working time and both timeliness classifications.
@@ -20,12 +20,10 @@
 with dossiers as (
     select * from {{ ref('int_dossiers_timed') }}
     {% if is_incremental() %}
-    where loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
-                      - interval '{{ var("incremental_lookback") }}'
+    where {{ loaded_since_last_build() }}
        or dossier_code in (
             select dossier_code from {{ ref('stg_dvc_portal__payments') }}
-            where loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
-                              - interval '{{ var("incremental_lookback") }}')
+            where {{ loaded_since_last_build() }})
     {% endif %}
 ),
 

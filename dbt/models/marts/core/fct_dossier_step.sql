@@ -25,8 +25,7 @@ with all_steps as (
 changed_dossiers as (
     select distinct dossier_code
     from all_steps
-    where loaded_at > (select coalesce(max(loaded_at), '-infinity') from {{ this }})
-                      - interval '{{ var("incremental_lookback") }}'
+    where {{ loaded_since_last_build() }}
 ),
 
 steps as (

@@ -1,3 +1,12 @@
+{{ config(
+    materialized='incremental',
+    unique_key='record_key',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['record_key'], 'unique': true}, {'columns': ['loaded_at']}]
+) }}
+{#- Stored, not a view: a big entity. Nightly only the keys with a new version are re-ranked
+    (see macro latest_version); --full-refresh re-ranks all of raw. -#}
 {#- Personal fields (ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email, DiaChi) stay out of this
     model: they live in restricted.stg_one_stop__dossier_applicants; here only the salted hash
     of the ID number, as a person key. -#}
@@ -40,6 +49,7 @@ renamed as (
         coalesce(payload -> 'DanhSachGiayToKetQua', '[]') as result_documents,
         coalesce(payload -> 'PhieuXinLoi', '[]')        as apology_letters,
         -- lineage
+        record_key,
         {{ json_local_timestamp('NgayCapNhat') }}       as source_updated_at,
         loaded_at
     from source

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    unique_key='record_key',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['record_key'], 'unique': true}, {'columns': ['loaded_at']}]
+) }}
+{#- Stored like its non-personal twin in staging, so nightly builds and tests do not re-rank raw. -#}
 {#- The only place applicant identity is kept in clear (schema restricted). Everything else
     joins on applicant_key, the salted hash of the ID number. -#}
 with source as (
@@ -12,7 +20,9 @@ renamed as (
         {{ json_text('SoGiayToChuHoSo') }}              as applicant_id_number,
         {{ json_text('SoDienThoai') }}                  as applicant_phone,
         {{ json_text('Email') }}                        as applicant_email,
-        {{ json_text('DiaChi') }}                       as applicant_address
+        {{ json_text('DiaChi') }}                       as applicant_address,
+        record_key,
+        loaded_at
     from source
 )
 

@@ -1,18 +1,38 @@
 """Independent hand computations of the 766 metrics from contract-shaped source records.
 
-Written from domain.md §5 and §6a in plain Python, sharing no code with the dbt models, so a
-test can check the marts against a second reading of the rules.
+Written from domain.md §4, §5 and §6a in plain Python, sharing no code with the dbt models
+(not even the working-time arithmetic: only the holiday seed, the one calendar the project
+has), so a test can check the marts against a second reading of the rules. Inputs are the
+records exactly as the two source APIs serve them (the simulator's ground truth), never the
+warehouse.
+
+    truth = oracle.Truth.from_world(world, clock)
+    counts = oracle.metrics(truth, date(2025, 7, 1), date(2025, 8, 1))   # {(unit, metric): (num, den)}
 """
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
 
 LOCAL = timezone(timedelta(hours=7))
+HOLIDAYS_CSV = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "vn_public_holidays.csv"
+# §4: working windows 07:00-11:30 and 13:30-17:00, as seconds since local midnight
+WINDOWS = ((7 * 3600, 11 * 3600 + 1800), (13 * 3600 + 1800, 17 * 3600))
+METRICS = ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6",
+           "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "5.1", "5.2", "5.3")
+PROVINCE_ONLY = ("1.1", "1.2", "1.3")
+CATALOGUE_METRICS = ("1.1", "1.2", "1.3", "3.1", "3.2", "3.5", "3.6", "4.7")   # count (unit, TTHC) pairs
+CERTIFICATION_FIELD = "CT"
 
 
+# -- parsing ------------------------------------------------------------------------------------
 def ts(text: str | None) -> datetime | None:
+    """One-stop local 'yyyyMMddHHmmss' / 'yyyyMMdd' -> aware datetime (+07:00)."""
     if text is None or not str(text).strip():
         return None
     text = str(text).strip()
@@ -25,6 +45,66 @@ def day(text: str | None) -> date | None:
     return moment.date() if moment else None
 
 
+def iso(text: str | None) -> datetime | None:
+    """Portal ISO 8601 with offset -> aware datetime (+07:00)."""
+    if text is None or not str(text).strip():
+        return None
+    return datetime.fromisoformat(str(text).strip()).astimezone(LOCAL)
+
+
+def iso_day(text: str | None) -> date | None:
+    if text is None or not str(text).strip():
+        return None
+    return date.fromisoformat(str(text).strip()[:10])
+
+
+def code(value) -> str | None:
+    return (str(value).strip() or None) if value is not None else None
+
+
+def midnight(d: date) -> datetime:
+    return datetime.combine(d, time.min, LOCAL)
+
+
+# -- working time (§4) -------------------------------------------------------------------------
+class Calendar:
+    """Working days from the holiday seed: Mon-Fri unless HOLIDAY / DAY_OFF, plus WORKDAY rows."""
+
+    def __init__(self, path: Path = HOLIDAYS_CSV):
+        with path.open(encoding="utf-8") as f:
+            self.kinds = {date.fromisoformat(r["calendar_date"]): r["kind"] for r in csv.DictReader(f)}
+
+    def is_working_day(self, d: date) -> bool:
+        kind = self.kinds.get(d)
+        if kind == "WORKDAY":
+            return True
+        if kind in ("HOLIDAY", "DAY_OFF"):
+            return False
+        return d.weekday() < 5
+
+    def working_seconds(self, a: datetime, b: datetime) -> int:
+        """Working seconds in [a, b) (0 when b <= a)."""
+        a, b = a.astimezone(LOCAL), b.astimezone(LOCAL)
+        total, d = 0, a.date()
+        while d <= b.date():
+            if self.is_working_day(d):
+                lo = (a - midnight(d)).total_seconds() if d == a.date() else 0
+                hi = (b - midnight(d)).total_seconds() if d == b.date() else 86400
+                total += sum(max(0, min(hi, w1) - max(lo, w0)) for w0, w1 in WINDOWS)
+            d += timedelta(days=1)
+        return int(total)
+
+    def shift_working_days(self, d: date, n: int) -> date:
+        """The n-th working day after d (n > 0) or before it (n < 0)."""
+        step = 1 if n > 0 else -1
+        left = abs(n)
+        while left:
+            d += timedelta(days=step)
+            left -= self.is_working_day(d)
+        return d
+
+
+# -- units --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Unit:
     code: str
@@ -32,6 +112,7 @@ class Unit:
     valid_from: date
     valid_to: date | None
     successor: str | None
+    level: str | None = None
 
     def valid_on(self, d: date) -> bool:
         return self.valid_from <= d and (self.valid_to is None or self.valid_to >= d)
@@ -40,33 +121,33 @@ class Unit:
 def units_from(records: list[dict]) -> dict[str, Unit]:
     out = {}
     for r in records:
-        code = r["MaDinhDanh"].strip()
-        parent = (r.get("MaDonViCha") or "").strip() or None
-        successor = (r.get("MaDonViKeNhiem") or "").strip() or None
-        out[code] = Unit(code, parent, day(r["HieuLucTu"]), day(r.get("HieuLucDen")), successor)
+        c = r["MaDinhDanh"].strip()
+        out[c] = Unit(c, code(r.get("MaDonViCha")), day(r["HieuLucTu"]), day(r.get("HieuLucDen")),
+                      code(r.get("MaDonViKeNhiem")), code(r.get("CapDonVi")))
     return out
 
 
-def unit_on(code: str, d: date, units: dict[str, Unit]) -> str | None:
-    """The unit a dossier of `code` counts for on day d: itself, or its successor after a merger."""
+def unit_on(unit_code: str, d: date, units: dict[str, Unit]) -> str | None:
+    """The unit a record of `unit_code` counts for on day d: itself, or its successor after a merger."""
     seen = set()
-    while code in units and not units[code].valid_on(d) and code not in seen:
-        seen.add(code)
-        if not units[code].successor:
+    while unit_code in units and not units[unit_code].valid_on(d) and unit_code not in seen:
+        seen.add(unit_code)
+        if not units[unit_code].successor:
             return None
-        code = units[code].successor
-    return code if code in units and units[code].valid_on(d) else None
+        unit_code = units[unit_code].successor
+    return unit_code if unit_code in units and units[unit_code].valid_on(d) else None
 
 
-def ancestors_on(code: str, d: date, units: dict[str, Unit]) -> list[str]:
+def ancestors_on(unit_code: str | None, d: date, units: dict[str, Unit]) -> list[str]:
     chain, seen = [], set()
-    while code and code in units and units[code].valid_on(d) and code not in seen:
-        seen.add(code)
-        chain.append(code)
-        code = units[code].parent
+    while unit_code and unit_code in units and units[unit_code].valid_on(d) and unit_code not in seen:
+        seen.add(unit_code)
+        chain.append(unit_code)
+        unit_code = units[unit_code].parent
     return chain
 
 
+# -- dossiers (§5) ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Dossier:
     code: str
@@ -77,85 +158,299 @@ class Dossier:
     supplements: int
 
 
-def dossiers_from(records: list[dict]) -> list[Dossier]:
-    out = []
-    for r in records:
-        if r.get("DaXoa") or int(r["TrangThaiHoSo"]) in (1, 3) or ts(r.get("NgayTiepNhan")) is None:
-            continue
-        supplements = r.get("DanhSachHoSoBoSung") or []
-        if len(supplements) == 1 and ts(supplements[0].get("NgayTiepNhanBoSung")) is None:
-            end = ts(supplements[0].get("NgayYeuCauBoSung"))
-        else:
-            end = ts(r.get("NgayKetThucXuLy")) or ts(r.get("NgayTra"))
-        out.append(Dossier(r["MaHoSo"].strip(), r["MaDinhDanhDonVi"].strip(), ts(r["NgayTiepNhan"]),
-                           ts(r.get("NgayHenTra")), end, len(supplements)))
-    return out
-
-
-def metric_2_1(dossiers: list[Dossier], units: dict[str, Unit], start: date, end: date) -> dict[str, tuple[int, int]]:
-    """{unit: (numerator, denominator)} for every unit valid on the period's last day."""
-    t0 = datetime.combine(start, datetime.min.time(), LOCAL)
-    t1 = datetime.combine(end, datetime.min.time(), LOCAL)
-    last = end - timedelta(days=1)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for d in dossiers:
-        received_in = t0 <= d.received < t1
-        open_at_start = d.received < t0 and (d.end is None or d.end >= t0)
-        if not (received_in or open_at_start):
-            continue
-        if d.due is None:
-            raise AssertionError(f"{d.code}: no NgayHenTra; the oracle does not do working-time limits")
-        if d.end is not None and d.end < t1:
-            # closed in the period: §5's supplement rules apply (several requests make it late)
-            on_time = d.supplements <= 1 and d.end <= d.due
-        else:
-            # open at the period end: §6a asks only that NgayHenTra is not yet past
-            on_time = d.due >= t1
-        home = unit_on(d.unit, last, units)
-        for ancestor in ancestors_on(home, last, units) if home else []:
-            counts[ancestor][0] += on_time
-            counts[ancestor][1] += 1
-    return {code: tuple(counts.get(code, (0, 0))) for code, u in units.items() if u.valid_on(last)}
-
-
-def _pool(per_dossier: list[tuple[str, int, int]], units: dict[str, Unit], last: date) -> dict[str, tuple[int, int]]:
-    """Sum (numerator, denominator) contributions of dossiers over each unit's subtree."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for unit, num, den in per_dossier:
-        home = unit_on(unit, last, units)
-        for ancestor in ancestors_on(home, last, units) if home else []:
-            counts[ancestor][0] += num
-            counts[ancestor][1] += den
-    return {code: tuple(counts.get(code, (0, 0))) for code, u in units.items() if u.valid_on(last)}
-
-
 def _received(r: dict) -> bool:
     return not r.get("DaXoa") and int(r["TrangThaiHoSo"]) not in (1, 3) and ts(r.get("NgayTiepNhan")) is not None
 
 
-def metric_3_3(records: list[dict], units: dict[str, Unit], start: date, end: date) -> dict[str, tuple[int, int]]:
-    """Dossiers received online (KenhThucHien 2) in the period / dossiers received in the period."""
-    t0 = datetime.combine(start, datetime.min.time(), LOCAL)
-    t1 = datetime.combine(end, datetime.min.time(), LOCAL)
-    rows = [(r["MaDinhDanhDonVi"].strip(), int(int(r["KenhThucHien"]) == 2), 1)
-            for r in records if _received(r) and t0 <= ts(r["NgayTiepNhan"]) < t1]
-    return _pool(rows, units, end - timedelta(days=1))
+def _judged_end(r: dict) -> datetime | None:
+    """§5: one supplement request with the citizen not back yet ends processing at the request;
+    otherwise NgayKetThucXuLy (9, 7, 8), else NgayTra (10)."""
+    supplements = r.get("DanhSachHoSoBoSung") or []
+    ended = ts(r.get("NgayKetThucXuLy")) or ts(r.get("NgayTra"))
+    if len(supplements) == 1 and ts(supplements[0].get("NgayTiepNhanBoSung")) is None:
+        requested = ts(supplements[0].get("NgayYeuCauBoSung"))
+        return min(requested, ended) if ended else requested
+    return ended
 
 
-def metric_4_1(records: list[dict], procedures: list[dict], units: dict[str, Unit], start: date,
-               end: date) -> dict[str, tuple[int, int]]:
-    """Dossiers resolved in the period (status 9/10, end in the period) whose TTHC's result is a
-    document, with ≥ 1 result file / those dossiers."""
-    t0 = datetime.combine(start, datetime.min.time(), LOCAL)
-    t1 = datetime.combine(end, datetime.min.time(), LOCAL)
-    paper = {p["MaTTHC"].strip() for p in procedures if p.get("KetQuaLaGiayTo")}
+def dossiers_from(records: list[dict]) -> list[Dossier]:
+    return [Dossier(r["MaHoSo"].strip(), r["MaDinhDanhDonVi"].strip(), ts(r["NgayTiepNhan"]),
+                    ts(r.get("NgayHenTra")), _judged_end(r), len(r.get("DanhSachHoSoBoSung") or []))
+            for r in records if _received(r)]
+
+
+def _in_scope_2_1(d: Dossier, t0: datetime, t1: datetime) -> bool | None:
+    """None when out of 2.1's scope for [t0, t1), else whether it counts on time (§6a)."""
+    received_in = t0 <= d.received < t1
+    open_at_start = d.received < t0 and (d.end is None or d.end >= t0)
+    if not (received_in or open_at_start):
+        return None
+    if d.due is None:
+        raise AssertionError(f"{d.code}: no NgayHenTra; the oracle does not do working-time limits")
+    if d.end is not None and d.end < t1:
+        # closed in the period: §5's supplement rules apply (several requests make it late)
+        return d.supplements <= 1 and d.end <= d.due
+    # open at the period end: §6a asks only that NgayHenTra is not yet past
+    return d.due >= t1
+
+
+def metric_2_1(dossiers: list[Dossier], units: dict[str, Unit], start: date, end: date) -> dict[str, tuple[int, int]]:
+    """{unit: (numerator, denominator)} for every unit valid on the period's last day."""
+    t0, t1 = midnight(start), midnight(end)
     rows = []
-    for r in records:
-        if not _received(r) or int(r["TrangThaiHoSo"]) not in (9, 10) or r["MaTTHC"].strip() not in paper:
-            continue
-        finished = ts(r.get("NgayKetThucXuLy")) or ts(r.get("NgayTra"))
-        if finished is None or not (t0 <= finished < t1):
-            continue
-        has_file = any((doc.get("DuongDanTepTinKetQua") or "").strip() for doc in r.get("DanhSachGiayToKetQua") or [])
-        rows.append((r["MaDinhDanhDonVi"].strip(), int(has_file), 1))
+    for d in dossiers:
+        on_time = _in_scope_2_1(d, t0, t1)
+        if on_time is not None:
+            rows.append((d.unit, int(on_time), 1))
     return _pool(rows, units, end - timedelta(days=1))
+
+
+def _pool(rows, units: dict[str, Unit], last: date, *, map_successor: bool = True) -> dict[str, tuple]:
+    """Sum (unit, numerator, denominator) rows over each valid unit's subtree on day `last`.
+    Dossier-side rows count for their unit's successor after a merger; (unit, TTHC) pairs of
+    the catalogue side belong to the unit they name (map_successor False)."""
+    counts: dict[str, list] = defaultdict(lambda: [0, 0])
+    for unit, num, den in rows:
+        home = unit_on(unit, last, units) if map_successor else unit
+        for ancestor in ancestors_on(home, last, units):
+            counts[ancestor][0] += num
+            counts[ancestor][1] += den
+    return {c: tuple(counts.get(c, (0, 0))) for c, u in units.items() if u.valid_on(last)}
+
+
+def _has_result_file(r: dict) -> bool:
+    return any((doc.get("DuongDanTepTinKetQua") or "").strip() for doc in r.get("DanhSachGiayToKetQua") or [])
+
+
+def _end_of_processing(r: dict) -> datetime | None:
+    """§5 without the supplement rule: NgayKetThucXuLy, else NgayTra."""
+    return ts(r.get("NgayKetThucXuLy")) or ts(r.get("NgayTra"))
+
+
+def _resolved_in(r: dict, t0: datetime, t1: datetime) -> bool:
+    """§6a: status 9 or 10 with end of processing in the period."""
+    end = _end_of_processing(r)
+    return int(r["TrangThaiHoSo"]) in (9, 10) and end is not None and t0 <= end < t1
+
+
+# -- every metric -------------------------------------------------------------------------------
+@dataclass
+class Truth:
+    """Source records as served at one time, plus the portal's payments as of any time
+    (§6a judges "paid online" by the payment's status at the period end)."""
+
+    units: list[dict]
+    procedures: list[dict]
+    offerings: list[dict]
+    dossiers: list[dict]
+    syncs: list[dict]
+    feedback: list[dict]
+    ratings: list[dict]
+    services: list[dict]
+    payments_as_of: Callable[[datetime], list[dict]]
+    calendar: Calendar = field(default_factory=Calendar)
+
+    @classmethod
+    def from_world(cls, world, clock: datetime) -> "Truth":
+        one, portal = "one_stop", "dvc_portal"
+        return cls(
+            units=world.records(one, "don_vi", clock), procedures=world.records(one, "thu_tuc", clock),
+            offerings=world.records(one, "thu_tuc_don_vi", clock), dossiers=world.records(one, "ho_so", clock),
+            syncs=world.records(portal, "sync_status", clock), feedback=world.records(portal, "feedback", clock),
+            ratings=world.records(portal, "ratings", clock), services=world.records(portal, "online_services", clock),
+            payments_as_of=lambda t: world.records(portal, "payments", min(t, clock)))
+
+
+def _valid(valid_from: date | None, valid_to: date | None, d: date) -> bool:
+    return (valid_from is None or valid_from <= d) and (valid_to is None or valid_to >= d)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    @property
+    def t0(self) -> datetime:
+        return midnight(self.start)
+
+    @property
+    def t1(self) -> datetime:
+        return midnight(self.end)
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+Rows = dict[str, list]   # metric -> [(unit, numerator, denominator)] before pooling
+
+
+def metrics(truth: Truth, start: date, end: date) -> dict[tuple[str, str], tuple]:
+    """{(unit, metric): (numerator, denominator)} for every unit valid on the period's last day
+    and every metric of §6a, pooled over the unit's subtree. 2.2's numerator is working hours
+    (a Fraction); 5.3's is denominator x (1 - late share - complaint share), floored at 0."""
+    period = Period(start, end)
+    units = units_from(truth.units)
+    rows: Rows = defaultdict(list)       # dossier side: counts for the unit's successor after a merger
+    pairs: Rows = defaultdict(list)      # (unit, TTHC) pairs: count for the unit they name
+    _catalogue(truth, period, units, pairs)
+    online_pairs, vneid_pairs = _dossiers(truth, period, units, rows)
+    _offerings(truth, period, units, online_pairs, vneid_pairs, pairs)
+    _feedback(truth, period, rows)
+    out: dict[tuple[str, str], tuple] = {}
+    for metric in METRICS:
+        pooled = (_pool(pairs[metric], units, period.last, map_successor=False) if metric in CATALOGUE_METRICS
+                  else _pool(rows[metric], units, period.last))
+        for unit, (num, den) in pooled.items():
+            out[(unit, metric)] = (max(num, 0) if metric == "5.3" else num, den)
+    return out
+
+
+def _catalogue(truth: Truth, period: Period, units: dict[str, Unit], pairs: Rows) -> None:
+    """1.1-1.3: the TTHC catalogue, counted for the province (provincial duties)."""
+    cal, start, end = truth.calendar, period.start, period.end
+    announced = [p for p in truth.procedures if day(p.get("NgayCongBo")) and start <= day(p["NgayCongBo"]) < end]
+    in_time = [p for p in announced if day(p.get("NgayHieuLucVanBan"))
+               and day(p["NgayCongBo"]) <= cal.shift_working_days(day(p["NgayHieuLucVanBan"]), -5)]
+    made_public = [p for p in announced if day(p.get("NgayCongKhai"))
+                   and day(p["NgayCongKhai"]) <= cal.shift_working_days(day(p["NgayCongBo"]), 5)]
+    public = [p for p in truth.procedures if day(p.get("NgayCongKhai")) and day(p["NgayCongKhai"]) < end]
+    for u in units.values():
+        if u.level == "TINH" and u.valid_on(period.last):
+            pairs["1.1"].append((u.code, len(in_time), len(announced)))
+            pairs["1.2"].append((u.code, len(made_public), len(announced)))
+            pairs["1.3"].append((u.code, sum(bool(p.get("CongKhaiDayDu")) for p in public), len(public)))
+
+
+def _paid_at_end(truth: Truth, period: Period) -> list[dict]:
+    """Payments whose status at the period end was SUCCESS (the portal's history, not today's)."""
+    return [p for p in truth.payments_as_of(period.t1) if p.get("status") == "SUCCESS"]
+
+
+def _flag(record: dict, name: str) -> bool:
+    return int(record.get(name) or 0) == 1
+
+
+def _dossiers(truth: Truth, period: Period, units: dict[str, Unit], rows: Rows) -> tuple[set, set]:
+    """1.4, 2.1, 2.2, 3.3, 3.4, 4.1-4.6, 5.3. Returns the (reporting unit, TTHC) pairs with an
+    online dossier / a citizen VNeID dossier received in the period (for 3.2 and 4.7)."""
+    t0, t1, last = period.t0, period.t1, period.last
+    procs = {p["MaTTHC"].strip(): p for p in truth.procedures}
+    synced = {code(s["dossierCode"]) for s in truth.syncs if s.get("syncResult") == "SUCCESS"}
+    paid = {code(p["dossierCode"]) for p in _paid_at_end(truth, period)}
+    complained = ({code(r["dossierCode"]) for r in truth.ratings
+                   if int(r["level"]) == 3 and iso(r.get("ratedAt")) and iso(r["ratedAt"]) < t1}
+                  | {code(f["dossierCode"]) for f in truth.feedback
+                     if code(f.get("dossierCode")) and iso(f.get("receivedAt")) and iso(f["receivedAt"]) < t1})
+    online_pairs, vneid_pairs = set(), set()
+    for r in truth.dossiers:
+        if not _received(r):
+            continue
+        unit, received, proc = r["MaDinhDanhDonVi"].strip(), ts(r["NgayTiepNhan"]), code(r["MaTTHC"])
+        components = r.get("TaiLieuNop") or []
+        is_document = bool(procs.get(proc, {}).get("KetQuaLaGiayTo"))
+        if t0 <= received < t1:
+            citizen, vneid = int(r.get("LoaiDoiTuong") or 0) == 1, _flag(r, "TaiKhoanDuocXacThucVoiVNeID")
+            resolved_by_end = int(r["TrangThaiHoSo"]) in (9, 10) and (_end_of_processing(r) or t1) < t1
+            rows["1.4"].append((unit, int(r["MaHoSo"].strip() in synced), 1))
+            rows["3.3"].append((unit, int(int(r["KenhThucHien"]) == 2), 1))
+            if sum(int(f.get("Gia") or 0) for f in r.get("DanhSachLePhi") or []) > 0:
+                rows["3.4"].append((unit, int(r["MaHoSo"].strip() in paid), 1))
+            digitized = any(_flag(c, "DuocSoHoa") for c in components)
+            rows["4.2"].append((unit, int(digitized and (_has_result_file(r) or not (resolved_by_end and is_document))), 1))
+            reused = _flag(r, "HoSoCoThanhPhanSoHoa") or any(_flag(c, "DuocTaiSuDung") for c in components)
+            rows["4.4"].append((unit, int(reused), 1))
+            rows["4.5"].append((unit, int(any(_flag(c, "DuocLayTuKhoDMQG") for c in components)), 1))
+            if citizen:
+                rows["4.6"].append((unit, int(vneid), 1))
+            home = unit_on(unit, last, units)
+            if home and int(r["KenhThucHien"]) == 2:
+                online_pairs.add((home, proc))
+            if home and citizen and vneid:
+                vneid_pairs.add((home, proc))
+        if _resolved_in(r, t0, t1):
+            rows["2.2"].append((unit, Fraction(truth.calendar.working_seconds(received, _end_of_processing(r)), 3600), 1))
+            if is_document:
+                rows["4.1"].append((unit, int(_has_result_file(r)), 1))
+            if code(r.get("MaLinhVuc")) == CERTIFICATION_FIELD:
+                rows["4.3"].append((unit, int(_has_result_file(r)), 1))
+    for d in dossiers_from(truth.dossiers):
+        on_time = _in_scope_2_1(d, t0, t1)
+        if on_time is not None:
+            rows["2.1"].append((d.unit, int(on_time), 1))
+            rows["5.3"].append((d.unit, 1 - (not on_time) - (d.code in complained), 1))
+    return online_pairs, vneid_pairs
+
+
+def _offerings(truth: Truth, period: Period, units: dict[str, Unit], online_pairs: set, vneid_pairs: set,
+               pairs: Rows) -> None:
+    """3.1, 3.2, 3.5, 3.6, 4.7: offered TTHC and online services valid on the last day."""
+    last = period.last
+    procs = {p["MaTTHC"].strip(): p for p in truth.procedures}
+    offered = {(o["MaDinhDanh"].strip(), o["MaTTHC"].strip()) for o in truth.offerings
+               if _valid(day(o.get("HieuLucTu")), day(o.get("HieuLucDen")), last)}
+    services = [s for s in truth.services if s.get("publishedOnPortal")
+                and _valid(iso_day(s.get("validFrom")), iso_day(s.get("validTo")), last)]
+    service_pairs = {(s["departmentCode"].strip(), s["procedureCode"].strip()) for s in services}
+    integrated = {(s["departmentCode"].strip(), s["procedureCode"].strip()) for s in services if s.get("paymentIntegrated")}
+    paid_pairs = set()
+    for p in _paid_at_end(truth, period):
+        paid, home = iso(p.get("paidAt")), unit_on(code(p["departmentCode"]), last, units)
+        if paid and period.t0 <= paid < period.t1 and home:
+            paid_pairs.add((home, code(p["procedureCode"])))
+    for pair in offered:
+        p = procs.get(pair[1], {})
+        pairs["3.1"].append((pair[0], int(pair in service_pairs), 1))
+        if p.get("CoPhiLePhi"):
+            pairs["3.5"].append((pair[0], int(pair in paid_pairs), 1))
+            pairs["3.6"].append((pair[0], int(pair in integrated), 1))
+        if "CONG_DAN" in (p.get("DoiTuongThucHien") or []):
+            pairs["4.7"].append((pair[0], int(pair in vneid_pairs), 1))
+    for pair in service_pairs:
+        pairs["3.2"].append((pair[0], int(pair in online_pairs), 1))
+
+
+def _feedback(truth: Truth, period: Period, rows: Rows) -> None:
+    """5.1, 5.2: feedback (PAKN); handled = HANDLED or REJECTED."""
+    t0, t1 = period.t0, period.t1
+    for f in truth.feedback:
+        received, due = iso(f.get("receivedAt")), iso(f.get("dueAt"))
+        if received is None or received >= t1:
+            continue
+        handled = iso(f.get("handledAt")) if f.get("status") in ("HANDLED", "REJECTED") else None
+        open_at_end = handled is None or handled >= t1
+        unit = code(f["departmentCode"])
+        if received >= t0 or handled is None or handled >= t0:
+            on_time = ((handled is not None and t0 <= handled < t1 and due is not None and handled <= due)
+                       or (open_at_end and due is not None and due >= t1))
+            rows["5.1"].append((unit, int(on_time), 1))
+        if received >= t0:
+            unhappy = (int(f.get("dislikes") or 0) > int(f.get("likes") or 0) or bool(f.get("reraised"))
+                       or (handled is not None and handled < t1 and due is not None and handled > due)
+                       or (open_at_end and due is not None and due < t1))
+            rows["5.2"].append((unit, int(not unhappy), 1))
+
+
+# -- points (§6, §6a; the seed's default rules written out independently) -----------------------------
+# metric: (max points, "L" linear slope | "C" capped at a target rate, slope or target)
+RULES = {"1.1": (6, "L", 6), "1.2": (4, "L", 4), "1.3": (2, "L", 2), "1.4": (6, "L", 6),
+         "2.1": (20, "L", 20), "2.2": (0, "L", 0), "3.1": (2, "C", Fraction(8, 10)), "3.2": (4, "L", 4),
+         "3.3": (6, "C", Fraction(5, 10)), "3.4": (6, "L", 6), "3.5": (2, "C", Fraction(8, 10)),
+         "3.6": (2, "L", 2), "4.1": (6, "L", 6), "4.2": (4, "L", 4), "4.3": (2, "L", 2),
+         "4.4": (2, "C", Fraction(8, 10)), "4.5": (4, "L", 4), "4.6": (2, "L", 2), "4.7": (2, "L", 2),
+         "5.1": (6, "L", 6), "5.2": (6, "L", 6), "5.3": (6, "C", Fraction(9, 10))}
+
+
+def points(metric: str, unit_level: str | None, num, den) -> tuple[Fraction, bool]:
+    """(points, applies): full marks where the metric is not the unit's duty or has nothing to
+    count, except 5.3 (0 without dossiers); 2.2 is monitoring only (0 of 0)."""
+    top, kind, k = RULES[metric]
+    if metric in PROVINCE_ONLY and unit_level != "TINH":
+        return Fraction(top), False
+    if den == 0:
+        return (Fraction(0) if metric == "5.3" else Fraction(top)), False
+    if metric == "2.2":
+        return Fraction(0), True
+    rate = Fraction(num) / Fraction(den)
+    return min(Fraction(top), k * rate if kind == "L" else top * rate / k), True

@@ -329,16 +329,25 @@ def check_portal_reconciliation(module_db):
 
 
 def check_operational_lists(module_db):
-    refused = query(module_db, "SELECT dossier_code, outcome, reason, is_reason_missing"
-                               " FROM marts.mart_dossiers_refused_returned_stopped ORDER BY 1")
-    assert refused == [("R1", "TU_CHOI", "Thiếu giấy tờ theo quy định", False), ("W1", "RUT_HO_SO", None, True)]
-    paused = query(module_db, "SELECT dossier_code, pause_reason, paused_working_hours FROM marts.mart_dossiers_paused")
-    assert paused == [("B2", "YEU_CAU_BO_SUNG", Decimal("61.00"))]   # Wed 9/7 10:00 -> end of 20/7
-    waiting = query(module_db, "SELECT dossier_code, working_days_waiting FROM marts.mart_results_not_returned")
+    july = " WHERE period_type = 'month' AND period_key = '2025-07'"
+    refused = query(module_db, "SELECT dossier_code, unit_code, outcome, reason, is_reason_missing"
+                               " FROM marts.mart_dossiers_refused_returned_stopped" + july + " ORDER BY 1")
+    assert refused == [("R1", X1, "TU_CHOI", "Thiếu giấy tờ theo quy định", False),
+                       ("W1", X2, "RUT_HO_SO", None, True)]
+    paused = query(module_db, "SELECT dossier_code, pause_reason, paused_working_hours"
+                              " FROM marts.mart_dossiers_paused" + july)
+    assert paused == [("B2", "YEU_CAU_BO_SUNG", Decimal("61.00"))]   # Wed 9/7 10:00 -> end of 20/7 (as_of)
+    waiting = query(module_db, "SELECT dossier_code, working_days_waiting FROM marts.mart_results_not_returned" + july)
     assert waiting == [("A2", Decimal("9.75"))]                      # B1: 4.75 days, under the 5-day default
     delays = query(module_db, "SELECT dossier_code, step_number, step_unit_code, step_overdue_working_hours"
-                              " FROM marts.mart_inter_agency_delays")
+                              " FROM marts.mart_inter_agency_delays" + july)
     assert delays == [("A2", 2, X2, Decimal("2.0000"))]
+    # June: A4's result, ready on 18/6, waited 8.75 working days by the end (handed back on 2/7);
+    # nothing refused, paused or delayed
+    june = " WHERE period_type = 'month' AND period_key = '2025-06'"
+    assert query(module_db, "SELECT dossier_code FROM marts.mart_results_not_returned" + june) == [("A4",)]
+    for mart in ("mart_dossiers_refused_returned_stopped", "mart_dossiers_paused", "mart_inter_agency_delays"):
+        assert query(module_db, f"SELECT dossier_code FROM marts.{mart}" + june) == [], mart
 
 
 def check_no_personal_data_in_marts(module_db):

@@ -5,7 +5,11 @@
       resolved in the period : status 9/10, end of processing in -> 2.2, 4.1, 4.3
       2.1's in-scope dossiers (int_metric_2_1_dossiers)          -> 2.1, 5.3
     5.3's numerator is the sum of (1 - late - complaint) per dossier: pooled, it is
-    denominator x (1 - late share - complaint share); it is floored at 0 after pooling. -#}
+    denominator x (1 - late share - complaint share); it is floored at 0 after pooling.
+    3.4's "paid online" is the payment's status at the period end (§6a): paid (paidAt, else
+    createdAt) before the end and SUCCESS now, or REFUNDED only at or after the end (a refund's
+    time is its record's updatedAt: the contract has no refundedAt). So a later refund never
+    rewrites a closed month. -#}
 
 with periods as (
     select
@@ -27,11 +31,19 @@ synced as (
     select dossier_code from {{ ref('fct_sync') }} where is_synced
 ),
 
+-- online payments that were (or still are) SUCCESS, with when that stopped (a refund)
+online_payments as (
+    select dossier_code, coalesce(paid_at, created_at) as paid_at,
+           case when payment_status = 'REFUNDED' then source_updated_at end as refunded_at
+    from {{ ref('fct_payment') }}
+    where payment_status in ('SUCCESS', 'REFUNDED') and dossier_code is not null
+),
+
 dossiers as (
     select
         d.dossier_code, d.unit_code, d.field_code, d.status, d.channel, d.applicant_type,
         d.received_at, d.end_of_processing_at,
-        d.has_fee_obligation, d.is_paid_online, d.first_paid_online_at,
+        d.has_fee_obligation,
         d.is_digitized, d.has_reused_data, d.uses_personal_data_store, d.is_vneid_authenticated,
         d.has_electronic_result,
         coalesce(procedures.result_is_document, false)                 as result_is_document,
@@ -53,13 +65,18 @@ dossier_periods as (
     select
         pd.period_type, pd.period_key, pd.end_ts, dossiers.*,
         true                                                                       as is_received,
-        dossiers.status in (9, 10) and dossiers.end_of_processing_at < pd.end_ts  as is_resolved
+        dossiers.status in (9, 10) and dossiers.end_of_processing_at >= pd.start_ts
+          and dossiers.end_of_processing_at < pd.end_ts                           as is_resolved,
+        dossiers.has_fee_obligation and exists (
+            select 1 from online_payments p
+            where p.dossier_code = dossiers.dossier_code and p.paid_at < pd.end_ts
+              and (p.refunded_at is null or p.refunded_at >= pd.end_ts))         as is_paid_online_at_end
     from dossiers
     join {{ ref('int_metric_period_days') }} pd on pd.date_day = {{ local_date('dossiers.received_at') }}
     union all
     select
         pd.period_type, pd.period_key, pd.end_ts, dossiers.*,
-        false, true
+        false, true, false
     from dossiers
     join {{ ref('int_metric_period_days') }} pd on pd.date_day = {{ local_date('dossiers.end_of_processing_at') }}
     where dossiers.status in (9, 10)
@@ -76,9 +93,7 @@ received_resolved as (
         count(*) filter (where is_received and is_synced)                           as received_synced,
         count(*) filter (where is_received and channel = 2)                         as received_online,
         count(*) filter (where is_received and has_fee_obligation)                  as received_with_fee,
-        count(*) filter (where is_received and has_fee_obligation and is_paid_online
-                           and (first_paid_online_at is null or first_paid_online_at < end_ts))
-                                                                                    as received_paid_online,
+        count(*) filter (where is_received and is_paid_online_at_end)                as received_paid_online,
         count(*) filter (where is_received and is_digitized
                            and (has_electronic_result or not result_is_document
                                 or not (status in (9, 10) and end_of_processing_at < end_ts)))

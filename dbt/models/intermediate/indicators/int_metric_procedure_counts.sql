@@ -6,6 +6,7 @@
                idx(b) - idx(a) >= 5 and "b <= a + 5 working days" is idx(b) - idx(a + 1) < 5.
       3.1, 3.5, 3.6, 4.7  offered TTHC: thu-tuc-don-vi rows valid on the period's last day
       3.2      online services: portal online-services valid that day with publishedOnPortal
+      3.5      a payment paid in the period whose status at the period end was SUCCESS
     Dossiers and payments count for the unit they map to in the period (the merger). -#}
 
 with periods as (
@@ -98,13 +99,17 @@ dossier_pairs as (
     group by 1, 2, 3, 4
 ),
 
--- (unit, TTHC) pairs with a SUCCESS payment paid in the period
+-- (unit, TTHC) pairs with a payment paid in the period and SUCCESS at its end (as 3.4: a
+-- refund at or after the end, its record's updatedAt, does not undo it)
 paid_pairs as (
     select distinct periods.period_type, periods.period_key, m.reporting_unit_code as unit_code,
            coalesce(pay.procedure_code, d.procedure_code) as procedure_code
     from periods
     join {{ ref('fct_payment') }} pay
-      on pay.is_successful and pay.paid_at >= periods.start_ts and pay.paid_at < periods.end_ts
+      on coalesce(pay.paid_at, pay.created_at) >= periods.start_ts
+     and coalesce(pay.paid_at, pay.created_at) < periods.end_ts
+     and (pay.payment_status = 'SUCCESS'
+          or (pay.payment_status = 'REFUNDED' and pay.source_updated_at >= periods.end_ts))
     left join {{ ref('fct_dossier') }} d on d.dossier_code = pay.dossier_code
     join mappings m
       on m.period_type = periods.period_type and m.period_key = periods.period_key

@@ -1,39 +1,107 @@
-{#- Open dossiers paused now: waiting for a supplement (status 5) or for a financial
-    obligation to be paid (6), with since when and for how many working hours (as of the build,
-    var as_of_date's end when set). Supplement pauses start at the pending request; payment
-    pauses at the source's last update (the contract carries no dedicated date). -#}
+{#- Dossiers paused at each period's end (the end of var as_of_date for the period still
+    running): open then (no end of processing before it) and either waiting for a supplement -
+    a request (DanhSachHoSoBoSung) made before the end whose citizen was not back by it - or
+    waiting for a financial obligation to be paid (status 6) by the process log: the last step
+    before the end set status 6. A dossier with no process log at all falls back to its current
+    status 6 from its last update (the dossier record has no date for it). Since when, and
+    working hours paused by the end. unit_code is the unit the dossier counts for in the period. -#}
 
-with dossiers as (
-    select * from {{ ref('fct_dossier') }}
-    where status in (5, 6) and end_of_processing_at is null
-),
-
-as_of as (
-    select {{ local_midnight(as_of_date() ~ ' + 1') }} as as_of_ts
-),
-
-paused as (
+with periods as (
     select
-        d.*,
-        case when d.status = 5 then coalesce(d.pending_supplement_requested_at, d.source_updated_at)
-             else d.source_updated_at end                                 as paused_since,
-        as_of.as_of_ts
-    from dossiers d cross join as_of
+        period_type, period_key,
+        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts
+    from {{ ref('int_metric_periods') }}
+),
+
+dossiers as (
+    select dossier_code, unit_code, procedure_code, field_code, status, received_at, due_at,
+           end_of_processing_at, source_updated_at
+    from {{ ref('fct_dossier') }}
+),
+
+requests as (
+    select
+        d.dossier_code,
+        {{ json_local_timestamp('NgayYeuCauBoSung', 'item') }}   as requested_at,
+        {{ json_local_timestamp('NgayTiepNhanBoSung', 'item') }} as received_back_at
+    from {{ ref('stg_one_stop__dossiers') }} d
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(d.supplement_requests) = 'array' then d.supplement_requests else '[]' end) item
+),
+
+steps as (
+    select dossier_code, processed_at, status_after_step
+    from {{ ref('fct_dossier_step') }}
+    where processed_at is not null
+),
+
+open_at_cut as (
+    select p.period_type, p.period_key, p.cut_ts, d.*
+    from periods p
+    join dossiers d
+      on d.received_at < p.cut_ts
+     and (d.end_of_processing_at is null or d.end_of_processing_at >= p.cut_ts)
+),
+
+supplement_pauses as (
+    select o.period_type, o.period_key, o.dossier_code, 'YEU_CAU_BO_SUNG'::text as pause_reason,
+           max(r.requested_at) as paused_since
+    from open_at_cut o
+    join requests r
+      on r.dossier_code = o.dossier_code
+     and r.requested_at < o.cut_ts
+     and (r.received_back_at is null or r.received_back_at >= o.cut_ts)
+    group by 1, 2, 3
+),
+
+last_steps as (
+    select distinct on (o.period_type, o.period_key, o.dossier_code)
+           o.period_type, o.period_key, o.dossier_code, s.status_after_step, s.processed_at
+    from open_at_cut o
+    join steps s on s.dossier_code = o.dossier_code and s.processed_at < o.cut_ts
+    order by o.period_type, o.period_key, o.dossier_code, s.processed_at desc
+),
+
+payment_pauses as (
+    select period_type, period_key, dossier_code, 'CHO_NGHIA_VU_TAI_CHINH'::text as pause_reason,
+           processed_at as paused_since
+    from last_steps
+    where status_after_step = 6
+    union all
+    select o.period_type, o.period_key, o.dossier_code, 'CHO_NGHIA_VU_TAI_CHINH', o.source_updated_at
+    from open_at_cut o
+    where o.status = 6 and o.source_updated_at < o.cut_ts
+      and not exists (select 1 from steps s where s.dossier_code = o.dossier_code)
+),
+
+-- a dossier waiting for both counts once, as waiting for the supplement
+paused as (
+    select * from supplement_pauses
+    union all
+    select pp.* from payment_pauses pp
+    where not exists (select 1 from supplement_pauses sp
+                      where sp.period_type = pp.period_type and sp.period_key = pp.period_key
+                        and sp.dossier_code = pp.dossier_code)
 )
 
 select
+    p.period_type::text                                                    as period_type,
+    p.period_key::text                                                     as period_key,
     p.dossier_code::text                                                   as dossier_code,
-    p.unit_code::text                                                      as unit_code,
-    p.procedure_code::text                                                 as procedure_code,
-    p.field_code::text                                                     as field_code,
-    p.status::integer                                                      as status,
-    (case p.status when 5 then 'YEU_CAU_BO_SUNG' else 'CHO_NGHIA_VU_TAI_CHINH' end)::text as pause_reason,
-    p.received_at::timestamptz                                             as received_at,
-    p.due_at::timestamptz                                                  as due_at,
+    m.reporting_unit_code::text                                            as unit_code,
+    o.procedure_code::text                                                 as procedure_code,
+    o.field_code::text                                                     as field_code,
+    o.status::integer                                                      as status,
+    p.pause_reason::text                                                   as pause_reason,
+    o.received_at::timestamptz                                             as received_at,
+    o.due_at::timestamptz                                                  as due_at,
     p.paused_since::timestamptz                                            as paused_since,
-    round(greatest(0, (asof_day.cumulative_working_seconds_before)
+    round(greatest(0, {{ cumulative_working_seconds('o.cut_ts', 'cut_day') }}
           - {{ cumulative_working_seconds('p.paused_since', 'since_day') }}) / 3600.0, 2)::numeric
                                                                            as paused_working_hours
 from paused p
+join open_at_cut o using (period_type, period_key, dossier_code)
+join {{ ref('int_period_unit_mappings') }} m
+  on m.period_type = p.period_type and m.period_key = p.period_key and m.unit_code = o.unit_code
 left join {{ ref('dim_date') }} since_day on since_day.date_day = {{ local_date('p.paused_since') }}
-left join {{ ref('dim_date') }} asof_day on asof_day.date_day = {{ as_of_date() }} + 1
+left join {{ ref('dim_date') }} cut_day on cut_day.date_day = {{ local_date('o.cut_ts') }}

@@ -1,24 +1,39 @@
-{#- Late inter-agency (liên thông) dossiers and the steps that overran: one row per overdue
-    step (processed after its own NgayKetThucTheoQuyDinh) of a LienThong dossier whose 766
-    judgement is late, naming the unit that did the step, so the delay is attributed to it. -#}
+{#- Late inter-agency (liên thông) dossiers per period and the steps that overran: one row per
+    step of a LienThong dossier that metric 2.1 counts as late for the period (the dossiers of
+    mart_late_dossiers) that was processed before the period end after its own deadline
+    (NgayKetThucTheoQuyDinh), naming the unit that did the step, so the delay is attributed to
+    it. A step that overran in an earlier period still explains the dossier's lateness in a
+    later one. unit_code is the unit the dossier counts for in the period. -#}
 
-with late_dossiers as (
-    select dossier_code, unit_code, procedure_code, field_code, received_at, effective_due_at,
-           timeliness_end_at, status
-    from {{ ref('fct_dossier') }}
-    where is_inter_agency
-      and (is_closed_on_time_766 = false
-           or (timeliness_end_at is null and effective_due_at < {{ local_midnight(as_of_date() ~ ' + 1') }}))
+with periods as (
+    select
+        period_type, period_key,
+        {{ local_midnight('period_end') }}   as end_ts
+    from {{ ref('int_metric_periods') }}
+),
+
+late_dossiers as (
+    select t.period_type, t.period_key, p.end_ts, m.reporting_unit_code, d.*
+    from {{ ref('int_metric_2_1_dossiers') }} t
+    join periods p on p.period_type = t.period_type and p.period_key = t.period_key
+    join {{ ref('int_period_unit_mappings') }} m
+      on m.period_type = t.period_type and m.period_key = t.period_key and m.unit_code = t.unit_code
+    join {{ ref('fct_dossier') }} d on d.dossier_code = t.dossier_code
+    where not t.is_on_time and d.is_inter_agency
 )
 
 select
+    d.period_type::text                                                    as period_type,
+    d.period_key::text                                                     as period_key,
     d.dossier_code::text                                                   as dossier_code,
+    d.reporting_unit_code::text                                            as unit_code,
     d.unit_code::text                                                      as receiving_unit_code,
     d.procedure_code::text                                                 as procedure_code,
     d.field_code::text                                                     as field_code,
     d.received_at::timestamptz                                             as received_at,
     d.effective_due_at::timestamptz                                        as due_at,
-    d.timeliness_end_at::timestamptz                                       as end_of_processing_at,
+    (case when d.timeliness_end_at < d.end_ts then d.timeliness_end_at end)::timestamptz
+                                                                           as end_of_processing_at,
     d.status::integer                                                      as status,
     s.step_number::integer                                                 as step_number,
     s.unit_code::text                                                      as step_unit_code,
@@ -27,5 +42,7 @@ select
     s.step_due_at::timestamptz                                             as step_due_at,
     s.overdue_working_hours::numeric                                       as step_overdue_working_hours
 from late_dossiers d
-join {{ ref('fct_dossier_step') }} s on s.dossier_code = d.dossier_code
-where s.is_overdue
+join {{ ref('fct_dossier_step') }} s
+  on s.dossier_code = d.dossier_code
+ and s.is_overdue
+ and s.processed_at < d.end_ts

@@ -44,8 +44,9 @@ select
     channel::integer                                                        as channel,
     received_at::timestamptz                                                as received_at,
     effective_due_at::timestamptz                                           as due_at,
-    (case when is_closed_in_period then coalesce(end_of_processing_at, timeliness_end_at) end)::timestamptz
-                                                                            as end_of_processing_at,
+    -- the end §5 judges (a single pending supplement request ends processing), the one the
+    -- overdue hours run to
+    (case when is_closed_in_period then timeliness_end_at end)::timestamptz as end_of_processing_at,
     round(greatest(coalesce(overdue_working_seconds, 0), 0) / 3600.0, 4)::numeric as overdue_working_hours,
     has_apology_letter::boolean                                             as has_apology_letter,
     status::integer                                                         as status

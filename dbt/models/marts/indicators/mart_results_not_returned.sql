@@ -1,31 +1,50 @@
-{#- Dossiers whose result is ready in the system (status 9, NgayKetThucXuLy set) but not handed
-    back (no status 10) for more than var results_not_returned_working_days working days
-    (default 5) as of var as_of_date's end (today when unset). -#}
+{#- Dossiers whose result was ready in the system (NgayKetThucXuLy, status 9) but not handed back
+    (no NgayTra) at each period's end (the end of var as_of_date for the period still running),
+    for more than var results_not_returned_working_days working days (default 5) by then. A
+    dossier returned since (status 10 now, NgayTra after the end) still shows in the periods it
+    was waiting at the end of. unit_code is the unit the dossier counts for in the period. -#}
 
-with ready as (
-    select * from {{ ref('fct_dossier') }}
-    where status = 9 and processing_ended_at is not null
+with periods as (
+    select
+        period_type, period_key,
+        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts
+    from {{ ref('int_metric_periods') }}
+),
+
+waiting as (
+    select p.period_type, p.period_key, p.cut_ts, d.*
+    from periods p
+    join {{ ref('fct_dossier') }} d
+      on d.status in (9, 10)
+     and d.processing_ended_at < p.cut_ts
+     and (d.returned_at is null or d.returned_at >= p.cut_ts)
 ),
 
 measured as (
     select
-        ready.*,
-        (asof_day.cumulative_working_seconds_before
-         - {{ cumulative_working_seconds('ready.processing_ended_at', 'ready_day') }})
+        w.*,
+        ({{ cumulative_working_seconds('w.cut_ts', 'cut_day') }}
+         - {{ cumulative_working_seconds('w.processing_ended_at', 'ready_day') }})
           / {{ working_seconds_per_day() }}.0                             as working_days_waiting
-    from ready
-    left join {{ ref('dim_date') }} ready_day on ready_day.date_day = {{ local_date('ready.processing_ended_at') }}
-    left join {{ ref('dim_date') }} asof_day on asof_day.date_day = {{ as_of_date() }} + 1
+    from waiting w
+    left join {{ ref('dim_date') }} ready_day on ready_day.date_day = {{ local_date('w.processing_ended_at') }}
+    left join {{ ref('dim_date') }} cut_day on cut_day.date_day = {{ local_date('w.cut_ts') }}
 )
 
 select
-    dossier_code::text                                                     as dossier_code,
-    unit_code::text                                                        as unit_code,
-    procedure_code::text                                                   as procedure_code,
-    field_code::text                                                       as field_code,
-    received_at::timestamptz                                               as received_at,
-    due_at::timestamptz                                                    as due_at,
-    processing_ended_at::timestamptz                                       as result_ready_at,
-    round(working_days_waiting, 2)::numeric                                as working_days_waiting
-from measured
-where working_days_waiting > {{ var('results_not_returned_working_days', 5) }}
+    w.period_type::text                                                    as period_type,
+    w.period_key::text                                                     as period_key,
+    w.dossier_code::text                                                   as dossier_code,
+    m.reporting_unit_code::text                                            as unit_code,
+    w.procedure_code::text                                                 as procedure_code,
+    w.field_code::text                                                     as field_code,
+    w.status::integer                                                      as status,
+    w.received_at::timestamptz                                             as received_at,
+    w.due_at::timestamptz                                                  as due_at,
+    w.processing_ended_at::timestamptz                                     as result_ready_at,
+    w.returned_at::timestamptz                                             as returned_at,
+    round(w.working_days_waiting, 2)::numeric                              as working_days_waiting
+from measured w
+join {{ ref('int_period_unit_mappings') }} m
+  on m.period_type = w.period_type and m.period_key = w.period_key and m.unit_code = w.unit_code
+where w.working_days_waiting > {{ var('results_not_returned_working_days', 5) }}

@@ -1,6 +1,7 @@
 """When both sources' new raw data has landed: dbt builds the warehouse, the quality gate checks it, marts refresh.
 
-A failed gate stops the run before the marts, so BI and the extract keep the last good marts.
+A failed gate stops the run before the marts. The marts are built into a shadow schema, gated
+there and swapped in only when they pass, so BI and the extract keep the last good marts.
 """
 from airflow.sdk import dag, task
 
@@ -32,11 +33,12 @@ def build_warehouse():
         return gate(context["run_id"])
 
     @task(outlets=[MARTS])
-    def dbt_build_marts(**context) -> None:
+    def dbt_build_marts(**context) -> dict:
         from tthc.orchestration.context import run_moment
         from tthc.orchestration.tasks import build_marts
 
-        build_marts(run_moment(context).date())
+        # the marts gate reports under the night's run, beside the core gate's checks
+        return build_marts(run_moment(context).date(), run_id=context["run_id"])
 
     dbt_build_core() >> quality_gate() >> dbt_build_marts()
 

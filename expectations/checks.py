@@ -2,31 +2,98 @@
 
 `fail` stops publishing; `warn` is reported and lets the run go on. Suites are plain
 Python data, versioned with the project, so a change to a check is a reviewed change.
+
+A check builds its Great Expectations expectation from a `Scope`, which knows where each
+logical schema really is on this run: the marts gate checks the shadow schema `marts__next`
+with the same SQL that names `{marts}`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
+
+import great_expectations as gx
 
 FAIL = "fail"
 WARN = "warn"
+
+LOGICAL_SCHEMAS = ("raw", "meta", "staging", "restricted", "intermediate", "core", "marts", "util")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where each logical schema lives for this run (default: under its own name)."""
+    schemas: Mapping[str, str] = field(default_factory=dict)
+
+    def schema(self, logical: str) -> str:
+        return self.schemas.get(logical, logical)
+
+    def render(self, query: str) -> str:
+        """Fill `{core}`, `{marts}`, … with real schema names; `{batch}` is left for GX."""
+        names = {name: _quote(self.schema(name)) for name in LOGICAL_SCHEMAS}
+        return query.format(batch="{batch}", **names)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
     severity: str
-    build: Callable[[], object]  # returns a great_expectations Expectation
+    build: Callable[[Scope], object]  # returns a great_expectations Expectation
     description: str = ""
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
-    schema: str
+    schema: str  # logical schema: Scope says where it is on a given run
     table: str
     checks: tuple[Check, ...] = field(default_factory=tuple)
 
     @property
     def qualified_table(self) -> str:
         return f"{self.schema}.{self.table}"
+
+
+E = gx.expectations
+
+
+def rows(name: str, severity: str, query: str, description: str) -> Check:
+    """A check that fails when `query` returns rows (they become the sample).
+
+    The query may name `{batch}` (the suite's table) and any logical schema (`{core}`,
+    `{marts}`, …). Queries about other tables still mention `{batch}` in a comment, which
+    keeps GX from warning that the batch is unused.
+    """
+    if "{batch}" not in query:
+        query = query + "\n/* gate batch: {batch} */"
+    return Check(name, severity, lambda scope: E.UnexpectedRowsExpectation(
+        unexpected_rows_query=scope.render(query), description=description), description)
+
+
+def column(name: str, severity: str, make: Callable[[], object], description: str = "") -> Check:
+    """A check built from a plain GX column or table expectation (no SQL to place)."""
+    return Check(name, severity, lambda scope: make(), description)
+
+
+def columns_are(name: str, columns: list[str], exact: bool, description: str) -> Check:
+    """The table has these columns (exactly, or at least these)."""
+    return column(name, FAIL, lambda: E.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=exact),
+                  description)
+
+
+def column_types(name: str, schema: str, table: str, types: Mapping[str, str], description: str) -> Check:
+    """Each named column exists with this PostgreSQL type (information_schema's data_type)."""
+    expected = " union all ".join(
+        f"select '{col}'::text as column_name, '{kind}'::text as expected_type" for col, kind in types.items())
+    query = f"""
+        select e.column_name, e.expected_type, c.data_type as actual_type
+        from ({expected}) e
+        left join information_schema.columns c
+          on c.table_schema = trim(both '"' from '{{{schema}}}') and c.table_name = '{table}'
+         and c.column_name = e.column_name
+        where c.data_type is distinct from e.expected_type"""
+    return rows(name, FAIL, query, description)

@@ -1,7 +1,11 @@
 """Run the quality gate: every suite through Great Expectations, results kept in the warehouse.
 
 An ephemeral GX context is built on each run from the suites in code, so there is no GX
-state to drift; what GX found is written to `meta.quality_results`, one row per check.
+state to drift; what GX found is written to `meta.quality_results`, one row per check, and
+rendered as Data Docs (a static site, expectations/data_docs.py).
+
+Each schema gets its own GX data source whose connection sets `search_path` to it: GX 1.x
+deprecates `schema_name` on table assets in favour of the schema in the connection.
 """
 from __future__ import annotations
 
@@ -10,10 +14,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import quote
 
 import psycopg
 
-from expectations.checks import FAIL, Suite
+from expectations import data_docs
+from expectations.checks import FAIL, Scope, Suite
 from tthc.warehouse import Dsn
 
 log = logging.getLogger(__name__)
@@ -34,6 +42,11 @@ CREATE TABLE IF NOT EXISTS meta.quality_results (
 );
 """
 SAMPLE_ROWS = 5
+_DEFAULT_DOCS = object()  # run_gate(docs_dir=…) unset: the configured folder
+
+
+class QualityGateFailed(RuntimeError):
+    """A `fail` check did not pass: nothing downstream may publish."""
 
 
 @dataclass
@@ -52,6 +65,7 @@ class GateResult:
     run_id: str
     results: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
+    docs_index: Path | None = None
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -71,7 +85,13 @@ class GateResult:
         for r in self.failures + self.warnings:
             tag = "FAIL" if r.severity == FAIL else "WARN"
             lines.append(f"  [{tag}] {r.suite}.{r.check}: {r.observed}; sample {json.dumps(r.sample, default=str, ensure_ascii=False)[:400]}")
+        if self.docs_index is not None:
+            lines.append(f"Data Docs: {self.docs_index.as_uri()}")
         return "\n".join(lines)
+
+    def raise_if_failed(self) -> None:
+        if not self.passed:
+            raise QualityGateFailed(self.summary())
 
 
 def _quiet_gx(context) -> None:
@@ -102,44 +122,73 @@ def _error_of(result) -> str | None:
     return None
 
 
-def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None) -> GateResult:
+def _schema_url(dsn: Dsn, schema: str) -> str:
+    """The warehouse URL with `search_path` set to one schema (libpq `options`)."""
+    return dsn.sqlalchemy_url() + "?options=" + quote(f"-csearch_path={schema}", safe="")
+
+
+def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
+             schemas: Mapping[str, str] | None = None, docs_dir=_DEFAULT_DOCS) -> GateResult:
+    """Run `suites`; `schemas` places logical schemas (e.g. {"marts": "marts__next"});
+    `docs_dir` is the Data Docs folder (default: data_docs.default_docs_dir(); None: no docs)."""
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.datasource.fluent.interfaces import TestConnectionError
 
     run_id = run_id or uuid.uuid4().hex
+    docs = data_docs.default_docs_dir() if docs_dir is _DEFAULT_DOCS else (Path(docs_dir) if docs_dir else None)
+    scope = Scope(dict(schemas or {}))
     started = time.monotonic()
-    context = gx.get_context(mode="ephemeral")
+    if docs is not None:
+        data_docs.prune(docs, keep=max(data_docs.KEEP_RUNS - 1, 0))
+    context = gx.get_context(mode="ephemeral", project_config=data_docs.context_config(docs))
     _quiet_gx(context)
-    datasource = context.data_sources.add_postgres(name="warehouse", connection_string=dsn.sqlalchemy_url())
     gate = GateResult(run_id=run_id)
-    definitions, checks = [], {}
+    definitions, checks, sources, validated = [], {}, {}, []
     for suite in suites:
-        asset = datasource.add_table_asset(name=suite.name, table_name=suite.table, schema_name=suite.schema)
+        schema = scope.schema(suite.schema)
+        if schema not in sources:
+            sources[schema] = context.data_sources.add_postgres(name=f"warehouse_{schema}",
+                                                               connection_string=_schema_url(dsn, schema))
+        try:
+            asset = sources[schema].add_table_asset(name=suite.name, table_name=suite.table)
+        except TestConnectionError as exc:  # GX probes the table: a missing one fails its checks
+            gate.results += [CheckResult(suite.name, c.name, c.severity, False,
+                                         f"error: {schema}.{suite.table} cannot be read: {str(exc)[:300]}", [],
+                                         c.description) for c in suite.checks]
+            continue
         batch = asset.add_batch_definition_whole_table(f"{suite.name}_whole")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
         for check in suite.checks:
-            expectation = check.build()
+            expectation = check.build(scope)
             expectation.meta = {"suite": suite.name, "check": check.name}
             expectation.severity = "critical" if check.severity == FAIL else "warning"
+            if check.description and not getattr(expectation, "description", None):
+                expectation.description = check.description
             gx_suite.add_expectation(expectation)
             checks[(suite.name, check.name)] = check
+        validated.append(suite.name)
         definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch, suite=gx_suite)
         ))
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name="quality_gate", validation_definitions=definitions,
-        result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS},
-    ))
-    outcome = checkpoint.run()
-    for suite_result in outcome.run_results.values():
-        for result in suite_result.results:
-            meta = result.expectation_config.meta
-            check = checks[(meta["suite"], meta["check"])]
-            observed, sample = _observed(result)
-            error = _error_of(result)
-            if error:
-                observed = f"error: {error[:500]}"
-            gate.results.append(CheckResult(meta["suite"], check.name, check.severity, bool(result.success),
-                                            observed, sample, check.description))
+    if definitions:
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name="quality_gate", validation_definitions=definitions,
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS},
+        ))
+        outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
+        for suite_result in outcome.run_results.values():
+            for result in suite_result.results:
+                meta = result.expectation_config.meta
+                check = checks[(meta["suite"], meta["check"])]
+                observed, sample = _observed(result)
+                error = _error_of(result)
+                if error:
+                    observed = f"error: {error[:500]}"
+                gate.results.append(CheckResult(meta["suite"], check.name, check.severity, bool(result.success),
+                                                observed, sample, check.description))
+        if docs is not None:
+            gate.docs_index = data_docs.build(context, docs, list(outcome.run_results), list(validated))
     gate.seconds = time.monotonic() - started
     _persist(dsn, gate)
     (log.info if gate.passed else log.error)(gate.summary())

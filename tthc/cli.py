@@ -91,10 +91,16 @@ def cmd_gate(args) -> int:
 
 
 def cmd_marts(args) -> int:
+    from expectations.runner import QualityGateFailed
     from tthc.pipeline import dbt
     from tthc.warehouse import resolve_dsn
 
-    dbt.build_marts(resolve_dsn(), _day(args.as_of))
+    try:
+        gate = dbt.build_marts(resolve_dsn(), _day(args.as_of))
+    except QualityGateFailed as exc:  # the published marts are unchanged
+        print(exc)
+        return 1
+    print(gate.summary())
     return 0
 
 
@@ -149,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("gate", help="run the quality gate")
     p.set_defaults(func=cmd_gate)
 
-    p = sub.add_parser("marts", help="dbt: the indicator marts")
+    p = sub.add_parser("marts", help="dbt: the indicator marts, gated in a shadow schema and swapped in")
     p.add_argument("--as-of")
     p.set_defaults(func=cmd_marts)
 

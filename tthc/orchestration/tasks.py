@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from expectations.runner import run_gate
+from expectations.runner import QualityGateFailed, run_gate
 from expectations.suites import GATE_SUITES
 from extractors.entities import entity
 from extractors.run import extract_entity
@@ -26,8 +26,8 @@ from tthc.publish.rows import reporting_roots
 log = logging.getLogger(__name__)
 
 
-class QualityGateFailed(RuntimeError):
-    pass
+__all__ = ["QualityGateFailed", "build_marts", "build_warehouse", "fetch_official_scores", "ingest_entity",
+           "publish", "quality_gate"]
 
 
 def ingest_entity(source: str, entity_name: str, upper: datetime, run_id: str | None = None) -> dict:
@@ -72,18 +72,25 @@ def build_warehouse(as_of: date) -> None:
 
 
 def quality_gate(run_id: str | None = None) -> dict:
+    """The core gate (raw, load records, staging, core) between the warehouse build and the marts."""
     gate = run_gate(warehouse_dsn(), GATE_SUITES, run_id)
-    if not gate.passed:
-        raise QualityGateFailed(gate.summary())
-    return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings)}
+    gate.raise_if_failed()
+    return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings),
+            "data_docs": str(gate.docs_index) if gate.docs_index else None}
 
 
-def build_marts(as_of: date) -> None:
+def build_marts(as_of: date, run_id: str | None = None) -> dict:
+    """Marts into the shadow schema, the marts gate there, then the swap (tthc/pipeline/marts.py).
+
+    Raises QualityGateFailed, leaving the published marts as they were, when the core gate
+    before it or the marts gate failed."""
     from tthc.warehouse.summary import latest_night
 
     dsn = warehouse_dsn()
-    dbt.build_marts(dsn, as_of)
+    gate = dbt.build_marts(dsn, as_of, run_id=run_id)
     log.info("night summary:\n%s", latest_night(dsn.conninfo()))
+    return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings),
+            "data_docs": str(gate.docs_index) if gate.docs_index else None}
 
 
 def publish(now: datetime, period: str | None = None, unit_code: str | None = None,

@@ -57,12 +57,40 @@ def apply_roles(conninfo: str, passwords: dict[str, str] | None = None) -> None:
                 ident(owner), ident(schema), ident(TRANSFORMER)))
         for schema in BUILT_SCHEMAS:
             conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(ident(schema), ident(TRANSFORMER)))
-        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA marts TO {}").format(ident(BI)))
-        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA marts TO {}").format(ident(BI)))
-        for creator in {owner, TRANSFORMER}:
-            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA marts GRANT SELECT ON TABLES TO {}").format(
-                ident(creator), ident(BI)))
+        grant_marts(conn)
     log.info("warehouse roles applied: %s, %s, %s", LOADER, TRANSFORMER, BI)
+
+
+def _existing(conn: psycopg.Connection, roles: tuple[str, ...]) -> list[str]:
+    return [r for (r,) in conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(roles),))]
+
+
+def grant_marts(conn: psycopg.Connection, schema: str = "marts") -> None:
+    """BI reads every table of the published marts; the transformer builds there.
+
+    Applied by apply_roles and again inside the swap transaction that makes a freshly built
+    schema the published one (grants and default privileges belong to the schema object, so a
+    swapped-in schema has none until this runs). Roles not created yet are skipped."""
+    ident = sql.Identifier
+    present = _existing(conn, (TRANSFORMER, BI))
+    owner = conn.execute("SELECT current_user").fetchone()[0]
+    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
+    if TRANSFORMER in present:
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(ident(schema), ident(TRANSFORMER)))
+    if BI in present:
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(BI)))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(ident(schema), ident(BI)))
+        for creator in {owner} | ({TRANSFORMER} & set(present)):
+            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
+                ident(creator), ident(schema), ident(BI)))
+
+
+def grant_shadow(conn: psycopg.Connection, schema: str) -> None:
+    """A shadow schema (marts being built, not yet gated): the transformer builds there, BI sees nothing."""
+    ident = sql.Identifier
+    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
+    if _existing(conn, (TRANSFORMER,)):
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(ident(schema), ident(TRANSFORMER)))
 
 
 def role_passwords() -> dict[str, str]:

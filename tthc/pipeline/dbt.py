@@ -24,7 +24,11 @@ class DbtError(RuntimeError):
     pass
 
 
-def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None) -> None:
+def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None,
+            phase: str = "adhoc") -> None:
+    """dbt with its output in our logs. `phase` names the target folder: dbt re-parses the whole
+    project whenever the vars differ from its last run in that folder, so the warehouse build
+    (no vars) and the marts build (a new as_of each night) keep separate ones."""
     exe = dbt_executable()
     if not exe.exists():
         raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
@@ -43,7 +47,7 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
         "PGOPTIONS": "-c jit=off",
         # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
         "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
-        "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "target"),
+        "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase),
     }
     log.info("dbt %s", " ".join(args))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -68,14 +72,15 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
     refresh = ["--full-refresh"] if full_refresh else []
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
     run_dbt(["build", "--select", "resource_type:seed", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
-             "--indirect-selection", "cautious", *refresh], dsn, as_of)
+             "--indirect-selection", "cautious", *refresh], dsn, phase="warehouse")
 
 
 def build_marts_into(dsn: Dsn, schema: str, as_of: date | None = None, extra_vars: dict | None = None) -> None:
     """The indicator marts with their dbt tests, built into `schema` (generate_schema_name reads
     var marts_schema); the published schema is only ever replaced by a swap."""
     variables = dict(extra_vars or {}) | {"marts_schema": schema}
-    run_dbt(["build", "--select", *MARTS_SELECTION, "--indirect-selection", "cautious"], dsn, as_of, variables)
+    run_dbt(["build", "--select", *MARTS_SELECTION, "--indirect-selection", "cautious"], dsn, as_of, variables,
+            phase="marts")
 
 
 def build_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None,

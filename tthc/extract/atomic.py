@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 from tthc.extract.errors import ExtractError
+from tthc.faults import crash_point
 
 
 def write_folder_atomically(target: Path, files: dict[str, bytes]) -> None:
@@ -25,6 +26,7 @@ def write_folder_atomically(target: Path, files: dict[str, bytes]) -> None:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
+            crash_point("extract.package.file_written")  # failure tests only; off by default
         _fsync_dir(temp)
         os.rename(temp, target)
     except BaseException:

@@ -1,0 +1,142 @@
+"""Fingerprints of what a pipeline run leaves behind, for comparing two runs.
+
+A run is judged by three things:
+- the warehouse: every table and view in the given schemas (default `core` and `marts`), each
+  as its rows' hashes in sorted order, without load bookkeeping (when or in which batch or run
+  a row was loaded: it differs between two runs that hold the same data);
+- the raw layer: per raw table the set of (record_key, payload_hash), plus the quarantine;
+- the extract packages: the bytes of every file of every issued version in the outbox.
+
+    before = take(dsn.conninfo(), outbox)
+    ...
+    assert not (diff := before.diff(take(dsn.conninfo(), outbox))), diff
+
+`diff` names what differs (a table and how many rows on each side, a raw table's missing and
+extra versions, a file) so a failing assertion says where to look.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+WAREHOUSE_SCHEMAS = ("core", "marts")
+# Columns that record how a row was loaded rather than what it says.
+BOOKKEEPING = frozenset({"loaded_at", "batch_id", "run_id", "dbt_updated_at", "dbt_valid_from",
+                         "dbt_valid_to", "dbt_scd_id", "built_at", "refreshed_at", "_loaded_at"})
+_VERSION_DIR = re.compile(r"^v[1-9][0-9]*$")
+
+
+@dataclass(frozen=True)
+class TableFingerprint:
+    rows: int
+    row_hashes: tuple[str, ...]   # md5 of each row's text, sorted
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256("\n".join(self.row_hashes).encode()).hexdigest()
+
+
+@dataclass
+class Fingerprint:
+    warehouse: dict[str, TableFingerprint] = field(default_factory=dict)   # "schema.table" -> rows
+    raw: dict[str, frozenset] = field(default_factory=dict)                # "raw.table" -> versions
+    packages: dict[str, str] = field(default_factory=dict)                 # path in outbox -> sha256
+
+    def diff(self, other: "Fingerprint") -> list[str]:
+        """What differs from `other`, one line per difference; empty when they are the same."""
+        out = []
+        for name in sorted(set(self.warehouse) | set(other.warehouse)):
+            a, b = self.warehouse.get(name), other.warehouse.get(name)
+            if a is None or b is None:
+                out.append(f"{name}: only in the {'second' if a is None else 'first'} run")
+            elif a.digest != b.digest:
+                only_a = _multiset_minus(a.row_hashes, b.row_hashes)
+                only_b = _multiset_minus(b.row_hashes, a.row_hashes)
+                out.append(f"{name}: {a.rows} vs {b.rows} rows; {only_a} rows only in the first, "
+                           f"{only_b} only in the second")
+        for name in sorted(set(self.raw) | set(other.raw)):
+            a, b = self.raw.get(name, frozenset()), other.raw.get(name, frozenset())
+            if a != b:
+                out.append(f"{name}: {len(a - b)} versions only in the first (e.g. {sorted(a - b)[:2]}), "
+                           f"{len(b - a)} only in the second (e.g. {sorted(b - a)[:2]})")
+        for path in sorted(set(self.packages) | set(other.packages)):
+            a, b = self.packages.get(path), other.packages.get(path)
+            if a != b:
+                out.append(f"outbox/{path}: " + ("missing in the first" if a is None else
+                                                 "missing in the second" if b is None else "bytes differ"))
+        return out
+
+
+def take(conninfo: str, outbox: Path | None = None, schemas: tuple[str, ...] = WAREHOUSE_SCHEMAS) -> Fingerprint:
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")  # row text of timestamptz must not depend on the session
+        fingerprint = Fingerprint(warehouse=warehouse_tables(conn, schemas), raw=raw_versions(conn))
+    if outbox is not None:
+        fingerprint.packages = package_files(outbox)
+    return fingerprint
+
+
+def warehouse_tables(conn: psycopg.Connection, schemas: tuple[str, ...] = WAREHOUSE_SCHEMAS,
+                     exclude: frozenset[str] = BOOKKEEPING) -> dict[str, TableFingerprint]:
+    relations = conn.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema = ANY(%s) AND table_name !~ '__dbt_' ORDER BY 1, 2",  # dbt's temporaries
+        (list(schemas),)).fetchall()
+    out = {}
+    for schema, table in relations:
+        columns = [c for (c,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+            "ORDER BY ordinal_position", (schema, table)) if c not in exclude]
+        if not columns:
+            continue
+        # ROW(...)::text is PostgreSQL's own rendering: exact for numerics, fixed for the session's zone.
+        row = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        hashes = tuple(h for (h,) in conn.execute(sql.SQL(
+            "SELECT md5(ROW({row})::text) AS h FROM {rel} ORDER BY h").format(
+            row=row, rel=sql.Identifier(schema, table))))
+        out[f"{schema}.{table}"] = TableFingerprint(len(hashes), hashes)
+    return out
+
+
+def raw_versions(conn: psycopg.Connection) -> dict[str, frozenset]:
+    """Per raw table the (record_key, payload_hash) set; the quarantine as (source, entity, key, reason, text hash)."""
+    tables = [t for (t,) in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
+        "AND table_type = 'BASE TABLE' ORDER BY 1")]
+    out = {}
+    for table in tables:
+        if table == "quarantine":
+            query = sql.SQL("SELECT source, entity, coalesce(record_key, ''), reason, md5(raw_text) "
+                            "FROM raw.quarantine")
+        else:
+            query = sql.SQL("SELECT record_key, payload_hash FROM {}").format(sql.Identifier("raw", table))
+        out[f"raw.{table}"] = frozenset(conn.execute(query).fetchall())
+    return out
+
+
+def package_files(outbox: Path) -> dict[str, str]:
+    """sha256 of every file of every issued version (v{N} folders); unfinished temporary folders
+    and lock files are not packages and are left out (see `litter`)."""
+    outbox = Path(outbox)
+    out = {}
+    for version_dir in sorted(p for p in outbox.glob("*/*/*") if p.is_dir() and _VERSION_DIR.match(p.name)):
+        for path in sorted(version_dir.rglob("*")):
+            if path.is_file():
+                out[str(path.relative_to(outbox))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def litter(outbox: Path) -> list[Path]:
+    """Temporary folders an interrupted package write left behind (hidden `.v{N}.tmp-*`)."""
+    return sorted(p for p in Path(outbox).glob("*/*/.v*.tmp-*") if p.is_dir())
+
+
+def _multiset_minus(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    from collections import Counter
+
+    return sum((Counter(a) - Counter(b)).values())

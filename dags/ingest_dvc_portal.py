@@ -9,7 +9,7 @@ from tthc.orchestration.ingest_dag import ingest_dag
 dag, extracts = ingest_dag("ingest_dvc_portal", DVC_PORTAL, RAW_DVC_PORTAL, __doc__)
 
 with dag:
-    @task(outlets=[RAW_DVC_PORTAL])
+    @task  # the reconciliation's input: not a condition of the warehouse build
     def official_scores(**context) -> int:
         from tthc.orchestration.context import run_moment
         from tthc.orchestration.tasks import fetch_official_scores

@@ -51,3 +51,13 @@ def test_one_mapped_task_per_entity(dagbag):
         task = dagbag.dags[dag_id].get_task("extract")
         assert task.op_kwargs_expand_input.value["entity_name"] == [e.name for e in of_source(source)]
         assert task.partial_kwargs["retries"] == int(os.environ.get("TTHC_TASK_RETRIES", "2"))
+
+
+def test_a_source_asset_is_emitted_once_every_entity_loaded(dagbag):
+    """Not per entity: the warehouse build must not start after the first extract of a source."""
+    for dag_id in ("ingest_one_stop", "ingest_dvc_portal"):
+        dag = dagbag.dags[dag_id]
+        emitting = {t.task_id for t in dag.tasks if t.outlets}
+        assert emitting == {"raw_landed"}, (dag_id, emitting)
+        assert dag.get_task("raw_landed").upstream_task_ids == {"extract"}
+        assert dag.get_task("raw_landed").trigger_rule == "all_success"

@@ -104,6 +104,14 @@ def cmd_marts(args) -> int:
     return 0
 
 
+def cmd_docs(args) -> int:
+    from tthc.pipeline import dbt
+    from tthc.warehouse import resolve_dsn
+
+    print(f"dbt docs: file://{dbt.generate_docs(resolve_dsn())}")
+    return 0
+
+
 def cmd_publish(args) -> int:
     from tthc.orchestration.tasks import publish
 
@@ -164,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unit", help="reporting unit (MaDinhDanh); default every province unit")
     p.add_argument("--now", help="generation time (ISO); default now")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("docs", help="dbt docs of the warehouse as one HTML file (models, columns, lineage)")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("summary", help="what the latest night loaded, quarantined and checked")
     p.set_defaults(func=cmd_summary)

@@ -154,8 +154,20 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     print()
     print(_score_table(dsn, last_month))
     print()
-    print(f"Marts:    schema 'marts' in {dsn} (e.g. marts.mart_metric_monthly)")
-    print(f"Extracts: {OUTBOX}/<unit>/<YYYY-MM>/v<N>/ (also pushed to the simulator's province inbox;"
+    from expectations.data_docs import default_docs_dir
+    from tthc.pipeline import dbt
+    from tthc.warehouse.summary import latest_night
+
+    print(latest_night(dsn.conninfo()))
+    print()
+    docs = dbt.generate_docs(dsn)
+    print(f"Marts:     schema 'marts' in {dsn} (e.g. marts.mart_metric_monthly); BI reads them as"
+          " tthc_bi (`tthc warehouse bi-url`)")
+    print(f"Extracts:  {OUTBOX}/<unit>/<YYYY-MM>/v<N>/ (also pushed to the simulator's province inbox;"
           f" deliveries in {OUTBOX}/deliveries.jsonl)")
-    print(f"Logs:     {LOCAL_DIR / 'logs'}; Airflow home {LOCAL_DIR / 'airflow'}")
+    print(f"Data Docs: file://{default_docs_dir() / 'index.html'} (every quality check of every night)")
+    print(f"dbt docs:  file://{docs} (models, columns, lineage)")
+    print(f"Airflow:   the runs above are in {LOCAL_DIR / 'airflow'}; to browse them: "
+          f"AIRFLOW_HOME={LOCAL_DIR / 'airflow'} .venv/bin/airflow standalone  (then http://localhost:8080)")
+    print(f"Logs:      {LOCAL_DIR / 'logs'}")
     print(f"Done in {time.monotonic() - started:.0f}s.")

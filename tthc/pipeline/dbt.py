@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 from datetime import date
+from pathlib import Path
 
 from tthc.paths import DBT_PROJECT_DIR, LOCAL, dbt_executable
 from tthc.warehouse import Dsn
@@ -92,3 +93,10 @@ def build_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None,
     from tthc.pipeline.marts import publish_marts
 
     return publish_marts(dsn, as_of, run_id=run_id, extra_vars=extra_vars)
+
+
+def generate_docs(dsn: Dsn) -> Path:
+    """dbt's documentation site of the warehouse as it is (models, columns, lineage, catalog),
+    as one self-contained HTML file; returns its path."""
+    run_dbt(["docs", "generate", "--static"], dsn, phase="docs")
+    return LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "docs" / "static_index.html"

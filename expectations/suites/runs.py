@@ -31,7 +31,10 @@ def _keys_in_window(entity) -> str:
         select l.batch_id, (
             select count(distinct r.record_key) from {{raw}}."{entity.table}" r
             where l.window_from is null
-               or (r.source_updated_at >= l.window_from and r.source_updated_at < l.window_to)
+               or (r.source_updated_at >= l.window_from and r.source_updated_at < l.window_to
+                   -- a version is loaded after its update: prunes raw to the window's loads
+                   -- (BRIN on loaded_at); a day of slack for a source clock ahead of ours
+                   and r.loaded_at >= l.window_from - interval '1 day')
         ) as keys_stored
         from latest l where l.source = '{entity.source}' and l.entity = '{entity.name}'"""
 
@@ -81,7 +84,10 @@ RUNS_FRESH = f"""
 
 def _newest_update(source: str) -> str:
     tables = [e.table for e in ENTITIES if e.source == source and e.incremental]
-    return "greatest(" + ", ".join(f'(select max(source_updated_at) from {{raw}}."{t}")' for t in tables) + ")"
+    # only what was loaded within the staleness limit can be fresh: prunes raw by loaded_at
+    return "greatest(" + ", ".join(
+        f'(select max(source_updated_at) from {{raw}}."{t}" where loaded_at > now() - interval \'{STALE_DATA}\')'
+        for t in tables) + ")"
 
 
 DATA_FRESH = f"""

@@ -97,7 +97,7 @@ def test_core_gate_catches_each_seeded_bad_row(built):
     gate = run_gate(built, GATE_SUITES, "bad-core", docs_dir=None)
     failures, warnings = outcome(gate)
     assert failures == {
-        "raw__one_stop__ho_so.source_update_time_present",
+        "raw__one_stop__ho_so.key_and_update_time_present",
         "raw__dvc_portal__ratings.columns_as_loaded",
         "raw__dvc_portal__feedback.column_types",
         "extract_runs.status_known",

@@ -25,7 +25,7 @@ from extractors.sources import SourceSettings
 from extractors.timefmt import LOCAL
 from tthc.airflow_local import airflow_env, dags_test
 from tthc.paths import LOCAL as LOCAL_DIR
-from tthc.paths import OUTBOX
+from tthc.paths import OUTBOX, PROJECT_ROOT
 from tthc.warehouse import Dsn, resolve_dsn
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     print(f"Data Docs: file://{default_docs_dir() / 'index.html'} (every quality check of every night)")
     print(f"dbt docs:  file://{docs} (models, columns, lineage)")
     print(f"Airflow:   the runs above are in {LOCAL_DIR / 'airflow'}; to browse them: "
-          f"AIRFLOW_HOME={LOCAL_DIR / 'airflow'} .venv/bin/airflow standalone  (then http://localhost:8080)")
+          f"PATH={PROJECT_ROOT / '.venv' / 'bin'}:$PATH AIRFLOW_HOME={LOCAL_DIR / 'airflow'} "
+          f"AIRFLOW__CORE__DAGS_FOLDER={PROJECT_ROOT / 'dags'} airflow standalone  (then http://localhost:8080)")
     print(f"Logs:      {LOCAL_DIR / 'logs'}")
     print(f"Done in {time.monotonic() - started:.0f}s.")

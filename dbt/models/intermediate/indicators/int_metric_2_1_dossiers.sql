@@ -6,31 +6,46 @@
     "Judged end" is timeliness_end_at (a single pending supplement request ends processing);
     "due" is NgayHenTra, or the due derived from the TTHC limit when it is missing. -#}
 
+{{ config(post_hook='analyze {{ this }}') }}
 with periods as (
-    select * from {{ ref('int_metric_periods') }}
+    select
+        *,
+        date_trunc('month', period_start::timestamp)::date as start_month,
+        {{ local_midnight('period_end') }} as end_ts
+    from {{ ref('int_metric_periods') }}
 ),
 
+period_months as (
+    {{ period_months('periods') }}
+),
+
+-- a period's start as a mark for join_marks_between
+period_starts as (
+    select period_type, period_key, end_ts, period_start as mark_day, start_month as mark_month
+    from periods
+),
+
+-- local days: received_at < midnight(d) exactly when its local date is before d
 dossiers as (
     select
         dossier_code, unit_code, received_at, timeliness_end_at, effective_due_at,
-        supplement_count, second_supplement_requested_at, is_closed_on_time_766
+        supplement_count, second_supplement_requested_at, is_closed_on_time_766,
+        {{ local_date('received_at') }}       as received_day,
+        {{ local_date('timeliness_end_at') }} as end_day
     from {{ ref('fct_dossier') }}
 ),
 
+-- received in [start, end), or received before start with no judged end before start
+-- (received_day < start <= end_day): two equality joins instead of a range join
 in_scope as (
-    select
-        periods.period_type,
-        periods.period_key,
-        periods.period_start,
-        periods.period_end,
-        dossiers.*,
-        {{ local_midnight('periods.period_end') }} as end_ts
-    from periods
-    join dossiers
-      on dossiers.received_at < {{ local_midnight('periods.period_end') }}
-     and (dossiers.received_at >= {{ local_midnight('periods.period_start') }}
-          or dossiers.timeliness_end_at is null
-          or dossiers.timeliness_end_at >= {{ local_midnight('periods.period_start') }})
+    select p.period_type, p.period_key, p.end_ts, d.dossier_code, d.unit_code, d.timeliness_end_at,
+           d.effective_due_at, d.is_closed_on_time_766
+    from dossiers d
+    {{ join_periods_containing('d.received_day', 'period_months', 'p') }}
+    union all
+    select p.period_type, p.period_key, p.end_ts, r.dossier_code, r.unit_code, r.timeliness_end_at,
+           r.effective_due_at, r.is_closed_on_time_766
+    {{ join_marks_between('dossiers', 'received_day', 'end_day', 'period_starts', 'p') }}
 )
 
 select

@@ -2,6 +2,7 @@
     day, pooled over the unit's subtree as of that day (never an average of child rates).
     Units with nothing to count get zeros, so every unit has a row for every metric.
     5.3 is floored at 0 after pooling (its per-dossier terms can be negative). -#}
+{{ config(post_hook='analyze {{ this }}') }}
 
 with periods as (
     select * from {{ ref('int_metric_periods') }}
@@ -31,26 +32,26 @@ leaf_counts as (
     group by 1, 2, 3, 4
 ),
 
+-- every unit's subtree counts, plus a zero row for every unit and metric so units with nothing
+-- to count get zeros; one hash aggregate, no outer join over mis-estimated rows
 pooled as (
-    select
-        u.period_type, u.period_key, u.unit_code, c.metric_code,
-        sum(c.numerator)   as numerator,
-        sum(c.denominator) as denominator
+    select u.period_type, u.period_key, u.unit_code, c.metric_code, c.numerator, c.denominator
     from units_in_period u
     {{ join_subtree('u', 'leaf_counts', 'c') }}
-    group by 1, 2, 3, 4
+    where c.metric_code in (select metric_code from metrics)
+    union all
+    select u.period_type, u.period_key, u.unit_code, metrics.metric_code, 0, 0
+    from units_in_period u
+    cross join metrics
 )
 
 select
-    u.period_type,
-    u.period_key,
-    u.unit_code,
-    metrics.metric_code,
-    case when metrics.metric_code = '5.3' then greatest(coalesce(p.numerator, 0), 0)
-         else coalesce(p.numerator, 0) end::numeric                 as numerator,
-    coalesce(p.denominator, 0)::numeric                              as denominator
-from units_in_period u
-cross join metrics
-left join pooled p
-  on p.period_type = u.period_type and p.period_key = u.period_key
- and p.unit_code = u.unit_code and p.metric_code = metrics.metric_code
+    period_type,
+    period_key,
+    unit_code,
+    metric_code,
+    case when metric_code = '5.3' then greatest(sum(numerator), 0)
+         else sum(numerator) end::numeric                           as numerator,
+    sum(denominator)::numeric                                        as denominator
+from pooled
+group by 1, 2, 3, 4

@@ -11,6 +11,7 @@
     time is its record's updatedAt: the contract has no refundedAt). So a later refund never
     rewrites a closed month. -#}
 
+{{ config(post_hook='analyze {{ this }}') }}
 with periods as (
     select
         period_type, period_key,
@@ -31,12 +32,24 @@ synced as (
     select dossier_code from {{ ref('fct_sync') }} where is_synced
 ),
 
--- online payments that were (or still are) SUCCESS, with when that stopped (a refund)
+-- per dossier, when its online payments count as paid at an instant e: a payment that is (or
+-- was) SUCCESS, paid (paidAt, else createdAt) before e and not refunded (its record's updatedAt)
+-- before e. One row per dossier: the first never-refunded payment, and the (paid, refunded]
+-- ranges of refunded ones, so a period's test is two comparisons, not a subquery per row.
 online_payments as (
-    select dossier_code, coalesce(paid_at, created_at) as paid_at,
-           case when payment_status = 'REFUNDED' then source_updated_at end as refunded_at
-    from {{ ref('fct_payment') }}
-    where payment_status in ('SUCCESS', 'REFUNDED') and dossier_code is not null
+    select
+        dossier_code,
+        min(paid_at) filter (where refunded_at is null)                        as first_unrefunded_paid_at,
+        range_agg(tstzrange(paid_at, refunded_at, '(]')) filter (where refunded_at > paid_at)
+                                                                                as paid_until_refunded
+    from (
+        select dossier_code, coalesce(paid_at, created_at) as paid_at,
+               case when payment_status = 'REFUNDED' then source_updated_at end as refunded_at
+        from {{ ref('fct_payment') }}
+        where payment_status in ('SUCCESS', 'REFUNDED') and dossier_code is not null
+    ) p
+    where paid_at is not null
+    group by dossier_code
 ),
 
 dossiers as (
@@ -48,6 +61,8 @@ dossiers as (
         d.has_electronic_result,
         coalesce(procedures.result_is_document, false)                 as result_is_document,
         synced.dossier_code is not null                                as is_synced,
+        pay.first_unrefunded_paid_at,
+        pay.paid_until_refunded,
         -- working time from receipt to the end of processing (2.2), calendar from dim_date
         ({{ cumulative_working_seconds('d.end_of_processing_at', 'end_day') }}
          - {{ cumulative_working_seconds('d.received_at', 'received_day') }}) / 3600.0
@@ -55,6 +70,7 @@ dossiers as (
     from {{ ref('fct_dossier') }} d
     left join procedures using (procedure_code)
     left join synced using (dossier_code)
+    left join online_payments pay using (dossier_code)
     left join {{ ref('dim_date') }} received_day on received_day.date_day = {{ local_date('d.received_at') }}
     left join {{ ref('dim_date') }} end_day on end_day.date_day = {{ local_date('d.end_of_processing_at') }}
 ),
@@ -67,10 +83,9 @@ dossier_periods as (
         true                                                                       as is_received,
         dossiers.status in (9, 10) and dossiers.end_of_processing_at >= pd.start_ts
           and dossiers.end_of_processing_at < pd.end_ts                           as is_resolved,
-        dossiers.has_fee_obligation and exists (
-            select 1 from online_payments p
-            where p.dossier_code = dossiers.dossier_code and p.paid_at < pd.end_ts
-              and (p.refunded_at is null or p.refunded_at >= pd.end_ts))         as is_paid_online_at_end
+        dossiers.has_fee_obligation
+          and (coalesce(dossiers.first_unrefunded_paid_at < pd.end_ts, false)
+               or coalesce(dossiers.paid_until_refunded @> pd.end_ts, false))    as is_paid_online_at_end
     from dossiers
     join {{ ref('int_metric_period_days') }} pd on pd.date_day = {{ local_date('dossiers.received_at') }}
     union all
@@ -83,11 +98,13 @@ dossier_periods as (
       and dossiers.received_at < pd.start_ts
 ),
 
-received_resolved as (
+-- counted per period and the dossier's own unit first (a hash aggregate over narrow groups),
+-- then summed per reporting unit: the sums are the same, the join is over a few thousand rows
+received_resolved_by_unit as (
     select
         dp.period_type,
         dp.period_key,
-        m.reporting_unit_code as unit_code,
+        dp.unit_code,
         -- received in the period
         count(*) filter (where is_received)                                         as received,
         count(*) filter (where is_received and is_synced)                           as received_synced,
@@ -114,8 +131,23 @@ received_resolved as (
         count(*) filter (where is_resolved and field_code = '{{ var("certification_field_code", "CT") }}'
                            and has_electronic_result)                               as resolved_certification_with_file
     from dossier_periods dp
+    group by 1, 2, 3
+),
+
+received_resolved as (
+    select
+        r.period_type,
+        r.period_key,
+        m.reporting_unit_code as unit_code,
+        {%- for c in ['received', 'received_synced', 'received_online', 'received_with_fee', 'received_paid_online',
+                      'received_digitized', 'received_reused', 'received_data_store', 'received_citizen',
+                      'received_citizen_vneid', 'resolved', 'resolved_working_hours', 'resolved_document',
+                      'resolved_document_with_file', 'resolved_certification', 'resolved_certification_with_file'] %}
+        sum(r.{{ c }}) as {{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from received_resolved_by_unit r
     join mappings m
-      on m.period_type = dp.period_type and m.period_key = dp.period_key and m.unit_code = dp.unit_code
+      on m.period_type = r.period_type and m.period_key = r.period_key and m.unit_code = r.unit_code
     group by 1, 2, 3
 ),
 
@@ -130,20 +162,32 @@ complaints as (
     group by dossier_code
 ),
 
-timeliness as (
+timeliness_by_unit as (
     select
         t.period_type,
         t.period_key,
-        m.reporting_unit_code                                                       as unit_code,
+        t.unit_code,
         count(*)                                                                    as in_scope,
         count(*) filter (where t.is_on_time)                                        as on_time,
         sum(1 - (not t.is_on_time)::int
               - coalesce(c.first_complained_at < p.end_ts, false)::int)             as satisfaction_points
     from {{ ref('int_metric_2_1_dossiers') }} t
     join periods p on p.period_type = t.period_type and p.period_key = t.period_key
+    left join complaints c on c.dossier_code = t.dossier_code
+    group by 1, 2, 3
+),
+
+timeliness as (
+    select
+        t.period_type,
+        t.period_key,
+        m.reporting_unit_code                                                       as unit_code,
+        sum(t.in_scope)                                                             as in_scope,
+        sum(t.on_time)                                                              as on_time,
+        sum(t.satisfaction_points)                                                  as satisfaction_points
+    from timeliness_by_unit t
     join mappings m
       on m.period_type = t.period_type and m.period_key = t.period_key and m.unit_code = t.unit_code
-    left join complaints c on c.dossier_code = t.dossier_code
     group by 1, 2, 3
 )
 

@@ -5,6 +5,7 @@
           on time : handled in the period with handledAt <= dueAt, or open at end with dueAt >= end.
       5.2 received in the period, less items with dislikes > likes, re-raised, handled after
           dueAt, or open at end past dueAt. -#}
+{{ config(post_hook='analyze {{ this }}') }}
 
 with periods as (
     select

@@ -6,6 +6,7 @@
       report_month Decree 09/2019 reporting month, the 15th of the previous month to the 14th,
                    key 'YYYY-MM' of the month it ends in
     period_end is exclusive; units and scoring rules are taken as of the last day (as_of_day). -#}
+{{ config(post_hook='analyze {{ this }}') }}
 
 with bounds as (
     select

@@ -8,6 +8,7 @@
       3.2      online services: portal online-services valid that day with publishedOnPortal
       3.5      a payment paid in the period whose status at the period end was SUCCESS
     Dossiers and payments count for the unit they map to in the period (the merger). -#}
+{{ config(post_hook='analyze {{ this }}') }}
 
 with periods as (
     select
@@ -85,62 +86,101 @@ online_services as (
     group by 1, 2, 3, 4
 ),
 
--- (unit, TTHC) pairs with an online dossier / a citizen dossier via VNeID received in the period
-dossier_pairs as (
+-- (unit, TTHC) pairs with an online dossier / a citizen dossier via VNeID received in the period:
+-- per the dossier's own unit first (an equality join on the local day), then per reporting unit
+dossier_pairs_by_unit as materialized (
     select
-        periods.period_type, periods.period_key, m.reporting_unit_code as unit_code, d.procedure_code,
+        periods.period_type, periods.period_key, d.unit_code, d.procedure_code,
         bool_or(d.channel = 2)                                            as has_online_dossier,
         bool_or(d.applicant_type = 1 and d.is_vneid_authenticated)        as has_vneid_dossier
-    from periods
-    join {{ ref('fct_dossier') }} d
-      on d.received_at >= periods.start_ts and d.received_at < periods.end_ts
-    join mappings m
-      on m.period_type = periods.period_type and m.period_key = periods.period_key and m.unit_code = d.unit_code
+    from {{ ref('fct_dossier') }} d
+    join {{ ref('int_metric_period_days') }} periods on periods.date_day = {{ local_date('d.received_at') }}
     group by 1, 2, 3, 4
 ),
 
--- (unit, TTHC) pairs with a payment paid in the period and SUCCESS at its end (as 3.4: a
--- refund at or after the end, its record's updatedAt, does not undo it)
-paid_pairs as (
-    select distinct periods.period_type, periods.period_key, m.reporting_unit_code as unit_code,
+dossier_pairs as (
+    select
+        dp.period_type, dp.period_key, m.reporting_unit_code as unit_code, dp.procedure_code,
+        bool_or(dp.has_online_dossier)                                    as has_online_dossier,
+        bool_or(dp.has_vneid_dossier)                                     as has_vneid_dossier
+    from dossier_pairs_by_unit dp
+    join mappings m
+      on m.period_type = dp.period_type and m.period_key = dp.period_key and m.unit_code = dp.unit_code
+    group by 1, 2, 3, 4
+),
+
+-- payments paid in the period and SUCCESS at its end (as 3.4: a refund at or after the end,
+-- its record's updatedAt, does not undo it), with the unit and TTHC they count for
+-- (materialized: joined to the periods before the units)
+paid_in_period as materialized (
+    select periods.period_type, periods.period_key,
+           coalesce(pay.unit_code, d.unit_code)           as unit_code,
            coalesce(pay.procedure_code, d.procedure_code) as procedure_code
-    from periods
-    join {{ ref('fct_payment') }} pay
-      on coalesce(pay.paid_at, pay.created_at) >= periods.start_ts
-     and coalesce(pay.paid_at, pay.created_at) < periods.end_ts
+    from {{ ref('fct_payment') }} pay
+    join {{ ref('int_metric_period_days') }} periods
+      on periods.date_day = {{ local_date('coalesce(pay.paid_at, pay.created_at)') }}
      and (pay.payment_status = 'SUCCESS'
           or (pay.payment_status = 'REFUNDED' and pay.source_updated_at >= periods.end_ts))
     left join {{ ref('fct_dossier') }} d on d.dossier_code = pay.dossier_code
+),
+
+-- (unit, TTHC) pairs with such a payment
+paid_pairs as (
+    select distinct paid.period_type, paid.period_key, m.reporting_unit_code as unit_code, paid.procedure_code
+    from paid_in_period paid
     join mappings m
-      on m.period_type = periods.period_type and m.period_key = periods.period_key
-     and m.unit_code = coalesce(pay.unit_code, d.unit_code)
+      on m.period_type = paid.period_type and m.period_key = paid.period_key and m.unit_code = paid.unit_code
+),
+
+-- per (period, unit, TTHC): offered online, payment-integrated, paid, with an online / a VNeID
+-- dossier - the three sources in one aggregate, so each count needs one join at most (a pair
+-- can only match on non-null keys, as the joins it replaces)
+pair_flags as (
+    select period_type, period_key, unit_code, procedure_code,
+           bool_or(is_service)            as is_service,
+           bool_or(is_payment_integrated) as is_payment_integrated,
+           bool_or(is_paid)               as is_paid,
+           bool_or(has_online_dossier)    as has_online_dossier,
+           bool_or(has_vneid_dossier)     as has_vneid_dossier
+    from (
+        select period_type, period_key, unit_code, procedure_code, true as is_service, is_payment_integrated,
+               null::boolean as is_paid, null::boolean as has_online_dossier, null::boolean as has_vneid_dossier
+        from online_services
+        union all
+        select period_type, period_key, unit_code, procedure_code, null, null, true, null, null
+        from paid_pairs
+        where unit_code is not null and procedure_code is not null
+        union all
+        select period_type, period_key, unit_code, procedure_code, null, null, null, has_online_dossier, has_vneid_dossier
+        from dossier_pairs
+        where unit_code is not null and procedure_code is not null
+    ) sources
+    group by 1, 2, 3, 4
 ),
 
 offering_counts as (
     select
         o.period_type, o.period_key, o.unit_code,
         count(*)                                                            as offered,
-        count(*) filter (where s.procedure_code is not null)                as offered_online,
+        count(*) filter (where f.is_service)                                as offered_online,
         count(*) filter (where o.has_fee)                                   as offered_with_fee,
-        count(*) filter (where o.has_fee and paid.procedure_code is not null) as offered_with_fee_paid,
-        count(*) filter (where o.has_fee and s.is_payment_integrated)       as offered_with_fee_integrated,
+        count(*) filter (where o.has_fee and f.is_paid)                     as offered_with_fee_paid,
+        count(*) filter (where o.has_fee and f.is_payment_integrated)       as offered_with_fee_integrated,
         count(*) filter (where o.is_for_citizens)                           as offered_for_citizens,
-        count(*) filter (where o.is_for_citizens and coalesce(dp.has_vneid_dossier, false))
+        count(*) filter (where o.is_for_citizens and coalesce(f.has_vneid_dossier, false))
                                                                             as offered_for_citizens_vneid
     from offered o
-    left join online_services s using (period_type, period_key, unit_code, procedure_code)
-    left join paid_pairs paid using (period_type, period_key, unit_code, procedure_code)
-    left join dossier_pairs dp using (period_type, period_key, unit_code, procedure_code)
+    left join pair_flags f using (period_type, period_key, unit_code, procedure_code)
     group by 1, 2, 3
 ),
 
 service_counts as (
     select
-        s.period_type, s.period_key, s.unit_code,
+        period_type, period_key, unit_code,
         count(*)                                                            as services,
-        count(*) filter (where dp.has_online_dossier)                       as services_used
-    from online_services s
-    left join dossier_pairs dp using (period_type, period_key, unit_code, procedure_code)
+        count(*) filter (where has_online_dossier)                          as services_used
+    from pair_flags
+    where is_service
     group by 1, 2, 3
 )
 

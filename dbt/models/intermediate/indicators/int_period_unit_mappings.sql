@@ -1,5 +1,6 @@
 {#- For every period and every unit code a dossier may carry: the unit it counts for, the first
     unit in its successor chain valid on the period's last day (itself if still valid). -#}
+{{ config(post_hook='analyze {{ this }}') }}
 
 with periods as (
     select * from {{ ref('int_metric_periods') }}

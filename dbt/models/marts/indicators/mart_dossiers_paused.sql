@@ -9,17 +9,29 @@
 with periods as (
     select
         period_type, period_key,
-        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts
+        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts,
+        least(period_end, {{ as_of_date() }} + 1)                                            as cut_day
     from {{ ref('int_metric_periods') }}
 ),
 
+-- each period's cut as a mark for join_marks_between
+cuts as (
+    select period_type, period_key, cut_ts, cut_day as mark_day,
+           date_trunc('month', cut_day::timestamp)::date as mark_month
+    from periods
+),
+
+-- local days: an instant is before midnight(d) exactly when its local date is before d
 dossiers as (
     select dossier_code, unit_code, procedure_code, field_code, status, received_at, due_at,
-           end_of_processing_at, source_updated_at
+           end_of_processing_at, source_updated_at,
+           {{ local_date('received_at') }}          as received_day,
+           {{ local_date('end_of_processing_at') }} as end_day
     from {{ ref('fct_dossier') }}
 ),
 
-requests as (
+-- parsed once per request (materialized: joined per open dossier and period)
+requests as materialized (
     select
         d.dossier_code,
         {{ json_local_timestamp('NgayYeuCauBoSung', 'item') }}   as requested_at,
@@ -29,18 +41,12 @@ requests as (
         case when jsonb_typeof(d.supplement_requests) = 'array' then d.supplement_requests else '[]' end) item
 ),
 
-steps as (
-    select dossier_code, processed_at, status_after_step
-    from {{ ref('fct_dossier_step') }}
-    where processed_at is not null
-),
-
+-- received before the cut and not ended before it: received_day < cut_day <= end_day
 open_at_cut as (
-    select p.period_type, p.period_key, p.cut_ts, d.*
-    from periods p
-    join dossiers d
-      on d.received_at < p.cut_ts
-     and (d.end_of_processing_at is null or d.end_of_processing_at >= p.cut_ts)
+    select p.period_type, p.period_key, p.cut_ts,
+           r.dossier_code, r.unit_code, r.procedure_code, r.field_code, r.status, r.received_at,
+           r.due_at, r.end_of_processing_at, r.source_updated_at
+    {{ join_marks_between('dossiers', 'received_day', 'end_day', 'cuts', 'p') }}
 ),
 
 supplement_pauses as (
@@ -54,12 +60,20 @@ supplement_pauses as (
     group by 1, 2, 3
 ),
 
+-- the last step before the cut (the later step number when two share a time), one index
+-- lookup per open dossier and period
 last_steps as (
-    select distinct on (o.period_type, o.period_key, o.dossier_code)
-           o.period_type, o.period_key, o.dossier_code, s.status_after_step, s.processed_at
+    select o.period_type, o.period_key, o.dossier_code, s.status_after_step, s.processed_at
     from open_at_cut o
-    join steps s on s.dossier_code = o.dossier_code and s.processed_at < o.cut_ts
-    order by o.period_type, o.period_key, o.dossier_code, s.processed_at desc
+    cross join lateral (
+        select st.status_after_step, st.processed_at
+        from {{ ref('fct_dossier_step') }} st
+        where st.dossier_code = o.dossier_code and st.processed_at < o.cut_ts
+        order by st.processed_at desc, st.step_number desc
+        limit 1
+    ) s
+    -- only a dossier with a step that set status 6 can have one as its last step
+    where o.dossier_code in (select dossier_code from {{ ref('fct_dossier_step') }} where status_after_step = 6)
 ),
 
 payment_pauses as (
@@ -71,7 +85,8 @@ payment_pauses as (
     select o.period_type, o.period_key, o.dossier_code, 'CHO_NGHIA_VU_TAI_CHINH', o.source_updated_at
     from open_at_cut o
     where o.status = 6 and o.source_updated_at < o.cut_ts
-      and not exists (select 1 from steps s where s.dossier_code = o.dossier_code)
+      and not exists (select 1 from {{ ref('fct_dossier_step') }} s
+                      where s.dossier_code = o.dossier_code and s.processed_at is not null)
 ),
 
 -- a dossier waiting for both counts once, as waiting for the supplement

@@ -16,34 +16,31 @@ with periods as (
     select
         *,
         {{ local_midnight('period_start') }} as start_ts,
-        {{ local_midnight('period_end') }}   as end_ts
+        {{ local_midnight('period_end') }}   as end_ts,
+        date_trunc('month', period_start::timestamp)::date as start_month
     from {{ ref('int_metric_periods') }}
 ),
 
-dossiers as (
+-- a period's start as a mark for join_marks_between
+period_starts as (
+    select period_type, period_key, end_ts, as_of_day, period_start as mark_day, start_month as mark_month
+    from periods
+),
+
+-- local days: an instant is before midnight(d) exactly when its local date is before d
+dossiers as not materialized (
     select
         dossier_code, unit_code, coalesce(field_code, '') as field_code, status, channel, received_at,
         due_at, report_form_class,
         -- the form closes a dossier only by a result (9/10) or a withdrawal (7)
-        case when status in (7, 9, 10) then end_of_processing_at end as form_end_at
+        case when status in (7, 9, 10) then end_of_processing_at end as form_end_at,
+        {{ local_date('received_at') }}                              as received_day,
+        {{ local_date('case when status in (7, 9, 10) then end_of_processing_at end') }} as form_end_day
     from {{ ref('fct_dossier') }}
 ),
 
-counted as (
-    select
-        p.period_type, p.period_key, p.start_ts, p.end_ts, p.as_of_day,
-        d.*,
-        d.received_at >= p.start_ts                                          as is_received,
-        d.form_end_at < p.end_ts                                             as is_resolved
-    from periods p
-    join dossiers d
-      on d.received_at < p.end_ts
-     and (d.received_at >= p.start_ts or d.form_end_at is null or d.form_end_at >= p.start_ts)
-),
-
-by_unit as (
-    select
-        c.period_type, c.period_key, m.reporting_unit_code as unit_code, c.field_code,
+{#- the form's counts over rows with is_received, is_resolved (null when open), as_of_day -#}
+{%- set form_counts %}
         count(*) filter (where is_received and channel = 2)                                   as received_online,
         count(*) filter (where is_received and channel is distinct from 2)                    as received_in_person_postal,
         count(*) filter (where not is_received)                                               as carried_over,
@@ -57,9 +54,56 @@ by_unit as (
         count(*) filter (where is_resolved is not true
                            and not (status in (5, 6, 8) or due_at is null
                                     or {{ local_date('due_at') }} >= as_of_day))              as in_progress_overdue
-    from counted c
+{%- endset %}
+
+-- counted per period and the dossier's own unit first (each branch on its own, so each is a
+-- hash aggregate over rows the planner can estimate), then summed per reporting unit.
+-- Received in the period: an equality join on the local day.
+received_by_leaf_unit as (
+    select r.period_type, r.period_key, r.unit_code, r.field_code, {{ form_counts }}
+    from (
+        select pd.period_type, pd.period_key, pd.as_of_day, d.*,
+               true                        as is_received,
+               d.form_end_at < pd.end_ts   as is_resolved
+        from dossiers d
+        join {{ ref('int_metric_period_days') }} pd on pd.date_day = d.received_day
+    ) r
+    group by 1, 2, 3, 4
+),
+
+-- carried over: received before the start and not closed before it
+-- (received_day < start <= form_end_day)
+carried_by_leaf_unit as (
+    select c.period_type, c.period_key, c.unit_code, c.field_code, {{ form_counts }}
+    from (
+        select p.period_type, p.period_key, p.as_of_day, r.*,
+               false                       as is_received,
+               r.form_end_at < p.end_ts    as is_resolved
+        {{ join_marks_between('dossiers', 'received_day', 'form_end_day', 'period_starts', 'p') }}
+    ) c
+    group by 1, 2, 3, 4
+),
+
+by_leaf_unit as (
+    select * from received_by_leaf_unit
+    union all
+    select * from carried_by_leaf_unit
+),
+
+by_unit as (
+    select
+        b.period_type, b.period_key, m.reporting_unit_code as unit_code, b.field_code,
+        sum(b.received_online) as received_online,
+        sum(b.received_in_person_postal) as received_in_person_postal,
+        sum(b.carried_over) as carried_over,
+        sum(b.resolved_early) as resolved_early,
+        sum(b.resolved_on_time) as resolved_on_time,
+        sum(b.resolved_late) as resolved_late,
+        sum(b.in_progress_within_deadline) as in_progress_within_deadline,
+        sum(b.in_progress_overdue) as in_progress_overdue
+    from by_leaf_unit b
     join {{ ref('int_period_unit_mappings') }} m
-      on m.period_type = c.period_type and m.period_key = c.period_key and m.unit_code = c.unit_code
+      on m.period_type = b.period_type and m.period_key = b.period_key and m.unit_code = b.unit_code
     group by 1, 2, 3, 4
 ),
 

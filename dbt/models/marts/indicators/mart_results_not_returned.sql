@@ -7,17 +7,31 @@
 with periods as (
     select
         period_type, period_key,
-        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts
+        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts,
+        least(period_end, {{ as_of_date() }} + 1)                                            as cut_day
     from {{ ref('int_metric_periods') }}
 ),
 
+-- each period's cut as a mark for join_marks_between
+cuts as (
+    select period_type, period_key, cut_ts, cut_day as mark_day,
+           date_trunc('month', cut_day::timestamp)::date as mark_month
+    from periods
+),
+
+-- local days: an instant is before midnight(d) exactly when its local date is before d
+ready as (
+    select d.*,
+           {{ local_date('d.processing_ended_at') }} as ready_day,
+           {{ local_date('d.returned_at') }}         as returned_day
+    from {{ ref('fct_dossier') }} d
+    where d.status in (9, 10)
+),
+
+-- result ready before the cut and not returned before it: ready_day < cut_day <= returned_day
 waiting as (
-    select p.period_type, p.period_key, p.cut_ts, d.*
-    from periods p
-    join {{ ref('fct_dossier') }} d
-      on d.status in (9, 10)
-     and d.processing_ended_at < p.cut_ts
-     and (d.returned_at is null or d.returned_at >= p.cut_ts)
+    select p.period_type, p.period_key, p.cut_ts, r.*
+    {{ join_marks_between('ready', 'ready_day', 'returned_day', 'cuts', 'p') }}
 ),
 
 measured as (

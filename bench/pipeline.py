@@ -74,6 +74,8 @@ class Stages:
             count = records if records is not None else result
             row |= {"records": count, "records_per_s": round(count / seconds) if seconds else None}
         row |= peak_rss_mb()
+        # other work on the machine inflates every figure: the report says how busy it was
+        row["load_avg_1m"] = round(__import__("os").getloadavg()[0], 2)
         self.rows.append(row)
         print(f"   {name}: {seconds:.1f}s", flush=True)
         return result
@@ -230,10 +232,11 @@ def main() -> int:
     lines = [f"# Pipeline benchmark: {label} ({args.dossiers_per_year} dossiers a year)", "",
              f"{report['at']}, {report['machine']}; {dossiers} received dossiers in core, "
              f"{steps} process-log versions in raw; warehouse {report['warehouse_mb']} MB.", "",
-             "| stage | seconds | records | records/s | peak RSS self / dbt children (MB) |", "|---|---|---|---|---|"]
+             "| stage | seconds | records | records/s | peak RSS self / dbt children (MB) | load avg (1 min) at end |",
+             "|---|---|---|---|---|---|"]
     for r in stages.rows:
         lines.append(f"| {r['stage']} | {r['seconds']} | {r.get('records', '')} | {r.get('records_per_s', '')} | "
-                     f"{r['self_mb']} / {r['children_mb']} |")
+                     f"{r['self_mb']} / {r['children_mb']} | {r['load_avg_1m']} |")
     b = baselines
     lines += ["", f"End to end (first load of the year): **{report['end_to_end_seconds']} s** "
                   "(targets: medium < 300 s, large < 1800 s).",

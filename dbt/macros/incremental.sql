@@ -21,3 +21,29 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Config of a stored staging model of a big entity: an incremental table merged on the raw
+    key, so a night re-ranks only the keys with a new version (see macro latest_version);
+    --full-refresh re-ranks all of raw. -#}
+{% macro stored_latest_version(unique_key='record_key') -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='merge',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': [unique_key], 'unique': true}, {'columns': ['loaded_at']}]
+    ) }}
+{%- endmacro %}
+
+{#- Config of a per-dossier intermediate: merged on dossier_code when the dossier's latest
+    version changed (filter with loaded_since_last_build on the dossier's loaded_at). -#}
+{% macro merged_per_dossier(post_hook=[]) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key='dossier_code',
+        incremental_strategy='merge',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}],
+        post_hook=post_hook
+    ) }}
+{%- endmacro %}

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='dossier_code',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}]
-) }}
+{{ merged_per_dossier() }}
 {#- Per dossier, the nested lists reduced to what the metrics need: submitted components
     (TaiLieuNop: digitized, reused, taken from the personal data store), fees (DanhSachLePhi),
     result files (DanhSachGiayToKetQua) and apology letters (PhieuXinLoi). -#}

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='dossier_code',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}]
-) }}
+{{ merged_per_dossier() }}
 {#- Supplement requests (DanhSachHoSoBoSung) per dossier, for the 766 rules:
     - exactly one request with the citizen not back yet: the request time ends processing;
     - more than one request: the dossier is late (from the second request on);

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='dossier_code',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}],
-    post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers'), is_counted_dossier('c')) }}"]
-) }}
+{{ merged_per_dossier(post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers'), is_counted_dossier('c')) }}"]) }}
 {#- Received dossiers with the 766 timing rules applied (domain.md section 5):
     end of processing = NgayKetThucXuLy (statuses 9, 7, 8) else NgayTra (10); a single pending
     supplement request ends processing at the request time; NgayHenTra as the source gives it,

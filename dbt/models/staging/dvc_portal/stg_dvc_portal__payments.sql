@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='record_key',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['record_key'], 'unique': true}, {'columns': ['loaded_at']}]
-) }}
-{#- Stored, not a view: a big entity. Nightly only the keys with a new version are re-ranked
-    (see macro latest_version); --full-refresh re-ranks all of raw. -#}
+{{ stored_latest_version() }}
 with source as (
     {{ latest_version(source('dvc_portal', 'dvc_portal__payments')) }}
 ),

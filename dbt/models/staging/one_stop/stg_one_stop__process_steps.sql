@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='dossier_step_key',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['dossier_step_key'], 'unique': true}, {'columns': ['loaded_at']}]
-) }}
-{#- Stored, not a view: a big entity. Nightly only the keys with a new version are re-ranked
-    (see macro latest_version); --full-refresh re-ranks all of raw. -#}
+{{ stored_latest_version('dossier_step_key') }}
 {#- NguoiXuLy (staff name) is personal and stays in restricted; the rest of the step is here. -#}
 with source as (
     {{ latest_version(source('one_stop', 'one_stop__qua_trinh_xu_ly')) }}

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='record_key',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['record_key'], 'unique': true}, {'columns': ['loaded_at']}]
-) }}
-{#- Stored like its non-personal twin in staging, so nightly builds and tests do not re-rank raw. -#}
+{{ stored_latest_version() }}
 {#- The only place applicant identity is kept in clear (schema restricted). Everything else
     joins on applicant_key, the salted hash of the ID number. -#}
 with source as (

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='dossier_step_key',
-    incremental_strategy='merge',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['dossier_step_key'], 'unique': true}, {'columns': ['loaded_at']}]
-) }}
-{#- Stored like its non-personal twin in staging, so nightly builds and tests do not re-rank raw. -#}
+{{ stored_latest_version('dossier_step_key') }}
 {#- Staff names of process-log steps (NguoiXuLy) are personal: restricted schema only. -#}
 with source as (
     {{ latest_version(source('one_stop', 'one_stop__qua_trinh_xu_ly')) }}

@@ -4,19 +4,8 @@
     dossier returned since (status 10 now, NgayTra after the end) still shows in the periods it
     was waiting at the end of. unit_code is the unit the dossier counts for in the period. -#}
 
-with periods as (
-    select
-        period_type, period_key,
-        least({{ local_midnight('period_end') }}, {{ local_midnight(as_of_date() ~ ' + 1') }}) as cut_ts,
-        least(period_end, {{ as_of_date() }} + 1)                                            as cut_day
-    from {{ ref('int_metric_periods') }}
-),
-
--- each period's cut as a mark for join_marks_between
-cuts as (
-    select period_type, period_key, cut_ts, cut_day as mark_day,
-           date_trunc('month', cut_day::timestamp)::date as mark_month
-    from periods
+with cuts as (
+    select * from {{ ref('int_metric_period_cuts') }}
 ),
 
 -- local days: an instant is before midnight(d) exactly when its local date is before d

@@ -144,6 +144,37 @@ def loading_baselines(cluster, dsn, tosql_rows: int = 20_000) -> dict:
     }
 
 
+def slowest_dbt_nodes(dsn, phase: str, n: int = 8) -> list[dict]:
+    """The n slowest nodes (models, tests) of the last dbt run in `phase`'s target folder."""
+    from tthc.paths import LOCAL as LOCAL_DIR
+
+    path = LOCAL_DIR / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text())["results"]
+    results.sort(key=lambda r: r.get("execution_time") or 0, reverse=True)
+    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 1)}
+            for r in results[:n]]
+
+
+RELATION_SIZES = """
+select n.nspname || '.' || c.relname as relation,
+       round(pg_table_size(c.oid) / 1048576.0, 1)   as table_mb,
+       round(pg_indexes_size(c.oid) / 1048576.0, 1) as indexes_mb,
+       c.reltuples::bigint                            as rows_estimate
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p', 'm') and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+order by pg_total_relation_size(c.oid) desc
+limit %s
+"""
+
+
+def relation_sizes(dsn, n: int = 15) -> list[dict]:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        rows = conn.execute(RELATION_SIZES, (n,)).fetchall()
+    return [{"relation": r, "table_mb": float(t), "indexes_mb": float(i), "rows": int(k)} for r, t, i, k in rows]
+
+
 def simulator_peak_mb(sim) -> float | None:
     try:
         status = Path(f"/proc/{sim.proc.pid}/status").read_text()
@@ -175,6 +206,8 @@ def main() -> int:
     parser.add_argument("--dossiers-per-year", type=int, default=170_000)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--label", default=None)
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the warehouse running afterwards (for profiling); prints its DSN")
     args = parser.parse_args()
     label = args.label or f"{args.dossiers_per_year}"
     year_end = datetime(args.year + 1, 1, 1, 1, tzinfo=LOCAL)
@@ -182,6 +215,7 @@ def main() -> int:
     base.chmod(0o755)
     cluster = EmbeddedPostgres(root=base / "cluster", port=_free_port())
     stages = Stages()
+    slowest: dict[str, list[dict]] = {}
     plan = DemoPlan(dossiers_per_year=args.dossiers_per_year, world_start=date(args.year, 1, 1),
                     world_end=date(args.year + 1, 3, 31))
     try:
@@ -192,8 +226,10 @@ def main() -> int:
             emulate_nightly_loads(dsn, on=False)
             stages.run("dbt full build (staging, intermediate, core)",
                        lambda: dbt.build_warehouse(dsn, year_end.date(), full_refresh=True))
+            slowest["dbt full build"] = slowest_dbt_nodes(dsn, "warehouse-all")
             gate = stages.run("quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench"))
             stages.run("dbt marts", lambda: dbt.build_marts(dsn, year_end.date()))
+            slowest["dbt marts"] = slowest_dbt_nodes(dsn, "marts")
             outbox = base / "outbox"
             with psycopg.connect(dsn.conninfo()) as conn:
                 root = conn.execute("select unit_code from core.dim_unit where parent_unit_code is null "
@@ -206,8 +242,11 @@ def main() -> int:
             night_start = len(stages.rows)
             stages.run("nightly: extract one day", lambda: extract_all(dsn, sim.url, night))
             stages.run("nightly: dbt incremental build", lambda: dbt.build_warehouse(dsn, night.date()))
-            stages.run("nightly: quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench-night"))
+            slowest["nightly: dbt incremental build"] = slowest_dbt_nodes(dsn, "warehouse-night")
+            stages.run("nightly: quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench-night",
+                                              night_only=dbt.checks_scope(night.date()) == "night"))
             stages.run("nightly: dbt marts", lambda: dbt.build_marts(dsn, night.date()))
+            slowest["nightly: dbt marts"] = slowest_dbt_nodes(dsn, "marts")
             night_seconds = sum(r["seconds"] for r in stages.rows[night_start:])
             simulator_mb = simulator_peak_mb(sim)
         print("-- loading baselines (same dossier records) …", flush=True)
@@ -216,9 +255,13 @@ def main() -> int:
             size_mb = conn.execute("select pg_database_size(current_database()) / 1048576.0").fetchone()[0]
             dossiers = conn.execute("select count(*) from core.fct_dossier").fetchone()[0]
             steps = conn.execute("select count(*) from raw.one_stop__qua_trinh_xu_ly").fetchone()[0]
+        sizes = relation_sizes(dsn)
     finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
+        if args.keep:
+            print(f"-- kept: {base} ({dsn.conninfo()}); stop it with EmbeddedPostgres(root=…).destroy()")
+        else:
+            cluster.destroy()
+            shutil.rmtree(base, ignore_errors=True)
     report = {
         "label": label, "dossiers_per_year": args.dossiers_per_year, "received_dossiers": dossiers,
         "process_log_versions": steps, "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
@@ -226,6 +269,7 @@ def main() -> int:
         "end_to_end_seconds": round(full_seconds, 1), "nightly_seconds": round(night_seconds, 1),
         "warehouse_mb": round(float(size_mb), 1), "gate_passed": gate.passed,
         "simulator_peak_rss_mb": simulator_mb, "loading_baselines": baselines,
+        "slowest_dbt_nodes": slowest, "largest_relations": sizes,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"pipeline-{label}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
@@ -253,7 +297,13 @@ def main() -> int:
               f"| pandas `to_sql` (from {b['to_sql_subset_rows']} rows, extrapolated) | "
               f"{b['to_sql_extrapolated_s']} | {round(b['to_sql_extrapolated_s'] / b['plain_copy_csv_s'], 2)}× |",
               "", f"to_sql / extractors: {b['speedup_vs_to_sql']}× (target ≥ 10×; bench/README.md explains "
-              "why a JSONB-heavy row caps this ratio)."]
+              "why a JSONB-heavy row caps this ratio).", "",
+              "Largest relations at the end of the run:", "",
+              "| relation | table + TOAST MB | indexes MB | rows (estimate) |", "|---|---|---|---|"]
+    lines += [f"| {r['relation']} | {r['table_mb']} | {r['indexes_mb']} | {r['rows']} |" for r in sizes]
+    for stage, nodes in slowest.items():
+        lines += ["", f"Slowest dbt nodes, {stage}: " + ", ".join(f"{n['node']} {n['seconds']} s" for n in nodes) + "."]
+    lines += [""]
     (RESULTS / f"pipeline-{label}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

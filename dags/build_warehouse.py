@@ -28,9 +28,10 @@ def build_warehouse():
 
     @task(retries=0)  # a failed check is a finding, not a transient fault
     def quality_gate(**context) -> dict:
+        from tthc.orchestration.context import run_moment
         from tthc.orchestration.tasks import quality_gate as gate
 
-        return gate(context["run_id"])
+        return gate(context["run_id"], run_moment(context).date())
 
     @task(outlets=[MARTS])
     def dbt_build_marts(**context) -> dict:

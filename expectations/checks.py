@@ -52,6 +52,10 @@ class Suite:
     schema: str  # logical schema: Scope says where it is on a given run
     table: str
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    # For a table that incremental builds merge into: the condition (on `{table}`, the table's
+    # real name) that keeps the rows a night merged. A gate run with night_only checks those
+    # rows instead of the whole table (see run_gate).
+    night_rows: str | None = None
 
     @property
     def qualified_table(self) -> str:
@@ -59,6 +63,11 @@ class Suite:
 
 
 E = gx.expectations
+
+# The rows an incremental build merged lately: loaded within two days of the table's newest row
+# (btree index on loaded_at). A night merges what raw loaded since the table's newest row minus
+# the one-day lookback, so these cover it; uniqueness across older rows is the unique index's.
+MERGED_LATELY = "loaded_at >= (select max(loaded_at) from {table}) - interval '2 days'"
 
 
 def rows(name: str, severity: str, query: str, description: str) -> Check:

@@ -24,14 +24,21 @@
 
 {#- Config of a stored staging model of a big entity: an incremental table merged on the raw
     key, so a night re-ranks only the keys with a new version (see macro latest_version);
-    --full-refresh re-ranks all of raw. -#}
-{% macro stored_latest_version(unique_key='record_key') -%}
+    --full-refresh re-ranks all of raw. `business_key`, when the model's unique column is not
+    the merge key itself (the record's id as parsed from the payload), gets a unique index too:
+    the database then refuses a duplicate on every merge, and the nightly tests need only read
+    the night's rows (macros/test_scope.sql). -#}
+{% macro stored_latest_version(unique_key='record_key', business_key=none) -%}
+    {%- set indexes = [{'columns': [unique_key], 'unique': true}, {'columns': ['loaded_at']}] -%}
+    {%- if business_key -%}
+        {%- do indexes.append({'columns': [business_key], 'unique': true}) -%}
+    {%- endif -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
         incremental_strategy='merge',
         on_schema_change='append_new_columns',
-        indexes=[{'columns': [unique_key], 'unique': true}, {'columns': ['loaded_at']}]
+        indexes=indexes
     ) }}
 {%- endmacro %}
 

@@ -1,5 +1,5 @@
 """core.fct_dossier: one row per received dossier; what the indicator marts are built on."""
-from expectations.checks import FAIL, WARN, E, Suite, column, columns_are, rows
+from expectations.checks import MERGED_LATELY, FAIL, WARN, E, Suite, column, columns_are, rows
 
 # The columns the indicator marts read; more may come (exact_match=False), none may go.
 REQUIRED_COLUMNS = [
@@ -51,6 +51,7 @@ FCT_DOSSIER = Suite(
     name="fct_dossier",
     schema="core",
     table="fct_dossier",
+    night_rows=MERGED_LATELY,
     checks=(
         columns_are("columns_marts_read", REQUIRED_COLUMNS, exact=False,
                     description="the columns the indicator marts read are all there"),

@@ -13,12 +13,14 @@ DBT = REPO / ".venv-dbt" / "bin" / "dbt"
 PROJECT = REPO / "dbt"
 
 
-def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: bool = True):
+def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: bool = True,
+            variables: dict | None = None):
     """dbt <args> with a private target/log folder, so parallel workers never share state."""
     cmd = [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
            "--target", "warehouse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    if as_of:
-        cmd += ["--vars", json.dumps({"as_of_date": as_of})]
+    variables = dict(variables or {}) | ({"as_of_date": as_of} if as_of else {})
+    if variables:
+        cmd += ["--vars", json.dumps(variables)]
     env = {**os.environ, **dsn.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:

@@ -58,3 +58,20 @@ def test_a_missing_table_fails_its_checks_with_the_error(fresh_db):
     gate = run_gate(fresh_db, SUITES, "run-4", docs_dir=None)
     assert not gate.passed
     assert any(r.observed.startswith("error") for r in gate.failures)
+
+
+def test_a_night_checks_the_rows_it_merged_and_a_full_gate_every_row(fresh_db):
+    setup(fresh_db, """
+        alter table core.fct_dossier add column loaded_at timestamptz not null default now();
+        update core.fct_dossier set status = 3, loaded_at = now() - interval '10 days' where dossier_code = 'D1';
+    """)
+    night = run_gate(fresh_db, SUITES, "night-1", docs_dir=None, night_only=True)
+    full = run_gate(fresh_db, SUITES, "full-1", docs_dir=None)
+    assert night.passed, night.summary()   # D1 was loaded (and checked) ten days ago
+    assert [r.check for r in full.failures] == ["received_statuses_only"]
+
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        conn.execute("update core.fct_dossier set status = 3 where dossier_code = 'D2'")
+    night = run_gate(fresh_db, SUITES, "night-2", docs_dir=None, night_only=True)
+    assert [r.check for r in night.failures] == ["received_statuses_only"]
+    assert night.failures[0].sample == [3]

@@ -19,6 +19,7 @@ WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate/dossiers
 # The indicator intermediates are full rebuilds over every period: they belong to the marts,
 # which refresh after the gate, not to the nightly warehouse increment.
 MARTS_SELECTION = ["path:models/intermediate/indicators", "path:models/marts/indicators"]
+FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 
 
 class DbtError(RuntimeError):
@@ -69,11 +70,25 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
     versioned with the code, so a seed that gained a column loads without a manual step.
     dbt unit tests check the code, not the data: they run in CI (`make test`), not nightly.
     full_refresh rebuilds incremental models from raw: needed after a model's columns change,
-    a change of the TTHC catalogue's limits, or of the holiday calendar."""
+    a change of the TTHC catalogue's limits, or of the holiday calendar.
+    The data tests read the night's rows or every row: see checks_scope."""
     refresh = ["--full-refresh"] if full_refresh else []
+    scope = checks_scope(as_of, full_refresh)
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
     run_dbt(["build", "--select", "resource_type:seed", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
-             "--indirect-selection", "cautious", *refresh], dsn, phase="warehouse")
+             "--indirect-selection", "cautious", *refresh], dsn, extra_vars={"test_scope": scope},
+            phase=f"warehouse-{scope}")
+
+
+def checks_scope(as_of: date | None, full_refresh: bool = False) -> str:
+    """'night': the checks of incremental tables read the rows the night loaded (dbt tests:
+    macros/test_scope.sql; the gate: expectations.runner); 'all': every row. Every row after
+    a full refresh, on FULL_CHECKS_WEEKDAY and when no day is given (a build by hand), so a
+    row a night merged outside its window (a dossier re-merged for a late payment) is read
+    within a week."""
+    if full_refresh or as_of is None or as_of.isoweekday() == FULL_CHECKS_WEEKDAY:
+        return "all"
+    return "night"
 
 
 def build_marts_into(dsn: Dsn, schema: str, as_of: date | None = None, extra_vars: dict | None = None) -> None:

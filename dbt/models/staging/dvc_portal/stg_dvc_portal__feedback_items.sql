@@ -1,4 +1,4 @@
-{{ stored_latest_version() }}
+{{ stored_latest_version(business_key='feedback_id') }}
 {#- The feedback text (content) is personal: it lives in restricted.stg_dvc_portal__feedback_contents. -#}
 with source as (
     {{ latest_version(source('dvc_portal', 'dvc_portal__feedback')) }}

@@ -1,4 +1,4 @@
-{{ stored_latest_version() }}
+{{ stored_latest_version(business_key='rating_id') }}
 with source as (
     {{ latest_version(source('dvc_portal', 'dvc_portal__ratings')) }}
 ),

@@ -1,4 +1,4 @@
-{{ stored_latest_version() }}
+{{ stored_latest_version(business_key='dossier_code') }}
 with source as (
     {{ latest_version(source('dvc_portal', 'dvc_portal__sync_status')) }}
 ),

@@ -1,4 +1,4 @@
-{{ stored_latest_version() }}
+{{ stored_latest_version(business_key='dossier_code') }}
 {#- Personal fields (ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email, DiaChi) stay out of this
     model: they live in restricted.stg_one_stop__dossier_applicants; here only the salted hash
     of the ID number, as a person key. -#}

@@ -1,4 +1,4 @@
-{{ stored_latest_version() }}
+{{ stored_latest_version(business_key='feedback_id') }}
 {#- Feedback free text is personal (restricted schema); join on feedback_id where needed. -#}
 with source as (
     {{ latest_version(source('dvc_portal', 'dvc_portal__feedback')) }}

@@ -1,4 +1,4 @@
-{{ stored_latest_version() }}
+{{ stored_latest_version(business_key='dossier_code') }}
 {#- The only place applicant identity is kept in clear (schema restricted). Everything else
     joins on applicant_key, the salted hash of the ID number. -#}
 with source as (

@@ -63,7 +63,8 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
         raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(tail))
 
 
-def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = False) -> None:
+def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = False,
+                    checks: str | None = None) -> None:
     """Seeds, staging, intermediate and core models with their data tests, in one dbt process.
 
     Seeds are always recreated (config full_refresh in dbt_project.yml): they are small and
@@ -71,9 +72,10 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
     dbt unit tests check the code, not the data: they run in CI (`make test`), not nightly.
     full_refresh rebuilds incremental models from raw: needed after a model's columns change,
     a change of the TTHC catalogue's limits, or of the holiday calendar.
-    The data tests read the night's rows or every row: see checks_scope."""
+    The data tests read the night's rows or every row (`checks`: 'night' or 'all'; by default
+    as checks_scope says for `as_of`)."""
     refresh = ["--full-refresh"] if full_refresh else []
-    scope = checks_scope(as_of, full_refresh)
+    scope = checks or checks_scope(as_of, full_refresh)
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
     run_dbt(["build", "--select", "resource_type:seed", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
              "--indirect-selection", "cautious", *refresh], dsn, extra_vars={"test_scope": scope},
@@ -83,9 +85,9 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
 def checks_scope(as_of: date | None, full_refresh: bool = False) -> str:
     """'night': the checks of incremental tables read the rows the night loaded (dbt tests:
     macros/test_scope.sql; the gate: expectations.runner); 'all': every row. Every row after
-    a full refresh, on FULL_CHECKS_WEEKDAY and when no day is given (a build by hand), so a
-    row a night merged outside its window (a dossier re-merged for a late payment) is read
-    within a week."""
+    a full refresh, on FULL_CHECKS_WEEKDAY and when no day is given, so a row a night merged
+    outside its window (a dossier re-merged for a late payment) is read within a week. Builds
+    by hand (`tthc build`, `tthc gate`) check every row unless told --night."""
     if full_refresh or as_of is None or as_of.isoweekday() == FULL_CHECKS_WEEKDAY:
         return "all"
     return "night"

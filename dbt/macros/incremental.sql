@@ -11,12 +11,33 @@
     (not {{ alias }}.is_deleted and {{ alias }}.status not in (1, 3) and {{ alias }}.received_at is not null)
 {%- endmacro %}
 
-{#- After an incremental merge of a per-dossier model: drop the dossiers `counted` no longer
-    has (now deleted as entered by mistake, or refused), so a rerun equals a full rebuild. -#}
-{% macro delete_uncounted_dossiers(counted, condition='true') -%}
+{#- Where a night starts for an incremental model: its newest row minus the lookback, taken
+    by a pre-hook before the merge moves it, and kept for the model's post-hook in a temporary
+    table that lives until the model's transaction commits (hooks run inside it). -#}
+{% macro remember_night_start() -%}
+    {%- if is_incremental() -%}
+    create temporary table {{ this.identifier }}__night_start on commit drop as
+    select coalesce(max(loaded_at), '-infinity') - interval '{{ var("incremental_lookback") }}' as night_start
+    from {{ this }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- After an incremental merge of a per-dossier model: drop the dossiers whose latest version
+    (in `dossiers`, stg_one_stop__dossiers) is no longer counted (now deleted as entered by
+    mistake, or refused), so a rerun equals a full rebuild. Only a version loaded tonight can
+    have made a dossier uncounted (a night deletes what it finds), so the candidates come from
+    the loaded_at index: measured at 2 M dossiers, an anti-join over the whole table instead
+    took 15.6 s (int_dossiers_timed) and 7.9 s (fct_dossier) of a nightly build. Needs the
+    pre-hook remember_night_start. -#}
+{% macro delete_uncounted_dossiers(dossiers) -%}
     {%- if is_incremental() -%}
     delete from {{ this }} f
-    where not exists (select 1 from {{ counted }} c where c.dossier_code = f.dossier_code and {{ condition }})
+    using {{ dossiers }} c
+    where c.dossier_code = f.dossier_code
+      and c.loaded_at > (select night_start from {{ this.identifier }}__night_start)
+      and not {{ is_counted_dossier('c') }}
     {%- else -%}
     select 1
     {%- endif -%}
@@ -27,11 +48,15 @@
     --full-refresh re-ranks all of raw. `business_key`, when the model's unique column is not
     the merge key itself (the record's id as parsed from the payload), gets a unique index too:
     the database then refuses a duplicate on every merge, and the nightly tests need only read
-    the night's rows (macros/test_scope.sql). -#}
-{% macro stored_latest_version(unique_key='record_key', business_key=none) -%}
+    the night's rows (macros/test_scope.sql). `lookup_key`: a column the night looks rows up by
+    (a plain index). -#}
+{% macro stored_latest_version(unique_key='record_key', business_key=none, lookup_key=none) -%}
     {%- set indexes = [{'columns': [unique_key], 'unique': true}, {'columns': ['loaded_at']}] -%}
     {%- if business_key -%}
         {%- do indexes.append({'columns': [business_key], 'unique': true}) -%}
+    {%- endif -%}
+    {%- if lookup_key -%}
+        {%- do indexes.append({'columns': [lookup_key]}) -%}
     {%- endif -%}
     {{ config(
         materialized='incremental',
@@ -44,13 +69,14 @@
 
 {#- Config of a per-dossier intermediate: merged on dossier_code when the dossier's latest
     version changed (filter with loaded_since_last_build on the dossier's loaded_at). -#}
-{% macro merged_per_dossier(post_hook=[]) -%}
+{% macro merged_per_dossier(pre_hook=[], post_hook=[]) -%}
     {{ config(
         materialized='incremental',
         unique_key='dossier_code',
         incremental_strategy='merge',
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}],
+        pre_hook=pre_hook,
         post_hook=post_hook
     ) }}
 {%- endmacro %}

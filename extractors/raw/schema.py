@@ -6,10 +6,14 @@ version per key.
 """
 from __future__ import annotations
 
+import logging
+
 import psycopg
 from psycopg import sql
 
 from extractors.entities import ENTITIES
+
+log = logging.getLogger(__name__)
 
 RAW_TABLE = """
 CREATE TABLE IF NOT EXISTS raw.{table} (
@@ -25,6 +29,28 @@ CREATE TABLE IF NOT EXISTS raw.{table} (
 # Incremental staging asks "which keys got a version since the last build": loaded_at only
 # grows with inserts (raw is append-only), so a BRIN index answers it for a few pages.
 RAW_LOADED_AT_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON raw.{table} USING brin (loaded_at)"
+
+
+def loaded_at_index(table: str) -> str:
+    return f"{table}_loaded_at"
+
+
+def summarize_new_loads(conn: psycopg.Connection, table: str) -> int | None:
+    """Summarize the BRIN ranges of pages loaded since the last summary; returns how many
+    (None when this role does not own the table: autovacuum then does it, later).
+
+    PostgreSQL summarizes a BRIN range only at VACUUM (or when asked): until autovacuum reaches
+    a big table, a "loaded since" query reads every unsummarized page, i.e. the whole table
+    after a first load (measured at 2 M dossiers: 19 s for one nightly dbt test on the process
+    log; a 3 M-row probe: 1.2 s unsummarized, 0.017 s summarized). A successful run asks, so
+    the night's queries read the night's pages."""
+    try:
+        with conn.transaction():
+            return conn.execute("SELECT brin_summarize_new_values(%s::regclass)",
+                                (f'raw."{loaded_at_index(table)}"',)).fetchone()[0]
+    except psycopg.errors.InsufficientPrivilege:
+        log.warning("raw.%s: not its owner, so its new BRIN ranges wait for autovacuum", table)
+        return None
 
 META = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -85,4 +111,4 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
                 sql.SQL(RAW_TABLE).format(table=sql.Identifier(table), pk=sql.Identifier(f"{table}_pk"))
             )
             conn.execute(sql.SQL(RAW_LOADED_AT_INDEX).format(
-                table=sql.Identifier(table), index=sql.Identifier(f"{table}_loaded_at")))
+                table=sql.Identifier(table), index=sql.Identifier(loaded_at_index(table))))

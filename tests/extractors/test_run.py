@@ -111,3 +111,20 @@ def test_a_failed_run_keeps_the_old_watermark_and_a_rerun_completes(fresh_db):
         statuses = [r[0] for r in conn.execute("select status from meta.extract_runs order by batch_id")]
         error = conn.execute("select error from meta.extract_runs where status = 'failed'").fetchone()[0]
     assert statuses == ["failed", "success"] and "HTTP 500" in error
+
+
+@pytest.mark.slow
+def test_a_run_leaves_raws_loaded_at_index_summarized(fresh_db):
+    """The night's "loaded since" queries read the night's pages: a run summarizes the BRIN
+    ranges it filled (PostgreSQL alone waits for autovacuum; until then every query on
+    loaded_at reads the whole table)."""
+    rows = [dossier(i) for i in range(1, 9001)]               # several 128-page BRIN ranges
+    with ScriptedServer(OneStopScript(rows)) as srv:
+        http = RetryingSession(RetryPolicy(max_attempts=3, base_delay=0.01), sleep=lambda s: None)
+        record = extract_entity(fresh_db.conninfo(), OneStopClient(srv.url, "cid", "sec", http, page_size=1000),
+                                HO_SO, UPPER, initial_from=START)
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        pages = conn.execute("select pg_relation_size('raw.one_stop__ho_so') / current_setting('block_size')::int").fetchone()[0]
+        left = conn.execute("select brin_summarize_new_values('raw.one_stop__ho_so_loaded_at'::regclass)").fetchone()[0]
+    assert record.loaded == 9000 and pages > 2 * 128   # full ranges exist to summarize
+    assert left == 0

@@ -1,4 +1,5 @@
-{{ merged_per_dossier(post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers'), is_counted_dossier('c')) }}"]) }}
+{{ merged_per_dossier(pre_hook=["{{ remember_night_start() }}"],
+                      post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers')) }}"]) }}
 {#- Received dossiers with the 766 timing rules applied (domain.md section 5):
     end of processing = NgayKetThucXuLy (statuses 9, 7, 8) else NgayTra (10); a single pending
     supplement request ends processing at the request time; NgayHenTra as the source gives it,

@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_dvc_portal__payments') }}
+-- depends_on: {{ ref('stg_dvc_portal__payments') }}, {{ ref('stg_one_stop__dossiers') }}
 {{ config(
     materialized='incremental',
     unique_key='dossier_code',
@@ -9,7 +9,8 @@
         {'columns': ['received_at']},
         {'columns': ['loaded_at']},
     ],
-    post_hook=["{{ delete_uncounted_dossiers(ref('int_dossiers_timed')) }}"]
+    pre_hook=["{{ remember_night_start() }}"],
+    post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers')) }}"]
 ) }}
 {#- One row per received dossier (statuses 1 and 3 and deleted dossiers excluded) with its
     dates, working time and both timeliness classifications.

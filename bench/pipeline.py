@@ -175,6 +175,27 @@ def relation_sizes(dsn, n: int = 15) -> list[dict]:
     return [{"relation": r, "table_mb": float(t), "indexes_mb": float(i), "rows": int(k)} for r, t, i, k in rows]
 
 
+INDEX_USE = """
+select s.schemaname || '.' || s.indexrelname as index, s.schemaname || '.' || s.relname as relation,
+       s.idx_scan as scans, round(pg_relation_size(s.indexrelid) / 1048576.0, 1) as mb
+from pg_stat_user_indexes s
+where s.schemaname in ('raw', 'staging', 'restricted', 'intermediate', 'core')
+order by pg_relation_size(s.indexrelid) desc
+"""
+
+
+def reset_index_stats(dsn) -> None:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        conn.execute("select pg_stat_reset()")
+
+
+def index_use(dsn) -> list[dict]:
+    """Scans of each index of the warehouse layers since reset_index_stats (the night)."""
+    with psycopg.connect(dsn.conninfo()) as conn:
+        rows = conn.execute(INDEX_USE).fetchall()
+    return [{"index": i, "relation": r, "scans": int(n), "mb": float(mb)} for i, r, n, mb in rows]
+
+
 def simulator_peak_mb(sim) -> float | None:
     try:
         status = Path(f"/proc/{sim.proc.pid}/status").read_text()
@@ -244,6 +265,7 @@ def main() -> int:
             night = year_end + timedelta(days=1)
             sim.set_clock(night)
             night_start = len(stages.rows)
+            reset_index_stats(dsn)  # which indexes the night uses: counted from here
             stages.run("nightly: extract one day", lambda: extract_all(dsn, sim.url, night))
             stages.run("nightly: dbt incremental build", lambda: dbt.build_warehouse(dsn, night.date()))
             slowest["nightly: dbt incremental build"] = slowest_dbt_nodes(dsn, "warehouse-night")
@@ -252,6 +274,7 @@ def main() -> int:
             stages.run("nightly: dbt marts", lambda: dbt.build_marts(dsn, night.date()))
             slowest["nightly: dbt marts"] = slowest_dbt_nodes(dsn, "marts")
             night_seconds = sum(r["seconds"] for r in stages.rows[night_start:])
+            night_index_use = index_use(dsn)
             simulator_mb = simulator_peak_mb(sim)
         print("-- loading baselines (same dossier records) …", flush=True)
         baselines = loading_baselines(cluster, dsn)
@@ -274,6 +297,7 @@ def main() -> int:
         "warehouse_mb": round(float(size_mb), 1), "gate_passed": gate.passed,
         "simulator_peak_rss_mb": simulator_mb, "loading_baselines": baselines,
         "slowest_dbt_nodes": slowest, "largest_relations": sizes, "generate_seconds": generate_s,
+        "night_index_use": night_index_use,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"pipeline-{label}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
@@ -307,6 +331,11 @@ def main() -> int:
               "Largest relations at the end of the run:", "",
               "| relation | table + TOAST MB | indexes MB | rows (estimate) |", "|---|---|---|---|"]
     lines += [f"| {r['relation']} | {r['table_mb']} | {r['indexes_mb']} | {r['rows']} |" for r in sizes]
+    unused = [i for i in night_index_use if i["scans"] == 0]
+    lines += ["", f"Indexes of raw, staging, intermediate and core: {len(night_index_use)}, "
+                  f"{round(sum(i['mb'] for i in night_index_use), 1)} MB; not scanned by the nightly increment: "
+                  f"{len(unused)}, {round(sum(i['mb'] for i in unused), 1)} MB"
+                  + (" (" + ", ".join(f"{i['index']} {i['mb']} MB" for i in unused[:12]) + ")" if unused else "") + "."]
     for stage, nodes in slowest.items():
         lines += ["", f"Slowest dbt nodes, {stage}: " + ", ".join(f"{n['node']} {n['seconds']} s" for n in nodes) + "."]
     lines += [""]

@@ -28,7 +28,8 @@
 {%- endmacro %}
 
 {#- On a night, the condition that keeps the rows it loaded, or '' to read every row.
-    Incremental models: within the window of their newest row (btree index on loaded_at).
+    Incremental models: within the window of their newest row (btree index on loaded_at; the
+    bound a literal, so the planner sees how few rows pass it).
     Raw sources (every source of this project is a raw table): loaded within the window of now,
     as the raw suites of the gate (raw has a BRIN index on loaded_at, which cannot give a max;
     the extract ran just before). -#}
@@ -43,7 +44,8 @@
     {%- endif -%}
     {%- set tested = graph.nodes.get(tested_id) -%}
     {%- if tested is not none and tested.config.materialized == 'incremental' -%}
-        {%- do return("loaded_at >= (select max(loaded_at) from " ~ relation ~ ") - " ~ window) -%}
+        {%- do return("loaded_at >= " ~ timestamptz_literal("select coalesce(max(loaded_at), '-infinity') - "
+                                                             ~ window ~ " from " ~ relation)) -%}
     {%- endif -%}
     {%- do return('') -%}
 {%- endmacro %}

@@ -48,3 +48,27 @@ def test_nightly_tests_read_the_nights_rows_and_full_tests_every_row(module_db, 
         conn.execute("update core.fct_dossier set report_form_class = 'BOGUS' where dossier_code = %s", (recent,))
     night_code, night_out = report_form_test(module_db, dbt_work, "night")
     assert night_code != 0 and CHECKED in night_out and "Got 1 result" in night_out, night_out[-3000:]
+
+
+def test_nightly_bounds_reach_the_planner_as_literals(module_db, dbt_work):
+    """A night's "loaded since" bound is inlined as the exact timestamp (macro
+    timestamptz_literal): for a subquery's value the planner assumes a third of the table and
+    scanned raw whole at 2 M dossiers. The literal must equal what the subquery would give."""
+    with psycopg.connect(module_db.conninfo()) as conn:
+        load_raw(conn, "one_stop", "don_vi", UNITS)
+        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
+        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
+    run_dbt(module_db, dbt_work, "seed")
+    for _ in range(2):  # the second run is incremental whatever ran before in this module
+        run_dbt(module_db, dbt_work, "build", "--select", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
+                as_of=AS_OF, variables={"test_scope": "night"})
+    with psycopg.connect(module_db.conninfo()) as conn:
+        merge_bound, test_bound = conn.execute(
+            "select (max(loaded_at) - interval '1 day')::text, (max(loaded_at) - interval '2 days')::text "
+            "from core.fct_dossier").fetchone()
+    compiled = dbt_work / "target" / "compiled" / "tthc" / "models"
+    model_sql = (compiled / "marts" / "core" / "fct_dossier.sql").read_text()
+    assert f"loaded_at > '{merge_bound}'::timestamptz" in model_sql, model_sql[:3000]
+    assert "select coalesce(max(loaded_at)" not in model_sql
+    test_sql = next(compiled.rglob("unique_fct_dossier_dossier_code.sql")).read_text()
+    assert f"loaded_at >= '{test_bound}'::timestamptz" in test_sql, test_sql

@@ -11,7 +11,10 @@
     time is its record's updatedAt: the contract has no refundedAt). So a later refund never
     rewrites a closed month. -#}
 
-{{ config(post_hook='analyze {{ this }}') }}
+{#- The planner cannot know that (period, unit) groups are few (~2,000 at 2 M dossiers; it
+    estimates ~500,000), so it sorted 8.6 M dossier-period rows on disk to group them; hashing
+    them took the model from 36.5 s to 26.3 s at 2 M. -#}
+{{ config(pre_hook='set local enable_sort = off', post_hook='analyze {{ this }}') }}
 with periods as (
     select
         period_type, period_key,

@@ -75,3 +75,17 @@ def test_a_night_checks_the_rows_it_merged_and_a_full_gate_every_row(fresh_db):
     night = run_gate(fresh_db, SUITES, "night-2", docs_dir=None, night_only=True)
     assert [r.check for r in night.failures] == ["received_statuses_only"]
     assert night.failures[0].sample == [3]
+
+
+def test_the_gates_sessions_read_one_schema_without_jit(fresh_db):
+    import sqlalchemy
+
+    from expectations.runner import _schema_url
+
+    engine = sqlalchemy.create_engine(_schema_url(fresh_db, "core"))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("show jit").scalar() == "off"
+            assert conn.exec_driver_sql("show search_path").scalar() == "core"
+    finally:
+        engine.dispose()

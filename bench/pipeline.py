@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import psutil  # noqa: E402
 import psycopg  # noqa: E402
 
 from expectations.runner import run_gate  # noqa: E402
@@ -60,16 +61,48 @@ def peak_rss_mb() -> dict[str, float]:
     return {"self_mb": round(own, 1), "children_mb": round(children, 1)}
 
 
+def pipeline_cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (the dbt runs)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process, its reaped children (PostgreSQL's ended backends) and its live
+    ones."""
+    proc = psutil.Process(pid)
+    times = proc.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in proc.children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 class Stages:
+    """Runs stages; per stage wall time, records per second, peak memory, the load average and
+    the CPU seconds of each party (`cpu`: name -> a function giving its CPU seconds so far), so
+    the report shows what bounds a stage on this machine: our code, PostgreSQL or the source."""
+
     def __init__(self):
         self.rows: list[dict] = []
+        self.cpu: dict = {"pipeline": pipeline_cpu_s}
+
+    def _cpu_now(self) -> dict[str, float]:
+        return {name: read() for name, read in self.cpu.items()}
 
     def run(self, name: str, fn, records: int | None = None):
         print(f"-- {name} …", flush=True)
+        cpu_before = self._cpu_now()
         started = time.monotonic()
         result = fn()
         seconds = time.monotonic() - started
-        row = {"stage": name, "seconds": round(seconds, 1)}
+        cpu_after = self._cpu_now()
+        row = {"stage": name, "seconds": round(seconds, 1),
+               "cpu_s": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_before}}
         if records is not None or isinstance(result, int):
             count = records if records is not None else result
             row |= {"records": count, "records_per_s": round(count / seconds) if seconds else None}
@@ -242,7 +275,10 @@ def main() -> int:
     try:
         dsn = cluster.start()
         generating = time.monotonic()
+        postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        stages.cpu["postgres"] = lambda: tree_cpu_s(postmaster)
         with SimulatorProcess(plan, year_end) as sim:
+            stages.cpu["simulator"] = lambda: tree_cpu_s(sim.proc.pid)
             # the source's world, not our pipeline: reported, not counted in end to end
             generate_s = round(time.monotonic() - generating, 1)
             print(f"   generate (the simulator builds the province-year): {generate_s}s", flush=True)
@@ -304,11 +340,14 @@ def main() -> int:
     lines = [f"# Pipeline benchmark: {label} ({args.dossiers_per_year} dossiers a year)", "",
              f"{report['at']}, {report['machine']}; {dossiers} received dossiers in core, "
              f"{steps} process-log versions in raw; warehouse {report['warehouse_mb']} MB.", "",
-             "| stage | seconds | records | records/s | peak RSS self / dbt children (MB) | load avg (1 min) at end |",
-             "|---|---|---|---|---|---|"]
+             "| stage | seconds | records | records/s | peak RSS self / dbt children (MB) | load avg (1 min) at end "
+             "| CPU s: pipeline + dbt / PostgreSQL / simulator |",
+             "|---|---|---|---|---|---|---|"]
     for r in stages.rows:
+        cpu = r.get("cpu_s", {})
         lines.append(f"| {r['stage']} | {r['seconds']} | {r.get('records', '')} | {r.get('records_per_s', '')} | "
-                     f"{r['self_mb']} / {r['children_mb']} | {r['load_avg_1m']} |")
+                     f"{r['self_mb']} / {r['children_mb']} | {r['load_avg_1m']} | "
+                     f"{cpu.get('pipeline', '')} / {cpu.get('postgres', '')} / {cpu.get('simulator', '')} |")
     b = baselines
     lines += ["", f"End to end (first load of the year): **{report['end_to_end_seconds']} s** "
                   "(targets: medium < 300 s, large < 1800 s).",

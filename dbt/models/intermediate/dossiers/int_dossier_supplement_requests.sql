@@ -1,9 +1,10 @@
 {{ merged_per_dossier() }}
 {#- The times of each staged dossier's supplement requests (DanhSachHoSoBoSung), in request
-    order, as two aligned arrays: what mart_dossiers_paused asks of every open dossier at every
-    period end. Parsed once, when the dossier changes: read from the staged JSON instead, the
-    mart scanned all of staging each night (10 of its 43 s at 2 M dossiers). One row per
-    dossier, empty arrays included, so a merge also clears a list the source emptied. -#}
+    order, as two aligned arrays: the list parsed once, when the dossier changes, for
+    int_dossier_supplements_summarized and for mart_dossiers_paused, which asks it of every open
+    dossier at every period end (reading the staged JSON instead, the mart scanned all of
+    staging each night: 10 of its 43 s at 2 M dossiers). One row per dossier, empty arrays
+    included, so a merge also clears a list the source emptied. -#}
 
 with dossiers as (
     select dossier_code, supplement_requests, loaded_at

@@ -5,31 +5,26 @@
     - a completed request's citizen time (requested -> received back) is not the agency's. -#}
 
 with dossiers as (
-    select dossier_code, supplement_requests, loaded_at
-    from {{ ref('stg_one_stop__dossiers') }}
+    select dossier_code, requested_at, received_back_at, loaded_at
+    from {{ ref('int_dossier_supplement_requests') }}
     {% if is_incremental() %}
     where {{ loaded_since_last_build() }}
     {% endif %}
 ),
 
+-- the list as parsed once (int_dossier_supplement_requests), numbered in request order
 requests as (
-    select
-        dossiers.dossier_code,
-        {{ json_local_timestamp('NgayYeuCauBoSung', 'item') }}   as requested_at,
-        {{ json_local_timestamp('NgayTiepNhanBoSung', 'item') }} as received_back_at,
-        {{ json_local_timestamp('NgayHenTraTruoc', 'item') }}    as previous_due_at,
-        {{ json_local_timestamp('NgayHenTraMoi', 'item') }}      as new_due_at
+    select dossiers.dossier_code, r.requested_at, r.received_back_at, r.request_number
     from dossiers
-    cross join lateral jsonb_array_elements(
-        case when jsonb_typeof(dossiers.supplement_requests) = 'array' then dossiers.supplement_requests else '[]' end) as item
+    cross join lateral unnest(dossiers.requested_at, dossiers.received_back_at)
+        with ordinality as r(requested_at, received_back_at, request_number)
 ),
 
 with_working_time as (
     select
         requests.*,
         {{ cumulative_working_seconds('received_back_at', 'back_day') }}
-          - {{ cumulative_working_seconds('requested_at', 'request_day') }} as citizen_working_seconds,
-        row_number() over (partition by dossier_code order by requested_at) as request_number
+          - {{ cumulative_working_seconds('requested_at', 'request_day') }} as citizen_working_seconds
     from requests
     left join {{ ref('dim_date') }} request_day on request_day.date_day = {{ local_date('requested_at') }}
     left join {{ ref('dim_date') }} back_day on back_day.date_day = {{ local_date('received_back_at') }}

@@ -11,6 +11,15 @@ from simulator.worktime import DAY, EPOCH, local_seconds, to_datetime
 
 VN = timezone(timedelta(hours=7), "+07:00")
 _EPOCH_ORD = EPOCH.toordinal()
+# stamp() runs ~10 times per served record: a day's prefix is formatted once, a time of day looked up.
+_HHMMSS = [f"{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}" for s in range(DAY)]
+_DAY_PREFIX: dict[int, str] = {}
+
+
+def _day_prefix(d: int) -> str:
+    day = date.fromordinal(_EPOCH_ORD + d)
+    text = _DAY_PREFIX[d] = f"{day.year:04d}{day.month:02d}{day.day:02d}"
+    return text
 
 
 def stamp(t: int | None) -> str | None:
@@ -18,8 +27,7 @@ def stamp(t: int | None) -> str | None:
     if t is None:
         return None
     d, s = divmod(int(t), DAY)
-    day = date.fromordinal(_EPOCH_ORD + d)
-    return f"{day.year:04d}{day.month:02d}{day.day:02d}{s // 3600:02d}{s // 60 % 60:02d}{s % 60:02d}"
+    return (_DAY_PREFIX.get(d) or _day_prefix(d)) + _HHMMSS[s]
 
 
 def day_stamp(d: date | None) -> str | None:

@@ -36,18 +36,28 @@ class VersionIndex:
         self.n_records = int(self.key_rank.size)
         self.render = render
         self.keys = keys
+        self._last_window: tuple[tuple, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return int(self.t.size)
 
     def window(self, as_of: int, lo: int | None = None, hi: int | None = None) -> np.ndarray:
-        """Positions of the versions served as of `as_of` whose time is in [lo, hi), in order."""
+        """Positions of the versions served as of `as_of` whose time is in [lo, hi), in order.
+
+        Read-only. The last window is kept: a client pages through one window request after
+        request, and recomputing it per page made paging a large entity quadratic.
+        """
+        key = (as_of, lo, hi)
+        last = self._last_window
+        if last is not None and last[0] == key:
+            return last[1]
         top = as_of + 1 if hi is None else min(hi, as_of + 1)
         a = 0 if lo is None else int(np.searchsorted(self.t, lo, "left"))
         b = int(np.searchsorted(self.t, top, "left"))
-        if b <= a:
-            return np.zeros(0, dtype=np.int64)
-        return a + np.flatnonzero(self.nxt[a:b] > as_of)
+        out = np.zeros(0, dtype=np.int64) if b <= a else a + np.flatnonzero(self.nxt[a:b] > as_of)
+        out.flags.writeable = False
+        self._last_window = (key, out)
+        return out
 
     def current(self, as_of: int) -> np.ndarray:
         """Positions of every record's served version as of `as_of`, in key order."""

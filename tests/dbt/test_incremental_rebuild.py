@@ -48,6 +48,17 @@ def counts(dsn):
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
+# planner statistics: a full refresh analyzes what it rewrote; a night's merge leaves them be
+ANALYZED = ["core.fct_dossier", "staging.stg_one_stop__dossiers", "core.dim_unit"]
+
+
+def last_analyzed(dsn) -> dict:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        rows = conn.execute("SELECT schemaname || '.' || relname, last_analyze FROM pg_stat_user_tables"
+                            " WHERE schemaname || '.' || relname = ANY(%s)", (ANALYZED,)).fetchall()
+    return dict(rows)
+
+
 def facts(dsn):
     with psycopg.connect(dsn.conninfo()) as conn:
         return [conn.execute(query).fetchall() for query in MERGED_QUERIES]
@@ -65,12 +76,15 @@ def build_twice(module_db, dbt_work):
     before = counts(module_db)
     with psycopg.connect(module_db.conninfo()) as conn:
         load_raw(conn, "one_stop", "ho_so", UPDATES)
+    first_stats = last_analyzed(module_db)
     run_dbt(module_db, dbt_work, "run", *WAREHOUSE, as_of=AS_OF)
+    night_stats = last_analyzed(module_db)
     run_dbt(module_db, dbt_work, "run", *MARTS, as_of=AS_OF)
     after = counts(module_db)
     merged = facts(module_db)
     run_dbt(module_db, dbt_work, "run", "--full-refresh", *WAREHOUSE, as_of=AS_OF)
-    return before, after, merged, facts(module_db)
+    refresh_stats = last_analyzed(module_db)
+    return before, after, merged, facts(module_db), (first_stats, night_stats, refresh_stats)
 
 
 def check_the_split_selections_build_the_mart(runs):
@@ -89,7 +103,7 @@ def check_late_updates_move_the_mart(runs):
 
 
 def check_incremental_merge_equals_a_full_rebuild(runs):
-    _, _, merged, rebuilt = runs
+    _, _, merged, rebuilt, _ = runs
     fct = {row[0].strip(): row for row in merged[-1]}
     assert "D02" not in fct
     assert fct["D03"][1] == 10                   # the stale open version did not win
@@ -102,3 +116,13 @@ def test_late_updates_merge_incrementally(module_db, dbt_work):
     check_the_split_selections_build_the_mart(runs)
     check_late_updates_move_the_mart(runs)
     check_incremental_merge_equals_a_full_rebuild(runs)
+    check_statistics_follow_rebuilds(runs)
+
+
+def check_statistics_follow_rebuilds(runs):
+    first, night, refresh = runs[-1]
+    assert night["core.dim_unit"] > first["core.dim_unit"], "a table rebuilt each night is analyzed each night"
+    for merged in ("core.fct_dossier", "staging.stg_one_stop__dossiers"):
+        assert night[merged] == first[merged], f"{merged}: a night's merge does not re-sample"
+        assert refresh[merged] is not None and refresh[merged] > night["core.dim_unit"], \
+            f"{merged}: a full refresh analyzes the table it rewrote"

@@ -83,3 +83,28 @@ def test_moving_the_clock_over_http_shows_new_versions(world, server):
     with requests.Session() as s:
         got = fetch_all(s, server.url, "/api/v1/ho-so", tok, tu_ngay="20240301000001", den_ngay="20240331000001")
     assert {r["MaHoSo"] for r in got} == {r["MaHoSo"] for r in new if old.get(r["MaHoSo"]) != r}
+
+
+def test_stamp_matches_strftime_across_days_and_seconds():
+    rng = np.random.default_rng(3)
+    # local seconds from 2023 to 2027, plus the edges of a day
+    moments = list(rng.integers(1_672_531_200, 1_830_297_600, 2000)) + [1_735_689_600, 1_735_689_600 + 86_399]
+    for t in moments:
+        expected = (datetime(1970, 1, 1) + timedelta(seconds=int(t))).strftime("%Y%m%d%H%M%S")
+        assert stamp(int(t)) == expected
+    assert stamp(None) is None
+
+
+def test_a_window_is_reused_while_paging_and_recomputed_when_anything_moves(world):
+    index = world.index("one_stop", "qua_trinh_xu_ly")
+    as_of = int(index.t.max())
+    lo = int(index.t[len(index) // 3])
+    first = index.window(as_of, lo, None)
+    assert index.window(as_of, lo, None) is first, "the same window is not recomputed page after page"
+    assert not first.flags.writeable, "callers cannot alter the kept window"
+    earlier = index.window(as_of - 86_400 * 30, lo, None)
+    expected = lo <= index.t
+    expected &= index.t <= as_of - 86_400 * 30
+    expected &= index.nxt > as_of - 86_400 * 30
+    assert np.array_equal(earlier, np.flatnonzero(expected)), "a new clock gives that clock's window"
+    assert earlier.size < first.size

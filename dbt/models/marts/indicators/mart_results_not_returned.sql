@@ -8,13 +8,20 @@ with cuts as (
     select * from {{ ref('int_metric_period_cuts') }}
 ),
 
--- local days: an instant is before midnight(d) exactly when its local date is before d
+-- local days: an instant is before midnight(d) exactly when its local date is before d.
+-- A calendar day holds at most one working day, so a dossier waits more than N working days at
+-- a cut only if it was returned more than N calendar days after its result was ready (or not
+-- yet): the rest (nearly all, returned within days) never show and are left out here.
 ready as (
-    select d.*,
+    select d.dossier_code, d.unit_code, d.procedure_code, d.field_code, d.status,
+           d.received_at, d.due_at, d.processing_ended_at, d.returned_at,
            {{ local_date('d.processing_ended_at') }} as ready_day,
            {{ local_date('d.returned_at') }}         as returned_day
     from {{ ref('fct_dossier') }} d
     where d.status in (9, 10)
+      and (d.returned_at is null
+           or {{ local_date('d.returned_at') }} - {{ local_date('d.processing_ended_at') }}
+              > {{ var('results_not_returned_working_days', 5) }})
 ),
 
 -- result ready before the cut and not returned before it: ready_day < cut_day <= returned_day

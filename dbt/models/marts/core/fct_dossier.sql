@@ -21,10 +21,14 @@
 with dossiers as (
     select * from {{ ref('int_dossiers_timed') }}
     {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-       or dossier_code in (
-            select dossier_code from {{ ref('stg_dvc_portal__payments') }}
-            where {{ loaded_since_last_build() }})
+    -- one key list, then index lookups: with "loaded since … or in (paid since …)" the planner
+    -- could use neither index and read all of int_dossiers_timed (2.9 GB at 2 M: 5.7 s a night)
+    where dossier_code in (
+        select dossier_code from {{ ref('int_dossiers_timed') }}
+        where {{ loaded_since_last_build() }}
+        union all
+        select dossier_code from {{ ref('stg_dvc_portal__payments') }}
+        where {{ loaded_since_last_build() }})
     {% endif %}
 ),
 

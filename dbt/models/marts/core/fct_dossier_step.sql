@@ -16,26 +16,23 @@
     Incremental: steps of dossiers with a step loaded since the last run minus the lookback
     are rebuilt (a step's start depends on its predecessor). -#}
 
-with all_steps as (
-    select * from {{ ref('stg_one_stop__process_steps') }}
-),
-
 {% if is_incremental() %}
--- one pass over staging: the view is computed once and both uses read it
-changed_dossiers as (
+-- staging is stored with indexes on loaded_at and dossier_code: both reads are index lookups.
+-- (Through one CTE read twice, PostgreSQL materialized all 9.4 M steps at 2 M dossiers: 13 s.)
+with changed_dossiers as (
     select distinct dossier_code
-    from all_steps
+    from {{ ref('stg_one_stop__process_steps') }}
     where {{ loaded_since_last_build() }}
 ),
 
 steps as (
     select all_steps.*
-    from all_steps
+    from {{ ref('stg_one_stop__process_steps') }} all_steps
     join changed_dossiers using (dossier_code)
 ),
 {% else %}
-steps as (
-    select * from all_steps
+with steps as (
+    select * from {{ ref('stg_one_stop__process_steps') }}
 ),
 {% endif %}
 

@@ -22,7 +22,7 @@ import psycopg
 from extractors.entities import Entity
 from extractors.loader import RawLoader
 from extractors.paging import PagedClient, Window
-from extractors.raw.schema import ensure_raw_schema, summarize_new_loads
+from extractors.raw.schema import analyze_if_grown, ensure_raw_schema, summarize_new_loads
 from extractors.records import RawRow, Rejected, parse_record
 from extractors.state import RunRecord, new_batch_id, read_watermark, write_watermark
 
@@ -121,6 +121,7 @@ def extract_entity(
             write_watermark(conn, entity, window.end if window else upper, run_id)
             record.save(conn, finished=True)
         summarize_new_loads(conn, entity.table)
+        analyze_if_grown(conn, entity.table, record.loaded)
     reasons = client.http.retry_reasons - reasons_before
     log.info(
         "%s/%s batch %d done: %d pages, %d records, %d new, %d already stored, %d quarantined, "

@@ -52,6 +52,31 @@ def summarize_new_loads(conn: psycopg.Connection, table: str) -> int | None:
         log.warning("raw.%s: not its owner, so its new BRIN ranges wait for autovacuum", table)
         return None
 
+# A load that grew the table by more than this share of the rows the planner knows of refreshes
+# its statistics at once (autovacuum's analyze comes later, throttled, on a big first load).
+GROWTH_TO_ANALYZE = 0.2
+
+
+def analyze_if_grown(conn: psycopg.Connection, table: str, loaded: int) -> bool:
+    """ANALYZE raw.<table> when `loaded` new rows are a large share of what its statistics
+    describe (or it has none): the dbt build and the gate that read it next plan from them.
+    Returns whether it analyzed; a role that does not own the table leaves it to autovacuum."""
+    if loaded <= 0:
+        return False
+    known = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                         (f'raw."{table}"',)).fetchone()[0]
+    if known >= 0 and loaded <= GROWTH_TO_ANALYZE * known:
+        return False
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("ANALYZE raw.{}").format(sql.Identifier(table)))
+    except psycopg.errors.InsufficientPrivilege:
+        log.warning("raw.%s: not its owner, so its statistics wait for autovacuum", table)
+        return False
+    log.info("raw.%s: %d new rows against %.0f known: statistics refreshed", table, loaded, max(known, 0))
+    return True
+
+
 META = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS meta;

@@ -9,6 +9,7 @@ import pytest
 from extractors.entities import entity
 from extractors.http import RetryingSession, RetryPolicy
 from extractors.one_stop import OneStopClient
+from extractors.raw.schema import analyze_if_grown
 from extractors.run import extract_entity, plan_window
 from extractors.timefmt import LOCAL
 from tests.extractors.fake_sources import OneStopScript
@@ -128,3 +129,20 @@ def test_a_run_leaves_raws_loaded_at_index_summarized(fresh_db):
         left = conn.execute("select brin_summarize_new_values('raw.one_stop__ho_so_loaded_at'::regclass)").fetchone()[0]
     assert record.loaded == 9000 and pages > 2 * 128   # full ranges exist to summarize
     assert left == 0
+
+
+@pytest.mark.slow
+def test_a_run_that_grew_raw_a_lot_refreshes_its_statistics(fresh_db):
+    """The first load's statistics are there for the build and the gate that follow it; a
+    night's top-up of a big table is left to autovacuum."""
+    rows = [dossier(i) for i in range(1, 3001)]
+    with ScriptedServer(OneStopScript(rows)) as srv:
+        http = RetryingSession(RetryPolicy(max_attempts=3, base_delay=0.01), sleep=lambda s: None)
+        extract_entity(fresh_db.conninfo(), OneStopClient(srv.url, "cid", "sec", http, page_size=1000),
+                       HO_SO, UPPER, initial_from=START)
+    with psycopg.connect(fresh_db.conninfo(), autocommit=True) as conn:
+        known = conn.execute("select reltuples from pg_class where oid = 'raw.one_stop__ho_so'::regclass").fetchone()[0]
+        assert known == 3000, "the run analyzed the table it filled"
+        assert analyze_if_grown(conn, "one_stop__ho_so", 100) is False    # 3 %: autovacuum's job
+        assert analyze_if_grown(conn, "one_stop__ho_so", 1000) is True    # a third more: now
+        assert analyze_if_grown(conn, "one_stop__ho_so", 0) is False

@@ -95,8 +95,9 @@ def checks_scope(as_of: date | None, full_refresh: bool = False) -> str:
 
 def build_marts_into(dsn: Dsn, schema: str, as_of: date | None = None, extra_vars: dict | None = None) -> None:
     """The indicator marts with their dbt tests, built into `schema` (generate_schema_name reads
-    var marts_schema); the published schema is only ever replaced by a swap."""
-    variables = dict(extra_vars or {}) | {"marts_schema": schema}
+    var marts_schema); the published schema is only ever replaced by a swap. The tests of the
+    indicator models kept per dossier read the night's rows on a night (checks_scope)."""
+    variables = {"test_scope": checks_scope(as_of)} | dict(extra_vars or {}) | {"marts_schema": schema}
     # unit tests check the code: CI runs them (make test), a night does not
     run_dbt(["build", "--select", *MARTS_SELECTION, "--exclude", "test_type:unit", "--indirect-selection", "cautious"],
             dsn, as_of, variables, phase="marts")

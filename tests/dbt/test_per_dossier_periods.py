@@ -1,0 +1,91 @@
+"""int_metric_2_1_dossiers is kept per dossier (dbt/macros/per_dossier_periods.sql): a night
+replaces the rows of the dossiers whose record changed and keeps the others; a new period, a
+full refresh of fct_dossier, or a backfill's earlier as_of rebuilds every row.
+
+To see which rows a run rewrote, one unchanged dossier's rows are tampered with (is_on_time
+flipped) before it: a run that keeps them keeps the flip, a rebuild restores them. Every
+result is compared with a --full-refresh of the model on the same data.
+"""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.dbt.dbt_runner import run_dbt
+from tests.dbt.records import entity, load_raw
+from tests.dbt.test_incremental_rebuild import UPDATES
+from tests.dbt.test_metric_2_1 import DOSSIERS, PROCEDURES, UNITS
+from tthc.pipeline.dbt import WAREHOUSE_SELECTION
+
+pytestmark = pytest.mark.slow
+
+MODEL = "intermediate.int_metric_2_1_dossiers"
+INDICATORS = ["--select", "path:models/intermediate/indicators"]
+UNCHANGED = "D04"   # open and overdue from June: rows in many periods, not among UPDATES
+AS_OF, NEXT_MONTH = "2025-07-20", "2025-08-04"
+
+
+def rows(dsn) -> set[tuple]:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        return set(conn.execute(f"SELECT * FROM {MODEL}").fetchall())
+
+
+def flip_unchanged(dsn) -> int:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        return conn.execute(f"UPDATE {MODEL} SET is_on_time = NOT is_on_time WHERE dossier_code = %s",
+                            (UNCHANGED,)).rowcount
+
+
+def flipped_back(stored: set[tuple]) -> set[tuple]:
+    """The rows with the tampered dossier's flag restored (is_on_time is the fifth column)."""
+    return {r[:4] + (not r[4],) + r[5:] if r[2].strip() == UNCHANGED else r for r in stored}
+
+
+def rebuilt(dsn, work, as_of) -> set[tuple]:
+    run_dbt(dsn, work, "run", "--full-refresh", "--select", "int_metric_2_1_dossiers", as_of=as_of)
+    return rows(dsn)
+
+
+def test_a_night_replaces_the_changed_dossiers_and_rebuilds_when_every_row_depends(module_db, dbt_work):
+    with psycopg.connect(module_db.conninfo()) as conn:
+        load_raw(conn, "one_stop", "don_vi", UNITS)
+        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
+        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
+        # loaded nights ago, the tampered dossier before the others: tonight's window (from the
+        # newest row the model holds minus incremental_lookback, 1 day) holds the others again
+        for name in ("don_vi", "thu_tuc", "ho_so"):
+            conn.execute(f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'")
+        conn.execute(f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
+                     " WHERE record_key = %s", (UNCHANGED,))
+    run_dbt(module_db, dbt_work, "seed")
+    run_dbt(module_db, dbt_work, "run", "--select", *WAREHOUSE_SELECTION, as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=AS_OF)
+    assert flip_unchanged(module_db) >= 4
+
+    # a night: UPDATES deletes D02, closes D14, adds D17, brings a stale D03
+    with psycopg.connect(module_db.conninfo()) as conn:
+        load_raw(conn, "one_stop", "ho_so", UPDATES)
+    run_dbt(module_db, dbt_work, "run", "--select", *WAREHOUSE_SELECTION, as_of=AS_OF)
+    run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=AS_OF)
+    night = rows(module_db)
+    # equal to a rebuild only with the flip undone: the unchanged dossier's rows were kept
+    assert {r[2].strip() for r in night} >= {"D14", "D17"} and "D02" not in {r[2].strip() for r in night}
+    assert flipped_back(night) == rebuilt(module_db, dbt_work, AS_OF)
+
+    # a new month: every row again (an open dossier enters August without changing)
+    flip_unchanged(module_db)
+    run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=NEXT_MONTH)
+    next_month = rows(module_db)
+    assert any(r[1] == "2025-08" for r in next_month)
+    assert next_month == rebuilt(module_db, dbt_work, NEXT_MONTH)
+
+    # fct_dossier rebuilt by a full refresh (a changed catalogue or calendar): every row again
+    flip_unchanged(module_db)
+    run_dbt(module_db, dbt_work, "run", "--full-refresh", "--select", *WAREHOUSE_SELECTION, as_of=NEXT_MONTH)
+    run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=NEXT_MONTH)
+    assert rows(module_db) == next_month
+
+    # a backfill of an earlier day: August's rows go, every row again
+    flip_unchanged(module_db)
+    run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=AS_OF)
+    assert rows(module_db) == flipped_back(night)

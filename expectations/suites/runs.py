@@ -30,16 +30,20 @@ def _keys_in_window(entity) -> str:
 
     Rendered per entity, not with `window_from is null or …`: that OR hides the loaded_at
     bound from the planner, and each night then scanned the whole raw table (measured: 2.9 s
-    of the 11 s nightly gate at 170 k dossiers, growing with the history)."""
+    of the 11 s nightly gate at 170 k dossiers, growing with the history).
+    Counted as the rows of a DISTINCT subquery: PostgreSQL hashes those, while count(distinct)
+    always sorts (after a 2 M first load, whose window is the whole history: 39 s → 21 s for
+    the six entities, 27 → 13 s for the 9.4 M keys of the process log)."""
     if not entity.incremental:
-        keys = f'select count(distinct r.record_key) from {{raw}}."{entity.table}" r'
+        keys = f'select count(*) from (select distinct r.record_key from {{raw}}."{entity.table}" r) k'
     else:
         keys = f"""
-            select count(distinct r.record_key) from {{raw}}."{entity.table}" r
-            where r.source_updated_at >= l.window_from and r.source_updated_at < l.window_to
-              -- a version is loaded after its update: prunes raw to the window's loads
-              -- (BRIN on loaded_at); a day of slack for a source clock ahead of ours
-              and r.loaded_at >= l.window_from - interval '1 day'"""
+            select count(*) from (
+                select distinct r.record_key from {{raw}}."{entity.table}" r
+                where r.source_updated_at >= l.window_from and r.source_updated_at < l.window_to
+                  -- a version is loaded after its update: prunes raw to the window's loads
+                  -- (BRIN on loaded_at); a day of slack for a source clock ahead of ours
+                  and r.loaded_at >= l.window_from - interval '1 day') k"""
     return f"""
         select l.batch_id, ({keys}) as keys_stored
         from latest l where l.source = '{entity.source}' and l.entity = '{entity.name}'"""

@@ -7,7 +7,8 @@
     computed from; the next run compares (period_plan):
       - fct_dossier rebuilt by a full refresh (a change of the TTHC catalogue or the calendar: a
         new relation, its oid changes while its loaded_at values do not) or the model's own code
-        changed: every row again, in place ('all');
+        changed: every row again, in place ('all'). A change of the macros it calls or of var
+        timezone is not seen: `tthc build --full-refresh` (a new fct_dossier) covers it;
       - otherwise ('changed'): the rows of the dossiers whose staged record was loaded since the
         model's newest row minus var incremental_lookback (the window fct_dossier merged; a
         dossier no longer counted, deleted or refused, is among them and gets no new rows), the

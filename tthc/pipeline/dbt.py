@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 # The two halves of a build; the quality gate runs between them.
 WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate/dossiers",
                        "path:models/intermediate/units", "path:models/marts/core"]
-# The indicator intermediates are full rebuilds over every period: they belong to the marts,
-# which refresh after the gate, not to the nightly warehouse increment.
+# The indicator intermediates (rebuilt over every period, or kept per dossier and replaced for
+# the dossiers a night changed: docs/decisions/005) belong to the marts, which refresh after
+# the gate, not to the nightly warehouse increment.
 MARTS_SELECTION = ["path:models/intermediate/indicators", "path:models/marts/indicators"]
 FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 

@@ -49,7 +49,7 @@ def rebuilt(dsn, work, as_of) -> set[tuple]:
     return rows(dsn)
 
 
-def test_a_night_replaces_the_changed_dossiers_and_rebuilds_when_every_row_depends(module_db, dbt_work):
+def test_a_night_replaces_changed_dossiers_a_month_adds_its_rows_a_new_fct_dossier_rebuilds(module_db, dbt_work):
     with psycopg.connect(module_db.conninfo()) as conn:
         load_raw(conn, "one_stop", "don_vi", UNITS)
         load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)

@@ -17,6 +17,30 @@
     nested loop: rows x periods). `periods` must have period_start, period_end (dates) and
     start_month = the month of period_start. -#}
 
+{#- The period types of int_metric_periods (its accepted_values test lists the same). -#}
+{% macro metric_period_types() -%}
+    {{- return(['month', 'quarter', 'year', 'report_month']) -}}
+{%- endmacro %}
+
+{#- One row per local day: the end (timestamptz) of the period of each type that contains it,
+    end_ts_<type> (null where no period of that type covers the day), so a per-day aggregate can
+    count, per type, what holds at that period's end before being joined to the periods. -#}
+{% macro day_period_ends() -%}
+    select date_day
+        {%- for t in metric_period_types() %},
+           max(end_ts) filter (where period_type = '{{ t }}') as end_ts_{{ t }}
+        {%- endfor %}
+    from {{ ref('int_metric_period_days') }}
+    group by date_day
+{%- endmacro %}
+
+{#- The value of per-type column `<name>_<type>` for the row's period type (alias.period_type). -#}
+{% macro column_for_period_type(alias, name, period_type_expr) -%}
+    case {{ period_type_expr }}
+        {%- for t in metric_period_types() %} when '{{ t }}' then {{ alias }}.{{ name }}_{{ t }}{% endfor %}
+    end
+{%- endmacro %}
+
 {#- Each period once per calendar month it overlaps (bucket_month), for join_periods_containing. -#}
 {% macro period_months(periods) -%}
     select p.*, bucket::date as bucket_month

@@ -121,30 +121,56 @@ def test_extract_file_matches_the_count_and_the_contract(world, built):
     assert (again.created, again.version) == (False, result.version)
 
 
+# The closed periods of the other types the marts keep: cumulative quarters, and Decree 09
+# reporting months (the 15th of the previous month to the 14th, keyed by the month they end in).
+QUARTERS = [("2025-Q1", date(2025, 1, 1), date(2025, 4, 1)), ("2025-Q2", date(2025, 4, 1), date(2025, 7, 1))]
+REPORT_MONTHS = [(f"2025-{m:02d}", date(2024, 12, 15) if m == 1 else date(2025, m - 1, 15), date(2025, m, 15))
+                 for m in range(1, 8)]
+
+
+def metric_differences(dsn, truth, period_type, periods, exercised=None):
+    """The mart's metrics of `period_type` against the oracle over each (key, start, end);
+    returns the differences as text. Counts into `exercised` which metrics had data and misses."""
+    with psycopg.connect(dsn.conninfo()) as conn:
+        rows = conn.execute(
+            "select period_key, unit_code, unit_level, metric_code, numerator, denominator, points, applies"
+            " from marts.mart_metric_monthly where period_type = %s", [period_type]).fetchall()
+    mart = {(p, u, m): (lvl, n, d, pts, a) for p, u, lvl, m, n, d, pts, a in rows}
+    wrong = []
+    for key, start, end in periods:
+        expected = oracle.metrics(truth, start, end)
+        assert {(u, m) for (p, u, m) in mart if p == key} == set(expected), (period_type, key)
+        for (unit, metric), (num, den) in expected.items():
+            level, g_num, g_den, g_points, g_applies = mart[(key, unit, metric)]
+            want_points, want_applies = oracle.points(metric, level, num, den)
+            same_counts = (abs(Fraction(g_num) - Fraction(num)) < Fraction(1, 10**6) and g_den == den)
+            if not (same_counts and abs(Fraction(g_points) - want_points) < Fraction(1, 10**9)
+                    and g_applies == want_applies):
+                wrong.append(f"{period_type} {key} {unit} {metric}: mart {g_num}/{g_den} {g_points} {g_applies}"
+                             f" != oracle {num}/{den} {float(want_points):.4f} {want_applies}")
+            if exercised is not None:
+                exercised[metric][0] += bool(den) and num != den
+                exercised[metric][1] += bool(den)
+    return wrong
+
+
 def test_every_metric_matches_the_oracle(world, built):
     """Every metric of §6a, unit and month of the slice: numerator, denominator, points and
     ap_dung from the mart equal the oracle's reading of the source records."""
     dsn, _ = built
     truth = oracle.Truth.from_world(world, CLOCK)
-    with psycopg.connect(dsn.conninfo()) as conn:
-        rows = conn.execute(
-            "select period_key, unit_code, unit_level, metric_code, numerator, denominator, points, applies"
-            " from marts.mart_metric_monthly where period_type = 'month'").fetchall()
-    mart = {(p, u, m): (lvl, n, d, pts, a) for p, u, lvl, m, n, d, pts, a in rows}
-    wrong, exercised = [], defaultdict(lambda: [0, 0])
-    for month in MONTHS:
-        expected = oracle.metrics(truth, month.start, month.end)
-        assert {(u, m) for (p, u, m) in mart if p == month.key} == set(expected), month.key
-        for (unit, metric), (num, den) in expected.items():
-            level, g_num, g_den, g_points, g_applies = mart[(month.key, unit, metric)]
-            want_points, want_applies = oracle.points(metric, level, num, den)
-            same_counts = (abs(Fraction(g_num) - Fraction(num)) < Fraction(1, 10**6) and g_den == den)
-            if not (same_counts and abs(Fraction(g_points) - want_points) < Fraction(1, 10**9)
-                    and g_applies == want_applies):
-                wrong.append(f"{month.key} {unit} {metric}: mart {g_num}/{g_den} {g_points} {g_applies}"
-                             f" != oracle {num}/{den} {float(want_points):.4f} {want_applies}")
-            exercised[metric][0] += bool(den) and num != den
-            exercised[metric][1] += bool(den)
+    exercised = defaultdict(lambda: [0, 0])
+    wrong = metric_differences(dsn, truth, "month", [(m.key, m.start, m.end) for m in MONTHS], exercised)
     assert not wrong, f"{len(wrong)} differences, e.g.\n" + "\n".join(wrong[:40])
     # the data must exercise every metric: a non-empty denominator somewhere, a miss somewhere
     assert all(exercised[m][0] and exercised[m][1] for m in oracle.METRICS), dict(exercised)
+
+
+def test_quarters_and_reporting_months_match_the_oracle(world, built):
+    """The same over the periods that are not calendar months (their counts are not sums of
+    the months': a dossier open over two months is in scope of both and once in the quarter)."""
+    dsn, _ = built
+    truth = oracle.Truth.from_world(world, CLOCK)
+    wrong = (metric_differences(dsn, truth, "quarter", QUARTERS)
+             + metric_differences(dsn, truth, "report_month", REPORT_MONTHS))
+    assert not wrong, f"{len(wrong)} differences, e.g.\n" + "\n".join(wrong[:40])

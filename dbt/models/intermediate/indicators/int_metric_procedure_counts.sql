@@ -87,14 +87,27 @@ online_services as (
 ),
 
 -- (unit, TTHC) pairs with an online dossier / a citizen dossier via VNeID received in the period:
--- per the dossier's own unit first (an equality join on the local day), then per reporting unit
-dossier_pairs_by_unit as materialized (
+-- per local day and the dossier's own unit first, then per period (an equality join on the day),
+-- then per reporting unit. A dossier that is neither sets no flag, so it is left out at the scan
+-- (at 2 M dossiers, 7.9 M dossier-period rows were grouped before).
+dossier_pairs_by_day as (
     select
-        periods.period_type, periods.period_key, d.unit_code, d.procedure_code,
+        {{ local_date('d.received_at') }}                                 as received_day,
+        d.unit_code, d.procedure_code,
         bool_or(d.channel = 2)                                            as has_online_dossier,
         bool_or(d.applicant_type = 1 and d.is_vneid_authenticated)        as has_vneid_dossier
     from {{ ref('fct_dossier') }} d
-    join {{ ref('int_metric_period_days') }} periods on periods.date_day = {{ local_date('d.received_at') }}
+    where d.channel = 2 or (d.applicant_type = 1 and d.is_vneid_authenticated)
+    group by 1, 2, 3
+),
+
+dossier_pairs_by_unit as materialized (
+    select
+        periods.period_type, periods.period_key, d.unit_code, d.procedure_code,
+        bool_or(d.has_online_dossier)                                     as has_online_dossier,
+        bool_or(d.has_vneid_dossier)                                      as has_vneid_dossier
+    from dossier_pairs_by_day d
+    join {{ ref('int_metric_period_days') }} periods on periods.date_day = d.received_day
     group by 1, 2, 3, 4
 ),
 

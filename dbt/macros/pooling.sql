@@ -22,13 +22,15 @@
     {{- return(['month', 'quarter', 'year', 'report_month']) -}}
 {%- endmacro %}
 
-{#- One row per local day: the end (timestamptz) of the period of each type that contains it,
-    end_ts_<type> (null where no period of that type covers the day), so a per-day aggregate can
-    count, per type, what holds at that period's end before being joined to the periods. -#}
+{#- One row per local day: the end (timestamptz) and the last day of the period of each type
+    that contains it, end_ts_<type> and as_of_day_<type> (null where no period of that type
+    covers the day), so a per-day aggregate can count, per type, what holds at that period's
+    end before being joined to the periods. -#}
 {% macro day_period_ends() -%}
     select date_day
         {%- for t in metric_period_types() %},
-           max(end_ts) filter (where period_type = '{{ t }}') as end_ts_{{ t }}
+           max(end_ts) filter (where period_type = '{{ t }}')    as end_ts_{{ t }},
+           max(as_of_day) filter (where period_type = '{{ t }}') as as_of_day_{{ t }}
         {%- endfor %}
     from {{ ref('int_metric_period_days') }}
     group by date_day

@@ -302,6 +302,22 @@ def check_report_ii06a(module_db):
         (P, "DD"): (4, 3, 0, 1, 2, 2, 0, 0, 2, 0, 2),
         (P, "CT"): (3, 0, 3, 0, 2, 0, 1, 1, 1, 1, 0),
     }
+    # reporting month 2025-07 = 15 June - 14 July, last day 14/7: A4 (received 10/6, ended 18/6)
+    # carried over and early; C1 received in it (25/6); A3 (due 30/7) still within its deadline
+    rows = query(module_db, "SELECT unit_code, field_code, received_total, received_online, received_in_person_postal,"
+                            " carried_over, resolved_total, resolved_early, resolved_on_time, resolved_late,"
+                            " in_progress_total, in_progress_within_deadline, in_progress_overdue"
+                            " FROM marts.mart_report_ii06a WHERE period_type = 'report_month' AND period_key = '2025-07'")
+    got = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+    assert got == {
+        # (3)  (4) (5) (6)  (7) (8) (9) (10)  (11) (12) (13)
+        (X1, "DD"): (3, 2, 0, 1, 2, 2, 0, 0, 1, 1, 0),   # A1, A4 early; A3 open within
+        (X1, "CT"): (1, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0),   # A2 late
+        (X2, "DD"): (2, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1),   # B1 early (ended 14/7); C1 overdue
+        (X2, "CT"): (2, 0, 2, 0, 1, 0, 1, 0, 1, 1, 0),   # W1 withdrawn = on time; B2 status 5 within
+        (P, "DD"): (5, 3, 1, 1, 3, 3, 0, 0, 2, 1, 1),
+        (P, "CT"): (3, 0, 3, 0, 2, 0, 1, 1, 1, 1, 0),
+    }
     names = query(module_db, "SELECT DISTINCT field_code, field_name FROM marts.mart_report_ii06a")
     assert dict(names) == {"DD": "Đất đai", "CT": "Chứng thực"}
 

@@ -52,10 +52,9 @@ class Suite:
     schema: str  # logical schema: Scope says where it is on a given run
     table: str
     checks: tuple[Check, ...] = field(default_factory=tuple)
-    # For a table that incremental builds merge into: the condition (on `{table}`, the table's
-    # real name) that keeps the rows a night merged. A gate run with night_only checks those
-    # rows instead of the whole table (see run_gate).
-    night_rows: str | None = None
+    # For a table that incremental builds merge into: which rows a night merged. A gate run
+    # with night_only checks those rows instead of the whole table (see run_gate).
+    night_rows: "NightRows | None" = None
 
     @property
     def qualified_table(self) -> str:
@@ -64,10 +63,27 @@ class Suite:
 
 E = gx.expectations
 
+@dataclass(frozen=True)
+class NightRows:
+    """The rows with `column` at or after the instant `since` (a query on `{table}`, the
+    table's real name) returns. The gate runs `since` once and puts its value in the batch's
+    query as a literal: with the subquery there, the planner cannot see how few rows pass, and
+    every check scanned the whole table (measured at 2 M dossiers: the staged dossiers' suite
+    5.2 s a night, 1.0 s per check)."""
+    column: str
+    since: str
+
+    def condition(self, bound) -> str:
+        """The batch's condition for the value `since` returned (None: an empty table)."""
+        if bound is None:
+            return "false"
+        return f"{self.column} >= '{bound.isoformat()}'::timestamptz"
+
+
 # The rows an incremental build merged lately: loaded within two days of the table's newest row
 # (btree index on loaded_at). A night merges what raw loaded since the table's newest row minus
 # the one-day lookback, so these cover it; uniqueness across older rows is the unique index's.
-MERGED_LATELY = "loaded_at >= (select max(loaded_at) from {table}) - interval '2 days'"
+MERGED_LATELY = NightRows(column="loaded_at", since="select max(loaded_at) - interval '2 days' from {table}")
 
 
 def rows(name: str, severity: str, query: str, description: str) -> Check:

@@ -21,9 +21,6 @@ ready as (
     select d.dossier_code, d.unit_code, d.procedure_code, d.field_code, d.status,
            d.received_at, d.due_at, d.processing_ended_at, d.returned_at,
            {{ local_date('d.processing_ended_at') }} as ready_day,
-           -- more than N working days by a cut needs more than N calendar days: cut_day > ready_day + N
-           {{ local_date('d.processing_ended_at') }} + {{ var('results_not_returned_working_days', 5) }}
-                                                     as waiting_long_after_day,
            {{ local_date('d.returned_at') }}         as returned_day
     from {{ ref('fct_dossier') }} d
     where d.status in (9, 10)
@@ -32,12 +29,10 @@ ready as (
               > {{ var('results_not_returned_working_days', 5) }})
 ),
 
--- result ready before the cut and not returned before it: ready_day < cut_day <= returned_day,
--- and cut_day after waiting_long_after_day (the cuts by which it cannot have waited long enough
--- were most of the rows: at 2 M dossiers 1.4 M)
+-- result ready before the cut and not returned before it: ready_day < cut_day <= returned_day
 waiting as (
     select p.period_type, p.period_key, p.cut_ts, r.*
-    {{ join_marks_between('ready', 'waiting_long_after_day', 'returned_day', 'cuts', 'p') }}
+    {{ join_marks_between('ready', 'ready_day', 'returned_day', 'cuts', 'p') }}
 ),
 
 measured as (

@@ -287,7 +287,7 @@ def main() -> int:
             emulate_nightly_loads(dsn, on=False)
             stages.run("dbt full build (staging, intermediate, core)",
                        lambda: dbt.build_warehouse(dsn, year_end.date(), full_refresh=True))
-            slowest["dbt full build"] = slowest_dbt_nodes(dsn, "warehouse-all")
+            slowest["dbt full build"] = slowest_dbt_nodes(dsn, "warehouse")
             gate = stages.run("quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench"))
             stages.run("dbt marts", lambda: dbt.build_marts(dsn, year_end.date()))
             slowest["dbt marts"] = slowest_dbt_nodes(dsn, "marts")
@@ -304,7 +304,7 @@ def main() -> int:
             reset_index_stats(dsn)  # which indexes the night uses: counted from here
             stages.run("nightly: extract one day", lambda: extract_all(dsn, sim.url, night))
             stages.run("nightly: dbt incremental build", lambda: dbt.build_warehouse(dsn, night.date()))
-            slowest["nightly: dbt incremental build"] = slowest_dbt_nodes(dsn, "warehouse-night")
+            slowest["nightly: dbt incremental build"] = slowest_dbt_nodes(dsn, "warehouse")
             stages.run("nightly: quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench-night",
                                               night_only=dbt.checks_scope(night.date()) == "night"))
             stages.run("nightly: dbt marts", lambda: dbt.build_marts(dsn, night.date()))

@@ -1,7 +1,8 @@
 {#- Which rows a data test reads. dbt wraps the tested relation in get_where_subquery; this
     project's version adds one rule to the `where` config:
 
-    With var test_scope = 'night' (the nightly build, see checks_scope in tthc/pipeline/dbt.py),
+    With test_scope = 'night' (var test_scope, else env TTHC_TEST_SCOPE: the nightly build, see
+    checks_scope in tthc/pipeline/dbt.py),
     tests on an incremental model or a raw source read only the rows loaded within var
     night_test_window: the rows this night merged (a night merges what raw loaded since the
     model's newest row minus incremental_lookback, which is shorter). Rows loaded earlier were
@@ -34,7 +35,7 @@
     as the raw suites of the gate (raw has a BRIN index on loaded_at, which cannot give a max;
     the extract ran just before). -#}
 {% macro night_rows_condition(relation) -%}
-    {%- if not execute or var('test_scope', 'all') != 'night' -%}
+    {%- if not execute or (var('test_scope', none) or run_setting('TTHC_TEST_SCOPE', 'all')) != 'night' -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- set window = "interval '" ~ var('night_test_window') ~ "'" -%}

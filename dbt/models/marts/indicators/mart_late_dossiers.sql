@@ -4,6 +4,10 @@
     the dossier is late only by the several-supplements rule. unit_code is the unit the dossier
     counts for in the period (its successor after the merger). No personal data. -#}
 
+{#- The planner expects ~80,000 late rows (1 M at 2 M dossiers) and looks each dossier up by
+    index: hash joins took the select from 6.1 s to 5.1 s. -#}
+{{ config(pre_hook='set local enable_nestloop = off') }}
+
 with periods as (
     select period_type, period_key, period_end, {{ local_midnight('period_end') }} as end_ts
     from {{ ref('int_metric_periods') }}

@@ -8,7 +8,9 @@
       3.2      online services: portal online-services valid that day with publishedOnPortal
       3.5      a payment paid in the period whose status at the period end was SUCCESS
     Dossiers and payments count for the unit they map to in the period (the merger). -#}
-{{ config(post_hook='analyze {{ this }}') }}
+{#- The planner takes the payments' (period, unit, TTHC) rows for a few hundred (1.4 M at 2 M
+    dossiers) and sorts them on disk to group them; hashing took the model from 13.0 s to 7.6 s. -#}
+{{ config(pre_hook='set local enable_sort = off', post_hook='analyze {{ this }}') }}
 
 with periods as (
     select

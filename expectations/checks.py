@@ -63,6 +63,7 @@ class Suite:
 
 E = gx.expectations
 
+
 @dataclass(frozen=True)
 class NightRows:
     """The rows with `column` at or after the instant `since` (a query on `{table}`, the

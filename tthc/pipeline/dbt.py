@@ -30,7 +30,7 @@ class DbtError(RuntimeError):
 def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None,
             phase: str = "adhoc", test_scope: str | None = None) -> None:
     """dbt with its output in our logs. `phase` names the target folder, which keeps dbt's parsed
-    project between runs: dbt re-parses all of it (3.5 s, whatever the data size) when the vars
+    project between runs: dbt re-parses all of it (3.4–4.6 s, whatever the data size) when the vars
     differ from its last run there. So what changes from night to night, the as-of day and the
     tests' scope, goes in environment variables that the macros read only when executing
     (macro run_setting), and the vars stay the same."""

@@ -287,12 +287,17 @@ def check_merger_and_both_period_systems(module_db):
                             ("report_month", "2025-07"), ("report_month", "2025-08")}
 
 
-def check_report_ii06a(module_db):
+def ii06a(module_db, period_type, period_key):
     rows = query(module_db, "SELECT unit_code, field_code, received_total, received_online, received_in_person_postal,"
                             " carried_over, resolved_total, resolved_early, resolved_on_time, resolved_late,"
                             " in_progress_total, in_progress_within_deadline, in_progress_overdue"
-                            " FROM marts.mart_report_ii06a WHERE period_type = 'month' AND period_key = '2025-07'")
-    got = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+                            " FROM marts.mart_report_ii06a WHERE period_type = %s AND period_key = %s",
+                 period_type, period_key)
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def check_report_ii06a(module_db):
+    got = ii06a(module_db, 'month', '2025-07')
     assert got == {
         # (3)  (4) (5) (6)  (7) (8) (9) (10)  (11) (12) (13)
         (X1, "DD"): (2, 2, 0, 0, 1, 1, 0, 0, 1, 0, 1),   # A1 early; A3 open past its date
@@ -304,11 +309,7 @@ def check_report_ii06a(module_db):
     }
     # reporting month 2025-07 = 15 June - 14 July, last day 14/7: A4 (received 10/6, ended 18/6)
     # carried over and early; C1 received in it (25/6); A3 (due 30/7) still within its deadline
-    rows = query(module_db, "SELECT unit_code, field_code, received_total, received_online, received_in_person_postal,"
-                            " carried_over, resolved_total, resolved_early, resolved_on_time, resolved_late,"
-                            " in_progress_total, in_progress_within_deadline, in_progress_overdue"
-                            " FROM marts.mart_report_ii06a WHERE period_type = 'report_month' AND period_key = '2025-07'")
-    got = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+    got = ii06a(module_db, 'report_month', '2025-07')
     assert got == {
         # (3)  (4) (5) (6)  (7) (8) (9) (10)  (11) (12) (13)
         (X1, "DD"): (3, 2, 0, 1, 2, 2, 0, 0, 1, 1, 0),   # A1, A4 early; A3 open within

@@ -2,6 +2,7 @@
 import psycopg
 import pytest
 
+from expectations.checks import FAIL, Lookup, Suite, rows
 from expectations.runner import QualityGateFailed, run_gate
 from expectations.suites.fct_dossier import FCT_DOSSIER
 from tests.expectations import warehouse
@@ -89,3 +90,34 @@ def test_the_gates_sessions_read_one_schema_without_jit(fresh_db):
             assert conn.exec_driver_sql("show search_path").scalar() == "core"
     finally:
         engine.dispose()
+
+
+def _lookup_suite(lookup_query: str) -> Suite:
+    """A suite whose one check reads a lookup: units in the lookup that core.fct_dossier lacks."""
+    counted = Lookup("expected_units", lookup_query, (("calls", "bigint"), ("unit_code", "text")))
+    missing = rows("expected_units_present", FAIL, """
+        select e.unit_code from ({expected_units}) e
+        where not exists (select from {batch} where unit_code = e.unit_code)""",
+                   "every unit the lookup expects has dossiers", lookups=(counted,))
+    still_checked = rows("no_rows", FAIL, "select * from {batch} where false", "a check without a lookup")
+    return Suite(name="lookups", schema="core", table="fct_dossier", checks=(missing, still_checked))
+
+
+def test_a_lookup_runs_once_and_its_rows_reach_the_check(fresh_db):
+    setup(fresh_db, "create sequence public.lookup_calls;")
+    # nextval counts the lookup's executions; a brace in a value must survive GX's own formatting
+    suite = _lookup_suite("select nextval('public.lookup_calls'), u from unnest(array['U1', 'U{{9}}']) u")
+    gate = run_gate(fresh_db, (suite,), "lookup-1", docs_dir=None)
+    assert [r.check for r in gate.failures] == ["expected_units_present"], gate.summary()
+    assert gate.failures[0].sample == [{"unit_code": "U{9}"}]
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        assert conn.execute("select last_value from public.lookup_calls").fetchone()[0] == 2  # two rows, one run
+
+
+def test_an_empty_lookup_and_a_failing_one(fresh_db):
+    setup(fresh_db)
+    empty = run_gate(fresh_db, (_lookup_suite("select 1, 'U1' where false"),), "lookup-2", docs_dir=None)
+    assert empty.passed and not empty.warnings, empty.summary()
+    broken = run_gate(fresh_db, (_lookup_suite("select 1, u from no_such_table u"),), "lookup-3", docs_dir=None)
+    assert [r.check for r in broken.failures] == ["expected_units_present"]
+    assert broken.failures[0].observed.startswith("error: lookup failed") and "no_such_table" in broken.failures[0].observed

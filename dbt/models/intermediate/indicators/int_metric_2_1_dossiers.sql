@@ -46,10 +46,9 @@ dossiers as (
         supplement_count, second_supplement_requested_at, is_closed_on_time_766, loaded_at,
         {{ local_date('received_at') }}       as received_day,
         {{ local_date('timeliness_end_at') }} as end_day
-    from {{ ref('fct_dossier') }}
-    {% if not reads_every_dossier(plan) %}
-    where dossier_code in ({{ changed_dossiers() }})
-    {% endif %}
+    from {{ ref('fct_dossier') }} d
+    -- in scope for a new period: received before its end, no judged end before its start
+    where {{ kept_dossiers_filter(plan, in_added=spans_added_periods(plan, 'd.received_at', 'd.timeliness_end_at')) }}
 ),
 
 -- received in [start, end), or received before start with no judged end before start

@@ -1,6 +1,10 @@
 {#- The instant each period's "open at the end" lists are cut at: the period's end, or the end
-    of var as_of_date for the period still running; with the cut's local day and month, the
-    marks macro join_marks_between joins on. -#}
+    of var as_of_date for the period still running; with the cut's local day (periods that end
+    together share it: the lists keep their rows per cut day) and, as mark_day and mark_month,
+    the day and month macro join_marks_between joins on. -#}
+{#- Statistics at once: the kept lists pick their plans from how many cuts are new (measured at
+    2 M dossiers, without them the paused list took 67-77 s a night instead of 7 s). -#}
+{{ config(post_hook='analyze {{ this }}') }}
 
 with periods as (
     select
@@ -14,6 +18,7 @@ select
     period_type,
     period_key,
     cut_ts,
+    cut_day,
     cut_day                                          as mark_day,
     date_trunc('month', cut_day::timestamp)::date    as mark_month
 from periods

@@ -1,25 +1,23 @@
 {#- Late inter-agency (liên thông) dossiers per period and the steps that overran: one row per
     step of a LienThong dossier that metric 2.1 counts as late for the period (the dossiers of
-    mart_late_dossiers) that was processed before the period end after its own deadline
-    (NgayKetThucTheoQuyDinh), naming the unit that did the step, so the delay is attributed to
-    it. A step that overran in an earlier period still explains the dossier's lateness in a
-    later one. unit_code is the unit the dossier counts for in the period. -#}
+    mart_late_dossiers, kept per dossier in int_list_late_dossiers) that was processed before
+    the period end after its own deadline (NgayKetThucTheoQuyDinh), naming the unit that did
+    the step, so the delay is attributed to it. A step that overran in an earlier period still
+    explains the dossier's lateness in a later one. unit_code is the unit the dossier counts
+    for in the period. -#}
 
 with periods as (
-    select
-        period_type, period_key,
-        {{ local_midnight('period_end') }}   as end_ts
+    select period_type, period_key, {{ local_midnight('period_end') }} as end_ts
     from {{ ref('int_metric_periods') }}
 ),
 
 late_dossiers as (
-    select t.period_type, t.period_key, p.end_ts, m.reporting_unit_code, d.*
-    from {{ ref('int_metric_2_1_dossiers') }} t
-    join periods p on p.period_type = t.period_type and p.period_key = t.period_key
+    select l.*, p.end_ts, m.reporting_unit_code
+    from {{ ref('int_list_late_dossiers') }} l
+    join periods p on p.period_type = l.period_type and p.period_key = l.period_key
     join {{ ref('int_period_unit_mappings') }} m
-      on m.period_type = t.period_type and m.period_key = t.period_key and m.unit_code = t.unit_code
-    join {{ ref('fct_dossier') }} d on d.dossier_code = t.dossier_code
-    where not t.is_on_time and d.is_inter_agency
+      on m.period_type = l.period_type and m.period_key = l.period_key and m.unit_code = l.unit_code
+    where l.is_inter_agency
 )
 
 select
@@ -31,9 +29,8 @@ select
     d.procedure_code::text                                                 as procedure_code,
     d.field_code::text                                                     as field_code,
     d.received_at::timestamptz                                             as received_at,
-    d.effective_due_at::timestamptz                                        as due_at,
-    (case when d.timeliness_end_at < d.end_ts then d.timeliness_end_at end)::timestamptz
-                                                                           as end_of_processing_at,
+    d.due_at::timestamptz                                                  as due_at,
+    d.end_of_processing_at::timestamptz                                    as end_of_processing_at,
     d.status::integer                                                      as status,
     s.step_number::integer                                                 as step_number,
     s.unit_code::text                                                      as step_unit_code,

@@ -18,22 +18,20 @@ units_in_period as (
      and (units.valid_to is null or units.valid_to >= periods.as_of_day)
 ),
 
--- the rule of each metric in force on each period's last day; an enabled variant wins
+-- the rule of each metric in force on each period's last day; an enabled variant wins. DISTINCT
+-- ON, not row_number() = 1: the planner takes the latter for 1 row and looped over it,
+-- rejoining every count per rule (measured at 2 M dossiers: 20-25 s instead of under 1 s)
 rules as (
-    select *
-    from (
-        select
-            periods.period_type, periods.period_key, r.*,
-            row_number() over (partition by periods.period_type, periods.period_key, r.metric_code
-                               order by (r.variant <> 'default') desc, r.effective_from desc) as pick
-        from periods
-        join {{ ref('metric_scoring_rules') }} r
-          on r.effective_from <= periods.as_of_day
-         and (r.effective_to is null or r.effective_to >= periods.as_of_day)
-         and (r.variant = 'default'
-              {%- for v in var('scoring_variants', []) %} or r.variant = '{{ v }}'{% endfor %})
-    ) ranked
-    where pick = 1
+    select distinct on (periods.period_type, periods.period_key, r.metric_code)
+        periods.period_type, periods.period_key, r.*
+    from periods
+    join {{ ref('metric_scoring_rules') }} r
+      on r.effective_from <= periods.as_of_day
+     and (r.effective_to is null or r.effective_to >= periods.as_of_day)
+     and (r.variant = 'default'
+          {%- for v in var('scoring_variants', []) %} or r.variant = '{{ v }}'{% endfor %})
+    order by periods.period_type, periods.period_key, r.metric_code,
+             (r.variant <> 'default') desc, r.effective_from desc
 ),
 
 scored as (

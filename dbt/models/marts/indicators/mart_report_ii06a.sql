@@ -20,18 +20,7 @@
 {{ config(pre_hook='set local enable_sort = off') }}
 
 with periods as (
-    select
-        *,
-        {{ local_midnight('period_start') }} as start_ts,
-        {{ local_midnight('period_end') }}   as end_ts,
-        date_trunc('month', period_start::timestamp)::date as start_month
-    from {{ ref('int_metric_periods') }}
-),
-
--- a period's start as a mark for join_marks_between
-period_starts as (
-    select period_type, period_key, end_ts, as_of_day, period_start as mark_day, start_month as mark_month
-    from periods
+    select * from {{ ref('int_metric_periods') }}
 ),
 
 -- local days: an instant is before midnight(d) exactly when its local date is before d
@@ -41,8 +30,7 @@ dossiers as not materialized (
         due_at, report_form_class,
         -- the form closes a dossier only by a result (9/10) or a withdrawal (7)
         case when status in (7, 9, 10) then end_of_processing_at end as form_end_at,
-        {{ local_date('received_at') }}                              as received_day,
-        {{ local_date('case when status in (7, 9, 10) then end_of_processing_at end') }} as form_end_day
+        {{ local_date('received_at') }}                              as received_day
     from {{ ref('fct_dossier') }}
 ),
 
@@ -77,17 +65,13 @@ received_by_leaf_unit as (
     join {{ ref('int_metric_period_days') }} pd on pd.date_day = r.received_day
 ),
 
--- carried over: received before the start and not closed before it
--- (received_day < start <= form_end_day)
+-- carried over: received before the start and not closed before it, kept per dossier and
+-- period in int_report_carried_over
 carried_by_leaf_unit as (
-    select c.period_type, c.period_key, c.unit_code, c.field_code,
+    select period_type, period_key, unit_code, field_code,
            0::bigint as received_online, 0::bigint as received_in_person_postal, count(*) as carried_over,
            {{- report_form_outcome_counts('is_resolved', 'as_of_day') }}
-    from (
-        select p.period_type, p.period_key, p.as_of_day, r.*,
-               r.form_end_at < p.end_ts    as is_resolved
-        {{ join_marks_between('dossiers', 'received_day', 'form_end_day', 'period_starts', 'p') }}
-    ) c
+    from {{ ref('int_report_carried_over') }}
     group by 1, 2, 3, 4
 ),
 

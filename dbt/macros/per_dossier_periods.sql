@@ -5,7 +5,8 @@
 
     A row depends on its dossier's records and on its period. The model says what it reads in
     config meta 'kept_per_dossier':
-      periods     the periods model (default int_metric_periods)
+      periods     the periods model (default int_metric_periods); none for one row per
+                  dossier, whatever the periods
       key         the columns, in the periods model and the model's rows, that name a row's
                   period (default [period_type, period_key]; the lists cut at a period's end
                   are kept per cut day, which periods ending together share)
@@ -58,6 +59,9 @@
 {#- The periods as the run sees them: 'key|...|signature...'. -#}
 {% macro current_periods() -%}
     {%- set spec = kept_spec() -%}
+    {%- if spec.periods is none -%}
+        {{- return([]) -}}
+    {%- endif -%}
     {%- set query -%}
         select distinct concat_ws('|', {{ (spec.key + spec.signature) | join(', ') }})
         from {{ ref(spec.periods) }} order by 1

@@ -9,7 +9,10 @@
     tested on their own night. Uniqueness stays whole: every column an incremental model tests
     as unique has a unique index (macros/incremental.sql), so the database refuses a duplicate
     on the merge itself. With test_scope = 'all' (full refreshes, the weekly full check, builds
-    by hand) every row is read, as dbt does by default. Measured at 170 k dossiers/year: the
+    by hand) every row is read, as dbt does by default, except by a uniqueness test whose
+    columns a unique index of the relation covers (checked in pg_index when the test runs): the
+    database already refuses any duplicate, and reading every row proved nothing more (measured
+    at 2 M dossiers: the 2.1 rows' weekly grain test took 48 s of a Sunday's marts). Measured at 170 k dossiers/year: the
     nightly build's tests took 7.1 s of its 10.9 s, each a scan of a table that grows every
     night. -#}
 {% macro default__get_where_subquery(relation) -%}
@@ -35,7 +38,11 @@
     as the raw suites of the gate (raw has a BRIN index on loaded_at, which cannot give a max;
     the extract ran just before). -#}
 {% macro night_rows_condition(relation) -%}
-    {%- if not execute or (var('test_scope', none) or run_setting('TTHC_TEST_SCOPE', 'all')) != 'night' -%}
+    {%- if not execute -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- if (var('test_scope', none) or run_setting('TTHC_TEST_SCOPE', 'all')) != 'night'
+          and not uniqueness_held_by_index(relation) -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- set window = "interval '" ~ var('night_test_window') ~ "'" -%}
@@ -49,4 +56,23 @@
                                                              ~ window ~ " from " ~ relation)) -%}
     {%- endif -%}
     {%- do return('') -%}
+{%- endmacro %}
+
+{#- Whether the running test checks the uniqueness of columns that a valid unique index of
+    `relation` covers exactly (the database then refuses every duplicate itself). -#}
+{% macro uniqueness_held_by_index(relation) -%}
+    {%- set test = model.test_metadata -%}
+    {%- if test is none or test.name not in ('unique', 'unique_combination') -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- set columns = test.kwargs.get('columns') or [test.kwargs.get('column_name')] -%}
+    {%- set query -%}
+        select count(*) from pg_index i
+        where i.indrelid = to_regclass('{{ relation }}') and i.indisunique and i.indisvalid
+          and i.indpred is null and i.indexprs is null
+          and (select array_agg(a.attname::text order by a.attname::text collate "C") from pg_attribute a
+               where a.attrelid = i.indrelid and a.attnum = any(i.indkey))
+              = array['{{ columns | sort | join("', '") }}']::text[]
+    {%- endset -%}
+    {%- do return(run_query(query).columns[0].values()[0] > 0) -%}
 {%- endmacro %}

@@ -72,3 +72,29 @@ def test_nightly_bounds_reach_the_planner_as_literals(module_db, dbt_work):
     assert "select coalesce(max(loaded_at)" not in model_sql
     test_sql = next(compiled.rglob("unique_fct_dossier_dossier_code.sql")).read_text()
     assert f"loaded_at >= '{test_bound}'::timestamptz" in test_sql, test_sql
+
+
+def test_full_uniqueness_tests_read_the_nights_rows_when_a_unique_index_holds_the_rest(module_db, dbt_work):
+    """With test_scope 'all', a uniqueness test reads every row unless a unique index on exactly
+    its columns refuses duplicates already (checked in pg_index when the test runs)."""
+    with psycopg.connect(module_db.conninfo()) as conn:
+        load_raw(conn, "one_stop", "don_vi", UNITS)
+        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
+        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
+    run_dbt(module_db, dbt_work, "seed")
+    run_dbt(module_db, dbt_work, "run", "--select", *WAREHOUSE_SELECTION, as_of=AS_OF)
+    compiled = dbt_work / "target" / "compiled" / "tthc" / "models"
+
+    def full_test_sql(name: str) -> str:
+        run_dbt(module_db, dbt_work, "test", "--select", f"fct_dossier,test_name:{name}", as_of=AS_OF,
+                variables={"test_scope": "all"})
+        return next(compiled.rglob(f"{name}_fct_dossier_dossier_code.sql")).read_text()
+
+    # fct_dossier's unique index on dossier_code: the night's rows; not_null: every row
+    assert "loaded_at >=" in full_test_sql("unique")
+    assert "loaded_at >=" not in full_test_sql("not_null")
+    with psycopg.connect(module_db.conninfo()) as conn:
+        index = conn.execute("select indexrelid::regclass::text from pg_index "
+                             "where indrelid = 'core.fct_dossier'::regclass and indisunique").fetchone()[0]
+        conn.execute(f"drop index {index}")
+    assert "loaded_at >=" not in full_test_sql("unique")

@@ -34,61 +34,14 @@ mappings as (
     select * from {{ ref('int_period_unit_mappings') }}
 ),
 
-procedures as (
-    select procedure_code, result_is_document from {{ ref('dim_procedure') }}
-),
-
-synced as (
-    select dossier_code from {{ ref('fct_sync') }} where is_synced
-),
-
--- per dossier, when its online payments count as paid at an instant e: a payment that is (or
--- was) SUCCESS, paid (paidAt, else createdAt) before e and not refunded (its record's updatedAt)
--- before e. One row per dossier: the first never-refunded payment, and the (paid, refunded]
--- ranges of refunded ones, so a period's test is two comparisons, not a subquery per row.
-online_payments as (
-    select
-        dossier_code,
-        min(paid_at) filter (where refunded_at is null)                        as first_unrefunded_paid_at,
-        range_agg(tstzrange(paid_at, refunded_at, '(]')) filter (where refunded_at > paid_at)
-                                                                                as paid_until_refunded
-    from (
-        select dossier_code, coalesce(paid_at, created_at) as paid_at,
-               case when payment_status = 'REFUNDED' then source_updated_at end as refunded_at
-        from {{ ref('fct_payment') }}
-        where payment_status in ('SUCCESS', 'REFUNDED') and dossier_code is not null
-    ) p
-    where paid_at is not null
-    group by dossier_code
-),
-
 day_ends as (
     {{ day_period_ends() }}
 ),
 
+-- each dossier's codes, days, flags, payments and working hours, joined once
+-- (int_dossier_metric_inputs, kept per dossier)
 dossiers as (
-    select
-        d.dossier_code, d.unit_code, d.field_code, d.status, d.channel, d.applicant_type,
-        d.received_at, d.end_of_processing_at,
-        {{ local_date('d.received_at') }}                              as received_day,
-        {{ local_date('d.end_of_processing_at') }}                     as end_day,
-        d.has_fee_obligation,
-        d.is_digitized, d.has_reused_data, d.uses_personal_data_store, d.is_vneid_authenticated,
-        d.has_electronic_result,
-        coalesce(procedures.result_is_document, false)                 as result_is_document,
-        synced.dossier_code is not null                                as is_synced,
-        pay.first_unrefunded_paid_at,
-        pay.paid_until_refunded,
-        -- working time from receipt to the end of processing (2.2), calendar from dim_date
-        ({{ cumulative_working_seconds('d.end_of_processing_at', 'end_day') }}
-         - {{ cumulative_working_seconds('d.received_at', 'received_day') }}) / 3600.0
-                                                                       as working_hours_to_end
-    from {{ ref('fct_dossier') }} d
-    left join procedures using (procedure_code)
-    left join synced using (dossier_code)
-    left join online_payments pay using (dossier_code)
-    left join {{ ref('dim_date') }} received_day on received_day.date_day = {{ local_date('d.received_at') }}
-    left join {{ ref('dim_date') }} end_day on end_day.date_day = {{ local_date('d.end_of_processing_at') }}
+    select * from {{ ref('int_dossier_metric_inputs') }}
 ),
 
 -- received on the day (a day lies in exactly one period of each type)

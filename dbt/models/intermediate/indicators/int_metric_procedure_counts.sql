@@ -94,11 +94,10 @@ online_services as (
 -- (at 2 M dossiers, 7.9 M dossier-period rows were grouped before).
 dossier_pairs_by_day as (
     select
-        {{ local_date('d.received_at') }}                                 as received_day,
-        d.unit_code, d.procedure_code,
+        d.received_day, d.unit_code, d.procedure_code,
         bool_or(d.channel = 2)                                            as has_online_dossier,
         bool_or(d.applicant_type = 1 and d.is_vneid_authenticated)        as has_vneid_dossier
-    from {{ ref('fct_dossier') }} d
+    from {{ ref('int_dossier_metric_inputs') }} d
     where d.channel = 2 or (d.applicant_type = 1 and d.is_vneid_authenticated)
     group by 1, 2, 3
 ),

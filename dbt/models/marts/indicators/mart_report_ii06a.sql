@@ -30,8 +30,8 @@ dossiers as not materialized (
         due_at, report_form_class,
         -- the form closes a dossier only by a result (9/10) or a withdrawal (7)
         case when status in (7, 9, 10) then end_of_processing_at end as form_end_at,
-        {{ local_date('received_at') }}                              as received_day
-    from {{ ref('fct_dossier') }}
+        received_day
+    from {{ ref('int_dossier_metric_inputs') }}
 ),
 
 day_ends as (

@@ -240,6 +240,22 @@ def simulator_peak_mb(sim) -> float | None:
     return None
 
 
+def calibration(dsn) -> dict[str, float]:
+    """Fixed CPU work timed on this machine now, so runs of different days can be compared: the
+    same code measured 1.5-1.8x slower on some days (plain COPY 97 s one day, 174 s another)."""
+    started = time.monotonic()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    python_s = time.monotonic() - started
+    with psycopg.connect(dsn.conninfo()) as conn:
+        started = time.monotonic()
+        conn.execute("set jit = off")
+        conn.execute("select sum(i) from generate_series(1, 20000000) i").fetchone()
+        postgres_s = time.monotonic() - started
+    return {"python_loop_20m_s": round(python_s, 2), "postgres_sum_20m_s": round(postgres_s, 2)}
+
+
 def extract_all(dsn, url: str, upper: datetime) -> int:
     total = 0
     clients = {
@@ -274,6 +290,8 @@ def main() -> int:
                     world_end=date(args.year + 1, 3, 31))
     try:
         dsn = cluster.start()
+        machine_speed = calibration(dsn)
+        print(f"   calibration: {machine_speed}", flush=True)
         generating = time.monotonic()
         postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
         stages.cpu["postgres"] = lambda: tree_cpu_s(postmaster)
@@ -333,13 +351,16 @@ def main() -> int:
         "warehouse_mb": round(float(size_mb), 1), "gate_passed": gate.passed,
         "simulator_peak_rss_mb": simulator_mb, "loading_baselines": baselines,
         "slowest_dbt_nodes": slowest, "largest_relations": sizes, "generate_seconds": generate_s,
-        "night_index_use": night_index_use,
+        "night_index_use": night_index_use, "calibration": machine_speed,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"pipeline-{label}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     lines = [f"# Pipeline benchmark: {label} ({args.dossiers_per_year} dossiers a year)", "",
              f"{report['at']}, {report['machine']}; {dossiers} received dossiers in core, "
              f"{steps} process-log versions in raw; warehouse {report['warehouse_mb']} MB.", "",
+             f"Machine calibration at the start (fixed CPU work; lower is faster): a Python loop over 20 M "
+             f"integers {machine_speed['python_loop_20m_s']} s, PostgreSQL sum over generate_series(1, 20 M) "
+             f"{machine_speed['postgres_sum_20m_s']} s.", "",
              "| stage | seconds | records | records/s | peak RSS self / dbt children (MB) | load avg (1 min) at end "
              "| CPU s: pipeline + dbt / PostgreSQL / simulator |",
              "|---|---|---|---|---|---|---|"]

@@ -130,6 +130,9 @@ EXTRA_TABLES = ("dvc_portal__service_results",)
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
+        # The ingest DAGs start several extracts at once; on a new warehouse two concurrent
+        # CREATE … IF NOT EXISTS race, and the loser fails on the catalog's unique index. One at a time.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('tthc-raw-schema'))")
         conn.execute(META)
         for table in [e.table for e in ENTITIES] + list(EXTRA_TABLES):
             conn.execute(

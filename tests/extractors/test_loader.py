@@ -42,6 +42,33 @@ def test_only_new_versions_are_stored_and_repeats_in_a_batch_count_once(fresh_db
     assert [b for _, _, b in stored(fresh_db)].count(2) == 1 and len(stored(fresh_db)) == 6
 
 
+def test_extracts_starting_together_on_a_new_warehouse_both_create_the_schema(fresh_db):
+    """One creates raw and meta in a transaction still open; the other, started meanwhile,
+    waits for it and then finds everything there (without the lock it failed on the catalog's
+    unique index once the first committed)."""
+    first = psycopg.connect(fresh_db.conninfo())
+    first.execute("SELECT 1")  # a transaction open: ensure_raw_schema's commits are a savepoint's
+    ensure_raw_schema(first)
+    outcome = {}
+
+    def second():
+        try:
+            with psycopg.connect(fresh_db.conninfo()) as conn:
+                ensure_raw_schema(conn)
+            outcome["ok"] = True
+        except psycopg.Error as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    time.sleep(1.0)
+    assert worker.is_alive(), "the second creation did not wait for the first"
+    first.commit()
+    first.close()
+    worker.join(timeout=30)
+    assert outcome == {"ok": True}
+
+
 def test_a_writer_racing_without_the_lock_costs_no_duplicate_and_no_failure(fresh_db):
     """Another connection inserts a version between our lookup and our COPY: the batch is
     loaded again the conflict-skipping way, and only what was really new counts."""

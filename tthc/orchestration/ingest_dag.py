@@ -10,6 +10,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, Asset, task
 
 from extractors.entities import of_source
+from extractors.sources import EXTRACTS_AT_ONCE
 from tthc.orchestration.defaults import DEFAULT_ARGS, START
 
 
@@ -26,7 +27,7 @@ def ingest_dag(dag_id: str, source: str, asset: Asset, doc_md: str):
         doc_md=doc_md,
     )
     with dag:
-        @task(max_active_tis_per_dagrun=2)
+        @task(max_active_tis_per_dagrun=EXTRACTS_AT_ONCE)
         def extract(entity_name: str, **context) -> dict:
             from tthc.orchestration.context import run_moment
             from tthc.orchestration.tasks import ingest_entity

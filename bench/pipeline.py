@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import resource
 import shutil
@@ -53,6 +54,7 @@ from extractors.sources import EXTRACTS_AT_ONCE, SourceSettings, make_client  # 
 from extractors.timefmt import LOCAL  # noqa: E402
 from tthc.demo import DEMO_API_KEY, DEMO_CLIENT, DemoPlan, SimulatorProcess, _free_port  # noqa: E402
 from tthc.pipeline import dbt  # noqa: E402
+from tthc.privacy import pii_key  # noqa: E402
 from tthc.publish.monthly import publish_month  # noqa: E402
 from tthc.publish.periods import Month  # noqa: E402
 from tthc.warehouse import EmbeddedPostgres  # noqa: E402
@@ -322,6 +324,8 @@ def main() -> int:
                         help="leave the warehouse running afterwards (for profiling); prints its DSN")
     args = parser.parse_args()
     label = args.label or f"{args.dossiers_per_year}"
+    if not (os.environ.get(pii_key.KEY_ENV) or os.environ.get(pii_key.KEY_FILE_ENV)):
+        os.environ[pii_key.KEY_FILE_ENV] = str(pii_key.local_key_file())  # generated data: a local key
     year_end = datetime(args.year + 1, 1, 1, 1, tzinfo=LOCAL)
     base = Path(tempfile.mkdtemp(prefix="tthc-bench-pg-"))
     base.chmod(0o755)

@@ -17,6 +17,11 @@ from tthc.warehouse import Dsn, EmbeddedPostgres
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="tthc-test-airflow-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+# The applicant key's secret (tthc/privacy/pii_key.py): builds refuse to run without one. Set in
+# os.environ, so every process a test spawns (the tthc CLI, Airflow, dbt) inherits it.
+TEST_PII_KEY = "test-only-pii-key-7c1e9a4f2b8d6e3a0f5c9b1d4e7a2c8f"
+if not (os.environ.get("TTHC_PII_SALT") or os.environ.get("TTHC_PII_SALT_FILE")):
+    os.environ["TTHC_PII_SALT"] = TEST_PII_KEY
 
 
 def free_port() -> int:

@@ -26,6 +26,7 @@ from extractors.timefmt import LOCAL
 from tthc.airflow_local import airflow_env, dags_test
 from tthc.paths import LOCAL as LOCAL_DIR
 from tthc.paths import OUTBOX, PROJECT_ROOT
+from tthc.privacy import pii_key
 from tthc.warehouse import Dsn, resolve_dsn
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,9 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
             dvc_portal=SourceSettings(sim.url, api_key=DEMO_API_KEY),
         )
         env.setdefault("TTHC_INITIAL_FROM", plan.world_start.isoformat())
+        # The demo's own applicant key: random, made once under .local (mode 600), never a default.
+        env.pop(pii_key.KEY_ENV, None)
+        env[pii_key.KEY_FILE_ENV] = str(pii_key.local_key_file())
         # The simulator also plays the province's inbox: packages are pushed there after writing.
         env |= {"PROVINCE_INBOX_URL": sim.url, "PROVINCE_INBOX_TOKEN": DEMO_INBOX_TOKEN}
         for night in plan.nights:

@@ -47,9 +47,23 @@
     (left({{ json_text(field, doc) }}, 10))::date
 {%- endmacro %}
 
-{#- A stable person key that reveals nothing: sha256 of a secret salt and the trimmed ID. -#}
-{% macro salted_hash(expr) -%}
-    encode(sha256(convert_to('{{ env_var("TTHC_PII_SALT", var("pii_salt_default")) }}' || {{ clean_text(expr) }}, 'UTF8')), 'hex')
+{#- A stable person key that reveals nothing without the key: HMAC-SHA256 of the trimmed ID
+    number, hex (null without one). The key never appears in SQL: the pipeline gives each dbt
+    session the custom setting tthc.pii_key (hex of the key's bytes, libpq PGOPTIONS; see
+    tthc/privacy/pii_key.py), so compiled SQL, dbt.log, manifest.json and the docs hold only the
+    name of the setting. Unset, the build fails ("unrecognized configuration parameter"). pgcrypto's
+    hmac is called schema-qualified: nothing earlier on the search_path can stand in for it and
+    receive the key. -#}
+{% macro applicant_hash(expr) -%}
+    encode({{ var('pgcrypto_schema') }}.hmac(convert_to({{ clean_text(expr) }}, 'UTF8'),
+        decode(current_setting('tthc.pii_key'), 'hex'), 'sha256'), 'hex')
+{%- endmacro %}
+
+{#- on-run-start: pgcrypto for applicant_hash. The warehouse bootstrap (tthc/warehouse/roles.py)
+    creates it as the superuser; IF NOT EXISTS returns before any privilege check, so a
+    transformer role without CREATE on the database passes here once it exists. -#}
+{% macro ensure_pgcrypto() -%}
+    create extension if not exists pgcrypto with schema {{ var('pgcrypto_schema') }}
 {%- endmacro %}
 
 {#- A JSON list of codes as a jsonb array of trimmed, upper-cased strings ([] when missing). -#}

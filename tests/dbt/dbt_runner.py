@@ -6,6 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from tthc.privacy import pii_key
 from tthc.warehouse import Dsn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,7 +22,9 @@ def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: b
     variables = dict(variables or {}) | ({"as_of_date": as_of} if as_of else {})
     if variables:
         cmd += ["--vars", json.dumps(variables)]
-    env = {**os.environ, **dsn.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # the applicant key as the pipeline passes it (tthc/pipeline/dbt.py): a session setting
+    env = {**os.environ, **dsn.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "PGOPTIONS": pii_key.pg_options(pii_key.load_key())}
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")

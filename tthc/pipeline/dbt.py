@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from tthc.paths import DBT_PROJECT_DIR, LOCAL, dbt_executable
+from tthc.privacy import pii_key
 from tthc.warehouse import Dsn
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,22 @@ MARTS_SELECTION = ["path:models/intermediate/indicators", "path:models/marts/ind
 FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 
 
+# dbt commands that build staging, whose applicant_key needs the PII key; the others (docs,
+# compile, ls) get it when it is set and run without it otherwise.
+KEYED_COMMANDS = ("build", "run", "test")
+
+
 class DbtError(RuntimeError):
     pass
+
+
+def _pii_key(required: bool) -> bytes | None:
+    try:
+        return pii_key.load_key()
+    except pii_key.PiiKeyError as err:
+        if required:
+            raise DbtError(f"dbt not started: {err}") from None
+        return None
 
 
 def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None,
@@ -38,18 +53,23 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     if not exe.exists():
         raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
     variables = dict(extra_vars or {})
+    # The applicant key's secret reaches dbt's sessions as a setting, never as SQL text or a var
+    # (docs/decisions/007). Commands that build models refuse to run without a strong one.
+    key = _pii_key(required=bool(args) and args[0] in KEYED_COMMANDS)
     settings = {"TTHC_AS_OF_DATE": as_of.isoformat() if as_of is not None else "",
                 "TTHC_TEST_SCOPE": test_scope or "all"}
     cmd = [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target", "warehouse"]
     if variables:
         cmd += ["--vars", json.dumps(variables)]
-    env = os.environ | dsn.dbt_env() | settings | {
+    # dbt gets the key only as the session setting: not the variables it came from
+    inherited = {k: v for k, v in os.environ.items() if k not in (pii_key.KEY_ENV, pii_key.KEY_FILE_ENV)}
+    env = inherited | dsn.dbt_env() | settings | {
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # JIT compiles for seconds per query when the planner overestimates rows (joins to the
         # calendar), which an incremental merge of a few thousand rows never repays (measured:
         # 2.9 of 3.3 s of fct_dossier's nightly query). libpq applies it to every dbt connection.
-        "PGOPTIONS": "-c jit=off",
+        "PGOPTIONS": "-c jit=off" + (f" {pii_key.pg_options(key)}" if key else ""),
         # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
         "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
         "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase),

@@ -43,6 +43,8 @@ def apply_roles(conninfo: str, passwords: dict[str, str] | None = None) -> None:
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}, {}, {}").format(
             ident(database), ident(LOADER), ident(TRANSFORMER), ident(BI)))
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        # applicant_key's hmac (dbt macro applicant_hash, var pgcrypto_schema; docs/decisions/007)
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public")
         for schema in LOADER_SCHEMAS + BUILT_SCHEMAS:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident(schema)))
             conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))

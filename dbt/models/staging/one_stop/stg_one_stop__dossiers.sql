@@ -1,6 +1,6 @@
 {{ stored_latest_version(business_key='dossier_code') }}
 {#- Personal fields (ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email, DiaChi) stay out of this
-    model: they live in restricted.stg_one_stop__dossier_applicants; here only the salted hash
+    model: they live in restricted.stg_one_stop__dossier_applicants; here only the keyed hash
     of the ID number, as a person key. -#}
 with source as (
     {{ latest_version(source('one_stop', 'one_stop__ho_so')) }}
@@ -13,7 +13,7 @@ renamed as (
         {{ json_text('MaTTHC') }}                       as procedure_code,
         {{ json_text('MaLinhVuc') }}                    as field_code,
         {{ json_text('MaDinhDanhDonVi') }}              as unit_code,
-        {{ salted_hash("payload ->> 'SoGiayToChuHoSo'") }} as applicant_key,
+        {{ applicant_hash("payload ->> 'SoGiayToChuHoSo'") }} as applicant_key,
         -- codes
         {{ json_int('TrangThaiHoSo') }}                 as status,
         {{ json_int('KenhThucHien') }}                  as channel,

@@ -1,6 +1,6 @@
 {{ stored_latest_version(business_key='dossier_code') }}
 {#- The only place applicant identity is kept in clear (schema restricted). Everything else
-    joins on applicant_key, the salted hash of the ID number. -#}
+    joins on applicant_key, the keyed hash (HMAC) of the ID number. -#}
 with source as (
     {{ latest_version(source('one_stop', 'one_stop__ho_so')) }}
 ),
@@ -8,7 +8,7 @@ with source as (
 renamed as (
     select
         {{ json_text('MaHoSo') }}                       as dossier_code,
-        {{ salted_hash("payload ->> 'SoGiayToChuHoSo'") }} as applicant_key,
+        {{ applicant_hash("payload ->> 'SoGiayToChuHoSo'") }} as applicant_key,
         {{ json_text('ChuHoSo') }}                      as applicant_name,
         {{ json_text('SoGiayToChuHoSo') }}              as applicant_id_number,
         {{ json_text('SoDienThoai') }}                  as applicant_phone,

@@ -1,11 +1,27 @@
 """Fingerprints of what a pipeline run leaves behind, for comparing two runs.
 
-A run is judged by three things:
-- the warehouse: every table and view in the given schemas (default `core` and `marts`), each
-  as its rows' hashes in sorted order, without load bookkeeping (when or in which batch or run
-  a row was loaded: it differs between two runs that hold the same data);
+A run is judged by everything the night writes:
+- every relation of every schema of the warehouse database (raw and meta apart; today staging,
+  restricted, intermediate, core, marts, and any leftover such as marts__next), each as its
+  rows' hashes in sorted order, without load bookkeeping (BOOKKEEPING below);
 - the raw layer: per raw table the set of (record_key, payload_hash), plus the quarantine;
+- meta: the watermarks, the successful extract of each window and the last gate's results,
+  each without the columns that only say when, in which batch or run, or how long (META);
 - the extract packages: the bytes of every file of every issued version in the outbox.
+
+What is left out, and why (each is bookkeeping that differs between two runs holding the same data):
+- columns in BOOKKEEPING, in every schema: when or in which batch or run a row was loaded;
+- raw: loaded_at, batch_id, source_updated_at-as-fetched-at and the surrogate ids: raw is compared
+  as its (record_key, payload_hash) versions, which is what raw promises to keep;
+- meta.watermarks: run_id and updated_at (which run moved the watermark and when);
+- meta.extract_runs: failed, abandoned and running attempts (a failure adds them by design: they are
+  the record of the failure), and of successful runs batch_id, run_id, started_at, finished_at,
+  seconds, retries, pages, loaded, duplicates and error (how an attempt went: a rerun loads only the
+  versions the failed attempt did not, and may page differently after a retry);
+- meta.quality_results: every gate run but the last (a rerun gate adds a run), and run_id and
+  checked_at of the last;
+- meta views (extract_summary, gate_summary): computed from the tables above;
+- meta.batch_id_seq and other sequences: counters, not data.
 
     before = take(dsn.conninfo(), outbox)
     ...
@@ -24,10 +40,28 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-WAREHOUSE_SCHEMAS = ("core", "marts")
-# Columns that record how a row was loaded rather than what it says.
+# Schemas that are PostgreSQL's own; every other schema is compared (raw and meta their own way).
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+RAW, META = "raw", "meta"
+# Columns that record how a row was loaded rather than what it says: when, in which batch or run.
 BOOKKEEPING = frozenset({"loaded_at", "batch_id", "run_id", "dbt_updated_at", "dbt_valid_from",
                          "dbt_valid_to", "dbt_scd_id", "built_at", "refreshed_at", "_loaded_at"})
+
+
+@dataclass(frozen=True)
+class MetaRule:
+    """Which rows and columns of a meta table say what the night did (the rest says how it went)."""
+    columns: tuple[str, ...]
+    where: str = "true"
+
+
+META_TABLES = {
+    "watermarks": MetaRule(("source", "entity", "high_watermark")),
+    "extract_runs": MetaRule(("source", "entity", "window_from", "window_to", "status", "fetched",
+                              "source_total", "quarantined"), "status = 'success'"),
+    "quality_results": MetaRule(("suite", "check_name", "severity", "success", "observed", "sample", "description"),
+                                "run_id = (SELECT run_id FROM meta.quality_results ORDER BY checked_at DESC LIMIT 1)"),
+}
 _VERSION_DIR = re.compile(r"^v[1-9][0-9]*$")
 
 
@@ -72,21 +106,53 @@ class Fingerprint:
         return out
 
 
-def take(conninfo: str, outbox: Path | None = None, schemas: tuple[str, ...] = WAREHOUSE_SCHEMAS) -> Fingerprint:
+def take(conninfo: str, outbox: Path | None = None, schemas: tuple[str, ...] | None = None) -> Fingerprint:
+    """The fingerprint of the database (every schema unless `schemas` names some) and the outbox."""
     with psycopg.connect(conninfo) as conn:
         conn.execute("SET TIME ZONE 'UTC'")  # row text of timestamptz must not depend on the session
-        fingerprint = Fingerprint(warehouse=warehouse_tables(conn, schemas), raw=raw_versions(conn))
+        schemas = schemas or user_schemas(conn)
+        fingerprint = Fingerprint(
+            warehouse=warehouse_tables(conn, tuple(s for s in schemas if s not in (RAW, META)))
+            | meta_tables(conn),
+            raw=raw_versions(conn) if RAW in schemas else {})
     if outbox is not None:
         fingerprint.packages = package_files(outbox)
     return fingerprint
 
 
-def warehouse_tables(conn: psycopg.Connection, schemas: tuple[str, ...] = WAREHOUSE_SCHEMAS,
-                     exclude: frozenset[str] = BOOKKEEPING) -> dict[str, TableFingerprint]:
+def user_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
+    return tuple(s for (s,) in conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE NOT (nspname = ANY(%s)) AND nspname !~ '^pg_(temp|toast_temp)_' "
+        "ORDER BY 1", (list(SYSTEM_SCHEMAS),)))
+
+
+def meta_tables(conn: psycopg.Connection) -> dict[str, TableFingerprint]:
+    """The meta tables by their rules (META_TABLES); a meta table without a rule is compared whole,
+    without BOOKKEEPING, so a new one is seen until someone decides what in it is bookkeeping."""
+    tables = [t for (t,) in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'meta' "
+        "AND table_type = 'BASE TABLE' ORDER BY 1")]
+    out = {}
+    for table in tables:
+        rule = META_TABLES.get(table)
+        if rule is None:
+            out |= warehouse_tables(conn, (META,), only=table)
+            continue
+        row = sql.SQL(", ").join(sql.Identifier(c) for c in rule.columns)
+        hashes = tuple(h for (h,) in conn.execute(sql.SQL(
+            "SELECT md5(ROW({row})::text) AS h FROM {rel} WHERE {where} ORDER BY h").format(
+            row=row, rel=sql.Identifier(META, table), where=sql.SQL(rule.where))))
+        out[f"meta.{table}"] = TableFingerprint(len(hashes), hashes)
+    return out
+
+
+def warehouse_tables(conn: psycopg.Connection, schemas: tuple[str, ...],
+                     exclude: frozenset[str] = BOOKKEEPING, only: str | None = None) -> dict[str, TableFingerprint]:
     relations = conn.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema = ANY(%s) AND table_name !~ '__dbt_' ORDER BY 1, 2",  # dbt's temporaries
-        (list(schemas),)).fetchall()
+        "WHERE table_schema = ANY(%s) AND table_name !~ '__dbt_' "  # dbt's temporaries
+        "AND (%s::text IS NULL OR table_name = %s) ORDER BY 1, 2",
+        (list(schemas), only, only)).fetchall()
     out = {}
     for schema, table in relations:
         columns = [c for (c,) in conn.execute(

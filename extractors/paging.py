@@ -48,6 +48,35 @@ def decode_json(content: bytes):
         return json.loads(content)
 
 
+class IncompletePaging(SourceError):
+    """The source's pages cannot account for every record it says it has: a response without
+    its paging information, or a page sequence that ends before the source's total. Fails the
+    run (the watermark stays, so the next run reads the same window again); never retried
+    within the run, since asking again would hide a source that loses rows."""
+
+
+def paging_info(source: str, entity: Entity, number: int, pagination, pages_field: str,
+                total_field: str) -> tuple[int, int]:
+    """(total pages, total records) from a response's paging block, or IncompletePaging.
+
+    Without them a pass cannot tell its last page from a page cut short, nor check that it
+    read every record, so a response that lacks them is an error, not "one page"."""
+    if not isinstance(pagination, dict):
+        raise IncompletePaging(
+            f"{source} {entity.path} ({entity.name}) page {number}: the response has no 'pagination' block "
+            f"(the contract gives {pages_field} and {total_field}); cannot tell whether every record was read")
+    values = []
+    for field in (pages_field, total_field):
+        value = pagination.get(field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise IncompletePaging(
+                f"{source} {entity.path} ({entity.name}) page {number}: pagination.{field} is "
+                f"{'missing' if field not in pagination else repr(value)}, not a count; "
+                "cannot tell whether every record was read")
+        values.append(value)
+    return values[0], values[1]
+
+
 class PagedClient(ABC):
     """Owns auth, the envelope and paging for one source; the rest never sees HTTP."""
 
@@ -119,6 +148,14 @@ class PagedClient(ABC):
                 continue
             if page.total is not None:
                 seen_total = page.total
+            if not page.records and (number < page.total_pages or
+                                     (page.total is not None and (number - 1) * self.page_size < page.total)):
+                # rows leaving the window shrink the total (handled above); an empty page the
+                # source's own numbers say should hold rows means rows it will not give us
+                raise IncompletePaging(
+                    f"{self.source} {entity.path} ({entity.name}) page {number}: empty, but the source reports "
+                    f"{page.total} records on {page.total_pages} pages (page size {self.page_size}): "
+                    "the page sequence ends before the source's total")
             if not page.records or number >= page.total_pages:
                 return
             number += 1

@@ -7,8 +7,11 @@ already stored are skipped, so re-reading costs little. Each page commits on its
 watermark moves only after the last page committed, in the same transaction as the run
 record. A crash anywhere leaves committed pages (harmless duplicates of a later rerun) and
 the old watermark, so the next run reads the same window again and ends in the same place.
-One run per entity at a time (an advisory lock); a run that finds a 'running' record left by
-a killed process marks it 'abandoned'. The closing log line is the run's summary: pages,
+A run whose pages cannot account for the source's total (a response without its paging
+block, an empty page before the last, fewer distinct records than the final total) fails the
+same way, and its record says why (extractors/completeness.py). One run per entity at a time
+(an advisory lock); a run that finds a 'running' record left by a killed process marks it
+'abandoned'. The closing log line is the run's summary: pages,
 records, new, already stored, quarantined, retries (by reason), seconds, records/s.
 """
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from extractors.completeness import PassTally
 from extractors.entities import Entity
 from extractors.loader import RawLoader
 from extractors.paging import PagedClient, Window
@@ -74,6 +78,7 @@ def extract_entity(
         log.info("%s/%s batch %d: extracting %s", entity.source, entity.name, record.batch_id, span)
 
         loader = RawLoader(conn)
+        tally = PassTally()
         last_report = time.monotonic()
         try:
             for page in client.iter_pages(entity, window):
@@ -81,7 +86,12 @@ def extract_entity(
                 bad: list[Rejected] = []
                 for item in page.records:
                     parsed = parse_record(entity, item)
-                    (good if isinstance(parsed, RawRow) else bad).append(parsed)
+                    if isinstance(parsed, RawRow):
+                        good.append(parsed)
+                        tally.add(parsed.key)
+                    else:
+                        bad.append(parsed)
+                        tally.add(parsed.key if parsed.key is not None else parsed.raw_text)
                 with conn.transaction():
                     inserted = loader.load(entity, record.batch_id, good)
                     loader.quarantine(entity, record.batch_id, bad)
@@ -101,6 +111,9 @@ def extract_entity(
                     log.info("%s/%s: page %d/%d, %d records (%.0f/s), %d new, %d quarantined",
                              entity.source, entity.name, page.number, page.total_pages,
                              record.fetched, rate, record.loaded, record.quarantined)
+            # a pass that read fewer distinct records than the source's final total missed some
+            tally.check(entity, record.source_total, pages=record.pages, fetched=record.fetched,
+                        rewinds=client.rewinds - rewinds_before)
         except BaseException as exc:
             conn.rollback()
             record.status = "failed"

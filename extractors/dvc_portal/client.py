@@ -9,7 +9,7 @@ import requests
 
 from extractors.entities import Entity
 from extractors.http import RetryingSession, SourceAuthError, SourceError, TransientSourceError
-from extractors.paging import Page, PagedClient, Window
+from extractors.paging import Page, PagedClient, Window, paging_info
 from extractors.timefmt import format_iso
 
 
@@ -49,15 +49,11 @@ class DvcPortalClient(PagedClient):
             # HTTP 200 with an error code ("busy", "try later"): transient; asked again within the cap
             raise TransientSourceError(f"DVC portal {entity.path} page {number}: code {code!r}: {message}")
         data = body.get("data")
-        pagination = body.get("pagination") or {}
         if not isinstance(data, list):
             raise SourceError(f"DVC portal {entity.path} page {number}: 'data' is not a list")
-        return Page(
-            number=number,
-            total_pages=int(pagination.get("totalPages") or 0),
-            total=pagination.get("totalItems"),
-            records=data,
-        )
+        total_pages, total = paging_info(self.source, entity, number, body.get("pagination"),
+                                         "totalPages", "totalItems")
+        return Page(number=number, total_pages=total_pages, total=total, records=data)
 
     def service_results(self, root_unit: str, year: int, month: int | None = None,
                         quarter: int | None = None) -> dict:

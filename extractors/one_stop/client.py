@@ -11,7 +11,7 @@ import requests
 
 from extractors.entities import Entity
 from extractors.http import RetryingSession, SourceAuthError, SourceError, TransientSourceError
-from extractors.paging import Page, PagedClient, Window
+from extractors.paging import Page, PagedClient, Window, paging_info
 from extractors.timefmt import format_local
 
 log = logging.getLogger(__name__)
@@ -82,12 +82,8 @@ class OneStopClient(PagedClient):
             # HTTP 200 with an error code ("busy", "try later"): transient; asked again within the cap
             raise TransientSourceError(f"one-stop {entity.path} page {number}: error_code {code!r}: {message}")
         data = body.get("data")
-        pagination = body.get("pagination") or {}
         if not isinstance(data, list):
             raise SourceError(f"one-stop {entity.path} page {number}: 'data' is not a list")
-        return Page(
-            number=number,
-            total_pages=int(pagination.get("total_pages") or 0),
-            total=pagination.get("total"),
-            records=data,
-        )
+        total_pages, total = paging_info(self.source, entity, number, body.get("pagination"),
+                                         "total_pages", "total")
+        return Page(number=number, total_pages=total_pages, total=total, records=data)

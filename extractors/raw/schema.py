@@ -121,6 +121,8 @@ CREATE TABLE IF NOT EXISTS raw.quarantine (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS quarantine_dedupe
     ON raw.quarantine (source, entity, md5(raw_text), reason);
+-- set when a quarantined record was replayed (tthc quarantine replay): it no longer counts as lost
+ALTER TABLE raw.quarantine ADD COLUMN IF NOT EXISTS replayed_at timestamptz;
 """
 
 

@@ -14,7 +14,12 @@ __all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "embedded_cluste
 def embedded_cluster() -> EmbeddedPostgres:
     root = Path(os.environ.get("TTHC_PG_ROOT", LOCAL / "pg"))
     port = int(os.environ.get("TTHC_PG_PORT", DEFAULT_PORT))
-    return EmbeddedPostgres(root=root, port=port)
+    # Backups and the WAL archive: beside the cluster by default (.local/backups), elsewhere
+    # (another disk) when set; see docs/runbooks/warehouse-restore.md.
+    backups = os.environ.get("TTHC_PG_BACKUPS") or None
+    archive = os.environ.get("TTHC_PG_ARCHIVE") or None
+    return EmbeddedPostgres(root=root, port=port, backups_dir=backups and Path(backups),
+                            archive_dir=archive and Path(archive))
 
 
 def resolve_dsn(start: bool = True) -> Dsn:

@@ -6,6 +6,13 @@ only, on a port of the project's own, and is made from the machine's PostgreSQL 
 
 PostgreSQL refuses to run as root, so when we are root the server programs run as the
 `postgres` system user through `runuser`, with the data and socket folders owned by it.
+
+Every cluster is set up for a continuous WAL archive (tthc.warehouse.backup and
+docs/runbooks/warehouse-restore.md): wal_level=replica, archive_mode=on and an archive_command
+that copies each finished 16 MB segment into the archive folder, never over a different file.
+The command copies nothing until the first base backup arms the archive (a marker file beside
+the data folder): WAL without a base backup to replay it onto restores nothing, and a cluster
+nobody backs up (tests, benchmarks) must not fill a disk with it.
 """
 from __future__ import annotations
 
@@ -43,6 +50,14 @@ INSTALL_HINT = (
 )
 
 
+# Archive a segment that is not full after this long, so a quiet warehouse still archives its
+# last changes: the most a lost data folder costs beyond the archive. PostgreSQL forces no switch
+# when nothing was written since the last one, so an idle cluster adds no segments.
+ARCHIVE_TIMEOUT = "5min"
+ARCHIVE_ARMED = "wal-archive.on"    # in the cluster root; written by the first base backup
+_UNSAFE_IN_COMMAND = set("'\"%$`\\\n")
+
+
 class EmbeddedWarehouseError(RuntimeError):
     pass
 
@@ -67,6 +82,8 @@ class EmbeddedPostgres:
 
     root: Path
     port: int = DEFAULT_PORT
+    backups_dir: Path | None = None   # base backups; default: `backups` beside the cluster root
+    archive_dir: Path | None = None   # the WAL archive; default: backups_dir/wal
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).absolute()
@@ -74,6 +91,9 @@ class EmbeddedPostgres:
         self.socket_dir = self.root / "run"
         self.password_file = self.root / "superuser.password"
         self.log_file = self.root / "server.log"
+        self.backups_dir = Path(self.backups_dir or self.root.parent / "backups").absolute()
+        self.archive_dir = Path(self.archive_dir or self.backups_dir / "wal").absolute()
+        self.archive_marker = self.root / ARCHIVE_ARMED
 
     # -- running the server programs as the right user -------------------------------
 
@@ -81,11 +101,17 @@ class EmbeddedPostgres:
     def _as_root(self) -> bool:
         return os.geteuid() == 0
 
-    def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [str(find_pg_bin() / program), *args]
+    def _run(self, program: str, *args: str, check: bool = True,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return self.run_as_owner([str(find_pg_bin() / program), *args], check=check, env=env)
+
+    def run_as_owner(self, cmd: list[str], check: bool = True,
+                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """Run `cmd` as the user that owns the cluster's files (postgres when we are root)."""
         if self._as_root:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, check=check)
+        return subprocess.run(cmd, capture_output=True, text=True, check=check,
+                              env={**os.environ, **env} if env else None)
 
     def _own(self, path: Path) -> None:
         if self._as_root:
@@ -166,6 +192,70 @@ class EmbeddedPostgres:
         with open(self.data_dir / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
             for key, value in settings.items():
                 conf.write(f"{key} = {value}\n")
+        self.configure_archiving()
+
+    # -- the WAL archive ----------------------------------------------------------------------
+
+    def archive_command(self) -> str:
+        """Shell run by the archiver per finished segment (%p its path, %f its name).
+
+        Unarmed: report success without copying (the segment is recycled). Armed: a segment
+        already archived counts as done only if it has the same bytes (a retry after a crash
+        between the copy and PostgreSQL noting it); a different file of that name is never
+        overwritten and archiving stops, loudly, in server.log and pg_stat_archiver. The copy is
+        written under a temporary name, flushed to disk, then renamed, so the archive never holds
+        half a segment."""
+        for folder in (self.archive_dir, self.root):
+            if _UNSAFE_IN_COMMAND & set(str(folder)):
+                raise EmbeddedWarehouseError(
+                    f"{folder}: quotes, %, $, backslashes or newlines cannot be used in the "
+                    "archive or cluster path (it is written into archive_command); choose another "
+                    "TTHC_PG_ARCHIVE / TTHC_PG_ROOT")
+        a = self.archive_dir
+        return (f'if [ ! -f "{self.archive_marker}" ]; then exit 0; '
+                f'elif [ -f "{a}/%f" ]; then cmp -s "%p" "{a}/%f"; '
+                f'else cp "%p" "{a}/%f.part" && sync "{a}/%f.part" && mv "{a}/%f.part" "{a}/%f"; fi')
+
+    def restore_command(self) -> str:
+        return f'cp "{self.archive_dir}/%f" "%p"'
+
+    def archive_settings(self) -> dict[str, str]:
+        return {
+            "wal_level": "replica",
+            "archive_mode": "on",
+            "archive_command": f"'{self.archive_command()}'",
+            "archive_timeout": f"'{ARCHIVE_TIMEOUT}'",
+        }
+
+    def write_settings(self, settings: dict[str, str | None], data_dir: Path | None = None) -> None:
+        """Set (or, with None, remove) keys in postgresql.auto.conf of a stopped cluster, once each."""
+        conf = (data_dir or self.data_dir) / "postgresql.auto.conf"
+        kept = [line for line in conf.read_text(encoding="utf-8").splitlines()
+                if line.split("=", 1)[0].strip() not in settings]
+        kept += [f"{key} = {value}" for key, value in settings.items() if value is not None]
+        conf.write_text("\n".join(kept) + "\n", encoding="utf-8")  # same file: owner and mode kept
+
+    def configure_archiving(self) -> None:
+        """Archiving settings for a stopped cluster, new or made before archiving existed
+        (archive_mode is read only at server start). Idempotent."""
+        self.write_settings(self.archive_settings())
+
+    def arm_archive(self) -> None:
+        """Create the archive folder (owned by the server's user) and start archiving into it."""
+        for folder in (self.backups_dir, self.archive_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)   # a copy of the warehouse: personal data
+            self._own(folder)
+        if self._as_root:
+            probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(self.archive_dir)])
+            if probe.returncode != 0:
+                raise EmbeddedWarehouseError(
+                    f"The postgres user cannot write to {self.archive_dir}: a parent folder is not "
+                    "traversable by it. Set TTHC_PG_BACKUPS / TTHC_PG_ARCHIVE to folders it can reach.")
+        if not self.archive_marker.exists():
+            self.archive_marker.write_text(
+                f"WAL segments are archived into {self.archive_dir} (see tthc.warehouse.backup).\n"
+                "Removing this file stops archiving: point-in-time restore then ends here.\n")
 
     def running(self) -> bool:
         if not self.initialised():
@@ -175,6 +265,7 @@ class EmbeddedPostgres:
     def start(self) -> Dsn:
         self.init()
         if not self.running():
+            self.configure_archiving()
             log.info("starting the embedded warehouse on 127.0.0.1:%s", self.port)
             self.log_file.touch()
             self._own(self.log_file)

@@ -1,7 +1,8 @@
 """OAuth2 client-credentials tokens for the one-stop contract.
 
 Tokens are random and expire after `ttl` seconds of real time (the contract's expires_in);
-the `revoke_tokens_every` fault revokes them all mid-run.
+the `revoke_tokens_every` fault revokes them all mid-run; under `credentials_revoked` no token
+is issued (401 invalid_client) and none is accepted.
 """
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ def handle_token(handler, method: str, body: bytes) -> tuple[int, dict]:
     if not (secrets.compare_digest(client_id or "", sim.client_id)
             and secrets.compare_digest(client_secret or "", sim.client_secret)):
         return _oauth_error(401, "invalid_client", "wrong client_id or client_secret")
+    if sim.faults.credentials_revoked:
+        return _oauth_error(401, "invalid_client", "client credentials revoked")
     token = sim.tokens.issue()
     return 200, {"access_token": token, "token_type": "Bearer", "expires_in": int(sim.tokens.ttl)}
 

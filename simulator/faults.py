@@ -6,6 +6,10 @@ same requests in the same order sees the same faults. Record faults (malformed r
 null dates, padded codes) are decided per record from a hash of (seed, entity, key): the
 same record is always served the same way, and `record_fault` tells tests which records a
 pipeline should quarantine. All rates are probabilities; everything is off by default.
+Two faults are not drawn: a storm (`storm_requests`: the next N data requests in scope all fail
+with 5xx, counted from when the faults were set, then the source recovers) and revoked
+credentials (`credentials_revoked`: the client's credentials stop working until the switch is
+turned off, as when a source rotates or revokes them).
 """
 from __future__ import annotations
 
@@ -24,11 +28,13 @@ class FaultConfig:
     rate_limit: float = 0.0        # HTTP 429 with Retry-After
     retry_after: int = 1           # seconds announced in Retry-After
     server_error: float = 0.0      # HTTP 502, 503 or 504
+    storm_requests: int = 0        # the first N data requests in scope all answer 502/503/504, then it recovers
     error_envelope: float = 0.0    # HTTP 200 whose error_code is not "0"
-    slow: float = 0.0              # the page is delayed by slow_seconds
+    slow: float = 0.0              # the page (or inbox answer) is delayed by slow_seconds: a client timeout
     slow_seconds: float = 1.0
     drop: float = 0.0              # the connection is closed without a response
     revoke_tokens_every: int = 0   # every N authorised requests all tokens are revoked (0: never)
+    credentials_revoked: bool = False  # /oauth/token answers 401, tokens and the portal's API key are refused
     repeat_rows: float = 0.0       # the page also repeats the last repeat_count rows of the previous page
     repeat_count: int = 3
     advance_per_page: int = 0      # seconds the clock moves after each data page: rows move while paging
@@ -48,9 +54,11 @@ class FaultConfig:
                 raise ValueError(f"FaultConfig.{name} must be a probability in [0, 1], got {value!r}")
         if self.malformed + self.empty_dates + self.padded_codes > 1.0:
             raise ValueError("FaultConfig: malformed + empty_dates + padded_codes must be <= 1")
-        for name in ("retry_after", "revoke_tokens_every", "repeat_count", "advance_per_page"):
+        for name in ("retry_after", "storm_requests", "revoke_tokens_every", "repeat_count", "advance_per_page"):
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"FaultConfig.{name} must be >= 0")
+        if not isinstance(self.credentials_revoked, bool):
+            raise ValueError(f"FaultConfig.credentials_revoked must be true or false, got {self.credentials_revoked!r}")
         self.paths = tuple(self.paths)
         self.entities = tuple(self.entities)
 

@@ -102,7 +102,7 @@ def handle_one_stop(handler, method: str, path: str, query: dict):
     if method != "GET":
         raise error(405, f"{method} not allowed on {path}")
     token = bearer(handler)
-    if not token or not sim.tokens.valid(token):
+    if not token or not sim.tokens.valid(token) or sim.faults.credentials_revoked:
         raise error(401, "missing, unknown or expired access token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     sim.count_authorised(path)
     transport_faults(handler, path)

@@ -68,6 +68,7 @@ class SimulatorServer:
         self._lock = threading.RLock()
         self._rng = random.Random(self.faults.seed)
         self._authorised = 0
+        self._stormed = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._inbox = None
@@ -132,6 +133,9 @@ class SimulatorServer:
             self.faults = faults or FaultConfig()
             self._rng = random.Random(self.faults.seed)
             self._authorised = 0
+            self._stormed = 0
+            if self.faults.credentials_revoked:
+                self.tokens.revoke_all()
 
     @property
     def inbox_store(self):
@@ -155,6 +159,9 @@ class SimulatorServer:
             return None
         with self._lock:
             draws = [self._rng.random() for _ in range(5)]
+            if self._stormed < f.storm_requests:
+                self._stormed += 1
+                return ("server_error", (502, 503, 504)[int(draws[4] * 3)])
             if draws[0] < f.drop:
                 return ("drop", None)
             if draws[1] < f.rate_limit:

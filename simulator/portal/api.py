@@ -32,6 +32,8 @@ def handle_portal(handler, method: str, path: str, query: dict, body: bytes):
     key = handler.headers.get("X-API-Key") or ""
     if not secrets.compare_digest(key, sim.api_key):
         raise portal_error(403, "missing or wrong X-API-Key", "FORBIDDEN")
+    if sim.faults.credentials_revoked:
+        raise portal_error(403, "API key revoked", "FORBIDDEN")
     if path == SERVICE_RESULTS:
         return _service_results(handler, method, path, body)
     if method != "GET":

@@ -107,6 +107,40 @@ def test_tokens_revoked_mid_run(world):
         srv.stop()
 
 
+def test_a_storm_of_server_errors_then_recovery(world):
+    srv = serve(world, storm_requests=5, seed=4, paths=("/api/v1/don-vi",))
+    try:
+        tok = token(srv.url)
+        assert get(srv, tok, "/api/v1/thu-tuc").status_code == 200   # out of scope: not counted
+        codes = [get(srv, tok).status_code for _ in range(7)]
+        assert all(c in (502, 503, 504) for c in codes[:5]) and codes[5:] == [200, 200], codes
+        assert sum(srv.stats.faults[f"http_{c}"] for c in (502, 503, 504)) == 5
+        srv.set_faults(FaultConfig(storm_requests=2))                # a new storm counts from zero
+        assert [get(srv, tok).status_code in (502, 503, 504) for _ in range(3)] == [True, True, False]
+    finally:
+        srv.stop()
+
+
+def test_revoked_credentials_refuse_tokens_and_the_api_key(world):
+    srv = serve(world)
+    try:
+        tok = token(srv.url)
+        assert get(srv, tok).status_code == 200
+        srv.set_faults(FaultConfig(credentials_revoked=True))
+        assert get(srv, tok).status_code == 401                       # the token in hand is dead
+        answer = requests.post(f"{srv.url}/oauth/token", timeout=10, data={
+            "grant_type": "client_credentials", "client_id": "tthc-demo", "client_secret": "demo-secret"})
+        assert (answer.status_code, answer.json()["error"]) == (401, "invalid_client")
+        portal = requests.get(f"{srv.url}/api/v1/payments", headers={"X-API-Key": "demo-api-key"}, timeout=10)
+        assert portal.status_code == 403 and "revoked" in portal.json()["message"]
+        srv.set_faults(None)                                          # fixed: the same credentials work again
+        assert get(srv, token(srv.url)).status_code == 200
+        assert requests.get(f"{srv.url}/api/v1/payments", headers={"X-API-Key": "demo-api-key"},
+                            timeout=10).status_code == 200
+    finally:
+        srv.stop()
+
+
 def test_faults_scoped_to_paths(world):
     srv = serve(world, server_error=1.0, paths=("/api/v1/ho-so",))
     try:
@@ -214,3 +248,7 @@ def test_fault_config_validation():
         FaultConfig(malformed=0.6, padded_codes=0.6)
     with pytest.raises(ValueError):
         FaultConfig.from_dict({"rate": 0.1})
+    with pytest.raises(ValueError):
+        FaultConfig(storm_requests=-1)
+    with pytest.raises(ValueError):
+        FaultConfig.from_dict({"credentials_revoked": "yes"})

@@ -115,6 +115,17 @@ def test_faults_reach_the_inbox(inbox):
     assert post(inbox.url, manifest()).status_code == 201
 
 
+def test_a_slow_inbox_stores_the_package_then_answers_late(inbox):
+    inbox.set_faults(FaultConfig(slow=1.0, slow_seconds=1.0, paths=("/api/v1/extracts",)))
+    with pytest.raises(requests.Timeout):
+        requests.post(f"{inbox.url}/api/v1/extracts", headers=AUTH, timeout=0.3, files=[
+            ("manifest", ("manifest.json", json.dumps(manifest()).encode(), "application/json")),
+            *[(n, (n, b, "application/octet-stream")) for n, b in FILES.items()]])
+    assert [m["phien_ban"] for m in inbox.inbox] == [1]   # received although the sender gave up
+    inbox.set_faults(None)
+    assert post(inbox.url, manifest()).status_code == 409
+
+
 def test_the_projects_sender_delivers_once(inbox, inbox_dir):
     outbox = Path(tempfile.mkdtemp(prefix="tthc-outbox-"))
     try:

@@ -56,6 +56,9 @@ def extract_entity(
     """Pull one entity up to `upper` (or an explicit backfill `window`) into raw."""
     if upper.tzinfo is None:
         raise ValueError("upper bound must be timezone-aware")
+    from tthc.warehouse.stages import as_stage_conninfo
+
+    conninfo = as_stage_conninfo(conninfo, "loader")  # an admin's URL: load as the loader all the same
     started = time.monotonic()
     retries_before = client.http.retries
     reasons_before = client.http.retry_reasons.copy()

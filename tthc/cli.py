@@ -2,7 +2,10 @@
 
 Outside Airflow, sources and the warehouse come from the environment: ONE_STOP_BASE_URL,
 ONE_STOP_CLIENT_ID, ONE_STOP_CLIENT_SECRET, DVC_PORTAL_BASE_URL, DVC_PORTAL_API_KEY,
-WAREHOUSE_DSN (unset: the embedded warehouse under .local/pg).
+WAREHOUSE_DSN (unset: the embedded warehouse under .local/pg). Each command logs in as its
+stage's role (ingest: tthc_loader; build, gate, marts, docs, summary: tthc_transformer; publish:
+tthc_publisher; bi-url: tthc_bi), given by WAREHOUSE_<STAGE>_DSN or derived from the admin's
+login (tthc/warehouse/stages.py).
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ def _day(text: str | None) -> date:
 
 
 def cmd_warehouse(args) -> int:
-    from tthc.warehouse import embedded_cluster, resolve_dsn
+    from tthc.warehouse import embedded_cluster, resolve_dsn, stage_dsn
 
     if args.action in ("backup", "backups", "restore"):
         from tthc.warehouse.backup import cli
@@ -48,9 +51,13 @@ def cmd_warehouse(args) -> int:
     elif args.action == "url":
         print(resolve_dsn().url())  # deliberately prints the password: for psql in a local shell
     elif args.action == "bi-url":
-        from tthc.warehouse.roles import BI, role_passwords
+        print(stage_dsn("bi").url())  # for Superset / Metabase: tthc_bi, which reads the marts only
+    elif args.action == "bootstrap":
+        from tthc.warehouse.stages import admin_dsn, bootstrap
 
-        print(resolve_dsn().with_user(BI, role_passwords()[BI]).url())  # for Superset / Metabase
+        admin = admin_dsn()
+        bootstrap(admin)  # as the superuser: roles, passwords, schemas and owners, grants, extensions
+        print(f"warehouse roles ready on {admin}")
     return 0
 
 
@@ -60,9 +67,9 @@ def cmd_ingest(args) -> int:
     from extractors.run import extract_entity
     from extractors.sources import make_client, settings_from_env
     from tthc import settings
-    from tthc.warehouse import resolve_dsn
+    from tthc.warehouse import stage_dsn
 
-    dsn = resolve_dsn()
+    dsn = stage_dsn("loader")
     targets = [entity(args.source, n) for n in args.entity] if args.entity else of_source(args.source)
     upper = _moment(args.upper)
     window = Window(_moment(args.window_from), _moment(args.window_to)) if args.window_from else None
@@ -79,12 +86,9 @@ def cmd_ingest(args) -> int:
 
 def cmd_build(args) -> int:
     from tthc.pipeline import dbt
-    from tthc.warehouse import resolve_dsn
-    from tthc.warehouse.roles import apply_roles, role_passwords
+    from tthc.warehouse import stage_dsn
 
-    dsn = resolve_dsn()
-    apply_roles(dsn.conninfo(), role_passwords())
-    dbt.build_warehouse(dsn, _day(args.as_of), full_refresh=args.full_refresh,
+    dbt.build_warehouse(stage_dsn("transformer"), _day(args.as_of), full_refresh=args.full_refresh,
                         checks="night" if args.night else "all")
     return 0
 
@@ -92,9 +96,9 @@ def cmd_build(args) -> int:
 def cmd_gate(args) -> int:
     from expectations.runner import run_gate
     from expectations.suites import GATE_SUITES
-    from tthc.warehouse import resolve_dsn
+    from tthc.warehouse import stage_dsn
 
-    gate = run_gate(resolve_dsn(), GATE_SUITES, "cli", night_only=args.night)
+    gate = run_gate(stage_dsn("transformer"), GATE_SUITES, "cli", night_only=args.night)
     print(gate.summary())
     return 0 if gate.passed else 1
 
@@ -102,10 +106,10 @@ def cmd_gate(args) -> int:
 def cmd_marts(args) -> int:
     from expectations.runner import QualityGateFailed
     from tthc.pipeline import dbt
-    from tthc.warehouse import resolve_dsn
+    from tthc.warehouse import stage_dsn
 
     try:
-        gate = dbt.build_marts(resolve_dsn(), _day(args.as_of))
+        gate = dbt.build_marts(stage_dsn("transformer"), _day(args.as_of))
     except QualityGateFailed as exc:  # the published marts are unchanged
         print(exc)
         return 1
@@ -115,9 +119,9 @@ def cmd_marts(args) -> int:
 
 def cmd_docs(args) -> int:
     from tthc.pipeline import dbt
-    from tthc.warehouse import resolve_dsn
+    from tthc.warehouse import stage_dsn
 
-    print(f"dbt docs: file://{dbt.generate_docs(resolve_dsn())}")
+    print(f"dbt docs: file://{dbt.generate_docs(stage_dsn('transformer'))}")
     return 0
 
 
@@ -131,10 +135,10 @@ def cmd_publish(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from tthc.warehouse import resolve_dsn
+    from tthc.warehouse import stage_dsn
     from tthc.warehouse.summary import latest_night
 
-    print(latest_night(resolve_dsn().conninfo()))
+    print(latest_night(stage_dsn("transformer").conninfo()))
     return 0
 
 
@@ -153,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("warehouse", help="start/stop the embedded warehouse")
     p.add_argument("action", choices=["start", "stop", "status", "url", "bi-url",
-                                      "backup", "backups", "restore"])
+                                      "backup", "backups", "restore", "bootstrap"])
+    # bootstrap: as the superuser, the stages' roles, schemas and owners, grants (tthc/warehouse/roles.py)
     # backup|backups|restore: tthc.warehouse.backup, docs/runbooks/warehouse-restore.md
     p.add_argument("--keep", type=int, help="backup: base backups to keep, with the WAL archive back "
                                             "to the oldest (default TTHC_PG_KEEP_BACKUPS or 3)")

@@ -78,8 +78,6 @@ def analyze_if_grown(conn: psycopg.Connection, table: str, loaded: int) -> bool:
 
 
 META = """
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE SCHEMA IF NOT EXISTS meta;
 CREATE SEQUENCE IF NOT EXISTS meta.batch_id_seq;
 CREATE TABLE IF NOT EXISTS meta.watermarks (
     source          text        NOT NULL,
@@ -135,6 +133,11 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
         # The ingest DAGs start several extracts at once; on a new warehouse two concurrent
         # CREATE … IF NOT EXISTS race, and the loser fails on the catalog's unique index. One at a time.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('tthc-raw-schema'))")
+        # Only when missing: CREATE SCHEMA IF NOT EXISTS asks for CREATE on the database even when
+        # the schema exists, and the loader (which owns raw and meta) does not hold it.
+        for schema in ("raw", "meta"):
+            if conn.execute("SELECT to_regnamespace(%s) IS NULL", (schema,)).fetchone()[0]:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(META)
         for table in [e.table for e in ENTITIES] + list(EXTRA_TABLES):
             conn.execute(

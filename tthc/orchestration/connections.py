@@ -1,9 +1,11 @@
 """Secrets and URLs come from Airflow connections (or the environment outside Airflow).
 
 Connection ids: `one_stop` (host = base URL, login = client id, password = client secret),
-`dvc_portal` (host = base URL, password or extra `api_key` = API key), `warehouse` (a postgres connection).
-A connection that is not defined falls back to the environment variables of
-extractors.sources and WAREHOUSE_DSN / the embedded warehouse.
+`dvc_portal` (host = base URL, password or extra `api_key` = API key), and the warehouse logins:
+`warehouse_loader`, `warehouse_transformer`, `warehouse_publisher` (postgres connections, one
+role each), or `warehouse` (the admin's, from which the stages' logins are derived: see
+tthc/warehouse/stages.py). A connection that is not defined falls back to the environment
+variables of extractors.sources and WAREHOUSE_<STAGE>_DSN / WAREHOUSE_DSN / the embedded warehouse.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import logging
 
 from extractors.entities import DVC_PORTAL, ONE_STOP
 from extractors.sources import SourceSettings, settings_from_env
-from tthc.warehouse import Dsn, resolve_dsn
+from tthc.warehouse import Dsn
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,14 @@ def source_settings(source: str) -> SourceSettings:
     return SourceSettings(base_url=base_url(conn), api_key=conn.password or extra.get("api_key"))
 
 
-def warehouse_dsn() -> Dsn:
-    conn = airflow_connection("warehouse")
-    if conn is None:
-        return resolve_dsn()
+def dsn_of(conn) -> Dsn:
+    """A postgres Airflow connection as a Dsn (schema = database)."""
     return Dsn(host=conn.host, port=int(conn.port or 5432), user=conn.login or "",
                password=conn.password or "", dbname=conn.schema or "tthc")
+
+
+def warehouse_dsn(stage: str) -> Dsn:
+    """The login of one stage: "loader", "transformer", "publisher" or "bi"."""
+    from tthc.warehouse.stages import stage_dsn
+
+    return stage_dsn(stage)

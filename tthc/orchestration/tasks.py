@@ -35,7 +35,7 @@ def ingest_entity(source: str, entity_name: str, upper: datetime, run_id: str | 
     client = make_client(source, source_settings(source))
     try:
         record = extract_entity(
-            warehouse_dsn().conninfo(), client, target, upper,
+            warehouse_dsn("loader").conninfo(), client, target, upper,
             initial_from=settings.initial_from(), lookback=settings.lookback(), run_id=run_id,
         )
     finally:
@@ -49,7 +49,7 @@ def fetch_official_scores(upper: datetime) -> int:
     from extractors.dvc_portal import DvcPortalClient
     from extractors.portal_scores import fetch_service_results, periods_around, province_roots
 
-    dsn = warehouse_dsn()
+    dsn = warehouse_dsn("loader")
     day = upper.date()
     roots = province_roots(dsn.conninfo(), day)
     if not roots:
@@ -64,11 +64,7 @@ def fetch_official_scores(upper: datetime) -> int:
 
 
 def build_warehouse(as_of: date) -> None:
-    from tthc.warehouse.roles import apply_roles, role_passwords
-
-    dsn = warehouse_dsn()
-    apply_roles(dsn.conninfo(), role_passwords())  # idempotent; BI must never see more than marts
-    dbt.build_warehouse(dsn, as_of)
+    dbt.build_warehouse(warehouse_dsn("transformer"), as_of)
 
 
 def quality_gate(run_id: str | None = None, as_of: date | None = None) -> dict:
@@ -76,7 +72,7 @@ def quality_gate(run_id: str | None = None, as_of: date | None = None) -> dict:
     on the night of `as_of` its checks of incremental tables read that night's rows, every row
     on the weekly full-check night (dbt.checks_scope, the same rule as the build's tests)."""
     night_only = dbt.checks_scope(as_of) == "night"
-    gate = run_gate(warehouse_dsn(), GATE_SUITES, run_id, night_only=night_only)
+    gate = run_gate(warehouse_dsn("transformer"), GATE_SUITES, run_id, night_only=night_only)
     gate.raise_if_failed()
     return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings),
             "data_docs": str(gate.docs_index) if gate.docs_index else None}
@@ -89,7 +85,7 @@ def build_marts(as_of: date, run_id: str | None = None) -> dict:
     before it or the marts gate failed."""
     from tthc.warehouse.summary import latest_night
 
-    dsn = warehouse_dsn()
+    dsn = warehouse_dsn("transformer")
     gate = dbt.build_marts(dsn, as_of, run_id=run_id)
     log.info("night summary:\n%s", latest_night(dsn.conninfo()))
     return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings),
@@ -103,7 +99,7 @@ def publish(now: datetime, period: str | None = None, unit_code: str | None = No
     from tthc.publish.delivery import deliver_outbox
 
     month = Month.parse(period) if period else Month.before(now)
-    dsn = warehouse_dsn()
+    dsn = warehouse_dsn("publisher")
     if unit_code:
         units = [unit_code]
     else:

@@ -1,6 +1,7 @@
 """Run dbt from its own environment against the warehouse, with its output in our logs."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 from tthc.paths import DBT_PROJECT_DIR, LOCAL, dbt_executable
 from tthc.privacy import pii_key
 from tthc.warehouse import Dsn
+from tthc.warehouse.stages import as_stage
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     differ from its last run there. So what changes from night to night, the as-of day and the
     tests' scope, goes in environment variables that the macros read only when executing
     (macro run_setting), and the vars stay the same."""
+    dsn = as_stage(dsn, "transformer")  # an admin's DSN: bootstrapped, then dbt logs in as the transformer
     exe = dbt_executable()
     if not exe.exists():
         raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
@@ -100,8 +103,25 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
     refresh = ["--full-refresh"] if full_refresh else []
     scope = checks or checks_scope(as_of, full_refresh)
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
-    run_dbt(["build", "--select", "resource_type:seed", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
-             "--indirect-selection", "cautious", *refresh], dsn, test_scope=scope, phase="warehouse")
+    try:
+        run_dbt(["build", "--select", "resource_type:seed", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
+                 "--indirect-selection", "cautious", *refresh], dsn, test_scope=scope, phase="warehouse")
+    except BaseException:
+        with contextlib.suppress(Exception):  # the build's own error is the one to report
+            grant_publisher_reads_as_owner(dsn)
+        raise
+    grant_publisher_reads_as_owner(dsn)
+
+
+def grant_publisher_reads_as_owner(dsn: Dsn) -> None:
+    """dbt replaced core.dim_unit and intermediate.int_unit_closure without their grants: the
+    publisher's SELECT on them again, by their owner (also after a failed build, for what it kept)."""
+    import psycopg
+
+    from tthc.warehouse.roles import grant_publisher_reads
+
+    with psycopg.connect(as_stage(dsn, "transformer").conninfo(), autocommit=True) as conn:
+        grant_publisher_reads(conn)
 
 
 def checks_scope(as_of: date | None, full_refresh: bool = False) -> str:

@@ -2,7 +2,9 @@
 
 dbt builds the marts into a shadow schema (`marts__next`); the marts suites check them there;
 only when both pass does one transaction rename `marts` → `marts__prev`, `marts__next` →
-`marts`, drop the previous schema and re-apply the BI grants. When anything fails, the
+`marts`, drop the previous schema and re-apply the readers' grants. All of it runs as the
+transformer, which owns both schemas: PostgreSQL renames a schema only for its owner holding
+CREATE on the database (docs/decisions/006-least-privilege-roles.md). When anything fails, the
 published marts stay exactly as they were (and the failed shadow stays for inspection, out of
 BI's reach, until the next build replaces it).
 
@@ -26,6 +28,7 @@ from expectations.suites import MARTS_SUITES
 from tthc.pipeline import dbt
 from tthc.warehouse import Dsn
 from tthc.warehouse.roles import grant_marts, grant_shadow
+from tthc.warehouse.stages import as_stage, as_stage_conninfo
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class MartsSwapTimeout(RuntimeError):
 
 def prepare_shadow(conninfo: str) -> None:
     """An empty shadow schema: no table of an earlier build may survive into this one."""
+    conninfo = as_stage_conninfo(conninfo, "transformer")
     with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW)))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
@@ -77,6 +81,7 @@ def _swap_once(conn: psycopg.Connection) -> None:
 
 def swap_in(conninfo: str, attempts: int = SWAP_ATTEMPTS) -> None:
     """Make the shadow the published marts in one transaction (see the module's doc)."""
+    conninfo = as_stage_conninfo(conninfo, "transformer")
     for attempt in range(1, attempts + 1):
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -113,6 +118,7 @@ def publish_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None
 
     The marts gate joins the core gate's run (its run id, unless `run_id` is given), so one
     night's checks are one run in meta.quality_results, and the extract's "last gate" sees both."""
+    dsn = as_stage(dsn, "transformer")
     conninfo = dsn.conninfo()
     core = latest_core_gate(conninfo)
     if core is None:

@@ -60,6 +60,9 @@ def publish_month(dsn: Dsn, unit_code: str, month: Month, now: datetime, outbox:
     the contract's files come from does not exist. Status is provisional until the month's
     closing day, then final. The writer issues a new version only when the content differs.
     """
+    from tthc.warehouse.stages import as_stage
+
+    dsn = as_stage(dsn, "publisher")  # an admin's DSN: read as the publisher all the same
     with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
         # Local time, so zone-less mart timestamps mean Vietnam time, as the sources record them.
         conn.execute("set time zone 'Asia/Ho_Chi_Minh'")

@@ -1,4 +1,5 @@
-"""Which warehouse to use: WAREHOUSE_DSN if set, else the embedded cluster."""
+"""Which warehouse to use: WAREHOUSE_DSN if set, else the embedded cluster; stage_dsn(stage) is
+the login each stage of the pipeline uses (tthc/warehouse/stages.py)."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,8 @@ from tthc.paths import LOCAL
 from tthc.warehouse.dsn import Dsn
 from tthc.warehouse.embedded import DEFAULT_PORT, EmbeddedPostgres, EmbeddedWarehouseError
 
-__all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "embedded_cluster", "resolve_dsn"]
+__all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "as_stage", "embedded_cluster", "resolve_dsn",
+           "stage_dsn"]
 
 
 def embedded_cluster() -> EmbeddedPostgres:
@@ -31,3 +33,6 @@ def resolve_dsn(start: bool = True) -> Dsn:
     if start:
         return cluster.start()
     return cluster.admin_dsn().with_database("tthc")
+
+
+from tthc.warehouse.stages import as_stage, stage_dsn  # noqa: E402  (stages imports this package's modules)

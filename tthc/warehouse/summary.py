@@ -37,12 +37,23 @@ GROUP BY run_id;
 
 
 def ensure_views(conn: psycopg.Connection) -> None:
+    """The views and what they read. As a stage role (tthc/warehouse/roles.py) only what is
+    missing is created: the transformer may not create in raw, and replaces only its own views."""
     from expectations.runner import RESULTS_DDL
     from extractors.raw.schema import ensure_raw_schema
 
-    ensure_raw_schema(conn)
-    conn.execute(RESULTS_DDL)
-    conn.execute(VIEWS)
+    def missing(name: str) -> bool:
+        return conn.execute("SELECT to_regclass(%s) IS NULL", (name,)).fetchone()[0]
+
+    if missing("meta.extract_runs") or missing("meta.watermarks"):
+        ensure_raw_schema(conn)
+    if missing("meta.quality_results"):
+        conn.execute(RESULTS_DDL)
+    owned = conn.execute("SELECT bool_and(pg_has_role(c.relowner, 'USAGE')) FROM pg_class c "
+                         "WHERE c.oid IN (to_regclass('meta.extract_summary'), to_regclass('meta.gate_summary'))"
+                         ).fetchone()[0]
+    if owned is not False:  # none yet, or ours to replace
+        conn.execute(VIEWS)
 
 
 def latest_night(conninfo: str) -> str:

@@ -30,6 +30,8 @@ MAIN_LOCK = REPO / "requirements" / "main.lock"
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer", "airflow-worker", "airflow-init")
 REQUIRED_SERVICES = AIRFLOW_SERVICES + ("redis", "airflow-metadata-db", "warehouse", "simulator")
+# The warehouse's stages and the role each logs in as (tthc/warehouse/roles.py).
+STAGE_ROLES = {"LOADER": "tthc_loader", "TRANSFORMER": "tthc_transformer", "PUBLISHER": "tthc_publisher"}
 
 # Environment keys whose values are credentials.
 SECRET_KEY = re.compile(r"PASSWORD|SECRET|TOKEN|SALT|(_KEY|_AUTH)$")
@@ -262,23 +264,48 @@ def test_workers_scale_out_without_collisions(services):
     assert not any("container_name" in svc for svc in services.values())
 
 
-def test_connections_and_dsn_point_at_the_warehouse(rendered, services):
+def test_connections_point_at_the_sources_and_each_stage_at_its_role(rendered):
     env = environment(rendered["x-airflow-common"])
-    conns = {name: json.loads(env[f"AIRFLOW_CONN_{name}"]) for name in ("ONE_STOP", "DVC_PORTAL", "WAREHOUSE")}
+    conns = {name: json.loads(env[f"AIRFLOW_CONN_{name}"]) for name in ("ONE_STOP", "DVC_PORTAL")}
     assert conns["ONE_STOP"]["conn_type"] == conns["DVC_PORTAL"]["conn_type"] == "http"
     assert conns["ONE_STOP"]["host"] == env["ONE_STOP_BASE_URL"]
     assert conns["DVC_PORTAL"]["host"] == env["DVC_PORTAL_BASE_URL"]
     warehouse_env = environment(rendered["services"]["warehouse"])
-    dsn = Dsn.parse(env["WAREHOUSE_DSN"])
-    conn = conns["WAREHOUSE"]
-    assert (dsn.host, dsn.port, dsn.user, dsn.dbname) == (conn["host"], conn["port"], conn["login"], conn["schema"])
-    assert (dsn.host, dsn.user, dsn.dbname) == ("warehouse", warehouse_env["POSTGRES_USER"], warehouse_env["POSTGRES_DB"])
-    assert dsn.password == conn["password"] == warehouse_env["POSTGRES_PASSWORD"] == load_env_example()["WAREHOUSE_PASSWORD"]
+    for stage, role in STAGE_ROLES.items():
+        conn = json.loads(env[f"AIRFLOW_CONN_WAREHOUSE_{stage}"])
+        assert conn["conn_type"] == "postgres" and conn["login"] == role, stage
+        assert (conn["host"], conn["port"], conn["schema"]) == ("warehouse", 5432, warehouse_env["POSTGRES_DB"]), stage
+        assert conn["password"] == load_env_example()[f"TTHC_{stage}_PASSWORD"], stage
+    # the admin's connection and DSN (from which stages would derive their logins) are not there
+    assert "AIRFLOW_CONN_WAREHOUSE" not in env and "WAREHOUSE_DSN" not in env
 
 
-def test_warehouse_and_metadata_db_are_separate_servers(services):
+def test_only_the_bootstrap_holds_the_superuser_password(compose, rendered, services):
+    """The warehouse's superuser password reaches two services: the server, and the one-shot
+    bootstrap that creates the stages' roles; no Airflow process ever gets it."""
+    holders = {name for name, svc in compose["services"].items()
+               if any("${WAREHOUSE_PASSWORD" in text for text in strings(svc))}
+    assert holders == {"warehouse", "warehouse-bootstrap"}
+    assert not any("${WAREHOUSE_PASSWORD" in text for text in strings(compose["x-airflow-common"]))
+    bootstrap = services["warehouse-bootstrap"]
+    assert is_one_shot(bootstrap) and bootstrap["command"] == ["warehouse", "bootstrap"]
+    assert bootstrap["image"] == compose["x-airflow-common"]["image"]
+    env = environment(rendered["services"]["warehouse-bootstrap"])
+    admin = Dsn.parse(env["WAREHOUSE_DSN"])
+    warehouse_env = environment(rendered["services"]["warehouse"])
+    assert (admin.host, admin.user, admin.dbname) == ("warehouse", warehouse_env["POSTGRES_USER"], warehouse_env["POSTGRES_DB"])
+    assert admin.password == warehouse_env["POSTGRES_PASSWORD"]
+    # it sets every role's password, BI's included, from .env
+    assert {k for k in env if k.startswith("TTHC_") and k.endswith("_PASSWORD")} == \
+        {f"TTHC_{stage}_PASSWORD" for stage in (*STAGE_ROLES, "BI")}
+    # the workers run tasks only once the roles exist
+    worker_deps = depends_on(services["airflow-worker"])
+    assert worker_deps["warehouse-bootstrap"]["condition"] == "service_completed_successfully"
+
+
+def test_warehouse_and_metadata_db_are_separate_servers(rendered, services):
     meta_url = urlparse(environment(services["airflow-init"])["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
-    warehouse_url = urlparse(environment(services["airflow-worker"])["WAREHOUSE_DSN"])
+    warehouse_url = urlparse(environment(rendered["services"]["warehouse-bootstrap"])["WAREHOUSE_DSN"])
     assert meta_url.hostname == "airflow-metadata-db" and warehouse_url.hostname == "warehouse"
     meta, warehouse = services["airflow-metadata-db"], services["warehouse"]
     assert meta["image"] == "postgres:16" and warehouse["image"].startswith("postgres:")

@@ -87,6 +87,9 @@ class Suite:
     # For a table that incremental builds merge into: which rows a night merged. A gate run
     # with night_only checks those rows instead of the whole table (see run_gate).
     night_rows: "NightRows | None" = None
+    # Run by the gate after the checks, to keep the suite's measures with the run:
+    # record(dsn, run_id, scope with the lookups' rows) -> the rows a failure message names.
+    record: Callable | None = None
 
     @property
     def qualified_table(self) -> str:

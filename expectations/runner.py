@@ -47,7 +47,14 @@ _DEFAULT_DOCS = object()  # run_gate(docs_dir=…) unset: the configured folder
 
 
 class QualityGateFailed(RuntimeError):
-    """A `fail` check did not pass: nothing downstream may publish."""
+    """A `fail` check did not pass: nothing downstream may publish.
+
+    `loss`: the entities whose quarantined or missing records passed their thresholds
+    (expectations/loss.py EntityLoss), for the alert; empty when the gate failed on other checks."""
+
+    def __init__(self, message: str, loss: list | None = None):
+        super().__init__(message)
+        self.loss = list(loss or [])
 
 
 @dataclass
@@ -67,6 +74,7 @@ class GateResult:
     results: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
     docs_index: Path | None = None
+    loss: list = field(default_factory=list)  # entities over their loss thresholds (suite records)
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -83,6 +91,9 @@ class GateResult:
     def summary(self) -> str:
         lines = [f"quality gate {'PASSED' if self.passed else 'FAILED'}: {len(self.results)} checks, "
                  f"{len(self.failures)} failing, {len(self.warnings)} warnings ({self.seconds:.1f}s)"]
+        if self.loss:
+            lines.append("  records lost past the thresholds (keys and reasons only):")
+            lines += [f"    {x.line()}" for x in self.loss]
         for r in self.failures + self.warnings:
             tag = "FAIL" if r.severity == FAIL else "WARN"
             lines.append(f"  [{tag}] {r.suite}.{r.check}: {r.observed}; sample {json.dumps(r.sample, default=str, ensure_ascii=False)[:400]}")
@@ -92,7 +103,7 @@ class GateResult:
 
     def raise_if_failed(self) -> None:
         if not self.passed:
-            raise QualityGateFailed(self.summary())
+            raise QualityGateFailed(self.summary(), self.loss)
 
 
 def _quiet_gx(context) -> None:
@@ -138,18 +149,21 @@ def _night_condition(dsn: Dsn, suite: Suite, table: str) -> str:
     return suite.night_rows.condition(bound)
 
 
-def _with_lookups(dsn: Dsn, scope: Scope, lookups: tuple[Lookup, ...]) -> Scope:
-    """`scope` with each lookup's rows, each lookup's query run once here (JIT off, as GX's)."""
-    if not lookups:
-        return scope
-    values = {}
+def _with_lookups(dsn: Dsn, scope: Scope, lookups: tuple[Lookup, ...], cache: dict | None = None) -> Scope:
+    """`scope` with each lookup's rows, each lookup's query run once here (JIT off, as GX's);
+    `cache` keeps them for the gate run, so checks naming the same lookup share one run of it."""
+    cache = {} if cache is None else cache
+    missing = [lookup for lookup in lookups if lookup.name not in cache]
+    if not missing:
+        return scope.with_values({lookup.name: cache[lookup.name] for lookup in lookups})
+    values = cache
     with psycopg.connect(dsn.conninfo(), options="-cjit=off") as conn:
-        for lookup in lookups:
+        for lookup in missing:
             started = time.monotonic()
             found = conn.execute(scope.render(lookup.query)).fetchall()
             values[lookup.name] = lookup.values(found, lambda v: sql.Literal(v).as_string(conn))
             log.info("gate: lookup %s, %d rows in %.1f s", lookup.name, len(found), time.monotonic() - started)
-    return scope.with_values(values)
+    return scope.with_values({lookup.name: values[lookup.name] for lookup in lookups})
 
 
 def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
@@ -176,7 +190,7 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
     context = gx.get_context(mode="ephemeral", project_config=data_docs.context_config(docs))
     _quiet_gx(context)
     gate = GateResult(run_id=run_id)
-    definitions, checks, sources, validated = [], {}, {}, []
+    definitions, checks, sources, validated, looked_up = [], {}, {}, [], {}
     for suite in suites:
         schema = scope.schema(suite.schema)
         if schema not in sources:
@@ -198,7 +212,7 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
         for check in suite.checks:
             try:
-                expectation = check.build(_with_lookups(dsn, scope, check.lookups))
+                expectation = check.build(_with_lookups(dsn, scope, check.lookups, looked_up))
             except psycopg.Error as exc:  # a lookup that cannot run fails its check, not the gate
                 gate.results.append(CheckResult(suite.name, check.name, check.severity, False,
                                                 f"error: lookup failed: {str(exc)[:300]}", [], check.description))
@@ -231,6 +245,12 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
                                                 observed, sample, check.description))
         if docs is not None:
             gate.docs_index = data_docs.build(context, docs, list(outcome.run_results), list(validated))
+    for suite in suites:
+        if suite.record is not None:
+            try:
+                gate.loss += suite.record(dsn, run_id, scope.with_values(looked_up))
+            except (psycopg.Error, ValueError) as exc:  # the checks above already failed on it
+                log.error("gate: %s could not keep its measures: %s", suite.name, exc)
     gate.seconds = time.monotonic() - started
     _persist(dsn, gate)
     (log.info if gate.passed else log.error)(gate.summary())

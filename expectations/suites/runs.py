@@ -3,7 +3,8 @@
 Checks about the loads rather than the records: volume against the trailing average,
 freshness per source, and loaded counts reconciled with what the source said it had.
 All are warnings: the next night's lookback re-reads a window, so none of them alone makes
-the marts wrong; they tell an operator where to look.
+the marts wrong; they tell an operator where to look. A shortfall past the loss thresholds
+fails the gate: expectations/suites/loss.py (record_loss.missing_within_thresholds).
 """
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -101,6 +102,7 @@ def test_core_gate_catches_each_seeded_bad_row(built):
         "raw__dvc_portal__ratings.columns_as_loaded",
         "raw__dvc_portal__feedback.column_types",
         "extract_runs.status_known",
+        "record_loss.missing_within_thresholds",  # the 5 thu_tuc the source counted, all missing
         "stg_one_stop__dossiers.dossier_code_unique",
         "stg_one_stop__dossiers.status_known",
         "stg_dvc_portal__payments.transaction_id_unique",
@@ -132,6 +134,11 @@ def test_core_gate_catches_each_seeded_bad_row(built):
     # samples name the offending rows
     assert by_name["fct_payment.dossier_known"].sample == [{"transaction_id": "T4", "dossier_code": "D404"}]
     assert by_name["extract_runs.loaded_counts_match_source_total"].sample[0]["entity"] == "thu_tuc"
+    assert by_name["record_loss.missing_within_thresholds"].sample == [
+        {"source": "one_stop", "entity": "thu_tuc", "batch_id": 301, "source_total": 5, "missing": 5,
+         "max_missing": 10, "max_missing_pct": Decimal("1.0")}]
+    assert [x.line().split(" [")[0] for x in gate.loss] == [
+        "one_stop/thu_tuc: 0 open quarantined (last run fetched 0), 5 missing (source total 5)"]
     assert [r["entity"] for r in by_name["extract_runs.volume_near_trailing_average"].sample] == ["ho_so"]
     assert [r["entity"] for r in by_name["extract_runs.runs_fresh_per_entity"].sample] == ["ratings"]
     assert [r["source"] for r in by_name["extract_runs.source_data_fresh"].sample] == ["dvc_portal"]

@@ -19,12 +19,15 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import yaml
 
-from expectations.checks import Scope
 from extractors.entities import ENTITIES
+
+if TYPE_CHECKING:
+    from expectations.checks import Scope
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +249,7 @@ def measure(conn: psycopg.Connection, scope: Scope | None = None,
             thresholds: dict[tuple[str, str], Thresholds] | None = None) -> list[EntityLoss]:
     """Every entity's loss now. `scope` may carry the gate's `stored_keys` rows already
     counted; without them the count runs here (as the gate's lookup does)."""
+    from expectations.checks import Scope  # Great Expectations loads with it: only when measuring
     from expectations.suites.runs import STORED_KEYS
 
     thresholds = thresholds if thresholds is not None else load_thresholds()

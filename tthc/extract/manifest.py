@@ -11,6 +11,14 @@ from tthc.extract.spec import SCHEMA_VERSION
 from tthc.extract.values import format_timestamp
 
 MANIFEST_NAME = "manifest.json"
+QUALITY_KEYS = ("ket_qua", "so_kiem_tra", "so_loi")
+# Records the last gate counted as lost (expectations/loss.py): open quarantined records
+# (so_ban_ghi_cach_ly), records the sources counted that the warehouse lacks (so_ban_ghi_thieu),
+# and per source and entity with any (du_lieu_thieu: nguon, doi_tuong, so_ban_ghi_cach_ly,
+# so_ban_ghi_thieu, vuot_nguong). Extra keys inside kiem_tra_chat_luong: the contract's
+# validator reads only the top-level fields.
+LOSS_KEYS = ("so_ban_ghi_cach_ly", "so_ban_ghi_thieu", "du_lieu_thieu")
+LOSS_ENTRY_KEYS = ("nguon", "doi_tuong", "so_ban_ghi_cach_ly", "so_ban_ghi_thieu", "vuot_nguong")
 
 
 def file_entry(name: str, data: bytes, rows: int) -> dict:
@@ -34,7 +42,9 @@ def build_manifest(*, unit_code: str, period: str, version: int, status: str, re
         # null: nothing has been loaded from that source yet
         "nguon_du_lieu": {name: format_timestamp(moment) if moment is not None else None
                           for name, moment in sources.items()},
-        "kiem_tra_chat_luong": {k: quality[k] for k in ("ket_qua", "so_kiem_tra", "so_loi")},
+        # the gate's verdict, then what the warehouse knew it lacked when the package was built
+        # (null: not counted by that gate)
+        "kiem_tra_chat_luong": {k: quality[k] for k in QUALITY_KEYS} | {k: quality.get(k) for k in LOSS_KEYS},
         "tep": files,
     }
 

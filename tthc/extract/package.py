@@ -18,7 +18,8 @@ from pathlib import Path
 from tthc.extract.atomic import write_folder_atomically
 from tthc.extract.csv_format import render_csv
 from tthc.extract.errors import ExtractError
-from tthc.extract.manifest import MANIFEST_NAME, build_manifest, dump_manifest, file_entry, read_manifest
+from tthc.extract.manifest import (LOSS_ENTRY_KEYS, LOSS_KEYS, MANIFEST_NAME, QUALITY_KEYS, build_manifest,
+                                   dump_manifest, file_entry, read_manifest)
 from tthc.extract.spec import (DEFAULT_REASON, QUALITY_RESULTS, SCHEMA_VERSION, SOURCES, STATUSES,
                                WORKBOOK_NAME)
 from tthc.extract.tables import PreparedTable, prepare_tables
@@ -116,8 +117,10 @@ def _check_header(unit_code, period, status, sources, quality, pipeline_version,
     for name in SOURCES:
         if sources[name] is not None:  # None: nothing loaded from that source yet
             to_local(sources[name], f"sources[{name!r}]")
-    if not isinstance(quality, dict) or set(quality) != {"ket_qua", "so_kiem_tra", "so_loi"}:
-        raise ExtractError(f"quality must give exactly ket_qua, so_kiem_tra, so_loi, got {quality!r}")
+    if not isinstance(quality, dict) or not set(QUALITY_KEYS) <= set(quality) <= set(QUALITY_KEYS + LOSS_KEYS):
+        raise ExtractError(f"quality must give ket_qua, so_kiem_tra, so_loi (and optionally "
+                           f"{', '.join(LOSS_KEYS)}), got {quality!r}")
+    _check_loss(quality)
     if quality["ket_qua"] not in QUALITY_RESULTS:
         raise ExtractError(f"quality ket_qua {quality['ket_qua']!r} is not one of {list(QUALITY_RESULTS)}")
     for count in ("so_kiem_tra", "so_loi"):
@@ -129,6 +132,28 @@ def _check_header(unit_code, period, status, sources, quality, pipeline_version,
     to_local(now, "now")
     if reason is not None and (not isinstance(reason, str) or not reason.strip()):
         raise ExtractError(f"reason must be non-empty text or None, got {reason!r}")
+
+
+def _check_loss(quality: dict) -> None:
+    """The optional loss counts: null (not counted) or non-negative integers, and a list of
+    per-entity entries with exactly LOSS_ENTRY_KEYS."""
+    def count(value, name):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ExtractError(f"quality {name} must be a non-negative integer or null, got {value!r}")
+    for name in LOSS_KEYS[:2]:
+        count(quality.get(name), name)
+    entries = quality.get("du_lieu_thieu")
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise ExtractError(f"quality du_lieu_thieu must be a list or null, got {entries!r}")
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != set(LOSS_ENTRY_KEYS):
+            raise ExtractError(f"quality du_lieu_thieu entries give exactly {', '.join(LOSS_ENTRY_KEYS)}, got {entry!r}")
+        count(entry["so_ban_ghi_cach_ly"], "du_lieu_thieu.so_ban_ghi_cach_ly")
+        count(entry["so_ban_ghi_thieu"], "du_lieu_thieu.so_ban_ghi_thieu")
+        if not isinstance(entry["vuot_nguong"], bool):
+            raise ExtractError(f"quality du_lieu_thieu.vuot_nguong must be true or false, got {entry!r}")
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 
+from expectations.loss import last_status
 from tthc import __version__
 from tthc.extract import PackageResult, write_package
 from tthc.publish.periods import Month
@@ -40,7 +41,22 @@ def last_gate(conn: psycopg.Connection) -> dict:
     run_id, checks, failures = row
     if failures:
         raise PublishBlocked(f"the last quality gate ({run_id}) failed {failures} check(s): not publishing")
-    return {"ket_qua": "DAT", "so_kiem_tra": checks, "so_loi": failures}
+    losses = last_status(conn, run_id) or last_status(conn)
+    return {"ket_qua": "DAT", "so_kiem_tra": checks, "so_loi": failures} | loss_figures(losses)
+
+
+def loss_figures(losses: list) -> dict:
+    """What the warehouse knew it lacked, as the gate counted it, in the manifest's words
+    (tthc/extract/manifest.py LOSS_KEYS); nulls when no gate has counted it."""
+    if not losses:
+        return {"so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None, "du_lieu_thieu": None}
+    return {
+        "so_ban_ghi_cach_ly": sum(x.quarantined_open for x in losses),
+        "so_ban_ghi_thieu": sum(x.missing or 0 for x in losses),
+        "du_lieu_thieu": [{"nguon": x.source, "doi_tuong": x.entity, "so_ban_ghi_cach_ly": x.quarantined_open,
+                           "so_ban_ghi_thieu": x.missing or 0, "vuot_nguong": x.over}
+                          for x in losses if x.lost or x.over],
+    }
 
 
 def source_bounds(conn: psycopg.Connection) -> dict[str, datetime | None]:

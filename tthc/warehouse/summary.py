@@ -1,11 +1,14 @@
 """The nightly run summary: what each night loaded, quarantined and checked, in one place.
 
 Kept as views over the run records (meta.extract_runs, meta.quality_results, meta.watermarks),
-so it is always current and costs nothing to maintain; `tthc summary` prints the latest night.
+so it is always current and costs nothing to maintain; `tthc summary` prints the latest night,
+with the records the last gate counted as lost (meta.loss_status, expectations/loss.py).
 """
 from __future__ import annotations
 
 import psycopg
+
+from expectations.loss import last_status
 
 VIEWS = """
 CREATE OR REPLACE VIEW meta.extract_summary AS
@@ -66,11 +69,29 @@ def latest_night(conninfo: str) -> str:
         gate = conn.execute("SELECT run_id, checks, failures, warnings, checked_at FROM meta.gate_summary "
                             "ORDER BY checked_at DESC LIMIT 1").fetchone()
         marks = conn.execute("SELECT source, entity, high_watermark FROM meta.watermarks ORDER BY 1, 2").fetchall()
+        losses = last_status(conn)
     lines = [f"{'source/entity':<30} {'runs':>4} {'failed':>6} {'fetched':>9} {'new':>8} {'quarant.':>8} {'retries':>7} {'sec':>7}  loaded up to"]
     for source, entity, runs, failed, fetched, new, quarantined, retries, seconds, upto in rows:
         lines.append(f"{source + '/' + entity:<30} {runs:>4} {failed:>6} {fetched:>9} {new:>8} {quarantined:>8} "
                      f"{retries:>7} {seconds or 0:>7}  {upto}")
     if gate:
         lines.append(f"quality gate {gate[0]}: {gate[1]} checks, {gate[2]} failing, {gate[3]} warnings at {gate[4]}")
+    lines += loss_lines(losses)
     lines += [f"watermark {s}/{e}: {m}" for s, e, m in marks]
     return "\n".join(lines)
+
+
+def loss_lines(losses: list) -> list[str]:
+    """Per entity, the records the warehouse knows it lacks (open quarantined, missing) as the
+    last gate counted them, and whether that passed the thresholds (expectations/loss.py)."""
+    if not losses:
+        return ["records lost: not counted yet (no quality gate has kept its loss count)"]
+    lost = [x for x in losses if x.lost or x.over]
+    over = [x for x in lost if x.over]
+    if not lost:
+        return ["records lost: none (no open quarantined record, nothing missing against the sources' totals)"]
+    head = (f"records lost: {sum(x.quarantined_open for x in lost)} open quarantined, "
+            f"{sum(x.missing or 0 for x in lost)} missing; "
+            + (f"OVER THE THRESHOLDS for {len(over)} entit{'y' if len(over) == 1 else 'ies'} (the gate fails)"
+               if over else "within the thresholds (a warning)"))
+    return [head] + [f"  {x.line()}" for x in lost]

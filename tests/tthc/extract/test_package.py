@@ -63,7 +63,10 @@ def test_manifest_lists_every_file_with_rows_and_sha256(outbox):
     assert manifest["tao_luc"] == "2024-06-03T02:14:09+07:00"
     assert manifest["nguon_du_lieu"] == {"one_stop": "2024-06-03T01:00:00+07:00",
                                          "dvc_portal": "2024-06-03T01:00:00+07:00"}
-    assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 58, "so_loi": 0}
+    # the loss counts are always there, null when the caller gave none (not counted)
+    assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 58, "so_loi": 0,
+                                               "so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None,
+                                               "du_lieu_thieu": None}
     assert [e["ten"] for e in manifest["tep"]] == ALL_FILES
     for entry in manifest["tep"]:
         data = (result.path / entry["ten"]).read_bytes()
@@ -201,6 +204,10 @@ def test_a_hand_made_version_folder_without_manifest_stops_the_writer(outbox):
     ("sources", {"one_stop": NOW}, "sources"),
     ("quality", {"ket_qua": "OK", "so_kiem_tra": 1, "so_loi": 0}, "ket_qua"),
     ("quality", {"ket_qua": "DAT", "so_kiem_tra": -1, "so_loi": 0}, "so_kiem_tra"),
+    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "so_ban_ghi_cach_ly": -1}, "so_ban_ghi_cach_ly"),
+    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "du_lieu_thieu": [{"nguon": "one_stop"}]},
+     "du_lieu_thieu"),
+    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "mat_du_lieu": 1}, "optionally"),
     ("tables", {}, "no tables"),
 ])
 def test_bad_package_arguments_are_refused(outbox, field, value, message):

@@ -109,7 +109,9 @@ def test_all_five_files_match_hand_values_and_pass_the_validator(warehouse, outb
     assert manifest["trang_thai"] == "TAM_TINH"
     assert manifest["nguon_du_lieu"] == {"one_stop": "2025-08-01T00:30:00+07:00",
                                          "dvc_portal": "2025-08-01T01:00:00+07:00"}
-    assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0}
+    assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0,  # no loss counted
+                                               "so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None,
+                                               "du_lieu_thieu": None}
     assert [(e["ten"], e["so_dong"]) for e in manifest["tep"]] == [
         *((name, len(EXPECTED[name])) for name in CSVS), ("bao_cao.xlsx", 23)]
 
@@ -178,3 +180,33 @@ def test_a_unit_outside_the_tree_on_the_last_day_is_refused(warehouse, outbox):
     with pytest.raises(ValueError, match="000.00.12.H56 in 2025-07"):
         publish_month(warehouse, "000.00.12.H56", MONTH, BEFORE_CLOSING, outbox)  # merged away on 1 July
     assert not (outbox / "000.00.12.H56").exists()
+
+
+def test_the_manifest_says_how_many_records_were_quarantined_or_missing(warehouse, outbox):
+    """A dossier quarantined below the thresholds: the month is published, and the manifest says
+    what the warehouse knew it lacked when the package was built (as the last gate counted it)."""
+    from expectations.loss import record_status
+    from tthc.warehouse.stages import as_stage
+
+    with psycopg.connect(warehouse.conninfo()) as conn:
+        conn.execute("""
+            insert into meta.extract_runs (batch_id, source, entity, window_from, window_to, status, fetched,
+                                           loaded, quarantined, source_total, started_at)
+            values (7, 'one_stop', 'ho_so', '2025-07-31 01:00+07', '2025-08-01 01:00+07', 'success', 40, 39, 1, 40,
+                    '2025-08-01 01:00+07');
+            insert into raw.one_stop__ho_so (record_key, source_updated_at, payload, payload_hash, batch_id)
+            select 'H56.01-250731-' || lpad(i::text, 4, '0'), timestamptz '2025-07-31 10:00+07', '{}', md5(i::text), 7
+            from generate_series(1, 39) i;
+            insert into raw.quarantine (source, entity, batch_id, record_key, reason, raw_text)
+            values ('one_stop', 'ho_so', 7, 'H56.01-250731-0040', 'unknown code TrangThaiHoSo=42', '{}');
+        """)
+    # the gate keeps its count as the transformer does in production; the publisher reads it
+    over = record_status(as_stage(warehouse, "transformer"), "gate-1")
+    assert over == []
+    result = publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox)
+    assert validate(result.path).returncode == 0
+    quality = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))["kiem_tra_chat_luong"]
+    assert quality == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0, "so_ban_ghi_cach_ly": 1,
+                       "so_ban_ghi_thieu": 0,
+                       "du_lieu_thieu": [{"nguon": "one_stop", "doi_tuong": "ho_so", "so_ban_ghi_cach_ly": 1,
+                                          "so_ban_ghi_thieu": 0, "vuot_nguong": False}]}

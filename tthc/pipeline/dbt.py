@@ -51,7 +51,6 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     differ from its last run there. So what changes from night to night, the as-of day and the
     tests' scope, goes in environment variables that the macros read only when executing
     (macro run_setting), and the vars stay the same."""
-    dsn = as_stage(dsn, "transformer")  # an admin's DSN: bootstrapped, then dbt logs in as the transformer
     exe = dbt_executable()
     if not exe.exists():
         raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
@@ -59,6 +58,7 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     # The applicant key's secret reaches dbt's sessions as a setting, never as SQL text or a var
     # (docs/decisions/007). Commands that build models refuse to run without a strong one.
     key = _pii_key(required=bool(args) and args[0] in KEYED_COMMANDS)
+    dsn = as_stage(dsn, "transformer")  # an admin's DSN: bootstrapped, then dbt logs in as the transformer
     settings = {"TTHC_AS_OF_DATE": as_of.isoformat() if as_of is not None else "",
                 "TTHC_TEST_SCOPE": test_scope or "all"}
     cmd = [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),

@@ -23,6 +23,7 @@ from expectations.suites import GATE_SUITES
 from tests.expectations import warehouse
 from tthc.pipeline import dbt
 from tthc.pipeline.marts import PREVIOUS, SHADOW, prepare_shadow, swap_in
+from tthc.warehouse import as_stage
 from tthc.warehouse.roles import BI, apply_roles
 
 pytestmark = pytest.mark.slow
@@ -72,8 +73,9 @@ def test_swap_publishes_the_shadow_and_bi_reads_it(two_builds):
         assert conn.execute("select total_score from marts.mart_score_monthly").fetchone()[0] == 25
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("create table marts.mine (x int)")
-    # a table added to the published marts later is readable too (default privileges follow the swap)
-    with psycopg.connect(two_builds.conninfo()) as conn:
+    # a table the transformer adds to the published marts later is readable too (default
+    # privileges follow the swap)
+    with psycopg.connect(as_stage(two_builds, "transformer").conninfo()) as conn:
         conn.execute("create table marts.mart_new as select 1 as x")
     with psycopg.connect(bi.conninfo(), autocommit=True) as conn:
         assert conn.execute("select x from marts.mart_new").fetchone()[0] == 1

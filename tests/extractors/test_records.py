@@ -48,7 +48,8 @@ def test_rejections_say_why():
         "DanhSachHoSoBoSung[0].NgayYeuCauBoSung 'hôm qua' is not a valid time":
             dossier(DanhSachHoSoBoSung=[{"NgayYeuCauBoSung": "hôm qua"}]),
         "unknown code TrangThaiHoSo=11": dossier(TrangThaiHoSo=11),
-        "unknown code KenhThucHien='9'": dossier(KenhThucHien="9"),
+        # a code is its exact JSON value: "9" (or "1", 1.0, true) is not an integer code
+        "KenhThucHien is a string, not an integer code": dossier(KenhThucHien="9"),
     }
     for reason, record in cases.items():
         result = parse_record(HO_SO, record)
@@ -106,4 +107,4 @@ def test_process_step_moment_is_checked():
     assert isinstance(row, RawRow) and row.key == "H-1|2"
     bad = parse_record(STEPS, step | {"ThoiDiemXuLy": "20241399250000"})
     assert isinstance(bad, Rejected) and bad.reason == "ThoiDiemXuLy '20241399250000' is not a valid time"
-    assert parse_record(STEPS, step | {"ThoiDiemXuLy": 20240502}).reason == "ThoiDiemXuLy is int, not a time string"
+    assert parse_record(STEPS, step | {"ThoiDiemXuLy": 20240502}).reason == "ThoiDiemXuLy is an integer, not a time string"

@@ -1,0 +1,251 @@
+"""The backup drill: base backup, keep running, lose the data folder, restore to a point in time,
+run the next night; and the archive's and the CLI's refusals.
+
+The nights here are real extractor runs of every entity of both sources (and the portal's official
+scores) from the simulator into raw + meta, plus a core-like table merged from raw by SQL, on a
+cluster of the test's own with archiving on. No dbt build: restore is a physical replay of WAL,
+blind to which SQL wrote the pages, and a full pipeline night (build, gate, marts, publish) four
+times over would take minutes; that a night after a failure ends equal to one that never failed is
+the failure suite's job (tests/failure).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from extractors.entities import ENTITIES, ONE_STOP, entity
+from extractors.portal_scores import fetch_service_results, periods_around, province_roots
+from extractors.run import extract_entity
+from extractors.sources import SourceSettings, make_client
+from extractors.timefmt import LOCAL
+from simulator import SimulatorServer, World, WorldConfig
+from tests.conftest import free_port
+from tests.failure.fingerprint import BOOKKEEPING, warehouse_tables
+from tests.failure.night import CREDENTIALS, crash_warehouse
+from tthc import cli
+from tthc.warehouse import EmbeddedPostgres
+from tthc.warehouse import backup as backups
+from tthc.warehouse.backup import BackupError
+
+# A small province: a few hundred dossiers, every entity; three nights a day apart.
+WORLD = WorldConfig(seed=7, dossiers_per_year=2500, start=date(2025, 5, 1), end=date(2025, 9, 30),
+                    departments=3, districts=2, communes_per_district=3, procedures=30)
+NIGHTS = [datetime(2025, 7, 30, 1, 0, tzinfo=LOCAL) + timedelta(days=n) for n in range(3)]
+INITIAL_FROM = datetime(2025, 1, 1, tzinfo=LOCAL)
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
+# Besides load bookkeeping, what differs between two runs of the same night: when it ran (the
+# portal's scores carry the time they were fetched as their source time).
+WHEN_IT_RAN = BOOKKEEPING | {"started_at", "finished_at", "seconds", "updated_at", "quarantined_at", "id"}
+FETCHED_AT = {"raw.dvc_portal__service_results": "source_updated_at"}
+
+CORE_MERGE = """
+CREATE SCHEMA IF NOT EXISTS core;
+CREATE TABLE IF NOT EXISTS core.dossier_latest (
+    record_key text PRIMARY KEY, payload_hash text NOT NULL, source_updated_at timestamptz,
+    versions integer NOT NULL);
+INSERT INTO core.dossier_latest
+SELECT DISTINCT ON (record_key) record_key, payload_hash, source_updated_at,
+       count(*) OVER (PARTITION BY record_key)
+FROM raw.{table} ORDER BY record_key, source_updated_at DESC NULLS LAST, payload_hash
+ON CONFLICT (record_key) DO UPDATE SET payload_hash = excluded.payload_hash,
+    source_updated_at = excluded.source_updated_at, versions = excluded.versions
+WHERE core.dossier_latest.versions IS DISTINCT FROM excluded.versions;
+"""
+
+
+def night(dsn, server: SimulatorServer, clock: datetime) -> None:
+    """One night's loads: every entity into raw + meta, the official scores, the core merge."""
+    server.set_clock(clock)
+    settings = SourceSettings(server.url, CREDENTIALS["client_id"], CREDENTIALS["client_secret"],
+                              CREDENTIALS["api_key"])
+    for target in ENTITIES:
+        client = make_client(target.source, settings)
+        try:
+            extract_entity(dsn.conninfo(), client, target, clock, initial_from=INITIAL_FROM,
+                           run_id=f"drill-{clock:%m%d}")
+        finally:
+            client.close()
+    portal = make_client("dvc_portal", settings)
+    try:
+        fetch_service_results(dsn.conninfo(), portal, province_roots(dsn.conninfo(), clock.date()),
+                              periods_around(clock.date()))
+    finally:
+        portal.close()
+    with psycopg.connect(dsn.conninfo()) as conn:
+        conn.execute(CORE_MERGE.format(table=entity(ONE_STOP, "ho_so").table))
+
+
+def state(dsn, exclude: frozenset = frozenset()) -> dict:
+    """Every table of every schema of the database, as its rows' hashes (nothing left out by default)."""
+    with psycopg.connect(dsn.conninfo()) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        schemas = [s for (s,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) AND nspname !~ '^pg_'",
+            (list(SYSTEM_SCHEMAS),))]
+        tables = warehouse_tables(conn, tuple(schemas), exclude=exclude)
+        if exclude:
+            for name, column in FETCHED_AT.items():
+                schema = name.split(".")[0]
+                tables[name] = warehouse_tables(conn, (schema,), exclude=exclude | {column})[name]
+        return tables
+
+
+def diff(a: dict, b: dict) -> list[str]:
+    return [f"{name}: {a[name].rows if name in a else '-'} vs {b[name].rows if name in b else '-'} rows"
+            for name in sorted(set(a) | set(b))
+            if name not in a or name not in b or a[name].digest != b[name].digest]
+
+
+def archive_everything(dsn) -> None:
+    """Close the current WAL segment and wait until the archiver has copied it."""
+    with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
+        segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+        deadline = time.monotonic() + 60
+        while conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0] != segment:
+            assert time.monotonic() < deadline, conn.execute("SELECT * FROM pg_stat_archiver").fetchone()
+            time.sleep(0.05)
+
+
+def server_time(dsn) -> datetime:
+    with psycopg.connect(dsn.conninfo()) as conn:
+        return conn.execute("SELECT clock_timestamp()").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with SimulatorServer(World(WORLD), port=0, clock=NIGHTS[0]) as server:
+        yield server
+
+
+@pytest.fixture
+def cluster():
+    """A cluster of the test's own (it is destroyed): as root the postgres user must reach it."""
+    base = Path(tempfile.mkdtemp(prefix="tthc-test-backup-"))
+    base.chmod(0o755)
+    own = EmbeddedPostgres(root=base / "pg", port=free_port())
+    own.start()
+    yield own
+    own.destroy()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_night(cluster, simulator):
+    # A cluster made before archiving existed gets the settings at its next start, once each.
+    cluster.stop()
+    cluster.write_settings({key: None for key in cluster.archive_settings()})
+    dsn = cluster.start()
+    with psycopg.connect(dsn.conninfo()) as conn:
+        assert conn.execute("SHOW archive_mode").fetchone()[0] == "on"
+        assert conn.execute("SHOW archive_command").fetchone()[0] == cluster.archive_command()
+    conf = (cluster.data_dir / "postgresql.auto.conf").read_text()
+    assert conf.count("archive_command") == 1 and conf.count("wal_level") == 1
+
+    night(dsn, simulator, NIGHTS[0])
+    first = backups.take_backup(cluster, keep=2)
+    assert first.label["verified"].endswith("backup successfully verified")
+    assert (first.path / "backup.json").is_file() and (first.data / "backup_manifest").is_file()
+
+    night(dsn, simulator, NIGHTS[1])               # keeps running after the backup
+    time.sleep(0.05)
+    point = server_time(dsn)                        # T: what the restore must bring back
+    at_point = state(dsn)
+    time.sleep(0.05)
+    night(dsn, simulator, NIGHTS[2])               # changes after T
+    never_failed = state(dsn, exclude=WHEN_IT_RAN)
+    raw_dossiers = f"raw.{entity(ONE_STOP, 'ho_so').table}"
+    assert at_point[raw_dossiers].rows < never_failed[raw_dossiers].rows, "night 3 changed nothing"
+    assert at_point["meta.extract_runs"].rows and at_point["core.dossier_latest"].rows
+    archive_everything(dsn)
+
+    crash_warehouse(cluster)                        # the disaster: no shutdown, the data folder gone
+    shutil.rmtree(cluster.data_dir)
+
+    restored = backups.restore(cluster, target=point)
+    assert restored.backup.name == first.name and restored.moved_aside is None
+    assert restored.reached is not None and restored.reached <= point
+    assert restored.timeline == 2
+    assert not (gap := diff(at_point, state(dsn))), gap          # exactly T: raw history, meta, core
+    with psycopg.connect(dsn.conninfo()) as conn:
+        assert not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+    conf = (cluster.data_dir / "postgresql.auto.conf").read_text()
+    assert "recovery_target" not in conf and "restore_command" not in conf   # used once
+    assert not (cluster.data_dir / "recovery.signal").exists()
+
+    night(dsn, simulator, NIGHTS[2])               # the next night, on the restored warehouse
+    assert not (gap := diff(never_failed, state(dsn, exclude=WHEN_IT_RAN))), gap
+
+    # The restored cluster archives on its new timeline; a new backup prunes the older one and the
+    # WAL before it.
+    archive_everything(dsn)
+    assert (cluster.archive_dir / "00000002.history").is_file()
+    second = backups.take_backup(cluster, keep=1)
+    assert [b.name for b in backups.list_backups(cluster)] == [second.name]
+    oldest = min(p.name for p in cluster.archive_dir.iterdir() if len(p.name) == 24)
+    assert oldest[8:] >= second.start_wal_file[8:]
+
+    # A restore over a live data folder moves it aside, never deletes it.
+    again = backups.restore(cluster)
+    assert again.moved_aside is not None and (again.moved_aside / "PG_VERSION").is_file()
+    assert not diff(never_failed, state(dsn, exclude=WHEN_IT_RAN))
+
+
+def test_restore_refusals_say_why(cluster, monkeypatch, capsys):
+    with pytest.raises(BackupError, match="No backup yet"):
+        backups.restore(cluster)
+    backup = backups.take_backup(cluster)
+    with pytest.raises(BackupError, match="before backup .* ended"):
+        backups.restore(cluster, name=backup.name, target=backup.finished_at - timedelta(minutes=1))
+    with pytest.raises(BackupError, match="before the end of the oldest backup"):
+        backups.restore(cluster, target=backup.finished_at - timedelta(minutes=1))
+    with pytest.raises(BackupError, match="in the future"):
+        backups.restore(cluster, target=datetime.now(timezone.utc) + timedelta(hours=1))
+    assert cluster.running()   # nothing was stopped for a refused restore
+
+    monkeypatch.setenv("WAREHOUSE_DSN", "postgresql://someone@db.example:5432/wh")
+    assert cli.main(["warehouse", "restore"]) == 2
+    assert "that server's tooling" in capsys.readouterr().err
+
+
+def test_a_cluster_nobody_backs_up_archives_nothing(pg_cluster):
+    """Unarmed, the archive_command reports each segment done without copying it."""
+    with psycopg.connect(pg_cluster.admin_dsn().conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS wal_probe (i int); INSERT INTO wal_probe VALUES (1)")
+        segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+        deadline = time.monotonic() + 30
+        while conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0] != segment:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert not pg_cluster.archive_marker.exists()
+    assert not pg_cluster.archive_dir.exists() or not any(pg_cluster.archive_dir.iterdir())
+
+
+def test_archive_command_copies_once_and_never_overwrites(tmp_path):
+    own = EmbeddedPostgres(root=tmp_path / "pg", port=1, archive_dir=tmp_path / "wal")
+    segment = tmp_path / "000000010000000000000007"
+    segment.write_bytes(b"one" * 1000)
+
+    def archive(path: Path) -> int:
+        command = own.archive_command().replace("%p", str(path)).replace("%f", segment.name)
+        return subprocess.run(["sh", "-c", command]).returncode
+
+    own.root.mkdir()
+    own.archive_dir.mkdir()
+    assert archive(segment) == 0 and not any(own.archive_dir.iterdir())   # not armed: nothing copied
+    own.archive_marker.write_text("on")
+    assert archive(segment) == 0
+    assert (own.archive_dir / segment.name).read_bytes() == segment.read_bytes()
+    assert archive(segment) == 0                                         # a retry of the same bytes
+    other = tmp_path / "elsewhere"
+    other.write_bytes(b"two" * 1000)
+    assert archive(other) != 0                                           # a different file: refused
+    assert (own.archive_dir / segment.name).read_bytes() == segment.read_bytes()
+    assert sorted(p.name for p in own.archive_dir.iterdir()) == [segment.name]
+    shutil.rmtree(own.archive_dir)
+    assert archive(segment) != 0                                         # archive gone: loud, not lost

@@ -608,3 +608,8 @@ def _compile(check: Checker):
     lines.append("    return True")
     exec("\n".join(lines), names)  # noqa: S102 - source built above from the contract tables only
     return names["passes"]
+
+
+def forget_compiled() -> None:
+    """Drop the compiled checkers (after CONTRACTS changed in this process)."""
+    _CHECKERS.clear()

@@ -223,3 +223,10 @@ def parse_record(entity: Entity, record: Any) -> RawRow | Rejected:
         except (TypeError, ValueError) as exc:
             return Rejected(key, f"record cannot be stored as JSON: {type(exc).__name__}", quarantine_text(record))
     return RawRow(key, updated, payload.decode(), hashlib.sha256(payload).hexdigest())
+
+
+def forget_compiled() -> None:
+    """Drop the compiled checks, so a change to contract.CONTRACTS in this process takes effect
+    (a deployed change needs nothing: a new process compiles the new contract)."""
+    _PLANS.clear()
+    C.forget_compiled()

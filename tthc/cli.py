@@ -142,6 +142,34 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_quarantine(args) -> int:
+    """List the dead-letter queue (raw.quarantine), or replay records against the current contract."""
+    import psycopg
+
+    from extractors.quarantine import list_quarantined, replay
+    from tthc.warehouse import stage_dsn
+
+    conninfo = stage_dsn("loader").conninfo()  # raw's writer, as for `tthc ingest`
+    if args.action == "list":
+        with psycopg.connect(conninfo) as conn:
+            rows = list_quarantined(conn, args.source, args.entity, open_only=not args.all, limit=args.limit)
+        for q in rows:
+            state = f"replayed {q.replayed_at:%Y-%m-%d %H:%M} (batch {q.replay_batch_id})" if q.replayed_at else "open"
+            print(f"{q.id}\t{q.source}/{q.entity}\t{q.record_key or '(no key)'}\t{q.quarantined_at:%Y-%m-%d %H:%M}"
+                  f"\t{state}\tattempts {q.attempts}\t{q.current_reason}")
+        print(f"{len(rows)} {'quarantined' if args.all else 'open quarantined'} record(s)", file=sys.stderr)
+        return 0
+    if not (args.id or args.source or args.all):
+        print("tthc quarantine replay: give --id N ..., --source S [--entity E], or --all", file=sys.stderr)
+        return 2
+    results = replay(conninfo, ids=args.id, source=args.source, entity=args.entity, everything=args.all)
+    for result in results:
+        print(result.summary())
+    if not results:
+        print("no open quarantined record matches", file=sys.stderr)
+    return 1 if any(r.still_failing for r in results) else 0
+
+
 def cmd_demo(args) -> int:
     from tthc.demo import run_demo
 
@@ -201,6 +229,17 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("summary", help="what the latest night loaded, quarantined and checked")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("quarantine", help="list quarantined records, or replay them against the current contract")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("--source", choices=["one_stop", "dvc_portal"])
+    p.add_argument("--entity", help="entity name (with --source)")
+    p.add_argument("--id", type=int, nargs="+", help="replay: these quarantine ids")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--open", action="store_true", help="list: open records only (the default)")
+    shown.add_argument("--all", action="store_true", help="list: replayed ones too; replay: every open record")
+    p.add_argument("--limit", type=int, help="list: at most this many")
+    p.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the simulator (make demo)")
     p.set_defaults(func=cmd_demo)

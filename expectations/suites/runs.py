@@ -140,7 +140,7 @@ EXTRACT_RUNS = Suite(
     table="extract_runs",
     checks=(
         column("status_known", FAIL, lambda: E.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["running", "success", "failed", "abandoned"]),
+            column="status", value_set=["running", "success", "failed", "abandoned", "replayed"]),
             "the run states the extractors write"),
         rows("loaded_counts_match_source_total", WARN, RECONCILE,
              "the last successful run of each entity: keys stored for its window plus the quarantined "

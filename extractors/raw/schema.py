@@ -121,6 +121,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS quarantine_dedupe
     ON raw.quarantine (source, entity, md5(raw_text), reason);
 -- set when a quarantined record was replayed (tthc quarantine replay): it no longer counts as lost
 ALTER TABLE raw.quarantine ADD COLUMN IF NOT EXISTS replayed_at timestamptz;
+-- the rest of the dead-letter queue (extractors/quarantine.py): the batch a replay loaded the
+-- record in, how often it was tried, and why it still fails under the current contract
+ALTER TABLE raw.quarantine
+    ADD COLUMN IF NOT EXISTS replay_batch_id bigint,
+    ADD COLUMN IF NOT EXISTS attempts        integer NOT NULL DEFAULT 1,
+    ADD COLUMN IF NOT EXISTS last_reason     text,
+    ADD COLUMN IF NOT EXISTS last_attempt_at timestamptz;
+CREATE INDEX IF NOT EXISTS quarantine_open ON raw.quarantine (source, entity, id) WHERE replayed_at IS NULL;
 """
 
 

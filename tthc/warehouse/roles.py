@@ -35,8 +35,9 @@ ROLES = (LOADER, TRANSFORMER, PUBLISHER, BI)
 LOADER_SCHEMAS = ("raw", "meta")
 BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "util")
 SHADOW_SCHEMAS = ("marts__next", "marts__prev")  # tthc/pipeline/marts.py
-# meta holds both run records: these are the transformer's (the gate's results, the summary views).
-TRANSFORMER_META = ("quality_results", "extract_summary", "gate_summary")
+# meta holds both stages' records: these are the transformer's (the gate's results and loss
+# measures, the summary views); the rest (run records, watermarks, retention runs) the loader's.
+TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary")
 # What the monthly extract reads outside the marts (tthc/publish/rows.py).
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)

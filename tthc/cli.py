@@ -170,6 +170,20 @@ def cmd_quarantine(args) -> int:
     return 1 if any(r.still_failing for r in results) else 0
 
 
+def cmd_retain_pii(args) -> int:
+    """Clear raw's personal fields of records closed longer than the retention (tthc/privacy/retention.py)."""
+    from tthc.privacy.retention import run_retention
+    from tthc.warehouse import stage_dsn
+
+    # the loader owns raw and meta; the transformer reads staging and owns what dbt built
+    report = run_retention(stage_dsn("loader"), stage_dsn("transformer"), days=args.days,
+                           now=_moment(args.now) if args.now else None)
+    print(f"retention run {report.run_id}: closed before {report.cutoff:%Y-%m-%d %H:%M %Z}: {report.records} records"
+          f" ({report.raw_versions} raw versions), {report.built_rows} built rows, {report.quarantined} quarantined"
+          " texts cleared (meta.pii_retention_runs, meta.pii_retention_cleared)")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from tthc.demo import run_demo
 
@@ -240,6 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     shown.add_argument("--all", action="store_true", help="list: replayed ones too; replay: every open record")
     p.add_argument("--limit", type=int, help="list: at most this many")
     p.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("retain-pii", help="clear raw's personal fields of records closed longer than the retention")
+    p.add_argument("--days", type=int, help="retention in days (default: TTHC_PII_RETENTION_DAYS, else 365)")
+    p.add_argument("--now", help="the moment the retention counts back from (ISO; default now)")
+    p.set_defaults(func=cmd_retain_pii)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the simulator (make demo)")
     p.set_defaults(func=cmd_demo)

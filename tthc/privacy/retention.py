@@ -235,6 +235,8 @@ def run_retention(loader: Dsn, transformer: Dsn, days: int | None = None, now: d
     default 365) before `now`. `loader` writes raw and meta; `transformer` reads staging and
     clears what dbt built (the same admin DSN may be given for both)."""
     days = retention_days() if days is None else days
+    if days < 1:
+        raise RetentionError(f"a retention of {days} days: at least 1 day")
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(days=days)
     with psycopg.connect(loader.conninfo(), autocommit=True) as raw_conn, \
@@ -278,3 +280,12 @@ def run_retention_as_stages(admin_or_any: Dsn, **kwargs) -> RetentionReport:
     from tthc.warehouse.stages import as_stage
 
     return run_retention(as_stage(admin_or_any, "loader"), as_stage(admin_or_any, "transformer"), **kwargs)
+
+
+def run_in_airflow() -> dict:
+    """The weekly DAG's task: the loader's and the transformer's Airflow logins (or as derived)."""
+    from tthc.orchestration.connections import warehouse_dsn
+
+    report = run_retention(warehouse_dsn("loader"), warehouse_dsn("transformer"))
+    return {"run_id": report.run_id, "cutoff": report.cutoff.isoformat(), "records": report.records,
+            "raw_versions": report.raw_versions, "built_rows": report.built_rows, "quarantined": report.quarantined}

@@ -103,12 +103,12 @@ def diff(a: dict, b: dict) -> list[str]:
             if name not in a or name not in b or a[name].digest != b[name].digest]
 
 
-def archive_everything(dsn) -> None:
+def archive_everything(cluster, dsn) -> None:
     """Close the current WAL segment and wait until the archiver has copied it."""
     with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
         segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
         deadline = time.monotonic() + 60
-        while conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0] != segment:
+        while not (cluster.archive_dir / segment).exists():
             assert time.monotonic() < deadline, conn.execute("SELECT * FROM pg_stat_archiver").fetchone()
             time.sleep(0.05)
 
@@ -124,16 +124,22 @@ def simulator():
         yield server
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster():
-    """A cluster of the test's own (it is destroyed): as root the postgres user must reach it."""
+    """A cluster of the module's own (the drill destroys it): as root the postgres user must reach it."""
     base = Path(tempfile.mkdtemp(prefix="tthc-test-backup-"))
     base.chmod(0o755)
     own = EmbeddedPostgres(root=base / "pg", port=free_port())
     own.start()
     yield own
-    own.destroy()
+    if own.running():
+        crash_warehouse(own)   # no shutdown checkpoint: it is all deleted next
     shutil.rmtree(base, ignore_errors=True)
+
+
+def timeline(cluster) -> int:
+    with psycopg.connect(cluster.admin_dsn().conninfo()) as conn:
+        return conn.execute("SELECT timeline_id FROM pg_control_checkpoint()").fetchone()[0]
 
 
 def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_night(cluster, simulator):
@@ -141,6 +147,7 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     cluster.stop()
     cluster.write_settings({key: None for key in cluster.archive_settings()})
     dsn = cluster.start()
+    before = timeline(cluster)
     with psycopg.connect(dsn.conninfo()) as conn:
         assert conn.execute("SHOW archive_mode").fetchone()[0] == "on"
         assert conn.execute("SHOW archive_command").fetchone()[0] == cluster.archive_command()
@@ -162,7 +169,7 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     raw_dossiers = f"raw.{entity(ONE_STOP, 'ho_so').table}"
     assert at_point[raw_dossiers].rows < never_failed[raw_dossiers].rows, "night 3 changed nothing"
     assert at_point["meta.extract_runs"].rows and at_point["core.dossier_latest"].rows
-    archive_everything(dsn)
+    archive_everything(cluster, dsn)
 
     crash_warehouse(cluster)                        # the disaster: no shutdown, the data folder gone
     shutil.rmtree(cluster.data_dir)
@@ -170,7 +177,7 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     restored = backups.restore(cluster, target=point)
     assert restored.backup.name == first.name and restored.moved_aside is None
     assert restored.reached is not None and restored.reached <= point
-    assert restored.timeline == 2
+    assert restored.timeline == before + 1
     assert not (gap := diff(at_point, state(dsn))), gap          # exactly T: raw history, meta, core
     with psycopg.connect(dsn.conninfo()) as conn:
         assert not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
@@ -183,8 +190,8 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
 
     # The restored cluster archives on its new timeline; a new backup prunes the older one and the
     # WAL before it.
-    archive_everything(dsn)
-    assert (cluster.archive_dir / "00000002.history").is_file()
+    archive_everything(cluster, dsn)
+    assert (cluster.archive_dir / f"{restored.timeline:08X}.history").is_file()
     second = backups.take_backup(cluster, keep=1)
     assert [b.name for b in backups.list_backups(cluster)] == [second.name]
     oldest = min(p.name for p in cluster.archive_dir.iterdir() if len(p.name) == 24)
@@ -196,14 +203,36 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     assert not diff(never_failed, state(dsn, exclude=WHEN_IT_RAN))
 
 
-def test_restore_refusals_say_why(cluster, monkeypatch, capsys):
+def test_undo_a_mistake_on_a_running_warehouse(cluster):
+    """No crash: a bad statement, undone by restoring to just before it. The newest changes are
+    in a WAL segment not archived yet: the restore's clean stop has it archived."""
+    cluster.start()
+    dsn = cluster.admin_dsn()   # the postgres database: the drill's fingerprint covers tthc
+    backups.take_backup(cluster)
+    with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE precious AS SELECT g AS i FROM generate_series(1, 500) g")
+        time.sleep(0.05)
+        point = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+        time.sleep(0.05)
+        conn.execute("DELETE FROM precious WHERE i > 10")
+    restored = backups.restore(cluster, target=point)
+    with psycopg.connect(dsn.conninfo()) as conn:
+        assert conn.execute("SELECT count(*) FROM precious").fetchone()[0] == 500
+    aside = restored.moved_aside
+    assert aside is not None and (aside / "PG_VERSION").is_file()   # the damaged folder, kept
+
+
+def test_restore_refusals_say_why(cluster, monkeypatch, capsys, tmp_path):
+    cluster.start()
+    nothing_yet = EmbeddedPostgres(root=cluster.root, port=cluster.port, backups_dir=tmp_path / "none")
     with pytest.raises(BackupError, match="No backup yet"):
-        backups.restore(cluster)
+        backups.restore(nothing_yet)
     backup = backups.take_backup(cluster)
     with pytest.raises(BackupError, match="before backup .* ended"):
         backups.restore(cluster, name=backup.name, target=backup.finished_at - timedelta(minutes=1))
+    oldest = backups.list_backups(cluster)[0]
     with pytest.raises(BackupError, match="before the end of the oldest backup"):
-        backups.restore(cluster, target=backup.finished_at - timedelta(minutes=1))
+        backups.restore(cluster, target=oldest.finished_at - timedelta(minutes=1))
     with pytest.raises(BackupError, match="in the future"):
         backups.restore(cluster, target=datetime.now(timezone.utc) + timedelta(hours=1))
     assert cluster.running()   # nothing was stopped for a refused restore

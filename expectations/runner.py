@@ -217,6 +217,10 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
                 gate.results.append(CheckResult(suite.name, check.name, check.severity, False,
                                                 f"error: lookup failed: {str(exc)[:300]}", [], check.description))
                 continue
+            except ValueError as exc:  # a check built from settings (loss thresholds) that do not read
+                gate.results.append(CheckResult(suite.name, check.name, check.severity, False,
+                                                f"error: {str(exc)[:300]}", [], check.description))
+                continue
             expectation.meta = {"suite": suite.name, "check": check.name}
             expectation.severity = "critical" if check.severity == FAIL else "warning"
             if check.description and not getattr(expectation, "description", None):

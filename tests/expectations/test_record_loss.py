@@ -180,3 +180,12 @@ def test_missing_records_past_the_operators_threshold_fail_and_below_it_warn(bui
     [lost] = gate.loss
     assert (lost.entity, lost.missing, lost.source_total, lost.quarantined_open) == ("ho_so", 3, 40, 0)
     assert "missing > 10 or > 5 % of the source's total" in lost.thresholds
+
+
+def test_thresholds_that_cannot_be_read_fail_the_loss_checks_not_pass_them(built, monkeypatch, tmp_path):
+    monkeypatch.setenv("TTHC_LOSS_THRESHOLDS", str(tmp_path / "missing.yml"))
+    gate = run_gate(built, GATE_SUITES, "no-thresholds", docs_dir=None)
+    failures, _ = outcome(gate)
+    assert failures == {"record_loss.quarantine_within_thresholds", "record_loss.quarantine_resolved_in_time",
+                        "record_loss.missing_within_thresholds"}, gate.summary()
+    assert all("missing.yml: cannot be read" in r.observed for r in gate.failures)

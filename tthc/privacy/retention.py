@@ -13,8 +13,9 @@ What is personal, what "closed" means and since when (docs/decisions/007):
 Clearing sets the fields to JSON null in every stored version's payload and keeps record_key and
 payload_hash: the hash is of what the source sent, so a re-read of the same version is still
 recognised as stored and adds nothing. The restricted models' copies are cleared with them, and
-applicant_key (the person key derived from the ID number) in staging and core, so the warehouse
-is the same whether or not it is later rebuilt from raw. Metrics read none of these.
+applicant_key (the person key derived from the ID number) in every built table that carries it
+(staging, intermediate, core: found in the catalog), so the warehouse is the same whether or not
+it is later rebuilt from raw. Metrics read none of these.
 
 Incremental: a run takes the dossiers whose closure crossed the cutoff since the previous run's
 cutoff, and the records that got a version since the previous run (raw's BRIN index on
@@ -62,6 +63,9 @@ class Subject:
     closed_at: str                  # SQL over the staging model's columns
     fields: tuple[str, ...]         # payload fields set to null
     built: dict[str, tuple[str, ...]] = field(default_factory=dict)  # relation -> columns set to null
+    # a column derived from the fields, set to null in every table of the built schemas that has
+    # it beside the business key (found in the catalog: a model that selects * carries it along)
+    derived: str | None = None
 
 
 DOSSIERS = Subject(
@@ -73,11 +77,9 @@ DOSSIERS = Subject(
     fields=("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi"),
     built={
         "restricted.stg_one_stop__dossier_applicants": (
-            "applicant_key", "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
-            "applicant_address"),
-        "staging.stg_one_stop__dossiers": ("applicant_key",),
-        "core.fct_dossier": ("applicant_key",),
+            "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email", "applicant_address"),
     },
+    derived="applicant_key",
 )
 FEEDBACK = Subject(
     entity="feedback", raw_table="dvc_portal__feedback", staging="staging.stg_dvc_portal__feedback_items",
@@ -149,24 +151,27 @@ def _exists(conn: psycopg.Connection, relation: str) -> bool:
 
 
 def _due(conn: psycopg.Connection, subject: Subject, cutoff: datetime, previous: tuple | None) -> list[tuple]:
-    """(record_key, closed_at) of the records to clear in this run."""
+    """(record_key, business key, closed_at) of the records to clear in this run."""
     if not _exists(conn, subject.staging):
         return []
     closed = sql.SQL(subject.closed_at)
     staging = sql.SQL(subject.staging)
     if previous is None:  # the first run: everything closed before the cutoff
-        query = sql.SQL("SELECT record_key, closed_at FROM (SELECT record_key, {closed} AS closed_at FROM {staging}) d "
-                        "WHERE closed_at < %(cutoff)s").format(closed=closed, staging=staging)
+        query = sql.SQL("SELECT record_key, business_key, closed_at FROM (SELECT record_key, {bk} AS business_key,"
+                        " {closed} AS closed_at FROM {staging}) d WHERE closed_at < %(cutoff)s").format(
+            closed=closed, staging=staging, bk=sql.Identifier(subject.business_key))
         return conn.execute(query, {"cutoff": cutoff}).fetchall()
     previous_cutoff, previous_start = previous
     query = sql.SQL("""
-        SELECT record_key, closed_at FROM (SELECT record_key, {closed} AS closed_at FROM {staging}) d
+        WITH d AS (SELECT record_key, {bk} AS business_key, {closed} AS closed_at FROM {staging})
+        SELECT record_key, business_key, closed_at FROM d
         WHERE closed_at < %(cutoff)s AND closed_at >= %(previous_cutoff)s
         UNION
-        SELECT d.record_key, d.closed_at FROM (SELECT record_key, {closed} AS closed_at FROM {staging}) d
-        WHERE d.closed_at < %(cutoff)s
-          AND d.record_key IN (SELECT record_key FROM raw.{raw} WHERE loaded_at >= %(since)s)
-    """).format(closed=closed, staging=staging, raw=sql.Identifier(subject.raw_table))
+        SELECT record_key, business_key, closed_at FROM d
+        WHERE closed_at < %(cutoff)s
+          AND record_key IN (SELECT record_key FROM raw.{raw} WHERE loaded_at >= %(since)s)
+    """).format(closed=closed, staging=staging, raw=sql.Identifier(subject.raw_table),
+                bk=sql.Identifier(subject.business_key))
     return conn.execute(query, {"cutoff": cutoff, "previous_cutoff": previous_cutoff,
                                 "since": previous_start - LOOKBACK}).fetchall()
 
@@ -174,7 +179,7 @@ def _due(conn: psycopg.Connection, subject: Subject, cutoff: datetime, previous:
 def _clear_raw(conn: psycopg.Connection, subject: Subject, run_id: int, batch: list[tuple]) -> tuple[int, int]:
     """Null the personal fields present in every version of the batch's records; returns
     (records, versions) changed (a record cleared before and not loaded again since changes nothing)."""
-    closed = dict(batch)
+    closed = {key: closed_at for key, _, closed_at in batch}
     rows = conn.execute(sql.SQL("""
         UPDATE raw.{raw} r
         SET payload = r.payload || (SELECT jsonb_object_agg(k, 'null'::jsonb)
@@ -196,22 +201,33 @@ def _clear_raw(conn: psycopg.Connection, subject: Subject, run_id: int, batch: l
     return len(versions), len(rows)
 
 
+def _tables_with(conn: psycopg.Connection, column: str, key: str) -> list[tuple[str, str]]:
+    """(schema, table) of every table outside raw and meta that has both columns."""
+    return conn.execute("""
+        SELECT c.table_schema, c.table_name FROM information_schema.columns c
+        JOIN information_schema.columns k USING (table_schema, table_name)
+        JOIN information_schema.tables t USING (table_schema, table_name)
+        WHERE c.column_name = %s AND k.column_name = %s AND t.table_type = 'BASE TABLE'
+          AND c.table_schema NOT IN ('raw', 'meta', 'pg_catalog', 'information_schema')
+        ORDER BY 1, 2""", (column, key)).fetchall()
+
+
 def _clear_built(conn: psycopg.Connection, subject: Subject, keys: list[str]) -> int:
+    """Null the restricted copies and the derived column of the records with these business keys."""
+    targets = {tuple(relation.split(".")): set(columns) for relation, columns in subject.built.items()}
+    if subject.derived:
+        for table in _tables_with(conn, subject.derived, subject.business_key):
+            targets.setdefault(table, set()).add(subject.derived)
     changed = 0
-    for relation, columns in subject.built.items():
-        if not _exists(conn, relation):
+    for (schema, table), columns in sorted(targets.items()):
+        if not _exists(conn, f'"{schema}"."{table}"'):
             continue
-        assignments = sql.SQL(", ").join(sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in columns)
-        any_set = sql.SQL(" OR ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns)
-        # staging and restricted carry record_key; core.fct_dossier only the business key, which
-        # staging maps from record_key
-        if relation.startswith("core."):
-            where = sql.SQL("{bk} IN (SELECT {bk} FROM {staging} WHERE record_key = ANY(%s))").format(
-                bk=sql.Identifier(subject.business_key), staging=sql.SQL(subject.staging))
-        else:
-            where = sql.SQL("record_key = ANY(%s)")
-        cur = conn.execute(sql.SQL("UPDATE {rel} SET {set} WHERE {where} AND ({any})").format(
-            rel=sql.SQL(relation), set=assignments, where=where, any=any_set), (keys,))
+        ordered = sorted(columns)
+        assignments = sql.SQL(", ").join(sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in ordered)
+        any_set = sql.SQL(" OR ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in ordered)
+        cur = conn.execute(sql.SQL("UPDATE {}.{} SET {} WHERE {} = ANY(%s) AND ({})").format(
+            sql.Identifier(schema), sql.Identifier(table), assignments, sql.Identifier(subject.business_key), any_set),
+            (keys,))
         changed += cur.rowcount
     return changed
 
@@ -259,7 +275,7 @@ def run_retention(loader: Dsn, transformer: Dsn, days: int | None = None, now: d
                 report.records += records
                 report.raw_versions += versions
                 with built_conn.transaction():
-                    report.built_rows += _clear_built(built_conn, subject, [key for key, _ in batch])
+                    report.built_rows += _clear_built(built_conn, subject, [bk for _, bk, _ in batch])
             report.due += len(due)
         with raw_conn.transaction():
             report.quarantined = _clear_quarantine(raw_conn, cutoff, report.previous_cutoff)

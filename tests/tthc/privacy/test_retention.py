@@ -118,6 +118,11 @@ def test_closed_records_past_the_retention_are_cleared_everywhere_and_nothing_el
         runs = conn.execute("SELECT retention_days, records, raw_versions, finished_at IS NOT NULL FROM meta.pii_retention_runs").fetchall()
         cleared = {(e, k.strip()): v for e, k, v in conn.execute("SELECT entity, record_key, versions FROM meta.pii_retention_cleared")}
         after_marts = marts(conn)
+        # every stored copy of applicant_key (a model that selects * carries it along)
+        carriers = [f"{schema}.{table}" for schema, table in conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.columns JOIN information_schema.tables"
+            " USING (table_schema, table_name) WHERE column_name = 'applicant_key' AND table_type = 'BASE TABLE'")]
+        keyed = {rel: dict(conn.execute(f"SELECT dossier_code, applicant_key FROM {rel}")) for rel in carriers}
 
     for code in CLEARED:
         for (payload, digest), (old_payload, old_digest) in zip(after_raw[code], before_raw[code]):
@@ -131,6 +136,12 @@ def test_closed_records_past_the_retention_are_cleared_everywhere_and_nothing_el
         assert restricted[code][2] == f"03809000000{code[1]}" and restricted[code][3] == "0912345678"
         assert staging_keys[code] == pii_key.applicant_key(pii_key.load_key(), f"03809000000{code[1]}")
     assert core_keys["R1"] is None and core_keys["R2"] is not None  # R5 (deleted) is not in core
+    # the models a key rotation rebuilds (docs/runbooks/rotate-secrets.md); never the marts BI reads
+    assert set(carriers) == {"staging.stg_one_stop__dossiers", "restricted.stg_one_stop__dossier_applicants",
+                             "intermediate.int_dossiers_timed", "core.fct_dossier"}
+    for rel, keys in keyed.items():
+        assert [keys[c] for c in CLEARED if c in keys] == [None] * len(CLEARED & set(keys)), rel
+        assert all(keys[c] is not None for c in KEPT if c in keys), rel
     assert contents == {"F1": None, "F2": FEEDBACK[1]["content"]} and raw_feedback == contents
     assert quarantine["Q1"].startswith(CLEARED_TEXT) and "0912000001" not in quarantine["Q1"]
     assert "0912000002" in quarantine["Q2"]

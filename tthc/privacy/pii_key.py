@@ -54,7 +54,7 @@ def load_key(environ: dict[str, str] | None = None) -> bytes:
     """The key's bytes, or PiiKeyError saying what to set and how to generate one."""
     environ = os.environ if environ is None else environ
     value, path = environ.get(KEY_ENV), environ.get(KEY_FILE_ENV)
-    if value is not None and path:
+    if value and path:
         raise PiiKeyError(f"both {KEY_ENV} and {KEY_FILE_ENV} are set: keep one, so there is no doubt which key "
                           "applicant_key is made with.")
     if path:

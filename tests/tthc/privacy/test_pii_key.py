@@ -54,6 +54,8 @@ def test_no_key_is_refused_and_so_are_two(tmp_path):
     path.write_text(STRONG)
     with pytest.raises(PiiKeyError, match="both"):
         load_key({KEY_ENV: STRONG, KEY_FILE_ENV: str(path)})
+    # an empty TTHC_PII_SALT beside a key file (a template that always sets the variable): the file wins
+    assert load_key({KEY_ENV: "", KEY_FILE_ENV: str(path)}) == STRONG.encode()
     with pytest.raises(PiiKeyError, match="cannot read"):
         load_key({KEY_FILE_ENV: str(tmp_path / "missing")})
 

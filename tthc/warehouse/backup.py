@@ -14,12 +14,14 @@ See docs/runbooks/warehouse-restore.md.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import re
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +92,19 @@ def _connect(cluster: EmbeddedPostgres, timeout: int = 5) -> psycopg.Connection:
     return psycopg.connect(cluster.admin_dsn().conninfo(), autocommit=True, connect_timeout=timeout)
 
 
+@contextmanager
+def _one_at_a_time(cluster: EmbeddedPostgres):
+    """One backup or restore at a time (a cron run that overlaps a slow one, a restore meanwhile)."""
+    cluster.backups_dir.mkdir(parents=True, exist_ok=True)
+    with open(cluster.backups_dir / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(f"Another backup or restore of this warehouse is running "
+                              f"({cluster.backups_dir}/.lock); wait for it to end.") from None
+        yield
+
+
 # -- listing ------------------------------------------------------------------------------------
 
 def list_backups(cluster: EmbeddedPostgres) -> list[Backup]:
@@ -146,14 +161,22 @@ def _new_name(cluster: EmbeddedPostgres) -> str:
 
 def take_backup(cluster: EmbeddedPostgres, keep: int = KEEP) -> Backup:
     """A verified base backup of the running cluster; then prune to the newest `keep`."""
-    if keep < 1:
-        raise BackupError("--keep must be at least 1")
     if not cluster.running():
         raise BackupError(f"The embedded warehouse is not running ({cluster.data_dir}): "
                           "start it (`tthc warehouse start`) to back it up.")
+    with _one_at_a_time(cluster):
+        return _take_backup(cluster, keep)
+
+
+def _take_backup(cluster: EmbeddedPostgres, keep: int) -> Backup:
+    if keep < 1:
+        raise BackupError("--keep must be at least 1")
     _check_archiving(cluster)
     # Armed before the backup starts: every segment from the backup's start on is archived.
     cluster.arm_archive()
+    for stale in cluster.backups_dir.glob(".*.part"):   # a backup that was killed: never listed, never usable
+        log.warning("removing %s, left by a backup that did not finish", stale.name)
+        shutil.rmtree(stale, ignore_errors=True)
     name = _new_name(cluster)
     work = cluster.backups_dir / f".{name}.part"   # renamed to `name` only once complete
     work.mkdir(mode=0o700)
@@ -268,6 +291,11 @@ def restore(cluster: EmbeddedPostgres, name: str | None = None, target: datetime
         raise BackupError(f"{target.isoformat()} is in the future: leave out --to to restore "
                           "everything the archive holds.")
     backup = choose_backup(cluster, name, target)
+    with _one_at_a_time(cluster):
+        return _restore(cluster, backup, target, timeout)
+
+
+def _restore(cluster: EmbeddedPostgres, backup: Backup, target: datetime | None, timeout: float) -> Restored:
     log.info("restoring backup %s to %s", backup.name, target.isoformat() if target else "the end of the archive")
     # A clean stop (fast: sessions are cut) closes the current WAL segment and waits for the archiver
     # to copy it, so a restore on a running warehouse reaches its last changes (PostgreSQL's

@@ -171,11 +171,13 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     assert at_point["meta.extract_runs"].rows and at_point["core.dossier_latest"].rows
     archive_everything(cluster, dsn)
 
-    crash_warehouse(cluster)                        # the disaster: no shutdown, the data folder gone
-    shutil.rmtree(cluster.data_dir)
+    # The disaster: no shutdown, and the whole cluster folder gone (data, password file, log).
+    crash_warehouse(cluster)
+    shutil.rmtree(cluster.root)
 
     restored = backups.restore(cluster, target=point)
     assert restored.backup.name == first.name and restored.moved_aside is None
+    assert cluster.archive_marker.exists() and cluster.password_file.stat().st_mode & 0o077 == 0
     assert restored.reached is not None and restored.reached <= point
     assert restored.timeline == before + 1
     assert not (gap := diff(at_point, state(dsn))), gap          # exactly T: raw history, meta, core
@@ -235,6 +237,11 @@ def test_restore_refusals_say_why(cluster, monkeypatch, capsys, tmp_path):
         backups.restore(cluster, target=oldest.finished_at - timedelta(minutes=1))
     with pytest.raises(BackupError, match="in the future"):
         backups.restore(cluster, target=datetime.now(timezone.utc) + timedelta(hours=1))
+    with backups._one_at_a_time(cluster):           # e.g. last night's backup still running
+        with pytest.raises(BackupError, match="Another backup or restore"):
+            backups.take_backup(cluster)
+        with pytest.raises(BackupError, match="Another backup or restore"):
+            backups.restore(cluster)
     assert cluster.running()   # nothing was stopped for a refused restore
 
     monkeypatch.setenv("WAREHOUSE_DSN", "postgresql://someone@db.example:5432/wh")

@@ -539,12 +539,14 @@ def fields_of(entity: Entity) -> Mapping[str, Field]:
 
 
 def checker(entity: Entity) -> Checker:
-    """The entity's compiled checks, without its key fields and update time (parse_record
-    checks those first, to name the record)."""
+    """The entity's compiled checks, without the update time and the text and integer key fields
+    (parse_record checks those first, to name the record); a date key part is checked here, so
+    a record with a bad one is quarantined under its key."""
     found = _CHECKERS.get(entity.table)
     if found is None:
-        found = _CHECKERS[entity.table] = Checker(
-            fields_of(entity), entity.source, frozenset(entity.key) | {entity.updated})
+        fields = fields_of(entity)
+        done = frozenset(n for n in entity.key if fields[n].kind in (TEXT, INTEGER)) | {entity.updated}
+        found = _CHECKERS[entity.table] = Checker(fields, entity.source, done)
     return found
 
 

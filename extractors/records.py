@@ -170,11 +170,7 @@ def _key_part(name: str, spec: C.Field, value: Any) -> tuple[str | None, str | N
     part = value.strip()
     if not _storable(part):
         return None, f"key field {name} holds a NUL character or a lone surrogate, which PostgreSQL cannot store"
-    if kind == C.LOCAL_DATE and not C.is_local_date(part):
-        return None, f"key field {name} {C.shown(value)} is not a valid date"
-    if kind == C.ISO_DATE and not C.is_iso_date(part):
-        return None, f"key field {name} {C.shown(value)} is not a valid date"
-    return part, None
+    return part, None  # a date key part (HieuLucTu, validFrom) is checked with the other fields, under its key
 
 
 def parse_record(entity: Entity, record: Any) -> RawRow | Rejected:

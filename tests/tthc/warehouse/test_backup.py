@@ -3,7 +3,7 @@ run the next night; and the archive's and the CLI's refusals.
 
 The nights here are real extractor runs of every entity of both sources (and the portal's official
 scores) from the simulator into raw + meta, plus a core-like table merged from raw by SQL, on a
-cluster of the test's own with archiving on. No dbt build: restore is a physical replay of WAL,
+cluster of the module's own with archiving on. No dbt build: restore is a physical replay of WAL,
 blind to which SQL wrote the pages, and a full pipeline night (build, gate, marts, publish) four
 times over would take minutes; that a night after a failure ends equal to one that never failed is
 the failure suite's job (tests/failure).
@@ -160,6 +160,8 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     assert (first.path / "backup.json").is_file() and (first.data / "backup_manifest").is_file()
 
     night(dsn, simulator, NIGHTS[1])               # keeps running after the backup
+    with psycopg.connect(dsn.conninfo()) as conn:     # raw holds history: dossiers with several versions
+        assert conn.execute("SELECT max(versions) FROM core.dossier_latest").fetchone()[0] > 1
     time.sleep(0.05)
     point = server_time(dsn)                        # T: what the restore must bring back
     at_point = state(dsn)

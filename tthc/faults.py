@@ -9,6 +9,11 @@ land reliably inside a window of milliseconds, such as between two files of one 
 Points (every call site is listed here, so reviewers can find them all):
     extract.package.file_written   tthc/extract/atomic.py, after the first file of a package
                                    is written into its temporary folder
+    delivery.answered              tthc/extract/delivery.py, after the province inbox answered a
+                                   package and before the answer is recorded in deliveries.jsonl
+
+The failure tests also kill the CLI when it calls a named function (tests/failure/kill_at.py:
+the marts swap), where a function's entry is the window, so the code needs no point of its own.
 """
 from __future__ import annotations
 

@@ -14,10 +14,15 @@ What is left out, and why (each is bookkeeping that differs between two runs hol
 - raw: loaded_at, batch_id, source_updated_at-as-fetched-at and the surrogate ids: raw is compared
   as its (record_key, payload_hash) versions, which is what raw promises to keep;
 - meta.watermarks: run_id and updated_at (which run moved the watermark and when);
+- staging.stg_dvc_portal__service_results.source_updated_at: the portal's scores carry no update
+  time, so their loader stores the time it fetched them;
 - meta.extract_runs: failed, abandoned and running attempts (a failure adds them by design: they are
-  the record of the failure), and of successful runs batch_id, run_id, started_at, finished_at,
-  seconds, retries, pages, loaded, duplicates and error (how an attempt went: a rerun loads only the
-  versions the failed attempt did not, and may page differently after a retry);
+  the record of the failure); of successful runs all but (source, entity, window_to), each such row
+  counted once: where a window starts, what it fetched and loaded, its batch, run, times, retries and
+  pages say how an attempt went (a rerun reads again from the watermark minus the lookback, and
+  loads only the versions a failed attempt did not);
+- meta.loss_status (the gate's loss measures): every gate run but the last, and of the last run_id,
+  batch_id, recorded_at, fetched and source_total (the size of the latest attempt's window);
 - meta.quality_results: every gate run but the last (a rerun gate adds a run), and run_id and
   checked_at of the last;
 - meta views (extract_summary, gate_summary): computed from the tables above;
@@ -48,19 +53,29 @@ BOOKKEEPING = frozenset({"loaded_at", "batch_id", "run_id", "dbt_updated_at", "d
                          "dbt_valid_to", "dbt_scd_id", "built_at", "refreshed_at", "_loaded_at"})
 
 
+# Columns that are bookkeeping in one relation only.
+RELATION_BOOKKEEPING = {
+    # the portal's scores have no update time: their loader stores the time it fetched them
+    "staging.stg_dvc_portal__service_results": frozenset({"source_updated_at"}),
+}
+
+
 @dataclass(frozen=True)
 class MetaRule:
     """Which rows and columns of a meta table say what the night did (the rest says how it went)."""
     columns: tuple[str, ...]
     where: str = "true"
+    distinct: bool = False   # the same row from several attempts counts once
 
 
 META_TABLES = {
     "watermarks": MetaRule(("source", "entity", "high_watermark")),
-    "extract_runs": MetaRule(("source", "entity", "window_from", "window_to", "status", "fetched",
-                              "source_total", "quarantined"), "status = 'success'"),
+    "extract_runs": MetaRule(("source", "entity", "window_to", "status"), "status = 'success'", distinct=True),
     "quality_results": MetaRule(("suite", "check_name", "severity", "success", "observed", "sample", "description"),
                                 "run_id = (SELECT run_id FROM meta.quality_results ORDER BY checked_at DESC LIMIT 1)"),
+    "loss_status": MetaRule(("source", "entity", "quarantined_open", "missing", "open_too_long", "quarantine_over",
+                             "missing_over", "first_records", "thresholds"),
+                            "run_id = (SELECT run_id FROM meta.loss_status ORDER BY recorded_at DESC LIMIT 1)"),
 }
 _VERSION_DIR = re.compile(r"^v[1-9][0-9]*$")
 
@@ -140,8 +155,9 @@ def meta_tables(conn: psycopg.Connection) -> dict[str, TableFingerprint]:
             continue
         row = sql.SQL(", ").join(sql.Identifier(c) for c in rule.columns)
         hashes = tuple(h for (h,) in conn.execute(sql.SQL(
-            "SELECT md5(ROW({row})::text) AS h FROM {rel} WHERE {where} ORDER BY h").format(
-            row=row, rel=sql.Identifier(META, table), where=sql.SQL(rule.where))))
+            "SELECT {distinct} md5(ROW({row})::text) AS h FROM {rel} WHERE {where} ORDER BY h").format(
+            distinct=sql.SQL("DISTINCT" if rule.distinct else ""), row=row, rel=sql.Identifier(META, table),
+            where=sql.SQL(rule.where))))
         out[f"meta.{table}"] = TableFingerprint(len(hashes), hashes)
     return out
 
@@ -155,9 +171,10 @@ def warehouse_tables(conn: psycopg.Connection, schemas: tuple[str, ...],
         (list(schemas), only, only)).fetchall()
     out = {}
     for schema, table in relations:
+        skip = exclude | RELATION_BOOKKEEPING.get(f"{schema}.{table}", frozenset())
         columns = [c for (c,) in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-            "ORDER BY ordinal_position", (schema, table)) if c not in exclude]
+            "ORDER BY ordinal_position", (schema, table)) if c not in skip]
         if not columns:
             continue
         # ROW(...)::text is PostgreSQL's own rendering: exact for numerics, fixed for the session's zone.

@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -32,9 +32,8 @@ import psycopg
 from psycopg import sql
 
 from extractors.entities import ENTITIES, Entity
-from extractors.http import RetryPolicy
+from extractors.http import RetryingSession, RetryPolicy
 from extractors.run import extract_entity
-from extractors.sources import SourceSettings, make_client
 from extractors.timefmt import LOCAL
 from simulator import WorldConfig
 from tests.paths import REPO
@@ -47,6 +46,7 @@ log = logging.getLogger(__name__)
 WORLD = WorldConfig(seed=23, dossiers_per_year=8000, start=date(2025, 4, 1), end=date(2025, 12, 31),
                     departments=4, districts=2, communes_per_district=4, procedures=60)
 CLOCK = datetime(2025, 8, 1, 1, 0, tzinfo=LOCAL)   # the night's run time (the sources' clock too)
+SECOND_CLOCK = datetime(2025, 8, 2, 1, 0, tzinfo=LOCAL)   # the next night: incremental merges on a built warehouse
 AS_OF = CLOCK.date()
 PERIOD = "2025-07"                                   # the month the night publishes
 INITIAL_FROM = "2025-01-01"
@@ -62,6 +62,13 @@ class Night:
     source_url: str
     outbox: Path
     portal_url: str | None = None   # another base URL for the DVC portal (a source that is down)
+    clock: datetime = CLOCK         # the night's run time (the DAG run's time)
+    inbox_url: str | None = None    # the province inbox, when the night delivers
+    inbox_token: str = "demo-inbox-token"
+
+    @property
+    def as_of(self) -> date:
+        return self.clock.date()
 
     def env(self) -> dict[str, str]:
         return {
@@ -73,7 +80,8 @@ class Night:
             "DVC_PORTAL_API_KEY": CREDENTIALS["api_key"],
             "TTHC_INITIAL_FROM": INITIAL_FROM,
             "TTHC_OUTBOX": str(self.outbox),
-        }
+        } | ({"PROVINCE_INBOX_URL": self.inbox_url, "PROVINCE_INBOX_TOKEN": self.inbox_token}
+             if self.inbox_url else {})
 
 
 @dataclass
@@ -123,53 +131,149 @@ def run_night(night: Night, start: str = "ingest", until: str = "publish",
             if stage == "ingest":
                 for target in entities:
                     try:
-                        tasks.ingest_entity(target.source, target.name, CLOCK, run_id)
+                        tasks.ingest_entity(target.source, target.name, night.clock, run_id)
                     except Exception as exc:  # one task failing does not stop the others
                         report.failed_extracts[target.table] = f"{type(exc).__name__}: {exc}"
                 if report.failed_extracts:
                     return report
-                tasks.fetch_official_scores(CLOCK)
+                tasks.fetch_official_scores(night.clock)
             elif stage == "build":
-                tasks.build_warehouse(AS_OF)
+                tasks.build_warehouse(night.as_of)
             elif stage == "gate":
                 tasks.quality_gate(run_id)
             elif stage == "marts":
-                tasks.build_marts(AS_OF)
+                tasks.build_marts(night.as_of)
             elif stage == "publish":
-                tasks.publish(CLOCK, PERIOD, outbox=night.outbox)
+                tasks.publish(night.clock, PERIOD, outbox=night.outbox)
             report.seconds[stage] = round(time.monotonic() - started, 1)
             log.info("failure-test night %s: %s took %.1fs", night.dsn.dbname, stage, report.seconds[stage])
     return report
 
 
-def impatient_policy() -> RetryPolicy:
-    """Retries as the production policy does them, but giving up after three tries and without
-    long waits, so a source that stays broken fails a task in a second, not in minutes."""
-    return RetryPolicy(max_attempts=3, base_delay=0.005, max_delay=0.02, max_retry_after=0.02,
-                       connect_timeout=2.0, read_timeout=10.0)
+# -- the production retry policy on a shortened clock --------------------------------------------------
+
+TIME_SCALE = 0.005   # one second of the production clock lasts 5 ms here
 
 
-def ingest_impatiently(night: Night, targets: tuple[Entity, ...], page_size: int) -> tuple[dict, dict]:
-    """Extract `targets` the way the task does, with the impatient policy and small pages.
+@dataclass
+class ShortClock:
+    """The production clock, shortened: every wait and timeout lasts `scale` of its production length.
+
+    `waits` keeps what production would have waited, in production seconds, one entry per sleep."""
+
+    scale: float = TIME_SCALE
+    waits: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        time.sleep(seconds * self.scale)
+
+    def policy(self) -> RetryPolicy:
+        """RetryPolicy's production defaults (attempts, base delay, caps: the backoff's shape), with the
+        socket timeouts shortened by the same scale; backoff and Retry-After waits go through sleep()."""
+        production = RetryPolicy()
+        return replace(production, connect_timeout=production.connect_timeout * self.scale,
+                       read_timeout=production.read_timeout * self.scale)
+
+
+def production_client(night: Night, target: Entity, clock: ShortClock, page_size: int | None = None):
+    """The client tasks.ingest_entity builds (extractors.sources.make_client), on the short clock."""
+    from extractors.dvc_portal import DvcPortalClient
+    from extractors.one_stop import OneStopClient
+
+    http = RetryingSession(clock.policy(), sleep=clock.sleep)
+    if target.source == "dvc_portal":
+        return DvcPortalClient(night.portal_url or night.source_url, CREDENTIALS["api_key"], http, page_size)
+    return OneStopClient(night.source_url, CREDENTIALS["client_id"], CREDENTIALS["client_secret"], http, page_size)
+
+
+def ingest_on_short_clock(night: Night, targets: tuple[Entity, ...], clock: ShortClock,
+                          page_size: int | None = None, run_id: str = "failure-test",
+                          during=None) -> tuple[dict, dict]:
+    """Extract `targets` one after the other as tasks.ingest_entity does (the same window settings,
+    the production retry policy), on the short clock. `during(target)`, if given, is a context
+    manager around each extract (a fault that starts mid-extract).
 
     Returns (errors by raw table, retry reasons by source)."""
+    from contextlib import nullcontext
+
+    from tthc import settings
+
     errors, reasons = {}, {}
-    for target in targets:
-        url = night.portal_url if target.source == "dvc_portal" and night.portal_url else night.source_url
-        settings = SourceSettings(url, CREDENTIALS["client_id"], CREDENTIALS["client_secret"], CREDENTIALS["api_key"])
-        client = make_client(target.source, settings, impatient_policy(), page_size)
-        try:
-            extract_entity(night.dsn.conninfo(), client, target, CLOCK,
-                           initial_from=datetime.fromisoformat(INITIAL_FROM).replace(tzinfo=LOCAL),
-                           run_id="failure-test")
-        except Exception as exc:
-            errors[target.table] = f"{type(exc).__name__}: {exc}"
-        finally:
-            reasons.setdefault(target.source, {})
-            for reason, count in client.http.retry_reasons.items():
-                reasons[target.source][reason] = reasons[target.source].get(reason, 0) + count
-            client.close()
+    with environment(night.env()):
+        for target in targets:
+            client = production_client(night, target, clock, page_size)
+            try:
+                with (during(target) if during else nullcontext()):
+                    extract_entity(night.dsn.conninfo(), client, target, night.clock,
+                                   initial_from=settings.initial_from(), lookback=settings.lookback(), run_id=run_id)
+            except Exception as exc:
+                errors[target.table] = f"{type(exc).__name__}: {exc}"
+            finally:
+                reasons.setdefault(target.source, {})
+                for reason, count in client.http.retry_reasons.items():
+                    reasons[target.source][reason] = reasons[target.source].get(reason, 0) + count
+                client.close()
     return errors, reasons
+
+
+def fetch_scores_on_short_clock(night: Night, clock: ShortClock) -> int:
+    """tasks.fetch_official_scores (the portal's official 766 scores) with the production policy on
+    the short clock."""
+    from extractors.portal_scores import fetch_service_results, periods_around, province_roots
+
+    portal = Entity("dvc_portal", "service_results", "", (), "", False)   # only its source matters here
+    client = production_client(night, portal, clock)
+    try:
+        conninfo = night.dsn.conninfo()
+        return fetch_service_results(conninfo, client, province_roots(conninfo, night.as_of),
+                                     periods_around(night.as_of))
+    finally:
+        client.close()
+
+
+# -- alerts -------------------------------------------------------------------------------------------
+
+@contextmanager
+def alert_webhook():
+    """A webhook on a free loopback port that keeps the JSON of every alert POSTed to it; yields
+    (url, alerts)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    alerts: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            alerts.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/alert", alerts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def alert_on_failure(exc: BaseException, dag_id: str, task_id: str, webhook: str) -> None:
+    """What Airflow does when a task fails for good: its on_failure_callback with the exception."""
+    from types import SimpleNamespace
+
+    from tthc.orchestration.alerts import notify_failure
+
+    context = {"exception": exc, "task_instance": SimpleNamespace(dag_id=dag_id, task_id=task_id, try_number=3,
+                                                                  log_url=None),
+               "dag_run": SimpleNamespace(run_id="failure-test")}
+    with environment({"TTHC_ALERT_WEBHOOK": webhook}):
+        notify_failure(context)
 
 
 # -- runs the test kills ---------------------------------------------------------------------------
@@ -195,12 +299,15 @@ class CliRun:
         return self.proc.wait(timeout=timeout)
 
 
-def start_cli(night: Night, args: list[str], log_dir: Path, extra_env: dict[str, str] | None = None) -> CliRun:
-    """`tthc ARGS` against the night's warehouse and sources, in a process group of its own."""
+def start_cli(night: Night, args: list[str], log_dir: Path, extra_env: dict[str, str] | None = None,
+              kill_at: str | None = None) -> CliRun:
+    """`tthc ARGS` against the night's warehouse and sources, in a process group of its own;
+    with `kill_at` ("module:function"), killed by SIGKILL when it calls that function (kill_at.py)."""
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED} | night.env() | (extra_env or {})
     log_path = log_dir / f"tthc-{args[0]}-{uuid.uuid4().hex[:6]}.log"
+    command = ["-m", "tests.failure.kill_at", kill_at] if kill_at else ["-m", "tthc.cli"]
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "tthc.cli", *args], cwd=REPO, env=env,
+        proc = subprocess.Popen([sys.executable, *command, *args], cwd=REPO, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return CliRun(proc, log_path)
 

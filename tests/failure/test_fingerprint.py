@@ -63,6 +63,9 @@ def test_a_reload_of_the_same_rows_is_the_same_fingerprint(db):
     "UPDATE meta.extract_runs SET batch_id = 5, run_id = 'r2', pages = 4, loaded = 80, duplicates = 40, retries = 3, "
     "seconds = 9, started_at = now() + interval '1 hour'",
     "UPDATE meta.watermarks SET run_id = 'r2', updated_at = now() + interval '1 hour'",
+    # a second successful read of the same entity, from the watermark minus the lookback
+    "INSERT INTO meta.extract_runs VALUES (2, 'r2', 'one_stop', 'ho_so', '2025-07-31 01:00+07', '2025-08-01 01:00+07', "
+    "'success', 1, 10, 0, 10, 0, 0, 10, 0.2, NULL, now(), now())",
     # the gate run again with the same results: the last run is compared
     "INSERT INTO meta.quality_results SELECT 'g2', suite, check_name, severity, success, observed, sample, "
     "description, checked_at + interval '1 hour' FROM meta.quality_results",

@@ -6,94 +6,35 @@ pipeline again normally (the failed task and everything after it, as Airflow doe
 compares with a reference night that never failed: warehouse (core + marts, row hashes without
 load bookkeeping), raw (every (record_key, payload_hash)), and the extract package's bytes.
 
-The reference night runs once per module; the later-stage tests start from copies of its
-database taken between stages (CREATE DATABASE … TEMPLATE), so only the broken stage and what
-follows it are run again.
+The reference night runs once for the suite (tests/failure/conftest.py); the later-stage tests
+start from copies of its database taken between stages (CREATE DATABASE … TEMPLATE), so only
+the broken stage and what follows it are run again. The extracts retry with the production
+policy (extractors.http.RetryPolicy's defaults) on a shortened clock (night.ShortClock).
 """
 from __future__ import annotations
 
 import signal
-import uuid
-from dataclasses import dataclass
+import threading
+from contextlib import contextmanager
 
 import psycopg
 import pytest
 
 from extractors.entities import DVC_PORTAL, ONE_STOP, entity, of_source
-from simulator import FaultConfig, SimulatorServer, World
+from extractors.http import RetryPolicy
+from simulator import FaultConfig
 from tests.conftest import free_port
 from tests.failure import fingerprint
+from tests.failure.conftest import Reference, assert_same_as
 from tests.failure.night import (
-    AS_OF, CLOCK, PERIOD, STAGES, WORLD, Night, create_database, crash_warehouse, drop_database,
-    ingest_impatiently, lock_waiters, output_shows, query, relations_in, run_night, start_cli, wait_for,
+    AS_OF, CLOCK, PERIOD, Night, ShortClock, crash_warehouse, ingest_on_short_clock, lock_waiters, output_shows,
+    query, relations_in, run_night, start_cli, wait_for,
 )
 
 pytestmark = pytest.mark.slow
 
-SNAPSHOTS = {"build": "before_build", "gate": "before_gate", "marts": "before_marts", "publish": "before_publish"}
-
-
-@dataclass
-class Reference:
-    prints: fingerprint.Fingerprint
-    templates: dict[str, str]     # stage -> database holding the state just before it
-    raw_counts: dict[str, int]    # raw table -> versions
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    with SimulatorServer(World(WORLD), port=0, clock=CLOCK) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def reference(pg_cluster, simulator, tmp_path_factory) -> Reference:
-    """The night that never failed, once per module, with a copy of its database before each stage."""
-    admin = pg_cluster.admin_dsn()
-    tag = uuid.uuid4().hex[:6]
-    dsn = create_database(admin, f"fail_ref_{tag}")
-    night = Night(dsn, simulator.url, tmp_path_factory.mktemp("reference-outbox"))
-    templates = {}
-    for stage in STAGES:
-        if stage in SNAPSHOTS:
-            templates[stage] = create_database(admin, f"fail_{SNAPSHOTS[stage]}_{tag}", template=dsn.dbname).dbname
-        report = run_night(night, start=stage, until=stage)
-        assert not report.failed_extracts, report.failed_extracts
-    prints = fingerprint.take(dsn.conninfo(), night.outbox)
-    assert prints.packages, "the reference night wrote no extract package"
-    assert any(n.startswith("marts.") and f.rows for n, f in prints.warehouse.items())
-    counts = {name: len(versions) for name, versions in prints.raw.items()}
-    assert counts[entity(ONE_STOP, "ho_so").qualified_table] > 1000
-    yield Reference(prints, templates, counts)
-    for name in [dsn.dbname, *templates.values()]:
-        drop_database(admin, name)
-
-
-@pytest.fixture
-def scenario(pg_cluster, simulator, tmp_path):
-    """A database of its own for one test, empty or copied from a reference snapshot."""
-    admin = pg_cluster.admin_dsn()
-    made = []
-
-    def make(template: str | None = None) -> Night:
-        name = f"fail_t_{uuid.uuid4().hex[:8]}"
-        dsn = create_database(admin, name, template)
-        made.append(name)
-        outbox = tmp_path / "outbox"
-        outbox.mkdir(exist_ok=True)
-        return Night(dsn, simulator.url, outbox)
-
-    yield make
-    simulator.set_faults(None)
-    if not pg_cluster.running():  # a test that crashed the warehouse and failed before restarting it
-        pg_cluster.start()
-    for name in made:
-        drop_database(admin, name)
-
-
 def assert_same_as_reference(night: Night, reference: Reference) -> None:
-    differences = reference.prints.diff(fingerprint.take(night.dsn.conninfo(), night.outbox))
-    assert not differences, "differs from the night that never failed:\n  " + "\n  ".join(differences)
+    assert_same_as(night, reference)
 
 
 def run_statuses(night: Night) -> dict[str, list[str]]:
@@ -117,7 +58,8 @@ def raw_count(night: Night, table: str) -> int:
 def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, scenario, tmp_path):
     """Four extract failures in one night, one per task, as a bad night brings them:
     - the DVC portal does not answer all night (connection refused): its five tasks fail;
-    - a 429 storm on process steps outlasts the retries after some pages committed;
+    - a 429 storm on process steps starts after some pages committed and outlasts the
+      production retry policy (8 attempts, Retry-After honoured), on a shortened clock;
     - dossiers: SIGKILL half-way through the pages;
     - unit offerings: SIGKILL after the last page committed, before the watermark moved.
     Nothing downstream runs. The next night reads every window again, stores nothing twice, and
@@ -128,14 +70,38 @@ def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, s
     portal = of_source(DVC_PORTAL)
     calm = (entity(ONE_STOP, "don_vi"), entity(ONE_STOP, "thu_tuc"))
 
+    @contextmanager
+    def storm_after_first_pages(target):
+        """Every request of process steps answers 429 (Retry-After: 1) once two pages are in."""
+        if target != steps:
+            yield
+            return
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set() and raw_count(night, steps.table) < 100:
+                stop.wait(0.005)
+            simulator.set_faults(FaultConfig(rate_limit=1.0, retry_after=1, paths=(steps.path,)))
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join()
+            simulator.set_faults(None)
+
     night.portal_url = f"http://127.0.0.1:{free_port()}"   # nobody listens there
-    simulator.set_faults(FaultConfig(seed=2, rate_limit=0.5, retry_after=1, paths=(steps.path,)))
-    errors, reasons = ingest_impatiently(night, (*calm, steps, *portal), page_size=50)
+    clock = ShortClock()
+    errors, reasons = ingest_on_short_clock(night, (*calm, steps, *portal), clock, page_size=50,
+                                            during=storm_after_first_pages)
     assert set(errors) == {steps.table, *(e.table for e in portal)}, errors
     assert all("ConnectionError" in errors[e.table] for e in portal), errors
-    assert "HTTP 429" in errors[steps.table]
-    # the failing page used its two retries; more 429 retries than that were ridden out
-    assert reasons[ONE_STOP].get("HTTP 429", 0) > 2, reasons
+    attempts = RetryPolicy().max_attempts
+    assert f"failed after {attempts} attempts: HTTP 429" in errors[steps.table], errors[steps.table]
+    # the page that failed waited as production waits: Retry-After (1 s) before each of its retries
+    assert reasons[ONE_STOP].get("HTTP 429") == attempts - 1, reasons
+    assert clock.waits.count(1.0) >= attempts - 1, clock.waits
     assert 0 < raw_count(night, steps.table) < reference.raw_counts[steps.qualified_table]
 
     # dossiers: every page is slow, so the kill lands between two page commits

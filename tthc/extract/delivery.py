@@ -20,6 +20,7 @@ import requests
 from tthc.extract.errors import ExtractError
 from tthc.extract.manifest import MANIFEST_NAME, read_manifest
 from tthc.extract.values import VN_TZ, format_timestamp
+from tthc.faults import crash_point
 
 LOG_NAME = "deliveries.jsonl"
 DELIVERED, ALREADY_RECEIVED, REJECTED, RETRY = "delivered", "already_received", "rejected", "retry"
@@ -62,6 +63,7 @@ def deliver_package(package_path: Path, inbox_url: str, token: str, timeout: flo
     result = DeliveryResult(unit=manifest["ma_don_vi"], period=manifest["ky_bao_cao"],
                             version=manifest["phien_ban"], status=status, http_status=http_status,
                             reason=reason, at=format_timestamp(now or datetime.now(VN_TZ)))
+    crash_point("delivery.answered")  # the inbox has answered; the answer is not yet recorded
     _record(outbox_of(package), result)
     return result
 

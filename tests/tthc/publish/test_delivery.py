@@ -10,7 +10,7 @@ import pytest
 from simulator import FaultConfig, SimulatorServer, World, WorldConfig
 from tests.tthc.publish.province import PERIOD, PROVINCE
 from tthc.extract import delivery_log, pending_deliveries
-from tthc.publish.delivery import DeliveryFailed, deliver_outbox
+from tthc.publish.delivery import DeliveryFailed, DeliveryNotAnswered, deliver_outbox
 from tthc.publish.inbox import InboxSettings
 from tthc.publish.monthly import publish_month
 from tthc.publish.periods import Month
@@ -102,6 +102,8 @@ def test_a_busy_inbox_503_is_retried_on_the_next_run(inbox, package, outbox):
     assert (waiting.http_status, waiting.reason) == (503, "Hệ thống đang bận, vui lòng thử lại")
     assert not busy.failed and inbox.inbox == []
     assert pending_deliveries(outbox) == [package]
+    with pytest.raises(DeliveryNotAnswered, match="HTTP 503"):  # the task fails, so Airflow retries it
+        busy.raise_if_failed()
 
     inbox.set_faults(None)
     next_run = deliver_outbox(outbox, settings(inbox), timeout=10)

@@ -96,9 +96,16 @@ def _info_rows(*, unit_code, period, version, status, replaces, reason, now, pip
         ("Kiểm tra chất lượng", "Đạt" if quality["ket_qua"] == "DAT" else "Không đạt"),
         ("Số kiểm tra", quality["so_kiem_tra"]),
         ("Số lỗi", quality["so_loi"]),
+        # what the warehouse knew it lacked when the package was built (docs/loss-thresholds.md)
+        ("Số bản ghi cách ly", _counted(quality.get("so_ban_ghi_cach_ly"))),
+        ("Số bản ghi thiếu", _counted(quality.get("so_ban_ghi_thieu"))),
         ("Phiên bản pipeline", pipeline_version),
         ("Phiên bản lược đồ", SCHEMA_VERSION),
     ]
+
+
+def _counted(value: int | None) -> int | str:
+    return value if value is not None else "chưa đếm"
 
 
 def _source_bound(moment: datetime | None) -> str:

@@ -135,6 +135,7 @@ def test_workbook_has_the_contract_sheets_headings_numbers_and_frozen_headers(ou
     assert info["Mã đơn vị"] == PROVINCE and info["Kỳ báo cáo"] == PERIOD and info["Phiên bản"] == 1
     assert info["Trạng thái"] == "Tạm tính (TAM_TINH)"
     assert info["Thời điểm tạo"] == "2024-06-03T02:14:09+07:00"
+    assert info["Số bản ghi cách ly"] == info["Số bản ghi thiếu"] == "chưa đếm"  # no loss count given
     sheet = wb["Chỉ số 766"]
     headings = [c.value for c in sheet[1]]
     assert headings[:3] == ["Kỳ báo cáo", "Mã đơn vị", "Tên đơn vị"] and "Tỷ lệ" in headings

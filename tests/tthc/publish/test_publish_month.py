@@ -7,6 +7,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import psycopg
 import pytest
 
@@ -210,3 +211,6 @@ def test_the_manifest_says_how_many_records_were_quarantined_or_missing(warehous
                        "so_ban_ghi_thieu": 0,
                        "du_lieu_thieu": [{"nguon": "one_stop", "doi_tuong": "ho_so", "so_ban_ghi_cach_ly": 1,
                                           "so_ban_ghi_thieu": 0, "vuot_nguong": False}]}
+    # and the workbook a province official opens says it too
+    info = dict(openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True))
+    assert (info["Số bản ghi cách ly"], info["Số bản ghi thiếu"]) == (1, 0)

@@ -123,7 +123,10 @@ class PagedClient(ABC):
         as many pages as rows left and read them again (stored versions are skipped on load),
         so a pass misses nothing that stays in its window. Rows only leave finitely often,
         so the pass ends; against a source whose totals go up and down for other reasons,
-        rewinding stops after MAX_REWINDS and the next run's lookback does the catching up.
+        rewinding stops after MAX_REWINDS. Either way the run then checks that it read, each
+        counted once, at least the source's final total (extractors/completeness.py): a pass
+        that fell short fails, and the kept watermark makes the next run read the window again.
+        An empty page the source's own numbers say should hold rows fails at once.
         """
         number = 1
         seen_total: int | None = None
@@ -135,7 +138,7 @@ class PagedClient(ABC):
             if shrunk and rewinds == MAX_REWINDS:
                 rewinds += 1  # warn once
                 log.warning("%s %s: totals keep changing while paging; not stepping back again in this pass "
-                            "(the next run's lookback re-reads the window's tail)", self.source, entity.path)
+                            "(a pass that then falls short of the total fails and is read again)", self.source, entity.path)
             elif shrunk and rewinds < MAX_REWINDS:
                 rewinds += 1
                 back = -(-(seen_total - page.total) // self.page_size)  # ceil

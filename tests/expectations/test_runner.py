@@ -104,7 +104,8 @@ def _lookup_suite(lookup_query: str) -> Suite:
 
 
 def test_a_lookup_runs_once_and_its_rows_reach_the_check(fresh_db):
-    setup(fresh_db, "create sequence public.lookup_calls;")
+    # the gate reads as tthc_transformer (tthc/warehouse/stages.py): the counter must be its to use
+    setup(fresh_db, "create sequence public.lookup_calls; grant usage on sequence public.lookup_calls to public;")
     # nextval counts the lookup's executions; a brace in a value must survive GX's own formatting
     suite = _lookup_suite("select nextval('public.lookup_calls'), u from unnest(array['U1', 'U{{9}}']) u")
     gate = run_gate(fresh_db, (suite,), "lookup-1", docs_dir=None)
@@ -112,6 +113,18 @@ def test_a_lookup_runs_once_and_its_rows_reach_the_check(fresh_db):
     assert gate.failures[0].sample == [{"unit_code": "U{9}"}]
     with psycopg.connect(fresh_db.conninfo()) as conn:
         assert conn.execute("select last_value from public.lookup_calls").fetchone()[0] == 2  # two rows, one run
+
+
+def test_checks_naming_the_same_lookup_share_one_run_of_it(fresh_db):
+    """The record-loss checks and the load reconciliation all read the stored keys: counted once a gate."""
+    setup(fresh_db, "create sequence public.lookup_calls; grant usage on sequence public.lookup_calls to public;")
+    one = _lookup_suite("select nextval('public.lookup_calls'), u from unnest(array['U1', 'U9']) u")
+    other = Suite(name="lookups_again", schema="core", table="fct_dossier",
+                  checks=tuple(c for c in one.checks if c.lookups))
+    gate = run_gate(fresh_db, (one, other), "lookup-shared", docs_dir=None)
+    assert [r.suite for r in gate.failures] == ["lookups", "lookups_again"], gate.summary()
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        assert conn.execute("select last_value from public.lookup_calls").fetchone()[0] == 2  # not 4
 
 
 def test_an_empty_lookup_and_a_failing_one(fresh_db):

@@ -52,6 +52,8 @@ def built(world, pg_cluster, tmp_path_factory):
     with pg.connect(admin.conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     dsn = admin.with_database(name)
+    with pg.connect(dsn.conninfo()) as conn:
+        conn.execute(DDL_AUDIT)
     server = SimulatorServer(world, host="127.0.0.1", port=0, clock=CLOCK)
     server.start()
     try:
@@ -73,6 +75,21 @@ def built(world, pg_cluster, tmp_path_factory):
     dbt.build_marts(dsn, CLOCK.date())
     outbox = tmp_path_factory.mktemp("outbox")
     return dsn, outbox
+
+
+# Who ran each DDL command of the slice (the login, not the function's owner): the proof that the
+# stages, handed the superuser's DSN, still built as their roles.
+DDL_AUDIT = """
+create table public.ddl_audit (login text, tag text, object text);
+create function public.audit_ddl() returns event_trigger language plpgsql security definer as $$
+declare r record;
+begin
+    for r in select * from pg_event_trigger_ddl_commands() loop
+        insert into public.ddl_audit values (session_user, r.command_tag, r.object_identity);
+    end loop;
+end $$;
+create event trigger audit_ddl on ddl_command_end execute function public.audit_ddl();
+"""
 
 
 def truth(world):
@@ -174,3 +191,51 @@ def test_quarters_and_reporting_months_match_the_oracle(world, built):
     wrong = (metric_differences(dsn, truth, "quarter", QUARTERS)
              + metric_differences(dsn, truth, "report_month", REPORT_MONTHS))
     assert not wrong, f"{len(wrong)} differences, e.g.\n" + "\n".join(wrong[:40])
+
+
+def test_every_stage_ran_as_its_own_role(world, built, tmp_path):
+    """The slice was run with the superuser's DSN, as tests and `make demo` do: every stage still
+    logged in as its role (tthc/warehouse/stages.py), so each owns what it made, and the publisher
+    is held to its grants (a superuser would not be)."""
+    from tthc.warehouse.roles import LOADER, PUBLISHER, TRANSFORMER
+    from tthc.warehouse.stages import as_stage
+
+    dsn, _ = built
+    with psycopg.connect(dsn.conninfo()) as conn:
+        created = conn.execute("select login, split_part(object, '.', 1), count(*) from public.ddl_audit "
+                               "where tag in ('CREATE TABLE', 'CREATE TABLE AS', 'CREATE VIEW', 'SELECT INTO') "
+                               "and object not like 'pg_temp%%' group by 1, 2").fetchall()
+        owners = dict(conn.execute(
+            "select format('%s.%s', n.nspname, c.relname), pg_get_userbyid(c.relowner) from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v')"
+            " and n.nspname in ('raw', 'meta', 'staging', 'restricted', 'intermediate', 'core', 'marts')").fetchall())
+        schemas = dict(conn.execute("select nspname, pg_get_userbyid(nspowner) from pg_namespace "
+                                    "where nspname in ('raw', 'meta', 'core', 'marts')").fetchall())
+    creators = defaultdict(set)
+    for login, schema, _count in created:
+        creators[schema].add(login)
+    assert creators["raw"] == {LOADER} and creators["meta"] == {LOADER, TRANSFORMER}
+    for layer in ("staging", "restricted", "intermediate", "core", "marts__next"):
+        assert creators[layer] == {TRANSFORMER}, layer
+    assert not any(login not in (LOADER, TRANSFORMER) for login, _schema, _count in created), created
+    by_schema = defaultdict(set)
+    for name, owner in owners.items():
+        by_schema[name.split(".")[0]].add(owner)
+    assert by_schema["raw"] == {LOADER}
+    assert owners["meta.extract_runs"] == owners["meta.watermarks"] == LOADER
+    assert owners["meta.quality_results"] == TRANSFORMER
+    for layer in ("staging", "restricted", "intermediate", "core", "marts"):
+        assert by_schema[layer] == {TRANSFORMER}, layer
+    assert schemas == {"raw": LOADER, "meta": LOADER, "core": TRANSFORMER, "marts": TRANSFORMER}
+    # the extract reads as the publisher: without its grant on one mart, the package is refused
+    month = Month(2025, 7)
+    root = next(u.code for u in truth(world)[0].values() if u.parent is None and u.valid_on(month.last_day))
+    transformer = as_stage(dsn, "transformer")
+    with psycopg.connect(transformer.conninfo(), autocommit=True) as conn:
+        conn.execute(f"revoke select on marts.mart_late_dossiers from {PUBLISHER}")
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            publish_month(dsn, root, month, CLOCK, tmp_path)
+    finally:
+        with psycopg.connect(transformer.conninfo(), autocommit=True) as conn:
+            conn.execute(f"grant select on marts.mart_late_dossiers to {PUBLISHER}")

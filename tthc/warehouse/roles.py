@@ -89,11 +89,18 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> N
         "SELECT rolcanlogin, rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls "
         "FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
     if row is None:
-        if password is None:
-            conn.execute(sql.SQL("CREATE ROLE {} " + _ATTRIBUTES.replace("LOGIN", "NOLOGIN", 1)).format(ident))
-        else:
-            conn.execute(sql.SQL("CREATE ROLE {} " + _ATTRIBUTES + " PASSWORD {}").format(ident, sql.Literal(password)))
-        return
+        try:
+            # Roles are cluster-wide: another database's bootstrap (not under this database's
+            # advisory lock) may create it at the same moment.
+            with conn.transaction():
+                if password is None:
+                    conn.execute(sql.SQL("CREATE ROLE {} " + _ATTRIBUTES.replace("LOGIN", "NOLOGIN", 1)).format(ident))
+                else:
+                    conn.execute(sql.SQL("CREATE ROLE {} " + _ATTRIBUTES + " PASSWORD {}").format(
+                        ident, sql.Literal(password)))
+            return
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+            row = (False, False)
     can_login, privileged = row
     if password is not None and not (can_login and _stored_password_matches(conn, role, password)):
         conn.execute(sql.SQL("ALTER ROLE {} " + _ATTRIBUTES + " PASSWORD {}").format(ident, sql.Literal(password)))

@@ -236,3 +236,17 @@ def test_bootstrap_refuses_a_stage_login(warehouse):
 
     with pytest.raises(BootstrapError, match="superuser"):
         apply_roles(as_role(warehouse, LOADER).conninfo())
+
+
+def test_the_bootstrap_command_sets_every_role_password_from_the_environment(fresh_db, monkeypatch, capsys):
+    """What compose's warehouse-bootstrap service runs: afterwards each role logs in with .env's password."""
+    from tthc.cli import main
+
+    monkeypatch.setenv("WAREHOUSE_DSN", fresh_db.url())
+    for role in ROLES:
+        monkeypatch.setenv(f"TTHC_{role.removeprefix('tthc_').upper()}_PASSWORD", f"env-{role}")
+    assert main(["warehouse", "bootstrap"]) == 0
+    assert fresh_db.password not in capsys.readouterr().out
+    for role in ROLES:
+        with psycopg.connect(fresh_db.with_user(role, f"env-{role}").conninfo()) as conn:
+            assert conn.execute("select current_user").fetchone()[0] == role

@@ -128,7 +128,7 @@ def take(conninfo: str, outbox: Path | None = None, schemas: tuple[str, ...] | N
         schemas = schemas or user_schemas(conn)
         fingerprint = Fingerprint(
             warehouse=warehouse_tables(conn, tuple(s for s in schemas if s not in (RAW, META)))
-            | meta_tables(conn),
+            | (meta_tables(conn) if META in schemas else {}),
             raw=raw_versions(conn) if RAW in schemas else {})
     if outbox is not None:
         fingerprint.packages = package_files(outbox)

@@ -152,7 +152,7 @@ def run_night(night: Night, start: str = "ingest", until: str = "publish",
 
 # -- the production retry policy on a shortened clock --------------------------------------------------
 
-TIME_SCALE = 0.005   # one second of the production clock lasts 5 ms here
+TIME_SCALE = 0.01   # one second of the production clock lasts 10 ms here (a 120 s read timeout: 1.2 s)
 
 
 @dataclass

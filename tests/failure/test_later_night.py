@@ -54,28 +54,33 @@ def test_build_killed_mid_merge_on_the_second_night(second_reference, scenario, 
     assert_same_as(night, second_reference, packages=False)
 
 
-@pytest.mark.parametrize("point, where", [
+SWAP_KILLS = (
     ("tthc.pipeline.marts:swap_in", "after marts__next was built and gated, before the swap"),
     ("tthc.pipeline.marts:grant_marts", "inside the swap transaction, after both renames, before its commit"),
-])
-def test_marts_step_killed_around_the_swap(second_reference, scenario, tmp_path, point, where):
-    """SIGKILL of the second night's marts step at the swap: BI still reads the first night's
-    marts, whole (the swap is one transaction: a kill before its commit undoes both renames);
-    the built shadow stays. The marts step again gives the second night that never failed."""
+)
+
+
+def test_marts_step_killed_at_the_swap_twice_then_the_marts_again(second_reference, scenario, tmp_path):
+    """SIGKILL of the second night's marts step at the swap, twice in a row: first after the
+    shadow was built and gated, before the swap began; then, on the rerun, inside the swap's
+    transaction after both schema renames, before its commit. Each time BI still reads the first
+    night's marts, whole (one transaction: a kill before its commit undoes both renames), and the
+    built shadow stays. The marts step again gives the second night that never failed."""
     night = scenario(second_reference.templates["marts"], second=True)
     published = tables(fingerprint.take(night.dsn.conninfo()), "marts")
-    assert published, "the first night published no marts"
-    run = start_cli(night, ["marts", "--as-of", night.as_of.isoformat()], tmp_path, kill_at=point)
-    assert run.wait(timeout=300) == -signal.SIGKILL, run.output()
-    assert f"kill_at {point}" in run.output(), f"killed elsewhere than {where}:\n{run.output()}"
+    tonight = tables(second_reference.prints, "marts")
+    assert published and published != tonight, "the second night changes no mart: nothing to swap"
+    for point, where in SWAP_KILLS:
+        run = start_cli(night, ["marts", "--as-of", night.as_of.isoformat()], tmp_path, kill_at=point)
+        assert run.wait(timeout=300) == -signal.SIGKILL, run.output()
+        assert f"kill_at {point}" in run.output(), f"killed elsewhere than {where}:\n{run.output()}"
 
-    killed = fingerprint.take(night.dsn.conninfo())
-    assert tables(killed, "marts") == published, f"the published marts changed although the kill came {where}"
-    assert relations_in(night.dsn, "marts__next"), "the built shadow was lost"
-    assert not relations_in(night.dsn, "marts__prev")
-    shadow = {n.replace("marts__next.", "marts.", 1): d for n, d in tables(killed, "marts__next").items()}
-    assert shadow == tables(second_reference.prints, "marts"), "the shadow held other marts than the night's"
-    assert query(night.dsn, "SELECT has_schema_privilege('tthc_bi', 'marts', 'USAGE')") == [(True,)]
+        killed = fingerprint.take(night.dsn.conninfo())
+        assert tables(killed, "marts") == published, f"the published marts changed although the kill came {where}"
+        shadow = {n.replace("marts__next.", "marts.", 1): d for n, d in tables(killed, "marts__next").items()}
+        assert shadow == tonight, f"the shadow did not hold the night's marts when killed {where}"
+        assert not relations_in(night.dsn, "marts__prev")
+        assert query(night.dsn, "SELECT has_schema_privilege('tthc_bi', 'marts', 'USAGE')") == [(True,)]
 
     report = run_night(night, start="marts", until="marts")
     assert report.stages_run == ["marts"], report

@@ -15,6 +15,7 @@ import pytest
 from extractors.entities import DVC_PORTAL, ONE_STOP, entity, of_source
 from extractors.http import RetryPolicy, SourceAuthError
 from simulator import FaultConfig
+from tests.failure import fingerprint
 from tests.failure.conftest import assert_same_as
 from tests.failure.night import (
     ShortClock, alert_on_failure, alert_webhook, environment, fetch_scores_on_short_clock, ingest_on_short_clock,
@@ -33,6 +34,10 @@ def statuses(night) -> dict[str, list[str]]:
                                                   "WHERE window_to = %s ORDER BY batch_id", (night.clock,)):
         out.setdefault(f"{source}__{name}", []).append(status)
     return out
+
+
+def raw_counts(night) -> dict[str, int]:
+    return {n: len(v) for n, v in fingerprint.take(night.dsn.conninfo(), schemas=("raw",)).raw.items()}
 
 
 def watermarks(night) -> dict[str, object]:
@@ -77,6 +82,7 @@ def test_a_bad_night_at_the_sources_then_the_next_run(second_reference, later_si
     payments = entity(DVC_PORTAL, "payments")
     timeout = PRODUCTION.read_timeout * ShortClock().scale
     before = watermarks(night)
+    first_counts = raw_counts(night)
 
     # ridden out
     sim.set_faults(FaultConfig(storm_requests=PRODUCTION.max_attempts - 1, paths=(units.path,)))
@@ -119,6 +125,14 @@ def test_a_bad_night_at_the_sources_then_the_next_run(second_reference, later_si
     sim.set_faults(None)
 
     failed = (offerings, dossiers, steps, payments)
+    # the failed extracts and the scores stored nothing of the night, whose changes are missing
+    # (unit offerings bring no new version on this day: their failure shows in the runs only)
+    failed_raw = {t.qualified_table for t in failed} | {"raw.dvc_portal__service_results"}
+    counts = raw_counts(night)
+    assert {t: counts[t] for t in failed_raw} == {t: first_counts[t] for t in failed_raw}, counts
+    changed = {t for t in failed_raw if second_reference.raw_counts[t] > first_counts[t]}
+    assert changed >= {dossiers.qualified_table, steps.qualified_table, payments.qualified_table,
+                       "raw.dvc_portal__service_results"}, changed
     runs = statuses(night)
     assert {t.table: runs.get(t.table) for t in failed} == {t.table: ["failed"] for t in failed}, runs
     assert runs[units.table] == runs[procedures.table] == ["success"], runs

@@ -49,7 +49,9 @@ def test_nightly_ingest_dag_loads_every_one_stop_entity(fresh_db):
 
 
 def test_a_failing_task_sends_an_alert_with_the_reason(fresh_db):
-    """Wrong source credentials: the task fails clearly and the failure callback posts the alert."""
+    """Wrong source credentials: the task fails clearly and the failure callback posts the alert,
+    at once, with the production retries configured (refused credentials do not heal by waiting:
+    a retry would only delay the alert by the retry delay)."""
     from tests.extractors.scripted_server import ScriptedServer
 
     world = World(WorldConfig(seed=3, dossiers_per_year=100, start=date(2025, 1, 1), end=date(2025, 3, 31)))
@@ -60,6 +62,7 @@ def test_a_failing_task_sends_an_alert_with_the_reason(fresh_db):
             env = airflow_env(Path(tempfile.mkdtemp(prefix="tthc-test-airflow-")), fresh_db,
                               one_stop=SourceSettings(server.url, "tthc-demo", "not-the-secret"))
             env["TTHC_ALERT_WEBHOOK"] = webhook.url + "/hook"
+            env["TTHC_TASK_RETRIES"] = "2"
             ensure_metadata_db(env)
             proc = subprocess.run([sys.executable, str(Path(__file__).with_name("run_dag.py")),
                                    "ingest_one_stop", CLOCK.isoformat()],

@@ -29,10 +29,18 @@ def ingest_dag(dag_id: str, source: str, asset: Asset, doc_md: str):
     with dag:
         @task(max_active_tis_per_dagrun=EXTRACTS_AT_ONCE)
         def extract(entity_name: str, **context) -> dict:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from extractors.http import SourceAuthError
             from tthc.orchestration.context import run_moment
             from tthc.orchestration.tasks import ingest_entity
 
-            return ingest_entity(source, entity_name, run_moment(context), context["run_id"])
+            try:
+                return ingest_entity(source, entity_name, run_moment(context), context["run_id"])
+            except SourceAuthError as exc:
+                # Refused credentials do not heal by waiting: fail now (and alert) instead of
+                # spending the task's retries, minutes apart, on the same refusal.
+                raise AirflowFailException(str(exc)) from exc
 
         @task(outlets=[asset])
         def raw_landed(results) -> dict:

@@ -194,7 +194,8 @@ def _setup_database(conn: psycopg.Connection) -> None:
     available = {name for (name,) in conn.execute("SELECT name FROM pg_available_extensions")}
     for extension in EXTENSIONS:
         if extension in available:
-            conn.execute(q("CREATE EXTENSION IF NOT EXISTS {}").format(ident(extension)))
+            # In public, where dbt's var pgcrypto_schema calls hmac() schema-qualified.
+            conn.execute(q("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA public").format(ident(extension)))
         else:
             log.warning("extension %s is not installed on this server (package postgresql-contrib)", extension)
 

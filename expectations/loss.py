@@ -1,8 +1,9 @@
 """Records the warehouse knows it lacks, per entity, against the thresholds an operator sets.
 
 Two kinds of loss, both counted after a night's extract:
-- open quarantined: rows of raw.quarantine not replayed (`replayed_at` null) and with no good
-  version of the same key loaded since (the source sent a fixed one), from any night;
+- open quarantined: rows of raw.quarantine not replayed (`replayed_at` null), not expired by the
+  PII retention (`pii_cleared_at` null: nothing left to replay) and with no good version of the
+  same key loaded since (the source sent a fixed one), from any night;
 - missing: for the entity's last successful run, the source's total minus the keys raw holds
   for the run's window minus what the run quarantined (the extractor already fails a run that
   read fewer distinct records than the total; this is the warehouse-side count).
@@ -125,6 +126,7 @@ def _open_quarantine() -> str:
         select q.id, q.source, q.entity, q.batch_id, q.record_key, q.reason
         from {{raw}}.quarantine q
         where q.source = '{e.source}' and q.entity = '{e.name}' and q.replayed_at is null
+          and q.pii_cleared_at is null
           and (q.record_key is null or not exists (
                 select 1 from {{raw}}."{e.table}" r
                 where r.record_key = q.record_key and r.loaded_at > q.quarantined_at))""" for e in ENTITIES)

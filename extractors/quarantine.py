@@ -72,7 +72,7 @@ def _where(ids, source, entity, open_only) -> tuple[str, list]:
         clauses.append("entity = %s")
         params.append(entity)
     if open_only:
-        clauses.append("replayed_at IS NULL")
+        clauses.append("replayed_at IS NULL AND pii_cleared_at IS NULL")
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

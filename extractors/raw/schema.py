@@ -129,6 +129,9 @@ ALTER TABLE raw.quarantine
     ADD COLUMN IF NOT EXISTS last_reason     text,
     ADD COLUMN IF NOT EXISTS last_attempt_at timestamptz;
 CREATE INDEX IF NOT EXISTS quarantine_open ON raw.quarantine (source, entity, id) WHERE replayed_at IS NULL;
+-- set when the PII retention (tthc/privacy/retention.py) replaced an old record's text: it can no
+-- longer be replayed, so it leaves the open queue (and the gate's loss counts) as expired
+ALTER TABLE raw.quarantine ADD COLUMN IF NOT EXISTS pii_cleared_at timestamptz;
 """
 
 

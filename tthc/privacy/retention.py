@@ -236,8 +236,9 @@ def _clear_quarantine(conn: psycopg.Connection, cutoff: datetime, previous_cutof
     if not _exists(conn, "raw.quarantine"):
         return 0
     cur = conn.execute(
-        # the text's md5 stays: raw.quarantine dedupes on (source, entity, md5(raw_text), reason)
-        f"UPDATE raw.quarantine SET raw_text = '{CLEARED_TEXT}' || md5(raw_text)"
+        # the old text's md5 stays in the marker, so a reader can still match a record to it; the
+        # row leaves the open queue (pii_cleared_at): there is nothing left to replay
+        f"UPDATE raw.quarantine SET raw_text = '{CLEARED_TEXT}' || md5(raw_text), pii_cleared_at = now()"
         " WHERE entity = ANY(%s) AND quarantined_at < %s"
         " AND (%s::timestamptz IS NULL OR quarantined_at >= %s::timestamptz - interval '1 day')"
         f" AND raw_text NOT LIKE '{CLEARED_TEXT}%%'",

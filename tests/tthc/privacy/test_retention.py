@@ -17,6 +17,7 @@ import pytest
 
 from extractors.entities import entity
 from extractors.loader import RawLoader
+from extractors.quarantine import list_quarantined
 from extractors.raw.schema import ensure_raw_schema
 from extractors.records import RawRow
 from extractors.timefmt import LOCAL
@@ -115,6 +116,7 @@ def test_closed_records_past_the_retention_are_cleared_everywhere_and_nothing_el
         contents = dict(conn.execute("SELECT feedback_id, feedback_content FROM restricted.stg_dvc_portal__feedback_contents"))
         raw_feedback = {k.strip(): p["content"] for k, p in conn.execute("SELECT record_key, payload FROM raw.dvc_portal__feedback")}
         quarantine = dict(conn.execute("SELECT record_key, raw_text FROM raw.quarantine"))
+        still_open = {q.record_key for q in list_quarantined(conn)}
         runs = conn.execute("SELECT retention_days, records, raw_versions, finished_at IS NOT NULL FROM meta.pii_retention_runs").fetchall()
         cleared = {(e, k.strip()): v for e, k, v in conn.execute("SELECT entity, record_key, versions FROM meta.pii_retention_cleared")}
         after_marts = marts(conn)
@@ -145,6 +147,7 @@ def test_closed_records_past_the_retention_are_cleared_everywhere_and_nothing_el
     assert contents == {"F1": None, "F2": FEEDBACK[1]["content"]} and raw_feedback == contents
     assert quarantine["Q1"].startswith(CLEARED_TEXT) and "0912000001" not in quarantine["Q1"]
     assert "0912000002" in quarantine["Q2"]
+    assert still_open == {"Q2"}  # a cleared record has nothing left to replay: it leaves the open queue
     assert runs == [(DAYS, 4, 5, True)]
     assert cleared == {("ho_so", "R1"): 2, ("ho_so", "R4"): 1, ("ho_so", "R5"): 1, ("feedback", "F1"): 1}
     assert after_marts == before_marts

@@ -6,6 +6,8 @@ import shutil
 import socket
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -46,13 +48,28 @@ def pg_cluster() -> EmbeddedPostgres:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def fresh_db(pg_cluster) -> Dsn:
-    """An empty database of its own for one test."""
-    admin = pg_cluster.admin_dsn()
+@contextmanager
+def scratch_database(cluster: EmbeddedPostgres, raw_schema: bool = False) -> Iterator[Dsn]:
+    """A database of its own on `cluster` (with the raw layer's tables if asked), dropped after."""
+    admin = cluster.admin_dsn()
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.with_database(name)
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    dsn = admin.with_database(name)
+    try:
+        if raw_schema:
+            from extractors.raw.schema import ensure_raw_schema
+
+            with psycopg.connect(dsn.conninfo()) as conn:
+                ensure_raw_schema(conn)
+        yield dsn
+    finally:
+        with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_db(pg_cluster) -> Dsn:
+    """An empty database of its own for one test."""
+    with scratch_database(pg_cluster) as dsn:
+        yield dsn

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from extractors.raw.schema import ensure_raw_schema
+from tests.conftest import scratch_database
 
 
 @pytest.fixture(scope="module")
 def module_db(pg_cluster):
-    admin = pg_cluster.admin_dsn()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = admin.with_database(name)
-    with psycopg.connect(dsn.conninfo()) as conn:
-        ensure_raw_schema(conn)
-    yield dsn
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_cluster, raw_schema=True) as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,13 @@ import logging
 import os
 import secrets
 import shutil
-import uuid
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from extractors.raw.schema import ensure_raw_schema
+from tests.conftest import scratch_database
 from tests.dbt.records import dossier, load_raw, procedure, unit
 from tthc.paths import LOCAL
 from tthc.pipeline import dbt
@@ -51,40 +50,33 @@ class _Captured(logging.Handler):
 
 @pytest.fixture(scope="module")
 def built(pg_cluster):
-    admin = pg_cluster.admin_dsn()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = admin.with_database(name)
-    with psycopg.connect(dsn.conninfo()) as conn:
-        ensure_raw_schema(conn)
-        load_raw(conn, "one_stop", "don_vi", [unit(P, "UBND tỉnh Thử", "TINH"), unit(X1, "UBND xã Một", "XA", parent=P)])
-        load_raw(conn, "one_stop", "thu_tuc", [procedure("1.000001")])
-        load_raw(conn, "one_stop", "ho_so", [
-            dossier(code, X1, "2025-06-02 09:00", due="2025-06-10 17:00", ended="2025-06-09 10:00", status=9,
-                    SoGiayToChuHoSo=id_number)
-            for code, id_number in IDS.items()])
-    captured = _Captured()
-    root = logging.getLogger()
-    saved = {k: os.environ.pop(k, None) for k in (pii_key.KEY_ENV, pii_key.KEY_FILE_ENV)}
-    os.environ[pii_key.KEY_ENV] = KEY
-    root.addHandler(captured)
-    level, root.level = root.level, logging.DEBUG
-    target = LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}"
-    try:
-        dbt.build_warehouse(dsn, date(2025, 7, 20))
-        docs = dbt.generate_docs(dsn)
-        yield dsn, target, docs, captured
-    finally:
-        root.removeHandler(captured)
-        root.level = level
-        for k, v in saved.items():
-            os.environ.pop(k, None)
-            if v is not None:
-                os.environ[k] = v
-        shutil.rmtree(target, ignore_errors=True)
-        with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_cluster, raw_schema=True) as dsn:
+        with psycopg.connect(dsn.conninfo()) as conn:
+            load_raw(conn, "one_stop", "don_vi", [unit(P, "UBND tỉnh Thử", "TINH"), unit(X1, "UBND xã Một", "XA", parent=P)])
+            load_raw(conn, "one_stop", "thu_tuc", [procedure("1.000001")])
+            load_raw(conn, "one_stop", "ho_so", [
+                dossier(code, X1, "2025-06-02 09:00", due="2025-06-10 17:00", ended="2025-06-09 10:00", status=9,
+                        SoGiayToChuHoSo=id_number)
+                for code, id_number in IDS.items()])
+        captured = _Captured()
+        root = logging.getLogger()
+        saved = {k: os.environ.pop(k, None) for k in (pii_key.KEY_ENV, pii_key.KEY_FILE_ENV)}
+        os.environ[pii_key.KEY_ENV] = KEY
+        root.addHandler(captured)
+        level, root.level = root.level, logging.DEBUG
+        target = LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}"
+        try:
+            dbt.build_warehouse(dsn, date(2025, 7, 20))
+            docs = dbt.generate_docs(dsn)
+            yield dsn, target, docs, captured
+        finally:
+            root.removeHandler(captured)
+            root.level = level
+            for k, v in saved.items():
+                os.environ.pop(k, None)
+                if v is not None:
+                    os.environ[k] = v
+            shutil.rmtree(target, ignore_errors=True)
 
 
 def test_the_key_is_in_no_artefact_of_the_build_or_the_docs(built):

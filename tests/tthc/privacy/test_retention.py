@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import shutil
 from datetime import date, datetime
 
 import psycopg
@@ -18,9 +18,9 @@ import pytest
 from extractors.entities import entity
 from extractors.loader import RawLoader
 from extractors.quarantine import list_quarantined
-from extractors.raw.schema import ensure_raw_schema
 from extractors.records import RawRow
 from extractors.timefmt import LOCAL
+from tests.conftest import scratch_database
 from tests.dbt.records import dossier, feedback, load_raw, procedure, unit
 from tthc.paths import LOCAL as LOCAL_DIR
 from tthc.pipeline import dbt
@@ -65,26 +65,18 @@ def payloads(conn) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def warehouse(pg_cluster):
-    admin = pg_cluster.admin_dsn()
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = admin.with_database(name)
-    with psycopg.connect(dsn.conninfo()) as conn:
-        ensure_raw_schema(conn)
-        load_raw(conn, "one_stop", "don_vi", [unit(P, "UBND tỉnh Thử", "TINH"), unit(X1, "UBND xã Một", "XA", parent=P)])
-        load_raw(conn, "one_stop", "thu_tuc", [procedure("1.000001")])
-        load_raw(conn, "one_stop", "ho_so", [R1_OPEN])
-        load_raw(conn, "one_stop", "ho_so", DOSSIERS_NOW)
-        load_raw(conn, "dvc_portal", "feedback", FEEDBACK)
-        conn.execute("INSERT INTO raw.quarantine (source, entity, batch_id, record_key, reason, raw_text, quarantined_at)"
-                     " VALUES ('one_stop', 'ho_so', 1, 'Q1', 'bad date', '{\"SoDienThoai\": \"0912000001\"}', %s),"
-                     "        ('one_stop', 'ho_so', 1, 'Q2', 'bad date', '{\"SoDienThoai\": \"0912000002\"}', %s)",
-                     (datetime(2025, 6, 1, tzinfo=LOCAL), datetime(2025, 7, 20, tzinfo=LOCAL)))
-    yield dsn
-    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    import shutil
+    with scratch_database(pg_cluster, raw_schema=True) as dsn:
+        with psycopg.connect(dsn.conninfo()) as conn:
+            load_raw(conn, "one_stop", "don_vi", [unit(P, "UBND tỉnh Thử", "TINH"), unit(X1, "UBND xã Một", "XA", parent=P)])
+            load_raw(conn, "one_stop", "thu_tuc", [procedure("1.000001")])
+            load_raw(conn, "one_stop", "ho_so", [R1_OPEN])
+            load_raw(conn, "one_stop", "ho_so", DOSSIERS_NOW)
+            load_raw(conn, "dvc_portal", "feedback", FEEDBACK)
+            conn.execute("INSERT INTO raw.quarantine (source, entity, batch_id, record_key, reason, raw_text, quarantined_at)"
+                         " VALUES ('one_stop', 'ho_so', 1, 'Q1', 'bad date', '{\"SoDienThoai\": \"0912000001\"}', %s),"
+                         "        ('one_stop', 'ho_so', 1, 'Q2', 'bad date', '{\"SoDienThoai\": \"0912000002\"}', %s)",
+                         (datetime(2025, 6, 1, tzinfo=LOCAL), datetime(2025, 7, 20, tzinfo=LOCAL)))
+        yield dsn
     shutil.rmtree(LOCAL_DIR / "dbt" / f"{dsn.dbname}-{dsn.port}", ignore_errors=True)
 
 

@@ -1,10 +1,10 @@
 """A fuzzer on the contracts: bad records of every field kind, mixed among a simulated province's
 good records, through the real clients over real HTTP and the real loader into a real warehouse,
-then a real dbt build of staging, intermediate and core.
+then a real dbt build of staging, intermediate, core and the indicator marts.
 
 No run may fail; every bad record must be in raw.quarantine with a reason naming its field (and
 never a personal value); every good record must reach staging, every good received dossier
-core.fct_dossier. Seeded: the same records every run.
+core.fct_dossier and the province's II.06a report in the marts. Seeded: the same records every run.
 """
 from __future__ import annotations
 
@@ -241,20 +241,30 @@ def test_no_reason_carries_a_personal_value(fuzzed):
     assert not leaked, leaked[:3]
 
 
-def test_the_build_runs_and_every_good_record_reaches_staging_and_core(fuzzed, monkeypatch):
+def test_the_build_runs_and_every_good_record_reaches_staging_core_and_the_marts(fuzzed, monkeypatch):
     from tthc.pipeline import dbt
 
     dsn, good, *_ = fuzzed
     if not (os.environ.get("TTHC_PII_SALT") or os.environ.get("TTHC_PII_SALT_FILE")):
         monkeypatch.setenv("TTHC_PII_SALT", "contract-fuzz-test-key")
     dbt.build_warehouse(dsn, CLOCK.date())  # raises on any failed model or test
+    dbt.build_marts_into(dsn, "marts", CLOCK.date())  # the indicator marts, with their dbt tests
     with psycopg.connect(dsn.conninfo()) as conn:
         for e in ENTITIES:
             count = conn.execute(f"SELECT count(*) FROM staging.{STAGING[e.table]}").fetchone()[0]
             assert count == len(good[(e.source, e.name)]), e.table
         in_core = {c for (c,) in conn.execute("SELECT dossier_code FROM core.fct_dossier")}
         summaries = dict(conn.execute("SELECT dossier_code, summary FROM staging.stg_one_stop__dossiers").fetchall())
+        # II.06a of the province (every unit's dossiers pooled) for the year: what it received
+        in_marts = conn.execute(
+            "SELECT sum(r.received_online + r.received_in_person_postal) FROM marts.mart_report_ii06a r"
+            " JOIN core.dim_unit u ON u.unit_code = r.unit_code AND u.parent_unit_code IS NULL"
+            " WHERE r.period_type = 'year' AND r.period_key = %s", (str(CLOCK.year),)).fetchone()[0]
     received = {r["MaHoSo"].strip() for r in good[("one_stop", "ho_so")]
                 if r["TrangThaiHoSo"] not in (1, 3) and not r["DaXoa"]}
     assert received and in_core == received
+    # every good received dossier counted once in the province's report, none of the bad ones
+    assert in_marts == sum(1 for r in good[("one_stop", "ho_so")]
+                           if r["TrangThaiHoSo"] not in (1, 3) and not r["DaXoa"]
+                           and (r["NgayTiepNhan"] or "").startswith(str(CLOCK.year)))
     assert "Đăng ký" in summaries.values()  # the NUL-cleaned summary, as decided

@@ -463,39 +463,19 @@ class Checker:
             v = get(name)
             if v is not None and type(v) is not bool:
                 return f"{where}{name} is {json_type(v)}, not a boolean"
-        empty_ok = self.empty_is_missing
-        for name in self.local_times:
-            v = get(name)
-            if v is None or (empty_ok and v == ""):
-                continue
-            if type(v) is not str:
-                return f"{where}{name} is {json_type(v)}, not a time string"
-            if not is_local_time(v):
-                return f"{where}{name} {shown(v)} is not a valid time"
-        for name in self.local_dates:
-            v = get(name)
-            if v is None or (empty_ok and v == ""):
-                continue
-            if type(v) is not str:
-                return f"{where}{name} is {json_type(v)}, not a date string"
-            if not is_local_date(v):
-                return f"{where}{name} {shown(v)} is not a valid date"
-        for name in self.iso_times:
-            v = get(name)
-            if v is None:
-                continue
-            if type(v) is not str:
-                return f"{where}{name} is {json_type(v)}, not a time string"
-            if not is_iso_time(v):
-                return f"{where}{name} {shown(v)} is not a valid time"
-        for name in self.iso_dates:
-            v = get(name)
-            if v is None:
-                continue
-            if type(v) is not str:
-                return f"{where}{name} is {json_type(v)}, not a date string"
-            if not is_iso_date(v):
-                return f"{where}{name} {shown(v)} is not a valid date"
+        empty_ok = self.empty_is_missing  # "" is a missing one-stop date (older units), not the portal's
+        for names, valid, noun, blank_ok in ((self.local_times, is_local_time, "time", empty_ok),
+                                             (self.local_dates, is_local_date, "date", empty_ok),
+                                             (self.iso_times, is_iso_time, "time", False),
+                                             (self.iso_dates, is_iso_date, "date", False)):
+            for name in names:
+                v = get(name)
+                if v is None or (blank_ok and v == ""):
+                    continue
+                if type(v) is not str:
+                    return f"{where}{name} is {json_type(v)}, not a {noun} string"
+                if not valid(v):
+                    return f"{where}{name} {shown(v)} is not a valid {noun}"
         for name, allowed in self.code_lists:
             v = get(name)
             if v is None:

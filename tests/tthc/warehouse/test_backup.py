@@ -3,10 +3,10 @@ run the next night; and the archive's and the CLI's refusals.
 
 The nights here are real extractor runs of every entity of both sources (and the portal's official
 scores) from the simulator into raw + meta, plus a core-like table merged from raw by SQL, on a
-cluster of the module's own with archiving on. No dbt build: restore is a physical replay of WAL,
-blind to which SQL wrote the pages, and a full pipeline night (build, gate, marts, publish) four
-times over would take minutes; that a night after a failure ends equal to one that never failed is
-the failure suite's job (tests/failure).
+cluster of the module's own with archiving on; the night after T also runs the real dbt build
+(staging to core, then the indicator marts) on both sides, so the night after the restore is
+compared whole with the one that never failed. The earlier nights skip dbt: restore is a physical
+replay of WAL, blind to which SQL wrote the pages, and dbt four times over would take minutes.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from simulator import SimulatorServer, World, WorldConfig
 from tests.conftest import free_port
 from tests.failure.night import CREDENTIALS, crash_warehouse
 from tthc import cli
+from tthc.pipeline import dbt
 from tthc.warehouse import EmbeddedPostgres
 from tthc.warehouse import backup as backups
 from tthc.warehouse.backup import BackupError
@@ -80,6 +81,13 @@ def night(dsn, server: SimulatorServer, clock: datetime) -> None:
         portal.close()
     with psycopg.connect(dsn.conninfo()) as conn:
         conn.execute(CORE_MERGE.format(table=entity(ONE_STOP, "ho_so").table))
+
+
+def build(dsn, clock: datetime) -> None:
+    """The night's dbt: staging, intermediate and core, then the indicator marts (the real models,
+    logged in as the transformer), so the next night after a restore is a whole pipeline night."""
+    dbt.build_warehouse(dsn, clock.date())
+    dbt.build_marts_into(dsn, "marts", clock.date())
 
 
 def state(dsn, leave_out: dict[str, frozenset] | None = None) -> dict[str, tuple[str, ...]]:
@@ -173,10 +181,12 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     at_point = state(dsn)
     time.sleep(0.05)
     night(dsn, simulator, NIGHTS[2])               # changes after T
+    build(dsn, NIGHTS[2])
     never_failed = state(dsn, leave_out=WHEN_IT_RAN)
     raw_dossiers = f"raw.{entity(ONE_STOP, 'ho_so').table}"
     assert len(at_point[raw_dossiers]) < len(never_failed[raw_dossiers]), "night 3 changed nothing"
     assert at_point["meta.extract_runs"] and at_point["core.dossier_latest"] and at_point["meta.watermarks"]
+    assert never_failed["core.fct_dossier"] and never_failed["marts.mart_metric_monthly"]  # dbt's night is in it
     archive_everything(cluster, dsn)
 
     # The disaster: no shutdown, and the whole cluster folder gone (data, password file, log).
@@ -196,6 +206,7 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     assert not (cluster.data_dir / "recovery.signal").exists()
 
     night(dsn, simulator, NIGHTS[2])               # the next night, on the restored warehouse
+    build(dsn, NIGHTS[2])
     assert not (gap := diff(never_failed, state(dsn, leave_out=WHEN_IT_RAN))), gap
 
     # The restored cluster archives on its new timeline; a new backup prunes the older one and the

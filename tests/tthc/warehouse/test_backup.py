@@ -30,6 +30,7 @@ from simulator import SimulatorServer, World, WorldConfig
 from tests.conftest import free_port
 from tests.failure.night import CREDENTIALS, crash_warehouse
 from tthc import cli
+from tthc.paths import LOCAL as PROJECT_LOCAL
 from tthc.pipeline import dbt
 from tthc.warehouse import EmbeddedPostgres
 from tthc.warehouse import backup as backups
@@ -149,6 +150,7 @@ def cluster():
     if own.running():
         crash_warehouse(own)   # no shutdown checkpoint: it is all deleted next
     shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(PROJECT_LOCAL / "dbt" / f"tthc-{own.port}", ignore_errors=True)  # the drill's dbt target
 
 
 def timeline(cluster) -> int:

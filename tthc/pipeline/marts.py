@@ -8,92 +8,54 @@ CREATE on the database (docs/decisions/006-least-privilege-roles.md). When anyth
 published marts stay exactly as they were (and the failed shadow stays for inspection, out of
 BI's reach, until the next build replaces it).
 
-A reader never sees a mix: the swap first takes ACCESS EXCLUSIVE locks on every published
-table, so it waits for readers that hold one (the extract writer locks all it reads in one
-snapshot); it waits at most LOCK_TIMEOUT at a time, below PostgreSQL's deadlock_timeout, and then
-retries, so a BI session that reads table after table in one transaction keeps its old view
-instead of deadlocking with the swap.
+The swap itself (locks taken at most LOCK_TIMEOUT at a time, so a reader keeps its view and
+never deadlocks with it) is tthc/pipeline/swap.py, shared with the actions lists.
 """
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date
 
 import psycopg
-from psycopg import sql
 
 from expectations.runner import GateResult, QualityGateFailed, run_gate
 from expectations.suites import MARTS_SUITES
 from tthc.pipeline import dbt
+from tthc.pipeline.swap import LOCK_TIMEOUT, SWAP_ATTEMPTS, ShadowSwap, SwapTimeout
 from tthc.warehouse import Dsn
-from tthc.warehouse.roles import grant_marts, grant_shadow
-from tthc.warehouse.stages import as_stage, as_stage_conninfo
+from tthc.warehouse.roles import grant_marts
+from tthc.warehouse.stages import as_stage
 
 log = logging.getLogger(__name__)
 
-PUBLISHED = "marts"
-SHADOW = "marts__next"
-PREVIOUS = "marts__prev"
-LOCK_TIMEOUT = "500ms"      # below deadlock_timeout (1 s): the swap, not a reader, gives way
-SWAP_ATTEMPTS = 240         # with the pauses below: gives readers about 5 minutes to finish
+__all__ = ["LOCK_TIMEOUT", "PREVIOUS", "PUBLISHED", "SHADOW", "SWAP_ATTEMPTS", "MartsSwapTimeout",
+           "latest_core_gate", "prepare_shadow", "publish_marts", "swap_in"]
+
 _MARTS_SUITE_NAMES = {s.name for s in MARTS_SUITES}
 
 
-class MartsSwapTimeout(RuntimeError):
+class MartsSwapTimeout(SwapTimeout):
     """Readers held the published marts for the whole retry budget; the shadow is kept."""
+
+
+# grant_marts is looked up when the swap runs (not bound here), so the failure suite can stop the
+# process at this module's grant_marts, inside the swap's transaction (tests/failure/kill_at.py).
+MARTS = ShadowSwap("marts", lambda conn, schema: grant_marts(conn, schema), "marts", MartsSwapTimeout)
+PUBLISHED, SHADOW, PREVIOUS = MARTS.published, MARTS.shadow, MARTS.previous
 
 
 def prepare_shadow(conninfo: str) -> None:
     """An empty shadow schema: no table of an earlier build may survive into this one."""
-    conninfo = as_stage_conninfo(conninfo, "transformer")
-    with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW)))
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
-        grant_shadow(conn, SHADOW)
-
-
-def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
-    return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is not None
+    MARTS.prepare_shadow(conninfo)
 
 
 def _swap_once(conn: psycopg.Connection) -> None:
-    ident = sql.Identifier
-    with conn.transaction():
-        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
-        if not _schema_exists(conn, SHADOW):
-            raise RuntimeError(f"no {SHADOW} schema to swap in: build the marts first")
-        published = conn.execute(
-            "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname",
-            (PUBLISHED,)).fetchall()
-        if published:
-            conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                sql.SQL(", ").join(sql.SQL(name) for (name,) in published)))
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(PREVIOUS)))
-        if _schema_exists(conn, PUBLISHED):
-            conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(ident(PUBLISHED), ident(PREVIOUS)))
-        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(ident(SHADOW), ident(PUBLISHED)))
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(PREVIOUS)))
-        grant_marts(conn, PUBLISHED)
+    MARTS.swap_once(conn)
 
 
 def swap_in(conninfo: str, attempts: int = SWAP_ATTEMPTS) -> None:
-    """Make the shadow the published marts in one transaction (see the module's doc)."""
-    conninfo = as_stage_conninfo(conninfo, "transformer")
-    for attempt in range(1, attempts + 1):
-        try:
-            with psycopg.connect(conninfo, autocommit=True) as conn:
-                _swap_once(conn)
-            log.info("marts swapped in (%s → %s) on attempt %d", SHADOW, PUBLISHED, attempt)
-            return
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-            if attempt == 1 or attempt % 20 == 0:
-                log.info("marts are being read; swap waits (attempt %d of %d)", attempt, attempts)
-            time.sleep(min(0.05 * attempt, 1.0))
-    raise MartsSwapTimeout(f"readers held {PUBLISHED} through {attempts} attempts; {SHADOW} is kept, "
-                           "the published marts are unchanged: rerun the marts step")
+    """Make the shadow the published marts in one transaction (tthc/pipeline/swap.py)."""
+    MARTS.swap_in(conninfo, attempts)
 
 
 def latest_core_gate(conninfo: str) -> tuple[str, int] | None:

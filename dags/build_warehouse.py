@@ -1,4 +1,5 @@
-"""When both sources' new raw data has landed: dbt builds the warehouse, the quality gate checks it, marts refresh.
+"""When both sources' new raw data has landed: dbt builds the warehouse, the quality gate checks it, marts refresh,
+then the act-today lists (domain.md §11) as of the night.
 
 A failed gate stops the run before the marts. The marts are built into a shadow schema, gated
 there and swapped in only when they pass, so BI and the extract keep the last good marts.
@@ -41,7 +42,15 @@ def build_warehouse():
         # the marts gate reports under the night's run, beside the core gate's checks
         return build_marts(run_moment(context).date(), run_id=context["run_id"])
 
-    dbt_build_core() >> quality_gate() >> dbt_build_marts()
+    @task
+    def refresh_actions_lists(**context) -> dict:
+        from tthc.orchestration.actions import refresh
+        from tthc.orchestration.context import run_moment
+
+        # the act-today lists as of tonight; no ingest or upstream build: the night just did both
+        return refresh(run_moment(context), context["run_id"], ingest=False)
+
+    dbt_build_core() >> quality_gate() >> dbt_build_marts() >> refresh_actions_lists()
 
 
 build_warehouse()

@@ -184,6 +184,36 @@ def cmd_retain_pii(args) -> int:
     return 0
 
 
+def cmd_actions(args) -> int:
+    """Act today (domain.md §11): refresh the lists, or show a unit's lists and projection."""
+    from tthc.actions.names import UnknownList
+    from tthc.actions.readers import NotRefreshed, UnknownUnit
+    from tthc.warehouse import stage_dsn
+
+    at = _moment(args.at) if args.at else None
+    if args.action == "refresh":
+        from tthc.actions.refresh import refresh_actions
+
+        result = refresh_actions(stage_dsn("transformer"), at, ingest=not args.no_ingest, run_id="cli",
+                                 loader=None if args.no_ingest else stage_dsn("loader"))
+        print(f"danh sách đã cập nhật lúc {result.at.isoformat()}: {result.history_rows} đơn vị ghi vào lịch sử")
+        return 0
+    from tthc.actions import formats
+    from tthc.actions.readers import unit_actions
+
+    try:
+        actions = unit_actions(stage_dsn("transformer"), args.unit, at, getattr(args, "list", None))
+    except (NotRefreshed, UnknownUnit, UnknownList) as exc:
+        print(f"tthc actions {args.action}: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        sys.stdout.write(formats.csv_text(actions) if args.format == "csv" else formats.text_view(actions))
+    else:
+        sys.stdout.write(formats.projection_json(actions) if args.format == "json"
+                         else formats.three_things_text(actions) + formats.projection_text(actions))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from tthc.demo import run_demo
 
@@ -259,6 +289,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, help="retention in days (default: TTHC_PII_RETENTION_DAYS, else 365)")
     p.add_argument("--now", help="the moment the retention counts back from (ISO; default now)")
     p.set_defaults(func=cmd_retain_pii)
+
+    p = sub.add_parser("actions", help="act today: refresh the lists, show a unit's lists and month-end projection")
+    actions = p.add_subparsers(dest="action", required=True)
+    at_help = ("the moment T (ISO; local time if no zone); default: the published refresh (refresh: now). "
+               "Another T builds the lists as of T from what the warehouse holds")
+    a = actions.add_parser("refresh", help="ingest the hour's changes, rebuild the lists, publish them atomically")
+    a.add_argument("--at", help=at_help)
+    a.add_argument("--no-ingest", action="store_true",
+                   help="do not extract from the sources first (the night has just done it)")
+    a = actions.add_parser("show", help="a unit's lists (its subtree's rows)")
+    a.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
+    a.add_argument("--at", help=at_help)
+    a.add_argument("--list", help="one list: sap_den_han, qua_han, buoc_qua_han, chua_tra_ket_qua, "
+                                  "thieu_ket_qua_dien_tu, chua_dong_bo, thieu_ly_do")
+    a.add_argument("--format", choices=["text", "csv"], default="text")
+    a = actions.add_parser("projection", help="a unit's three things to do and month-end projection")
+    a.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
+    a.add_argument("--at", help=at_help)
+    a.add_argument("--format", choices=["json", "text"], default="text")
+    p.set_defaults(func=cmd_actions)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the simulator (make demo)")
     p.set_defaults(func=cmd_demo)

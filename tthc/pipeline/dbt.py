@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from tthc.paths import DBT_PROJECT_DIR, LOCAL, dbt_executable
@@ -24,6 +24,18 @@ WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate/dossiers
 # the gate, not to the nightly warehouse increment.
 MARTS_SELECTION = ["path:models/intermediate/indicators", "path:models/marts/indicators"]
 FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
+
+# Act today (domain.md §11, tthc/actions/refresh.py). The lists are the models tagged `actions`;
+# what an intraday refresh rebuilds before them is what lies between the raw entities it ingests
+# (dossiers, process steps, sync records) and those models: staging, the per-dossier
+# intermediates and the core facts, all incremental, so a refresh merges the hour's changes.
+# Seeds, units, procedures, the monthly indicator models and marts do not change during the day.
+ACTIONS_TAG = "tag:actions"
+ACTIONS_SOURCES = ("source:one_stop.one_stop__ho_so", "source:one_stop.one_stop__qua_trinh_xu_ly",
+                   "source:dvc_portal.dvc_portal__sync_status")
+ACTIONS_UPSTREAM_SELECTION = [f"{source}+,+{ACTIONS_TAG}" for source in ACTIONS_SOURCES]
+ACTIONS_UPSTREAM_EXCLUDE = [ACTIONS_TAG, "resource_type:seed", *MARTS_SELECTION, "test_type:unit"]
+ACTIONS_AT_ENV = "TTHC_ACTIONS_AT"   # the moment T of the actions models (dbt var actions_at)
 
 
 # dbt commands that build staging, whose applicant_key needs the PII key; the others (docs,
@@ -45,12 +57,13 @@ def _pii_key(required: bool) -> bytes | None:
 
 
 def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None,
-            phase: str = "adhoc", test_scope: str | None = None) -> None:
+            phase: str = "adhoc", test_scope: str | None = None, run_settings: dict | None = None) -> None:
     """dbt with its output in our logs. `phase` names the target folder, which keeps dbt's parsed
     project between runs: dbt re-parses all of it (3.4–4.6 s, whatever the data size) when the vars
     differ from its last run there. So what changes from night to night, the as-of day and the
     tests' scope, goes in environment variables that the macros read only when executing
-    (macro run_setting), and the vars stay the same."""
+    (macro run_setting), and the vars stay the same; `run_settings` adds more of them (the
+    actions' moment T)."""
     exe = dbt_executable()
     if not exe.exists():
         raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
@@ -60,7 +73,7 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     key = _pii_key(required=bool(args) and args[0] in KEYED_COMMANDS)
     dsn = as_stage(dsn, "transformer")  # an admin's DSN: bootstrapped, then dbt logs in as the transformer
     settings = {"TTHC_AS_OF_DATE": as_of.isoformat() if as_of is not None else "",
-                "TTHC_TEST_SCOPE": test_scope or "all"}
+                "TTHC_TEST_SCOPE": test_scope or "all"} | dict(run_settings or {})
     cmd = [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target", "warehouse"]
     if variables:
@@ -154,6 +167,35 @@ def build_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None,
     from tthc.pipeline.marts import publish_marts
 
     return publish_marts(dsn, as_of, run_id=run_id, extra_vars=extra_vars)
+
+
+def actions_settings(at: datetime) -> dict[str, str]:
+    if at.tzinfo is None:
+        raise ValueError("the actions' moment must be timezone-aware")
+    return {ACTIONS_AT_ENV: at.isoformat()}
+
+
+def build_actions_upstream(dsn: Dsn, at: datetime) -> None:
+    """The incremental models between the intraday entities and the actions models, with their
+    data tests on the rows the build merged (as a night's: test_scope 'night'). They keep their
+    own bookkeeping (the newest loaded_at they hold), so the night after merges from there."""
+    try:
+        run_dbt(["build", "--select", *ACTIONS_UPSTREAM_SELECTION, "--exclude", *ACTIONS_UPSTREAM_EXCLUDE,
+                 "--indirect-selection", "cautious"], dsn, at.date(), phase="actions-upstream", test_scope="night",
+                run_settings=actions_settings(at))
+    finally:
+        with contextlib.suppress(Exception):  # the build's own error is the one to report
+            grant_publisher_reads_as_owner(dsn)
+
+
+def build_actions_into(dsn: Dsn, schema: str, at: datetime, tests: bool = True, phase: str = "actions") -> None:
+    """The actions models for the moment `at`, their published tables into `schema` (var
+    actions_schema: generate_schema_name), with their dbt tests unless `tests` is False (a
+    scratch build read once by hand)."""
+    command = ["build", "--select", ACTIONS_TAG, "--exclude", "test_type:unit", "--indirect-selection", "cautious"] \
+        if tests else ["run", "--select", ACTIONS_TAG]
+    run_dbt(command, dsn, at.date(), {"actions_schema": schema}, phase=phase, test_scope="all",
+            run_settings=actions_settings(at))
 
 
 def generate_docs(dsn: Dsn) -> Path:

@@ -3,8 +3,8 @@ layer that dbt builds into a shadow first (the indicator marts, the actions list
 
 dbt builds into `<published>__next`; only when its checks pass does one transaction rename
 `<published>` → `<published>__prev`, `<published>__next` → `<published>`, drop the previous
-schema, re-apply the readers' grants and run the caller's own last step (the actions' history
-append), so what it writes commits with the swap or not at all. All of it runs as the
+schema, run the caller's own step (the actions' history append), so what it writes commits with
+the swap or not at all, and re-apply the readers' grants. All of it runs as the
 transformer, which owns the schemas: PostgreSQL renames a schema only for its owner holding
 CREATE on the database (docs/decisions/006-least-privilege-roles.md). When anything fails, the
 published schema stays exactly as it was (and the failed shadow stays for inspection, out of
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT = "500ms"      # below deadlock_timeout (1 s): the swap, not a reader, gives way
 SWAP_ATTEMPTS = 240         # with the pauses below: gives readers about 5 minutes to finish
 
-# What the swap's transaction runs after the renames and the grants, before its commit.
+# What the swap's transaction runs after the renames, before the grants and the commit.
 BeforeCommit = Callable[[psycopg.Connection], None]
 
 
@@ -93,9 +93,9 @@ class ShadowSwap:
                     ident(self.published), ident(self.previous)))
             conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(ident(self.shadow), ident(self.published)))
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(self.previous)))
-            self.grant(conn, self.published)
             if before_commit is not None:
                 before_commit(conn)
+            self.grant(conn, self.published)   # last: it may also secure what before_commit made
 
     def swap_in(self, conninfo: str, attempts: int = SWAP_ATTEMPTS,
                 before_commit: BeforeCommit | None = None) -> None:

@@ -8,6 +8,8 @@
         {'columns': ['dossier_code'], 'unique': true},
         {'columns': ['received_at']},
         {'columns': ['loaded_at']},
+        {'columns': ['end_of_processing_at']},
+        {'columns': ['returned_at']},
     ],
     pre_hook=["{{ remember_night_start() }}"],
     post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers')) }}"]
@@ -16,7 +18,9 @@
     dates, working time and both timeliness classifications.
     Incremental: dossiers loaded (or paid online) since the last run minus var
     incremental_lookback are merged again; dossiers that became deleted or refused are removed
-    by the post-hook. A change of the TTHC catalogue or the calendar needs --full-refresh. -#}
+    by the post-hook. A change of the TTHC catalogue or the calendar needs --full-refresh.
+    Indexes on end_of_processing_at and returned_at: the actions models select the dossiers open,
+    closed or handed back since a period start at a moment T (int_action_dossier_states). -#}
 
 with dossiers as (
     select * from {{ ref('int_dossiers_timed') }}
@@ -116,12 +120,9 @@ final as (
         round(allowed_working_seconds / 3600.0, 4)                           as working_hours_allowed,
         round(working_seconds_used / 3600.0, 4)                              as working_hours_used,
         supplement_count > 1                                                 as is_late_by_supplements,
-        case
-            when timeliness_end_at is null then null
-            when supplement_count > 1 then false
-            when effective_due_at is null then true   -- no due time and no limit: nothing to miss
-            else timeliness_end_at <= effective_due_at
-        end                                                                  as is_closed_on_time_766,
+        -- §5 (macro closed_on_time_766, shared with "act today")
+        {{ closed_on_time_766('timeliness_end_at', 'effective_due_at', 'supplement_count') }}
+                                                                             as is_closed_on_time_766,
         -- report form (II.06a) classification by dates; withdrawn (7) / stopped (8) are a 4th class
         case
             when end_of_processing_at is null then null

@@ -1,0 +1,70 @@
+{#- "Act today" (domain.md §11): the moments T the actions models are built for, and the rules
+    that more than one model applies. -#}
+
+{#- The moments T as a list of ISO 8601 strings: var actions_at (one string or a list), else env
+    TTHC_ACTIONS_AT (the pipeline's, see run_setting; several separated by commas), else [] =
+    now(). Each must carry its offset (or Z): a time without one would be read in the session's
+    time zone, which is the server's, not the province's. -#}
+{% macro actions_at_list() -%}
+    {%- set value = var('actions_at', none) -%}
+    {%- if value is none or (value is string and value | trim == '') -%}
+        {%- set setting = run_setting('TTHC_ACTIONS_AT') -%}
+        {%- set value = setting.split(',') if setting | trim else [] -%}
+    {%- elif value is string -%}
+        {%- set value = [value] -%}
+    {%- endif -%}
+    {%- set pattern = modules.re.compile('^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}(:?\\d{2})?)$') -%}
+    {%- set moments = [] -%}
+    {%- for item in value -%}
+        {%- set text = item | string | trim -%}
+        {%- if not pattern.match(text) -%}
+            {%- do exceptions.raise_compiler_error("actions_at: '" ~ text ~ "' is not an ISO 8601 time with its offset, e.g. 2025-07-21T09:00:00+07:00") -%}
+        {%- endif -%}
+        {%- do moments.append(text) -%}
+    {%- endfor -%}
+    {{- return(moments) -}}
+{%- endmacro %}
+
+{#- A select of the moments, one row each (column at_ts): the given ones, else now() to the
+    second. Only int_action_moments calls it: every other actions model joins that table, so one
+    build holds one now(). -#}
+{% macro actions_moments_select() -%}
+    {%- set moments = actions_at_list() -%}
+    {%- if moments -%}
+        select distinct at_ts from unnest(array[
+            {%- for m in moments %}'{{ m }}'::timestamptz{% if not loop.last %}, {% endif %}{% endfor -%}
+        ]) as moments(at_ts)
+    {%- else -%}
+        select date_trunc('second', now()) as at_ts
+    {%- endif -%}
+{%- endmacro %}
+
+{#- When a refusal at intake (3), a withdrawal (7) or a stop (8) was decided: NgayTuChoi for a
+    refusal, else NgayKetThucXuLy, else NgayTra; the last update when the source gives no date.
+    One rule for the period lists (int_list_refused_returned_stopped) and today's list L7. -#}
+{% macro refusal_decided_at(alias) -%}
+    (case when {{ alias }}.status = 3
+          then coalesce({{ alias }}.refused_at, {{ alias }}.processing_ended_at, {{ alias }}.source_updated_at)
+          else coalesce({{ alias }}.processing_ended_at, {{ alias }}.returned_at, {{ alias }}.source_updated_at) end)
+{%- endmacro %}
+
+{#- The current step of a dossier at T (domain.md §11): the process-log row with the highest STT
+    among those started (NgayBatDau, else when the previous step was processed: fct_dossier_step's
+    step_started_at) at or before T. A lateral lookup on fct_dossier_step's (dossier_code,
+    step_number) index, read backwards: a few rows per dossier, never the whole process log. -#}
+{% macro join_current_step_at(dossier_code_expr, at_expr, alias='current_step') -%}
+    left join lateral (
+        select s.dossier_step_key, s.step_number, s.unit_code, s.department_name, s.step_due_at
+        from {{ ref('fct_dossier_step') }} s
+        where s.dossier_code = {{ dossier_code_expr }}
+          and s.step_started_at <= {{ at_expr }}
+        order by s.step_number desc
+        limit 1
+    ) {{ alias }} on true
+{%- endmacro %}
+
+{#- Working hours from a to b (negative when b < a); day_a and day_b are dim_date joined on their
+    local dates (macro cumulative_working_seconds). -#}
+{% macro working_hours_between(a_expr, day_a, b_expr, day_b) -%}
+    (({{ cumulative_working_seconds(b_expr, day_b) }} - {{ cumulative_working_seconds(a_expr, day_a) }}) / 3600.0)
+{%- endmacro %}

@@ -69,10 +69,7 @@ select
     period_key,
     dossier_code,
     unit_code,
-    case
-        when timeliness_end_at < end_ts then coalesce(is_closed_on_time_766, false)
-        else (effective_due_at is null or effective_due_at >= end_ts)
-    end as is_on_time,
+    {{ on_time_766_at('timeliness_end_at', 'is_closed_on_time_766', 'effective_due_at', 'end_ts') }} as is_on_time,
     loaded_at
 from in_scope
 where {{ changed_rows_filter(plan) }}

@@ -9,7 +9,8 @@
     3.4's "paid online" is the payment's status at the period end (§6a): paid (paidAt, else
     createdAt) before the end and SUCCESS now, or REFUNDED only at or after the end (a refund's
     time is its record's updatedAt: the contract has no refundedAt). So a later refund never
-    rewrites a closed month. -#}
+    rewrites a closed month. The per-dossier rules are macros (macros/metric_rules.sql) shared
+    with "act today" (int_action_metric_counts). -#}
 
 {#- Counted per local day and the dossier's own unit first (~300 days x units, from 2 M
     dossiers), then per period: a day lies in one period of each type, so its counts join the
@@ -59,13 +60,9 @@ received_by_day as (
         count(*) filter (where applicant_type = 1 and is_vneid_authenticated)       as received_citizen_vneid
         {%- for t in metric_period_types() %},
         -- at the end of the day's {{ t }}
-        count(*) filter (where has_fee_obligation
-                           and (coalesce(first_unrefunded_paid_at < e.end_ts_{{ t }}, false)
-                                or coalesce(paid_until_refunded @> e.end_ts_{{ t }}, false)))
+        count(*) filter (where {{ dossier_paid_online_at('d', 'e.end_ts_' ~ t) }})
                                                                                     as received_paid_online_{{ t }},
-        count(*) filter (where is_digitized
-                           and (has_electronic_result or not result_is_document
-                                or not (status in (9, 10) and end_of_processing_at < e.end_ts_{{ t }})))
+        count(*) filter (where {{ dossier_digitized_at('d', 'e.end_ts_' ~ t) }})
                                                                                     as received_digitized_{{ t }}
         {%- endfor %}
     from dossiers d
@@ -135,13 +132,7 @@ received_resolved as (
 
 -- a complaint about a dossier: a dissatisfied rating (level 3) or a feedback item naming it
 complaints as (
-    select dossier_code, min(complained_at) as first_complained_at
-    from (
-        select dossier_code, rated_at as complained_at from {{ ref('fct_rating') }} where is_dissatisfied
-        union all
-        select dossier_code, received_at from {{ ref('fct_feedback') }} where dossier_code is not null
-    ) c
-    group by dossier_code
+    {{ dossier_complaints() }}
 ),
 
 -- 5.3's points: on time minus complained before the period end, so the 2.1 rows (one per

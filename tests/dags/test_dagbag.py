@@ -6,7 +6,7 @@ import pytest
 
 from tthc.paths import DAGS_DIR
 
-EXPECTED = {"ingest_one_stop", "ingest_dvc_portal", "build_warehouse", "publish_monthly"}
+EXPECTED = {"ingest_one_stop", "ingest_dvc_portal", "build_warehouse", "publish_monthly", "act_intraday"}
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,21 @@ def test_a_source_asset_is_emitted_once_every_entity_loaded(dagbag):
         assert emitting == {"raw_landed"}, (dag_id, emitting)
         assert dag.get_task("raw_landed").upstream_task_ids == {"extract"}
         assert dag.get_task("raw_landed").trigger_rule == "all_success"
+
+
+def test_intraday_actions_every_working_hour(dagbag):
+    """Hourly 07:00-17:00 local time, one run at a time; the working-day check comes first and
+    short-circuits the refresh and the daily workbooks on a day off."""
+    dag = dagbag.dags["act_intraday"]
+    assert dag.timetable.expression == "0 7-17 * * *"
+    assert str(dag.timetable.timezone.name) == "Asia/Ho_Chi_Minh"
+    assert dag.max_active_runs == 1 and not dag.catchup
+    assert dag.get_task("refresh_lists").upstream_task_ids == {"is_working_day"}
+    assert dag.get_task("publish_daily_workbooks").upstream_task_ids == {"refresh_lists"}
+    assert dag.get_task("refresh_lists").retries == int(os.environ.get("TTHC_TASK_RETRIES", "2"))
+    assert all(t.on_failure_callback for t in dag.tasks)
+
+
+def test_the_night_refreshes_the_actions_after_the_marts(dagbag):
+    dag = dagbag.dags["build_warehouse"]
+    assert dag.get_task("refresh_actions_lists").upstream_task_ids == {"dbt_build_marts"}

@@ -249,6 +249,7 @@ class Truth:
     services: list[dict]
     payments_as_of: Callable[[datetime], list[dict]]
     calendar: Calendar = field(default_factory=Calendar)
+    steps: list[dict] = field(default_factory=list)     # the process log (section 11's current step)
 
     @classmethod
     def from_world(cls, world, clock: datetime) -> "Truth":
@@ -258,7 +259,8 @@ class Truth:
             offerings=world.records(one, "thu_tuc_don_vi", clock), dossiers=world.records(one, "ho_so", clock),
             syncs=world.records(portal, "sync_status", clock), feedback=world.records(portal, "feedback", clock),
             ratings=world.records(portal, "ratings", clock), services=world.records(portal, "online_services", clock),
-            payments_as_of=lambda t: world.records(portal, "payments", min(t, clock)))
+            payments_as_of=lambda t: world.records(portal, "payments", min(t, clock)),
+            steps=world.records(one, "qua_trinh_xu_ly", clock))
 
 
 def _valid(valid_from: date | None, valid_to: date | None, d: date) -> bool:
@@ -267,8 +269,12 @@ def _valid(valid_from: date | None, valid_to: date | None, d: date) -> bool:
 
 @dataclass(frozen=True)
 class Period:
+    """[start, end) in local days; `moment` ends it at a time instead of at midnight of `end`
+    (the month to date at T of section 11: end is then T's day + 1, for the dated fields)."""
+
     start: date
     end: date
+    moment: datetime | None = None
 
     @property
     def t0(self) -> datetime:
@@ -276,7 +282,7 @@ class Period:
 
     @property
     def t1(self) -> datetime:
-        return midnight(self.end)
+        return self.moment if self.moment is not None else midnight(self.end)
 
     @property
     def last(self) -> date:
@@ -290,7 +296,10 @@ def metrics(truth: Truth, start: date, end: date) -> dict[tuple[str, str], tuple
     """{(unit, metric): (numerator, denominator)} for every unit valid on the period's last day
     and every metric of §6a, pooled over the unit's subtree. 2.2's numerator is working hours
     (a Fraction); 5.3's is denominator x (1 - late share - complaint share), floored at 0."""
-    period = Period(start, end)
+    return _metrics(truth, Period(start, end))
+
+
+def _metrics(truth: Truth, period: Period) -> dict[tuple[str, str], tuple]:
     units = units_from(truth.units)
     rows: Rows = defaultdict(list)       # dossier side: counts for the unit's successor after a merger
     pairs: Rows = defaultdict(list)      # (unit, TTHC) pairs: count for the unit they name
@@ -339,10 +348,7 @@ def _dossiers(truth: Truth, period: Period, units: dict[str, Unit], rows: Rows) 
     procs = {p["MaTTHC"].strip(): p for p in truth.procedures}
     synced = {code(s["dossierCode"]) for s in truth.syncs if s.get("syncResult") == "SUCCESS"}
     paid = {code(p["dossierCode"]) for p in _paid_at_end(truth, period)}
-    complained = ({code(r["dossierCode"]) for r in truth.ratings
-                   if int(r["level"]) == 3 and iso(r.get("ratedAt")) and iso(r["ratedAt"]) < t1}
-                  | {code(f["dossierCode"]) for f in truth.feedback
-                     if code(f.get("dossierCode")) and iso(f.get("receivedAt")) and iso(f["receivedAt"]) < t1})
+    complained = _complained(truth, t1)
     online_pairs, vneid_pairs = set(), set()
     for r in truth.dossiers:
         if not _received(r):
@@ -381,6 +387,14 @@ def _dossiers(truth: Truth, period: Period, units: dict[str, Unit], rows: Rows) 
             rows["2.1"].append((d.unit, int(on_time), 1))
             rows["5.3"].append((d.unit, 1 - (not on_time) - (d.code in complained), 1))
     return online_pairs, vneid_pairs
+
+
+def _complained(truth: Truth, t1: datetime) -> set[str]:
+    """5.3's complaints: dossiers with a rating of level 3 or a linked feedback item before t1."""
+    return ({code(r["dossierCode"]) for r in truth.ratings
+             if int(r["level"]) == 3 and iso(r.get("ratedAt")) and iso(r["ratedAt"]) < t1}
+            | {code(f["dossierCode"]) for f in truth.feedback
+               if code(f.get("dossierCode")) and iso(f.get("receivedAt")) and iso(f["receivedAt"]) < t1})
 
 
 def _offerings(truth: Truth, period: Period, units: dict[str, Unit], online_pairs: set, vneid_pairs: set,
@@ -454,3 +468,367 @@ def points(metric: str, unit_level: str | None, num, den) -> tuple[Fraction, boo
         return Fraction(0), True
     rate = Fraction(num) / Fraction(den)
     return min(Fraction(top), k * rate if kind == "L" else top * rate / k), True
+
+
+# -- acting before the period ends (§11) ---------------------------------------------------------
+# Section 11 recomputed from the same source records, for a moment T and every unit valid on
+# T's local day. How this oracle reads the places where §11 leaves room (the dbt models are
+# checked against these readings; where they differ, the letter of §11 decides):
+#
+#  * "As of T" is applied by rewriting each record as it stood at T (`dossier_at`): end of
+#    processing and return dated after T are blanked, supplement requests made after T dropped,
+#    completions after T undone (with their NgayHenTraMoi), NgayHenTra set to the due time in
+#    force at T (the NgayHenTraTruoc of the first request not completed by T, else NgayHenTra),
+#    apology letters dated after T dropped, refusals after T blanked; sync records count only
+#    when SUCCESS with syncedAt <= T; the TTHC catalogue's NgayCongBo / NgayCongKhai after T's
+#    day are blanked (a TTHC made public after T was not public at T, so 1.2 and 1.3 at a past
+#    T do not count it). Undated facts are read as they are now: status, DaXoa, result files,
+#    LyDo, component flags, likes/dislikes, an apology letter or a supplement with no date.
+#  * Status is not dated, so "waiting on the citizen" at T is read from the dated supplements:
+#    open at T with exactly one request made by T and not completed by T (that pending request
+#    is what puts a dossier in status 5). The current status is not consulted: a dossier that
+#    waited at T and is back in processing now was still waiting at T.
+#  * "Open at T" is §5's end of processing without the supplement rule (NgayKetThucXuLy, else
+#    NgayTra) not at or before T; the waiting dossiers are a part of the open ones (§11).
+#  * Every list and the projection count events at or before T (§11 "at or before T", "<= T");
+#    the metrics month to date count [period start, T) as §6a does for [start, end) (the
+#    actions contract's reading). The two differ only for an event exactly at T; the dbt test
+#    picks moments with no dated event on them, so both readings give the same numbers there.
+#  * Dated day fields (the catalogue's) against a moment T: a day has begun at T, so "in the
+#    period up to T" is start <= day <= T's day (T is never a midnight in the tests).
+#  * Deleted dossiers (DaXoa now) are on no list, like every count of §6a.
+#  * L7 dates a refusal by NgayTuChoi, a withdrawal or stop by NgayKetThucXuLy, else NgayTra; a
+#    dossier without that date is on no list (the simulator always dates them).
+#  * Gains: a linear metric at n = d (rate 1) gains 0 from "one more" (no dossier can be added;
+#    §11's w/d is read for n < d). A metric that does not apply (denominator 0, or a provincial
+#    metric below the province) and 2.2 (max 0) gain 0 and need 0 dossiers to the cap. 5.3's
+#    numerator is the floored count the metric uses.
+#  * Three things, (4.2, L5): only the L5 rows that count in 4.2 (received in the period and
+#    digitized) are counted and moved; a pair whose counted rows are 0 is left out.
+#  * L1's row gain is the loss of 2.1 (points now - points with one fewer in the numerator).
+#  * The projection's "all" is 2.1's denominator at T; decided = 2.1's closed-by-T set (incl.
+#    waiting on the citizen, judged at the request), then open with > 1 request (late), due <=
+#    T (late), due >= period end (safe), else undecided. 5.3's two ends keep its complaints and
+#    take 2.1's late count from the projection's ends.
+H_DUE_SOON, R_NOT_RETURNED, S_UNSYNCED = 8, 16, 24
+LIST_NAMES = ("sap_den_han", "qua_han", "buoc_qua_han", "chua_tra_ket_qua", "thieu_ket_qua_dien_tu",
+              "chua_dong_bo", "thieu_ly_do")
+PAIRS = (("2.1", "sap_den_han"), ("4.1", "thieu_ket_qua_dien_tu"), ("4.2", "thieu_ket_qua_dien_tu"),
+         ("1.4", "chua_dong_bo"))
+
+
+def _until(text: str | None, t: datetime) -> str | None:
+    """A one-stop time field as it stood at t: itself when at or before t, else blank."""
+    moment = ts(text)
+    return text if moment is not None and moment <= t else None
+
+
+def _by_request(supplements: list[dict]) -> list[dict]:
+    return sorted(supplements, key=lambda s: ts(s.get("NgayYeuCauBoSung")) or datetime.max.replace(tzinfo=LOCAL))
+
+
+def _due_text_at(r: dict, t: datetime) -> str | None:
+    """NgayHenTra in force at t: a completion after t has not moved it yet (§11)."""
+    for s in _by_request(r.get("DanhSachHoSoBoSung") or []):
+        done = ts(s.get("NgayTiepNhanBoSung"))
+        if done is None or done > t:
+            return s.get("NgayHenTraTruoc") or r.get("NgayHenTra")
+    return r.get("NgayHenTra")
+
+
+def dossier_at(r: dict, t: datetime) -> dict:
+    """The one-stop record `r` as it stood at t (see the readings above)."""
+    supplements = []
+    for s in _by_request(r.get("DanhSachHoSoBoSung") or []):
+        requested = ts(s.get("NgayYeuCauBoSung"))
+        if requested is not None and requested > t:
+            continue
+        done = ts(s.get("NgayTiepNhanBoSung"))
+        supplements.append(s if done is None or done <= t else {**s, "NgayTiepNhanBoSung": None, "NgayHenTraMoi": None})
+    letters = [p for p in r.get("PhieuXinLoi") or [] if ts(p.get("NgayXinLoi")) is None or ts(p["NgayXinLoi"]) <= t]
+    return {**r, "NgayKetThucXuLy": _until(r.get("NgayKetThucXuLy"), t), "NgayTra": _until(r.get("NgayTra"), t),
+            "NgayTuChoi": _until(r.get("NgayTuChoi"), t), "NgayHenTra": _due_text_at(r, t),
+            "DanhSachHoSoBoSung": supplements, "PhieuXinLoi": letters}
+
+
+def _known_at(r: dict, t: datetime) -> bool:
+    """Received or refused by t: the records section 11 can see at t."""
+    return any(ts(r.get(f)) is not None and ts(r[f]) <= t for f in ("NgayTiepNhan", "NgayTuChoi"))
+
+
+def truth_at(truth: Truth, t: datetime) -> Truth:
+    """The truth as section 11 reads it at a past T: dated facts after T undone."""
+    from dataclasses import replace
+
+    day_t = t.astimezone(LOCAL).date()
+    procedures = [{**p, **{f: (p.get(f) if day(p.get(f)) and day(p[f]) <= day_t else None)
+                           for f in ("NgayCongBo", "NgayCongKhai")}} for p in truth.procedures]
+    syncs = [s for s in truth.syncs if s.get("syncResult") == "SUCCESS" and iso(s.get("syncedAt"))
+             and iso(s["syncedAt"]) <= t]
+    return replace(truth, dossiers=[dossier_at(r, t) for r in truth.dossiers if _known_at(r, t)],
+                   syncs=syncs, procedures=procedures)
+
+
+def period_of(t: datetime) -> tuple[datetime, datetime]:
+    """The current period at T: local midnights of the first of T's month and of the next."""
+    d = t.astimezone(LOCAL).date().replace(day=1)
+    return midnight(d), midnight((d + timedelta(days=32)).replace(day=1))
+
+
+def metrics_at(truth: Truth, t: datetime) -> dict[tuple[str, str], tuple]:
+    """{(unit, metric): (numerator, denominator)}: §6a on [period start, T), open dossiers judged
+    at T as at a period end, every unit valid on T's local day (metrics() for a moment)."""
+    t = t.astimezone(LOCAL)
+    period = Period(t.date().replace(day=1), t.date() + timedelta(days=1), moment=t)
+    return _metrics(truth_at(truth, t), period)
+
+
+def gain_one_more(metric: str, applies: bool, num, den) -> Fraction:
+    """§11: the points one more numerator dossier brings (readings above)."""
+    top, kind, k = RULES[metric]
+    if not applies or den == 0 or top == 0:
+        return Fraction(0)
+    n, d = Fraction(num), Fraction(den)
+    if kind == "L":
+        return Fraction(top) / d if n < d else Fraction(0)
+    if n / d >= k:
+        return Fraction(0)
+    if (n + 1) / d <= k:
+        return Fraction(top) / (k * d)
+    return top - top * n / (k * d)
+
+
+def dossiers_to_cap(metric: str, applies: bool, num, den) -> int:
+    """§11: the fewest numerator dossiers that bring the metric to its max."""
+    top, kind, k = RULES[metric]
+    if not applies or den == 0 or top == 0:
+        return 0
+    if kind == "L":
+        return max(0, int(den - num))
+    need = -((-k * den).numerator // (k * den).denominator)   # ceil(c d)
+    return max(0, need - int(num))
+
+
+@dataclass(frozen=True)
+class MetricAt:
+    num: object
+    den: int
+    applies: bool
+    max_points: int
+    points: Fraction
+    lost: Fraction
+    gain: Fraction
+    to_cap: int
+
+
+@dataclass(frozen=True)
+class ListRow:
+    unit: str              # the viewing unit U (the row appears once per ancestor of its row unit)
+    list_name: str
+    dossier: str
+    row_unit: str          # the dossier's unit at T; the step's unit for buoc_qua_han
+    figure: Fraction | None
+    apology: bool | None   # qua_han only
+    gain: Fraction | None  # sap_den_han (2.1's loss), thieu_ket_qua_dien_tu (4.1 + 4.2), chua_dong_bo (1.4)
+
+
+@dataclass(frozen=True)
+class Thing:
+    rank: int
+    metric: str
+    list_name: str
+    points_at_stake: Fraction
+    rows: int
+
+
+@dataclass(frozen=True)
+class Projection:
+    dossiers_all: int
+    decided_on_time: int
+    decided_late: int
+    safe: int
+    undecided: int
+    rate_min: Fraction | None
+    rate_max: Fraction | None
+    points_2_1_min: Fraction
+    points_2_1_max: Fraction
+    points_5_3_min: Fraction
+    points_5_3_max: Fraction
+    total_now: Fraction
+    total_min: Fraction
+    total_max: Fraction
+
+
+@dataclass
+class ActToday:
+    at: datetime
+    rows: list[ListRow]
+    metrics: dict[tuple[str, str], MetricAt]
+    three_things: dict[str, list[Thing]]
+    projection: dict[str, Projection]
+    undecided: dict[str, list[tuple[str, str, datetime, int]]]   # unit -> (dossier, row unit, due, rank)
+
+
+def _current_step(steps: list[dict], t: datetime) -> dict | None:
+    """§11: the process-log row with the highest STT among those with NgayBatDau <= T."""
+    started = [s for s in steps if ts(s.get("NgayBatDau")) is not None and ts(s["NgayBatDau"]) <= t]
+    return max(started, key=lambda s: int(s["STT"])) if started else None
+
+
+def _hours(cal: Calendar, a: datetime, b: datetime) -> Fraction:
+    return Fraction(cal.working_seconds(a, b), 3600)
+
+
+def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returned: int = R_NOT_RETURNED,
+              unsynced: int = S_UNSYNCED) -> ActToday:
+    """Section 11 at the moment t: the seven lists of every unit valid on t's local day, its
+    metrics month to date with lost points and gains, its three things to do and the month-end
+    projection of 2.1 (with the undecided dossiers, soonest due first)."""
+    t = t.astimezone(LOCAL)
+    cal, today = truth.calendar, t.date()
+    t0, t_end = period_of(t)
+    units = units_from(truth.units)
+    valid = {c for c, u in units.items() if u.valid_on(today)}
+    procs = {p["MaTTHC"].strip(): p for p in truth.procedures}
+    seen = truth_at(truth, t)
+    synced = {code(s["dossierCode"]) for s in seen.syncs}
+    steps: dict[str, list[dict]] = defaultdict(list)
+    for s in truth.steps:
+        steps[s["MaHoSo"].strip()].append(s)
+
+    counts = metrics_at(truth, t)
+    metric_at = {}
+    for (unit, metric), (num, den) in counts.items():
+        pts, applies = points(metric, units[unit].level, num, den)
+        top = RULES[metric][0]
+        metric_at[(unit, metric)] = MetricAt(num, den, applies, top, pts, top - pts,
+                                             gain_one_more(metric, applies, num, den),
+                                             dossiers_to_cap(metric, applies, num, den))
+
+    def home(unit_code: str | None) -> str | None:
+        return unit_on(unit_code, today, units) if unit_code else None
+
+    # one (row unit, list, dossier, figure, apology, counts in 4.2) per dossier and list
+    base: list[tuple] = []
+    for now in truth.dossiers:
+        if now.get("DaXoa") or not _known_at(now, t):
+            continue
+        r = dossier_at(now, t)
+        c, status, unit = r["MaHoSo"].strip(), int(r["TrangThaiHoSo"]), home(code(r["MaDinhDanhDonVi"]))
+        if unit is None:
+            continue
+        if status in (3, 7, 8) and not (r.get("LyDo") or "").strip():
+            decided = ts(r.get("NgayTuChoi")) if status == 3 else _end_of_processing(r)
+            if decided is not None and t0 <= decided <= t:
+                base.append((unit, "thieu_ly_do", c, None, None, False))
+        if not _received(r):
+            continue
+        received, ended = ts(r["NgayTiepNhan"]), _end_of_processing(r)
+        supplements = r["DanhSachHoSoBoSung"]
+        waiting = (ended is None and len(supplements) == 1
+                   and ts(supplements[0].get("NgayTiepNhanBoSung")) is None)
+        if ended is None and not waiting:
+            due = ts(r.get("NgayHenTra"))
+            if due is None:
+                raise AssertionError(f"{c}: no NgayHenTra; the oracle does not derive due times")
+            if len(supplements) <= 1 and due > t and _hours(cal, t, due) <= due_soon:
+                base.append((unit, "sap_den_han", c, _hours(cal, t, due), None, False))
+            if due <= t or len(supplements) > 1:
+                base.append((unit, "qua_han", c, _hours(cal, due, t) if due <= t else Fraction(0),
+                             bool(r["PhieuXinLoi"]), False))
+            step = _current_step(steps.get(c, []), t)
+            deadline = ts(step.get("NgayKetThucTheoQuyDinh")) if step else None
+            step_unit = home(code(step.get("MaDinhDanhDonVi"))) if step else None
+            if deadline is not None and deadline < t and step_unit is not None:
+                base.append((step_unit, "buoc_qua_han", c, _hours(cal, deadline, t), None, False))
+        ready = ts(r.get("NgayKetThucXuLy"))
+        if status in (9, 10) and ready is not None and ready <= t and r.get("NgayTra") is None:
+            hours = _hours(cal, ready, t)
+            if hours >= not_returned:
+                base.append((unit, "chua_tra_ket_qua", c, hours, None, False))
+        document = bool(procs.get(code(r["MaTTHC"]), {}).get("KetQuaLaGiayTo"))
+        if status in (9, 10) and ended is not None and t0 <= ended <= t and document and not _has_result_file(r):
+            digitized = any(_flag(x, "DuocSoHoa") for x in r.get("TaiLieuNop") or [])
+            base.append((unit, "thieu_ket_qua_dien_tu", c, None, None, t0 <= received <= t and digitized))
+        if t0 <= received and t - received > timedelta(hours=unsynced) and c not in synced:
+            base.append((unit, "chua_dong_bo", c, None, None, False))
+
+    rows, stake_rows = [], defaultdict(lambda: defaultdict(int))
+    for unit, name, c, figure, apology, in_4_2 in base:
+        for viewer in ancestors_on(unit, today, units):
+            gain = None
+            if name == "sap_den_han":
+                m = metric_at[(viewer, "2.1")]
+                gain = m.points - points("2.1", units[viewer].level, m.num - 1, m.den)[0]
+            elif name == "thieu_ket_qua_dien_tu":
+                gain = metric_at[(viewer, "4.1")].gain + (metric_at[(viewer, "4.2")].gain if in_4_2 else 0)
+                stake_rows[viewer]["4.2"] += in_4_2
+            elif name == "chua_dong_bo":
+                gain = metric_at[(viewer, "1.4")].gain
+            if name in ("thieu_ket_qua_dien_tu", "chua_dong_bo"):
+                figure = gain
+            for metric, paired in PAIRS:
+                if paired == name and metric != "4.2":
+                    stake_rows[viewer][metric] += 1
+            rows.append(ListRow(viewer, name, c, unit, figure, apology, gain))
+
+    three = {}
+    for viewer in valid:
+        things = []
+        for metric, name in PAIRS:
+            k = stake_rows[viewer][metric]
+            if not k:
+                continue
+            m, level = metric_at[(viewer, metric)], units[viewer].level
+            moved = points(metric, level, m.num + (-k if metric == "2.1" else k), m.den)[0]
+            things.append((abs(moved - m.points), metric, name, k))
+        things.sort(key=lambda x: (-x[0], tuple(int(p) for p in x[1].split("."))))
+        three[viewer] = [Thing(i + 1, m, n, s, k) for i, (s, m, n, k) in enumerate(things[:3])]
+
+    projection, undecided = _projection(seen, t, t0, t_end, units, metric_at, today)
+    return ActToday(t, rows, metric_at, three, projection, undecided)
+
+
+def _projection(seen: Truth, t: datetime, t0: datetime, t_end: datetime, units: dict[str, Unit],
+                metric_at: dict[tuple[str, str], MetricAt], today: date):
+    """§11's month-end projection of 2.1 over the dossiers known at T (records as they stood at T)."""
+    complained = _complained(seen, t)
+    tally: dict[str, list[int]] = defaultdict(lambda: [0] * 6)   # all, on time, late, safe, undecided, complaints
+    open_ones: dict[str, list[tuple]] = defaultdict(list)
+    for d in dossiers_from(seen.dossiers):
+        if _in_scope_2_1(d, t0, t) is None:
+            continue
+        if d.end is not None and d.end <= t:          # closed by T, or waiting (judged at the request)
+            kind = 1 if d.supplements <= 1 and d.end <= d.due else 2
+        elif d.supplements > 1 or d.due <= t:
+            kind = 2
+        elif d.due >= t_end:
+            kind = 3
+        else:
+            kind = 4
+        unit = unit_on(d.unit, today, units)
+        for viewer in ancestors_on(unit, today, units):
+            row = tally[viewer]
+            row[0] += 1
+            row[kind] += 1
+            row[5] += d.code in complained
+            if kind == 4:
+                open_ones[viewer].append((d.code, unit, d.due))
+    projection, undecided = {}, {}
+    for viewer, u in units.items():
+        if not u.valid_on(today):
+            continue
+        n_all, on_time, late, safe, open_, compl = tally[viewer]
+        ends = []
+        for decided_ok in (on_time + safe, on_time + safe + open_):
+            ends.append((Fraction(decided_ok, n_all) if n_all else None,
+                         points("2.1", u.level, decided_ok, n_all)[0],
+                         points("5.3", u.level, max(0, decided_ok - compl), n_all)[0]))
+        now = sum(metric_at[(viewer, m)].points for m in METRICS)
+        base = now - metric_at[(viewer, "2.1")].points - metric_at[(viewer, "5.3")].points
+        projection[viewer] = Projection(n_all, on_time, late, safe, open_, ends[0][0], ends[1][0],
+                                        ends[0][1], ends[1][1], ends[0][2], ends[1][2],
+                                        now, base + ends[0][1] + ends[0][2], base + ends[1][1] + ends[1][2])
+        ordered = sorted(open_ones[viewer], key=lambda x: (x[2], x[0]))
+        undecided[viewer] = [(c, unit, due, i + 1) for i, (c, unit, due) in enumerate(ordered)]
+    return projection, undecided

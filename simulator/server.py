@@ -1,4 +1,5 @@
-"""The simulator's HTTP server: both source contracts, the province inbox and admin endpoints.
+"""The simulator's HTTP server: both source contracts, the province inbox, a webhook receiver
+(simulator/webhooks.py) and admin endpoints.
 
     server = SimulatorServer(world, port=0, clock=datetime(2024, 6, 1, tzinfo=VN))
     server.start(); requests.get(server.url + "/_sim/health"); server.stop()
@@ -255,6 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
                 from simulator.inbox_api import handle_inbox
                 status, payload, headers = handle_inbox(self, method, path, body)
                 return self._send(status, payload, headers)
+            if path.startswith("/webhooks/"):
+                from simulator.webhooks import handle_webhooks
+                status, payload = handle_webhooks(self, method, path, body)
+                return self._send(status, payload)
             from simulator.portal.api import PORTAL_ROUTES, handle_portal
             if path in PORTAL_ROUTES:
                 status, payload, headers = handle_portal(self, method, path, query, body)

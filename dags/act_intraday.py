@@ -39,7 +39,7 @@ def act_intraday():
         return refresh(run_moment(context), context["run_id"])
 
     @task
-    def publish_daily_workbooks(**context):
+    def publish_daily_workbooks(**context) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from tthc.orchestration.actions import publish_daily
@@ -48,7 +48,7 @@ def act_intraday():
         outcome = publish_daily(run_moment(context))
         if outcome is None:
             raise AirflowSkipException("tthc.actions.daily.publish_daily is not available yet")
-        return outcome if isinstance(outcome, (dict, list)) else str(outcome)
+        return outcome
 
     is_working_day() >> refresh_lists() >> publish_daily_workbooks()
 

@@ -39,10 +39,11 @@ def daily_publisher():
     return publish_daily
 
 
-def publish_daily(at: datetime, outbox=OUTBOX):
+def publish_daily(at: datetime, outbox=OUTBOX) -> dict | None:
     """Each unit's workbook of the day (and its message where recipients are configured); a
     rerun sends nothing twice (tthc/actions/daily.py). Returns None when not available."""
     publisher = daily_publisher()
     if publisher is None:
         return None
-    return publisher(warehouse_dsn("publisher"), at, outbox)
+    result = publisher(warehouse_dsn("publisher"), at, outbox)
+    return result.as_dict() if hasattr(result, "as_dict") else {"result": str(result)}

@@ -27,14 +27,18 @@ FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 
 # Act today (domain.md §11, tthc/actions/refresh.py). The lists are the models tagged `actions`;
 # what an intraday refresh rebuilds before them is what lies between the raw entities it ingests
-# (dossiers, process steps, sync records) and those models: staging, the per-dossier
-# intermediates and the core facts, all incremental, so a refresh merges the hour's changes.
-# Seeds, units, procedures, the monthly indicator models and marts do not change during the day.
+# (dossiers, process steps, sync records) and those models: the stored staging models, the
+# per-dossier intermediates (the metric inputs kept per dossier among them) and the core facts,
+# all incremental, so a refresh merges the hour's changes. Seeds, units, procedures, payments,
+# feedback, the monthly indicator counts and the marts are not ancestors of both, and do not
+# change during the day. Each incremental model keeps its own bookkeeping (the newest load it
+# merged, or saw: macros/incremental.sql, per_dossier_periods.sql), so the night merges on from
+# the last refresh (tests/tthc/actions/test_refresh.py compares the night after with one without).
 ACTIONS_TAG = "tag:actions"
 ACTIONS_SOURCES = ("source:one_stop.one_stop__ho_so", "source:one_stop.one_stop__qua_trinh_xu_ly",
                    "source:dvc_portal.dvc_portal__sync_status")
 ACTIONS_UPSTREAM_SELECTION = [f"{source}+,+{ACTIONS_TAG}" for source in ACTIONS_SOURCES]
-ACTIONS_UPSTREAM_EXCLUDE = [ACTIONS_TAG, "resource_type:seed", *MARTS_SELECTION, "test_type:unit"]
+ACTIONS_UPSTREAM_EXCLUDE = [ACTIONS_TAG, "resource_type:seed", "path:models/marts/indicators", "test_type:unit"]
 ACTIONS_AT_ENV = "TTHC_ACTIONS_AT"   # the moment T of the actions models (dbt var actions_at)
 
 

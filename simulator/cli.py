@@ -1,7 +1,8 @@
 """tthc-simulator: serve the simulated province over HTTP, or write its ground truth.
 
     tthc-simulator serve --port 8765 --seed 7 --dossiers-per-year 2000 \
-        --start 2024-01-01 --end 2025-12-31 --as-of 2024-06-01T00:00:00+07:00 [--faults JSON]
+        --start 2024-01-01 --end 2025-12-31 --as-of 2024-06-01T00:00:00+07:00 [--faults JSON] \
+        [--showcase-at 2025-07-31T09:00:00+07:00 ...]
     tthc-simulator truth --as-of 2024-06-01T00:00:00+07:00 --out DIR
 """
 from __future__ import annotations
@@ -29,12 +30,16 @@ def _world_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
     p.add_argument("--as-of", type=lambda s: to_aware(parse_iso(s)), required=False,
                    help="clock, ISO 8601 with offset, e.g. 2024-06-01T00:00:00+07:00")
+    p.add_argument("--showcase-at", type=lambda s: to_aware(parse_iso(s)), action="append", default=[],
+                   help="a moment (ISO 8601 with offset) at which one commune's lists hold every case of "
+                        "domain.md section 11; repeatable")
     p.add_argument("--faults", type=lambda s: FaultConfig.from_dict(json.loads(s)), default=None,
                    help='JSON of FaultConfig fields, e.g. {"rate_limit": 0.1}')
 
 
 def _config(args) -> WorldConfig:
-    return WorldConfig(seed=args.seed, dossiers_per_year=args.dossiers_per_year, start=args.start, end=args.end)
+    return WorldConfig(seed=args.seed, dossiers_per_year=args.dossiers_per_year, start=args.start, end=args.end,
+                       showcase_at=tuple(args.showcase_at))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from simulator.worktime import DEFAULT_SEED
@@ -24,6 +24,9 @@ class WorldConfig:
     merge_group: int = 3                   # old communes per new commune (on average)
     procedures: int = 300                  # size of the TTHC catalogue
     holidays_csv: Path = field(default=DEFAULT_SEED)
+    # moments (aware datetimes) at which one commune's lists hold every case of domain.md §11
+    # (simulator/showcase.py); empty: the world is exactly what the generator makes
+    showcase_at: tuple[datetime, ...] = ()
 
     def __post_init__(self):
         if self.end < self.start:
@@ -36,6 +39,8 @@ class WorldConfig:
             raise ValueError("WorldConfig: districts 1..60, communes_per_district 1..40")
         if self.merge_group < 1:
             raise ValueError("WorldConfig: merge_group must be >= 1")
+        if any(m.tzinfo is None for m in self.showcase_at):
+            raise ValueError("WorldConfig: showcase_at moments need a UTC offset")
         if self.procedures < 30:
             raise ValueError("WorldConfig: procedures must be >= 30 (every field needs some)")
 

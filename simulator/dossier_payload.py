@@ -37,7 +37,7 @@ class DossierRenderer:
         self.code = plan.code
         cols = ("unit", "proc", "channel", "subject", "path", "end_status", "lien_thong", "has_file", "fee",
                 "pay_slot", "pay_value", "vneid", "n_comp", "comp_digitized", "comp_reused", "comp_dmqg",
-                "reuse_flag", "personal")
+                "reuse_flag", "personal", "reason_missing")
         for c in cols:
             setattr(self, "_" + c, getattr(plan, c).tolist())
 
@@ -108,6 +108,8 @@ class DossierRenderer:
             reason = WITHDRAW_TEXT[self._personal[i] % len(WITHDRAW_TEXT)]
         elif end is not None and self._end_status[i] == 8:
             reason = STOP_TEXT[self._personal[i] % len(STOP_TEXT)]
+        if reason is not None and self._reason_missing[i]:
+            reason = None if self._reason_missing[i] == 1 else " "
 
         results = []
         if end is not None and self._end_status[i] == 9 and proc.document:

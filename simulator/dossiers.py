@@ -75,6 +75,8 @@ class Plan:
     personal: np.ndarray      # uint64 seed for fake personal data
     seq: np.ndarray           # daily sequence number in MaHoSo
     code: np.ndarray          # MaHoSo (str objects)
+    reason_missing: np.ndarray  # refused/withdrawn/stopped without LyDo: 0 given, 1 null, 2 blank
+    never_synced: np.ndarray    # every sync to the portal fails (set only by the showcase)
 
 
 def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalendar) -> Plan:
@@ -263,6 +265,7 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
 
     personal = rng.integers(0, 2**63 - 1, n, dtype=np.int64).astype(np.uint64)
     seq, code = _codes(units, unit, t, first)
+    reason_missing = _missing_reasons(config, units, unit, path)
     return Plan(
         n=n, unit=unit, proc=proc, offer_level=level, channel=channel, subject=subject, path=path, t=t, due=due,
         end_status=end_status, lien_thong=lien_thong, partner=np.where(lien_thong, partner, -1),
@@ -270,7 +273,22 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
         lt_deadline=lt_deadline, has_file=has_file, fee=fee, pay_slot=pay_slot, pay_value=pay_value,
         vneid=vneid, n_comp=n_comp, comp_digitized=comp_digitized, comp_reused=comp_reused,
         comp_dmqg=comp_dmqg, reuse_flag=reuse_flag, personal=personal, seq=seq, code=code,
+        reason_missing=reason_missing, never_synced=np.zeros(n, dtype=bool),
     )
+
+
+def _missing_reasons(config: WorldConfig, units: UnitSet, unit: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Refusals, withdrawals and stops recorded without the written reason directives ask for:
+    a third of the units always write one, the others forget up to a quarter of the time, and
+    one omission in three is a blank string rather than null. Drawn from a stream of its own,
+    so the rest of the world is the same as before reasons could be missing."""
+    rng = stream(config.seed, "missing-reasons")
+    rate = np.where(rng.random(len(units)) < 1 / 3, 0.0, rng.uniform(0.0, 0.25, len(units)))
+    n = unit.size
+    closing = (path == REFUSED) | (path == WITHDRAWN) | (path == STOPPED)
+    missing = closing & (rng.random(n) < rate[unit]) if n else np.zeros(0, bool)
+    blank = rng.random(n) < 1 / 3
+    return np.where(missing, np.where(blank, 2, 1), 0).astype(np.int64)
 
 
 def _bits(mask: np.ndarray, n_comp: np.ndarray) -> np.ndarray:

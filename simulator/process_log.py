@@ -53,7 +53,9 @@ class Steps:
         return int(self.dossier.size)
 
 
-def build_steps(plan: D.Plan, seed: int) -> Steps:
+def build_steps(plan: D.Plan, seed: int, generated: int | None = None) -> Steps:
+    """Steps of every dossier; only the first `generated` dossiers (the generator's, not the
+    showcase's: simulator/showcase.py) get later edits, drawn as if there were no others."""
     t = plan.t
     n = plan.n
     idx = np.arange(n)
@@ -89,7 +91,10 @@ def build_steps(plan: D.Plan, seed: int) -> Steps:
     stt = pos - np.maximum.accumulate(np.where(first, pos, 0)) + 1
     start = np.where(first, time, np.concatenate(([0], time[:-1])))
     rng = stream(seed, "process-log-edits")
-    edited = np.where(rng.random(m) < 0.04, time + rng.integers(86400, 10 * 86400, m), D.NONE)
+    # steps are sorted by dossier first, so the generated dossiers' steps come first
+    m0 = m if generated is None else int(np.searchsorted(dossier, generated))
+    edited = np.full(m, D.NONE, dtype=np.int64)
+    edited[:m0] = np.where(rng.random(m0) < 0.04, time[:m0] + rng.integers(86400, 10 * 86400, m0), D.NONE)
     return Steps(dossier, kind, time, unit, stt, start, deadline, edited)
 
 

@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from simulator import dossiers as D
+from simulator import showcase
 from simulator.catalogue import Catalogue
 from simulator.config import WorldConfig
 from simulator.dossier_payload import DossierRenderer
@@ -43,7 +44,10 @@ class World:
             u.versions = versions
         self.catalogue = Catalogue(config, self.units, self.calendar, self.epoch)
         self.plan = D.generate(config, self.units, self.catalogue, self.calendar)
-        self.steps = build_steps(self.plan, config.seed)
+        generated = self.plan.n
+        if config.showcase_at:
+            self.plan = showcase.extend(self.plan, config, self.units, self.catalogue, self.calendar)
+        self.steps = build_steps(self.plan, config.seed, generated)
         self._indexes: dict[tuple[str, str], VersionIndex] = {}
 
     # -- entity indexes ----------------------------------------------------------------------

@@ -43,6 +43,23 @@ class DemoPlan:
     world_start: date = date(2025, 1, 1)
     world_end: date = date(2025, 12, 31)
     nights: tuple[date, ...] = (date(2025, 5, 1), date(2025, 6, 1), date(2025, 7, 1), date(2025, 8, 1))
+    # the working hour the demo ends on: the actions lists as of T, read from what the last night
+    # loaded (a Thursday near the end of the last demo month, so its lists are full)
+    actions_at: datetime = datetime(2025, 7, 31, 9, 0, tzinfo=LOCAL)
+
+    def night_moments(self) -> tuple[datetime, ...]:
+        return tuple(datetime.combine(n, datetime.min.time(), LOCAL).replace(hour=1) for n in self.nights)
+
+    def showcase_moments(self) -> tuple[datetime, ...]:
+        """The moments the simulator lays every case of domain.md §11 out for (simulator/showcase.py)."""
+        moments = self.night_moments() + (self.actions_at,)
+        return tuple(m for m in moments if self.world_start <= m.date() <= self.world_end)
+
+    def world_config(self):
+        from simulator.config import WorldConfig
+
+        return WorldConfig(seed=self.seed, dossiers_per_year=self.dossiers_per_year, start=self.world_start,
+                           end=self.world_end, showcase_at=self.showcase_moments())
 
 
 def _free_port() -> int:
@@ -64,6 +81,8 @@ class SimulatorProcess:
             "--start", plan.world_start.isoformat(), "--end", plan.world_end.isoformat(),
             "--as-of", first_clock.isoformat(),
         ]
+        for moment in plan.showcase_moments():
+            self.cmd += ["--showcase-at", moment.isoformat()]
         self.log_path = LOCAL_DIR / "logs" / "simulator.log"
 
     def __enter__(self) -> "SimulatorProcess":

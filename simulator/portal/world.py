@@ -269,7 +269,7 @@ class PortalWorld:
         rng = stream(self.world.config.seed, "portal-sync")
         R = np.flatnonzero(plan.t[:, D.RECV] >= 0)
         u = plan.unit[R]
-        fails = rng.random(R.size) < self.sync_error[u]
+        fails = (rng.random(R.size) < self.sync_error[u]) | plan.never_synced[R]
         lag = (self.sync_lag[u] * rng.uniform(0.5, 1.5, R.size)).astype(np.int64)
         recv = plan.t[R, D.RECV]
         times = plan.t[R][:, STATUS_SLOTS]

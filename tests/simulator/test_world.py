@@ -131,6 +131,9 @@ def test_every_status_and_path_exists(final, mid):
     statuses = Counter(d["TrangThaiHoSo"] for d in final) + Counter(d["TrangThaiHoSo"] for d in mid)
     assert set(statuses) == set(range(1, 11)), statuses
     assert any(d["DaXoa"] for d in final)
+    closing = [d for d in final if d["TrangThaiHoSo"] in (3, 7, 8)]
+    assert any(d["LyDo"] is None for d in closing) and any(d["LyDo"] == " " for d in closing), "reasons left out"
+    assert sum(bool(d["LyDo"] and d["LyDo"].strip()) for d in closing) > 0.7 * len(closing), "most reasons written"
     assert any(d["LienThong"] for d in final)
     assert {d["KenhThucHien"] for d in final} == {1, 2, 3}
     assert {d["LoaiDoiTuong"] for d in final} >= {1, 2, 3}
@@ -165,7 +168,8 @@ def test_dossier_dates_are_consistent(final, mid):
         assert (ret is not None) == (s == 10), (code, s)
         assert (d["NgayTuChoi"] is not None) == (s == 3), (code, s)
         assert (recv is None) == (s in (1, 3)), (code, s)
-        assert (d["LyDo"] is not None) == (s in (3, 7, 8)), (code, s)
+        if s not in (3, 7, 8):
+            assert d["LyDo"] is None, (code, s)   # 3, 7, 8 carry one, unless it was left out (null or blank)
         if s == 1:
             assert d["KenhThucHien"] in (2, 3)
         if recv is not None:

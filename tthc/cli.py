@@ -40,6 +40,8 @@ def cmd_warehouse(args) -> int:
         from tthc.warehouse.backup import cli
 
         return cli(args)
+    if args.action == "unit-login":
+        return cmd_unit_login(args)
     cluster = embedded_cluster()
     if args.action == "start":
         print(f"warehouse running: {resolve_dsn()}")
@@ -58,6 +60,57 @@ def cmd_warehouse(args) -> int:
         admin = admin_dsn()
         bootstrap(admin)  # as the superuser: roles, passwords, schemas and owners, grants, extensions
         print(f"warehouse roles ready on {admin}")
+    return 0
+
+
+def cmd_unit_login(args) -> int:
+    """Per-unit login roles (tthc/warehouse/unit_logins.py), as the admin; messages for people."""
+    from pathlib import Path
+
+    from tthc.paths import LOCAL
+    from tthc.warehouse.stages import admin_dsn
+    from tthc.warehouse.unit_logins import (UnitLoginError, create_unit_login, drop_unit_login, list_unit_logins,
+                                            read_password_file, role_name_for, write_new_password)
+
+    if args.unit_login_action is None:
+        print("cần một việc: create, list hoặc drop", file=sys.stderr)
+        return 2
+    if args.unit_login_action != "list" and not args.unit:
+        print(f"unit-login {args.unit_login_action}: cần --unit MÃ_ĐƠN_VỊ", file=sys.stderr)
+        return 2
+    admin = admin_dsn()
+    try:
+        if args.unit_login_action == "list":
+            logins = list_unit_logins(admin.conninfo())
+            for login in logins:
+                state = "" if login.can_login else "  (vai trò không còn đăng nhập được)"
+                print(f"{login.unit_code}\t{login.role_name}\t{login.created_at:%Y-%m-%d %H:%M}{state}")
+            if not logins:
+                print("chưa có tài khoản đơn vị nào")
+        elif args.unit_login_action == "drop":
+            print(f"đã xoá tài khoản {drop_unit_login(admin.conninfo(), args.unit)} của đơn vị {args.unit.strip()}")
+        else:
+            written = None
+            if args.password_file:
+                password = read_password_file(Path(args.password_file))
+            else:
+                role = role_name_for(args.unit)
+                written = LOCAL / "unit-logins" / f"{admin.host}-{admin.port}-{admin.dbname}" / f"{role}.password"
+                password = write_new_password(written)
+            try:
+                role, notice = create_unit_login(admin.conninfo(), args.unit, password)
+            except BaseException:
+                if written is not None:
+                    written.unlink(missing_ok=True)
+                raise
+            print(f"đã tạo tài khoản {role} cho đơn vị {args.unit.strip()} trên {admin.host}:{admin.port}/{admin.dbname}")
+            if notice:
+                print(f"lưu ý: {notice}")
+            if written is not None:
+                print(f"mật khẩu ở {written} (chỉ người chạy lệnh đọc được): trao cho đơn vị rồi xoá tệp")
+    except UnitLoginError as exc:
+        print(f"lỗi: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -229,7 +282,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("warehouse", help="start/stop the embedded warehouse")
     p.add_argument("action", choices=["start", "stop", "status", "url", "bi-url",
-                                      "backup", "backups", "restore", "bootstrap"])
+                                      "backup", "backups", "restore", "bootstrap", "unit-login"])
+    # unit-login create|list|drop: per-unit login roles reading their subtree's actions lists
+    # through row-level security (tthc/warehouse/unit_logins.py, docs/decisions/008)
+    p.add_argument("unit_login_action", nargs="?", choices=["create", "list", "drop"], metavar="create|list|drop",
+                   help="unit-login: create, list or drop a unit's login")
+    p.add_argument("--unit", help="unit-login: the unit's code (MaDinhDanh)")
+    p.add_argument("--password-file", help="unit-login create: the password is this file's first line "
+                                           "(default: a random one written to a new file under .local/unit-logins)")
     # bootstrap: as the superuser, the stages' roles, schemas and owners, grants (tthc/warehouse/roles.py)
     # backup|backups|restore: tthc.warehouse.backup, docs/runbooks/warehouse-restore.md
     p.add_argument("--keep", type=int, help="backup: base backups to keep, with the WAL archive back "

@@ -10,9 +10,14 @@ Who may do what (docs/decisions/006-least-privilege-roles.md says why):
   schemas in the database (the swap renames schemas, which PostgreSQL allows only to a schema's
   owner holding CREATE on the database).
 - tthc_publisher: the monthly extract. Reads the marts, the two relations the extract joins
-  (core.dim_unit, intermediate.int_unit_closure) and the run records in meta; writes nothing in
-  the warehouse (deliveries are recorded in the outbox's files).
-- tthc_bi: BI tools read the marts and nothing else, never `restricted` nor raw payloads.
+  (core.dim_unit, intermediate.int_unit_closure) and the run records in meta; writes only its
+  log of the daily action messages, meta.action_messages (deliveries of the monthly extract are
+  recorded in the outbox's files).
+- tthc_bi: BI tools read the marts and the actions lists (every row) except the one table that
+  names the handlers (act_list_rows_named); never `restricted` nor raw payloads.
+- tthc_unit_reader (NOLOGIN): the group of the per-unit logins (tthc/warehouse/unit_logins.py).
+  A member reads the actions tables' rows of its own unit's subtree through row-level security,
+  handlers' names included, and nothing else (docs/decisions/008-unit-row-level-security.md).
 
 None is a superuser, none may create roles or databases. The superuser only creates the roles,
 the schemas (with their owners) and extensions, and moves objects it owns in the project's
@@ -32,17 +37,25 @@ log = logging.getLogger(__name__)
 
 LOADER, TRANSFORMER, PUBLISHER, BI = "tthc_loader", "tthc_transformer", "tthc_publisher", "tthc_bi"
 ROLES = (LOADER, TRANSFORMER, PUBLISHER, BI)
+UNIT_READER = "tthc_unit_reader"    # NOLOGIN group of the per-unit logins; not a stage
 LOADER_SCHEMAS = ("raw", "meta")
-BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "util")
+# unit_access: the one definer function row-level security calls (see grant_actions).
+BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "util", "unit_access")
 SHADOW_SCHEMAS = ("marts__next", "marts__prev")  # tthc/pipeline/marts.py
+# The actions lists (tthc/actions/publish.py: built in actions__next, swapped in) and their
+# history (appended, never swapped); the transformer's when they exist.
+ACTIONS, ACTIONS_HISTORY = "actions", "actions_history"
+ACTIONS_SCHEMAS = (ACTIONS, ACTIONS_HISTORY, "actions__next", "actions__prev")
+OPTIONAL_SCHEMAS = SHADOW_SCHEMAS + ACTIONS_SCHEMAS
 # meta holds both stages' records: these are the transformer's (the gate's results and loss
 # measures, the summary views); the rest (run records, watermarks, retention runs) the loader's.
-TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary")
+TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary", "unit_logins")
 # What the monthly extract reads outside the marts (tthc/publish/rows.py).
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)
 # Raised when what the bootstrap sets up changes, so existing warehouses get it once.
-VERSION = "tthc-roles:1"
+VERSION = "tthc-roles:2"   # 2: the unit readers' group, unit_access, meta.unit_logins, RLS on actions,
+#                            meta.action_messages
 _LOCK = "tthc-warehouse-bootstrap"
 _ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
@@ -125,7 +138,7 @@ def _misowned(conn: psycopg.Connection) -> list[tuple[str, str, str, str]]:
     """(kind, schema, name, signature) of every object in the project's schemas that no stage role
     owns: made by the superuser (a warehouse built before the roles logged in, or a test set-up).
     Sequences owned by a table column move with their table; extension members are left alone."""
-    schemas = list(LOADER_SCHEMAS + BUILT_SCHEMAS + SHADOW_SCHEMAS)
+    schemas = list(LOADER_SCHEMAS + BUILT_SCHEMAS + OPTIONAL_SCHEMAS)
     return conn.execute(
         """
         WITH stage AS (SELECT oid FROM pg_roles WHERE rolname = ANY(%(roles)s))
@@ -150,7 +163,7 @@ def _misowned(conn: psycopg.Connection) -> list[tuple[str, str, str, str]]:
 def _schema_owners(conn: psycopg.Connection) -> dict[str, str]:
     return dict(conn.execute(
         "SELECT n.nspname, r.rolname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner "
-        "WHERE n.nspname = ANY(%s)", (list(LOADER_SCHEMAS + BUILT_SCHEMAS + SHADOW_SCHEMAS),)).fetchall())
+        "WHERE n.nspname = ANY(%s)", (list(LOADER_SCHEMAS + BUILT_SCHEMAS + OPTIONAL_SCHEMAS),)).fetchall())
 
 
 def is_bootstrapped(conn: psycopg.Connection) -> bool:
@@ -161,7 +174,7 @@ def is_bootstrapped(conn: psycopg.Connection) -> bool:
         return False
     owners = _schema_owners(conn)
     return all(owners.get(s) == owner_of(s) for s in LOADER_SCHEMAS + BUILT_SCHEMAS) and \
-        all(owners[s] == TRANSFORMER for s in SHADOW_SCHEMAS if s in owners)
+        all(owners[s] == TRANSFORMER for s in OPTIONAL_SCHEMAS if s in owners)
 
 
 def apply_roles(conninfo: str, passwords: dict[str, str | None] | None = None) -> None:
@@ -180,6 +193,7 @@ def apply_roles(conninfo: str, passwords: dict[str, str | None] | None = None) -
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK,))
         for role in ROLES:
             _ensure_role(conn, role, passwords.get(role))
+        _ensure_role(conn, UNIT_READER, None)  # NOLOGIN: only its members log in
         if is_bootstrapped(conn):
             conn.commit()
             return
@@ -209,7 +223,7 @@ def _setup_database(conn: psycopg.Connection) -> None:
     conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
     owners = _schema_owners(conn)
-    for schema in LOADER_SCHEMAS + BUILT_SCHEMAS + tuple(s for s in SHADOW_SCHEMAS if s in owners):
+    for schema in LOADER_SCHEMAS + BUILT_SCHEMAS + tuple(s for s in OPTIONAL_SCHEMAS if s in owners):
         owner = owner_of(schema)
         if schema not in owners:
             conn.execute(q("CREATE SCHEMA {} AUTHORIZATION {}").format(ident(schema), ident(owner)))
@@ -237,6 +251,10 @@ def _setup_database(conn: psycopg.Connection) -> None:
     for creator in (LOADER, TRANSFORMER):
         conn.execute(q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA meta GRANT SELECT ON TABLES TO {}, {}").format(
             ident(creator), ident(TRANSFORMER), ident(PUBLISHER)))
+    # The one table the publisher writes: the daily action messages it sent (tthc/actions/message_log.py).
+    from tthc.actions.message_log import setup_message_log
+
+    setup_message_log(conn, owner=LOADER, writer=PUBLISHER)
     # The publisher sees the names in core and intermediate, and reads only the relations it joins.
     conn.execute(q("GRANT USAGE ON SCHEMA core, intermediate TO {}").format(ident(PUBLISHER)))
     grant_publisher_reads(conn)
@@ -244,6 +262,13 @@ def _setup_database(conn: psycopg.Connection) -> None:
     for schema in SHADOW_SCHEMAS:
         if schema in owners:
             grant_shadow(conn, schema)
+    # The unit logins' access, made as the transformer would make it (it owns what it creates:
+    # the mapping table, the definer function, the policies on its actions tables).
+    conn.execute(q("SET ROLE {}").format(ident(TRANSFORMER)))
+    ensure_unit_access(conn)
+    if conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (ACTIONS,)).fetchone()[0]:
+        grant_actions(conn, ACTIONS)
+    conn.execute("RESET ROLE")
     conn.execute(q("COMMENT ON DATABASE {} IS {}").format(ident(database), sql.Literal(VERSION)))
 
 
@@ -292,3 +317,165 @@ def _is_superuser(conn: psycopg.Connection) -> bool:
 def grant_shadow(conn: psycopg.Connection, schema: str) -> None:
     """A shadow schema (marts being built, not yet gated): its owner builds there, nobody else sees it."""
     conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(schema)))
+
+
+# ---- The per-unit logins' access to the actions lists (docs/decisions/008-unit-row-level-security.md)
+#
+# A unit login (tthc/warehouse/unit_logins.py) is a member of UNIT_READER and has one row in
+# meta.unit_logins. Row-level security on each actions table lets it read the rows whose
+# unit_code is in its unit's subtree on the local date of the row's at_ts. It reads neither the
+# mapping nor the unit closure: the policy asks unit_access.readable_units(), a SECURITY DEFINER
+# function the transformer owns, for {unit_code: days on which that unit is in the subtree} of
+# the session's login, once per query (an InitPlan), then looks each row's unit up in it.
+
+ACCESS_SCHEMA = "unit_access"
+UNIT_LOGINS = "meta.unit_logins"
+LOCAL_ZONE = "Asia/Ho_Chi_Minh"  # at_ts's local date decides the subtree (domain.md §11)
+# Tables with no unit_code that carry no unit's data: every unit reads them whole.
+UNIT_WIDE_TABLES = ("act_refresh",)
+# What names the handlers (NguoiXuLy, personal data): units read it through RLS, BI never.
+NAMED_TABLES = ("act_list_rows_named",)
+NAMED_COLUMN = "handler_name"
+_UNIT_POLICY, _UNIT_WIDE_POLICY, _BI_POLICY = "tthc_unit_subtree", "tthc_unit_reads_all", "tthc_bi_reads_all"
+# The publisher writes every unit's daily workbook (tthc/actions/daily.py): it reads what BI reads.
+_PUBLISHER_POLICY = "tthc_publisher_reads_all"
+
+UNIT_LOGINS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {UNIT_LOGINS} (
+    role_name  text PRIMARY KEY,
+    unit_code  text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+)"""
+
+# session_user, not current_user: inside a SECURITY DEFINER function current_user is the owner;
+# session_user is the login, also after it SET ROLE to the group. search_path pinned and every
+# name qualified, so nothing a caller puts on its path runs with the owner's rights. The body is
+# a string, parsed at each call, so dbt replacing int_unit_closure does not drop it.
+READABLE_UNITS_SQL = f"""
+SELECT coalesce(pg_catalog.jsonb_object_agg(u.unit_code, u.days::text), '{{}}'::jsonb)
+FROM (
+    SELECT c.descendant_unit_code AS unit_code,
+           pg_catalog.range_agg(pg_catalog.daterange(c.valid_from, c.valid_to, '[]')) AS days
+    FROM {UNIT_LOGINS} l
+    JOIN intermediate.int_unit_closure c ON c.ancestor_unit_code = l.unit_code
+    WHERE l.role_name = session_user::text
+    GROUP BY c.descendant_unit_code
+) u
+"""
+_READABLE_UNITS = f"{ACCESS_SCHEMA}.readable_units()"
+
+
+def _role_exists(conn: psycopg.Connection, role: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is not None
+
+
+def ensure_unit_access(conn: psycopg.Connection) -> None:
+    """The mapping table and the definer function, idempotently, as the transformer (or a
+    superuser that SET ROLE to it): writes the catalog only for what is missing or changed."""
+    ident, q = sql.Identifier, sql.SQL
+    conn.execute(q("CREATE SCHEMA IF NOT EXISTS {}").format(ident(ACCESS_SCHEMA)))
+    if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (UNIT_LOGINS,)).fetchone()[0]:
+        conn.execute(UNIT_LOGINS_DDL)
+    source = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(%s)", (_READABLE_UNITS,)).fetchone()
+    if source is None or source[0] != READABLE_UNITS_SQL:
+        # The closure may not be built yet (a fresh warehouse): its name is resolved at each call.
+        checks = conn.execute("SELECT current_setting('check_function_bodies')").fetchone()[0]
+        conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
+        conn.execute(q("CREATE OR REPLACE FUNCTION {}.readable_units() RETURNS jsonb LANGUAGE sql STABLE "
+                       "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS {}").format(
+            ident(ACCESS_SCHEMA), sql.Literal(READABLE_UNITS_SQL)))
+        conn.execute("SELECT set_config('check_function_bodies', %s, false)", (checks,))
+        conn.execute(q("REVOKE ALL ON FUNCTION {}.readable_units() FROM PUBLIC").format(ident(ACCESS_SCHEMA)))
+    if _role_exists(conn, UNIT_READER):
+        if not conn.execute("SELECT has_schema_privilege(%s, %s, 'USAGE')", (UNIT_READER, ACCESS_SCHEMA)).fetchone()[0]:
+            conn.execute(q("GRANT USAGE ON SCHEMA {} TO {}").format(ident(ACCESS_SCHEMA), ident(UNIT_READER)))
+        if not conn.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", (UNIT_READER, _READABLE_UNITS)).fetchone()[0]:
+            conn.execute(q("GRANT EXECUTE ON FUNCTION {}.readable_units() TO {}").format(
+                ident(ACCESS_SCHEMA), ident(UNIT_READER)))
+
+
+def _unit_policy_sql(has_at_ts: bool) -> str:
+    """The rows of the login's subtree on the row's local date (today's, for a table without at_ts).
+    `(SELECT …)` is uncorrelated: evaluated once per query, then a key lookup per row."""
+    moment = "at_ts" if has_at_ts else "now()"
+    return (f"((((SELECT {_READABLE_UNITS}) ->> unit_code))::datemultirange "
+            f"@> ({moment} AT TIME ZONE '{LOCAL_ZONE}')::date)")
+
+
+def _tables(conn: psycopg.Connection, schema: str) -> list[tuple[str, bool, set[str], set[str]]]:
+    """(name, row security on, columns, policy names) of the schema's tables."""
+    rows = conn.execute(
+        """
+        SELECT c.relname, c.relrowsecurity,
+               array(SELECT a.attname::text FROM pg_attribute a
+                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+               array(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname
+        """, (schema,)).fetchall()
+    return [(name, rls, set(columns), set(policies)) for name, rls, columns, policies in rows]
+
+
+def grant_actions(conn: psycopg.Connection, schema: str = ACTIONS) -> None:
+    """Readers' privileges and row-level security on every table of `schema` (and of the
+    history, actions_history, when it exists: it is appended after the grants, never swapped).
+
+    Runs as the tables' owner (the transformer) inside the transaction that swaps `schema` in
+    (tthc/actions/publish.py), so no reader ever sees a published table without its policies:
+    - row security enabled on every table (the owner, building and checking, is not subject to it);
+    - UNIT_READER: SELECT, and a policy: a table with unit_code shows the rows of the login's
+      subtree (see _unit_policy_sql); UNIT_WIDE_TABLES all rows; any other table no grant;
+    - BI: SELECT on every table but the named ones (act_list_rows_named, any handler_name
+      column), with an all-rows policy; on the named ones any grant it holds is revoked;
+    - PUBLISHER: the same as BI (it writes every unit's daily workbook, tthc/actions/daily.py).
+    No default privileges: a table someone builds straight into `actions` later is readable by
+    nobody until this runs again. Idempotent; writes the catalog only for what is missing."""
+    ensure_unit_access(conn)
+    _secure_schema(conn, schema)
+    if schema != ACTIONS_HISTORY and conn.execute(
+            "SELECT to_regnamespace(%s) IS NOT NULL", (ACTIONS_HISTORY,)).fetchone()[0]:
+        _secure_schema(conn, ACTIONS_HISTORY)
+
+
+def _secure_schema(conn: psycopg.Connection, schema: str) -> None:
+    ident, q = sql.Identifier, sql.SQL
+    units, bi = _role_exists(conn, UNIT_READER), _role_exists(conn, BI)
+    publisher = _role_exists(conn, PUBLISHER)
+    conn.execute(q("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
+    for role in [r for r, present in ((UNIT_READER, units), (BI, bi), (PUBLISHER, publisher)) if present]:
+        if not conn.execute("SELECT has_schema_privilege(%s, %s, 'USAGE')", (role, schema)).fetchone()[0]:
+            conn.execute(q("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(role)))
+    for table, rls, columns, policies in _tables(conn, schema):
+        name = q("{}.{}").format(ident(schema), ident(table))
+        if not rls:
+            conn.execute(q("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(name))
+        named = table in NAMED_TABLES or NAMED_COLUMN in columns
+        if "unit_code" in columns:
+            unit_policy = (_UNIT_POLICY, _unit_policy_sql("at_ts" in columns))
+        elif table in UNIT_WIDE_TABLES and not named:
+            unit_policy = (_UNIT_WIDE_POLICY, "true")
+        else:
+            unit_policy = None
+        wanted: dict[str, tuple[str, str]] = {}
+        if units and unit_policy:
+            wanted[unit_policy[0]] = (UNIT_READER, unit_policy[1])
+        if bi and not named:
+            wanted[_BI_POLICY] = (BI, "true")
+        if publisher and not named:
+            wanted[_PUBLISHER_POLICY] = (PUBLISHER, "true")
+        for policy in sorted(p for p in policies if p.startswith("tthc_") and p not in wanted):
+            conn.execute(q("DROP POLICY {} ON {}").format(ident(policy), name))
+        for policy, (role, using) in wanted.items():
+            if policy not in policies:
+                conn.execute(q("CREATE POLICY {} ON {} AS PERMISSIVE FOR SELECT TO {} USING ({})").format(
+                    ident(policy), name, ident(role), q(using)))
+        for role, present in ((UNIT_READER, units), (BI, bi), (PUBLISHER, publisher)):
+            if not present:
+                continue
+            holds = conn.execute("SELECT has_table_privilege(%s, format('%%I.%%I', %s::text, %s::text), 'SELECT')",
+                                 (role, schema, table)).fetchone()[0]
+            if any(r == role for r, _ in wanted.values()):
+                if not holds:
+                    conn.execute(q("GRANT SELECT ON {} TO {}").format(name, ident(role)))
+            elif holds:
+                conn.execute(q("REVOKE ALL ON {} FROM {}").format(name, ident(role)))

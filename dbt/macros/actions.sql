@@ -42,10 +42,30 @@
 {#- When a refusal at intake (3), a withdrawal (7) or a stop (8) was decided: NgayTuChoi for a
     refusal, else NgayKetThucXuLy, else NgayTra; the last update when the source gives no date.
     One rule for the period lists (int_list_refused_returned_stopped) and today's list L7. -#}
-{% macro refusal_decided_at(alias) -%}
-    (case when {{ alias }}.status = 3
-          then coalesce({{ alias }}.refused_at, {{ alias }}.processing_ended_at, {{ alias }}.source_updated_at)
-          else coalesce({{ alias }}.processing_ended_at, {{ alias }}.returned_at, {{ alias }}.source_updated_at) end)
+{% macro refusal_decided_at(alias=none) -%}
+    {%- set a = alias ~ '.' if alias else '' -%}
+    (case when {{ a }}status = 3
+          then coalesce({{ a }}refused_at, {{ a }}processing_ended_at, {{ a }}source_updated_at)
+          else coalesce({{ a }}processing_ended_at, {{ a }}returned_at, {{ a }}source_updated_at) end)
+{%- endmacro %}
+
+{#- The staged dossiers refused (3), withdrawn (7) or stopped (8), not deleted: the rows of list
+    L7 (and of int_list_refused_returned_stopped). -#}
+{% macro is_refusal_or_stop(alias=none) -%}
+    {%- set a = alias ~ '.' if alias else '' -%}
+    ({{ a }}status in (3, 7, 8) and not {{ a }}is_deleted)
+{%- endmacro %}
+
+{#- A post-hook (outside the transaction, after a full refresh dropped the old table) of
+    stg_one_stop__dossiers: a partial index on the decision time of its refused, withdrawn and
+    stopped dossiers, so list L7 finds those decided in the current period up to T by index
+    (the same expression, the same predicate: the planner matches them), not by reading all of
+    staging. Named after the expression, so a changed rule builds a new index. -#}
+{% macro refusals_decided_at_index() -%}
+    {%- set expression = refusal_decided_at() -%}
+    {%- set predicate = is_refusal_or_stop() -%}
+    create index if not exists {{ this.identifier }}__decided_{{ local_md5(expression ~ predicate)[:10] }}
+        on {{ this }} ({{ expression }}) where {{ predicate }}
 {%- endmacro %}
 
 {#- The current step of a dossier at T (domain.md §11): the process-log row with the highest STT

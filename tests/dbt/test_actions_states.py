@@ -78,7 +78,7 @@ def built(module_db, dbt_work):
         load_raw(conn, "one_stop", "ho_so", DOSSIERS)
         load_raw(conn, "one_stop", "qua_trinh_xu_ly", STEPS)
         load_raw(conn, "dvc_portal", "sync_status", SYNCS)
-    run_dbt(module_db, dbt_work, "build", "--select", "+int_action_dossier_states", "+int_unit_closure",
+    run_dbt(module_db, dbt_work, "build", "--select", "+act_list_rows_named", "+act_refresh",
             variables={"actions_at": [T1, T2]})
     return module_db
 
@@ -132,3 +132,64 @@ def test_dated_things_as_of_t(built):
     assert got[(t2, "D")][5:9] == (True, True, False, local("2025-07-08 09:00"))
     assert got[(t1, "F")][5] is False and got[(t1, "F")][8] == local("2025-07-04 09:00")
     assert got[(t1, "D")][9] is False and got[(t1, "A")][9] is True
+
+
+def list_rows(db, t, unit_code):
+    return sorted(query(db, "SELECT list_name, dossier_code, row_unit_code, round(list_value, 2), has_apology_letter"
+                            " FROM actions.act_list_rows WHERE at_ts = %s AND unit_code = %s", at(t), unit_code),
+                  key=lambda r: (r[0], r[1]))
+
+
+def test_province_lists_at_two_moments(built):
+    assert list_rows(built, T1, P) == [
+        ("buoc_qua_han", "G", X2, Decimal("10.00"), None),        # step 2 at X2, due Thu 17/7 17:00
+        ("chua_dong_bo", "C", X2, None, None),
+        ("chua_dong_bo", "F", X1, None, None),
+        ("chua_dong_bo", "G", X1, None, None),
+        ("chua_dong_bo", "J", X1, None, None),
+        ("chua_tra_ket_qua", "D", X2, Decimal("72.00"), None),    # ready Tue 8/7 09:00
+        ("qua_han", "B", X1, Decimal("26.00"), False),
+        ("qua_han", "C", X2, Decimal("2.00"), False),             # due moved to Fri 18/7 17:00
+        ("qua_han", "J", X1, Decimal("0.00"), False),             # late by two requests only
+        ("sap_den_han", "A", X1, Decimal("4.00"), None),
+        ("thieu_ket_qua_dien_tu", "D", X2, None, None),
+        ("thieu_ly_do", "E", X1, None, None),
+        ("thieu_ly_do", "E2", X1, None, None),                    # a blank reason is no reason
+    ]
+    assert list_rows(built, T2, P) == [
+        ("chua_dong_bo", "B", X1, None, None),                    # synced only on Sat 12/7
+        ("chua_dong_bo", "C", X2, None, None),
+        ("chua_dong_bo", "F", X1, None, None),
+        ("chua_dong_bo", "J", X1, None, None),
+        ("chua_tra_ket_qua", "D", X2, Decimal("17.00"), None),    # 6 + 8 + 3 working hours
+        ("thieu_ket_qua_dien_tu", "D", X2, None, None),
+        ("thieu_ly_do", "E", X1, None, None),                     # C waits on the citizen: on no list
+    ]
+
+
+def test_rows_pool_to_the_units_holding_them(built):
+    x1 = {(r[0], r[1]) for r in list_rows(built, T1, X1)}
+    x2 = {(r[0], r[1]) for r in list_rows(built, T1, X2)}
+    assert ("buoc_qua_han", "G") in x2 and ("buoc_qua_han", "G") not in x1   # the step's unit holds it
+    assert ("chua_dong_bo", "G") in x1 and ("qua_han", "C") in x2 and ("qua_han", "C") not in x1
+    assert query(built, "SELECT count(*) FROM actions.act_list_rows WHERE unit_code = %s", XO) == [(0,)]
+    handling = query(built, "SELECT handling_unit_code, current_step_department FROM actions.act_list_rows"
+                            " WHERE at_ts = %s AND list_name = 'buoc_qua_han'", at(T1))
+    assert handling == [(X1, "Bộ phận một cửa")] * 2
+
+
+def test_handler_names_only_in_the_named_table(built):
+    named = query(built, "SELECT unit_code, handler_name FROM actions.act_list_rows_named"
+                         " WHERE at_ts = %s AND list_name = 'buoc_qua_han' ORDER BY unit_code", at(T1))
+    assert named == [(P, "Cán bộ A"), (X2, "Cán bộ A")]
+    columns = {r[0] for r in query(built, "SELECT column_name FROM information_schema.columns"
+                                          " WHERE table_schema = 'actions' AND table_name = 'act_list_rows'")}
+    assert "handler_name" not in columns
+    assert query(built, "SELECT count(*) FROM actions.act_list_rows") == \
+        query(built, "SELECT count(*) FROM actions.act_list_rows_named")
+
+
+def test_refresh_row_per_moment(built):
+    assert query(built, "SELECT at_ts, period_key, due_soon_hours, not_returned_hours, unsynced_hours"
+                        " FROM actions.act_refresh ORDER BY at_ts") == [
+        (at(T2), "2025-07", 8, 16, 24), (at(T1), "2025-07", 8, 16, 24)]

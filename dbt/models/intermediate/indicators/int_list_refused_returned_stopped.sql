@@ -24,11 +24,9 @@
 with decided as (
     select
         d.*,
-        case when d.status = 3 then coalesce(d.refused_at, d.processing_ended_at, d.source_updated_at)
-             else coalesce(d.processing_ended_at, d.returned_at, d.source_updated_at) end as decided_at
+        {{ refusal_decided_at('d') }} as decided_at   -- one rule with today's list L7 (macros/actions.sql)
     from {{ ref('stg_one_stop__dossiers') }} d
-    where d.status in (3, 7, 8)
-      and not d.is_deleted
+    where {{ is_refusal_or_stop('d') }}
       and d.dossier_code is not null
       and {{ kept_dossiers_filter(plan) }}
 ),

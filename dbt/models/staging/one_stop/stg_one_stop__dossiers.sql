@@ -1,4 +1,6 @@
 {{ stored_latest_version(business_key='dossier_code') }}
+{#- list L7 of the actions models reads the refused, withdrawn and stopped dossiers by this index -#}
+{{ config(post_hook=[{'sql': "{{ refusals_decided_at_index() }}", 'transaction': false}]) }}
 {#- Personal fields (ChuHoSo, SoGiayToChuHoSo, SoDienThoai, Email, DiaChi) stay out of this
     model: they live in restricted.stg_one_stop__dossier_applicants; here only the keyed hash
     of the ID number, as a person key. -#}

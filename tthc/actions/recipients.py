@@ -154,6 +154,9 @@ def _from_yaml(text: str, file: Path) -> list[Recipient]:
         if not isinstance(key_node, yaml.ScalarNode):
             raise RecipientsError(f"{file} line {line}: a unit code must be plain text")
         unit = key_node.value.strip()
+        if not _UNIT.match(unit):
+            raise RecipientsError(f"{file} line {line}: {unit!r} is not a unit code (MaDinhDanh: letters, digits "
+                                  f"and dots)")
         if not isinstance(value_node, yaml.MappingNode) or not value_node.value:
             raise RecipientsError(f"{file} line {line}: unit {unit}: give `email` and/or `webhook` under it")
         for field_node, addresses in value_node.value:

@@ -3,7 +3,9 @@
 Starts the warehouse and the bundled source simulator, then for each demo night moves the
 simulator's clock to that night and runs the real DAGs with `airflow dags test`: ingest,
 build + quality gate + marts, and on the first of the month the monthly publish. Ends by
-printing where the marts and the extract are and a short table of scores.
+printing where the marts and the extract are, a short table of scores, and one commune's day
+(tthc/demo_actions.py): its lists as of a working hour of the last month, the three things to
+do, the month-end projection and the path of its workbook.
 """
 from __future__ import annotations
 
@@ -194,4 +196,12 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
           f"PATH={PROJECT_ROOT / '.venv' / 'bin'}:$PATH AIRFLOW_HOME={LOCAL_DIR / 'airflow'} "
           f"AIRFLOW__CORE__DAGS_FOLDER={PROJECT_ROOT / 'dags'} airflow standalone  (then http://localhost:8080)")
     print(f"Logs:      {LOCAL_DIR / 'logs'}")
+    print(f"Actions:   schema 'actions' (lists of §11, refreshed hourly by the act_intraday DAG); "
+          f"workbooks under {OUTBOX / 'actions'}/<unit>/<date>/")
+    print()
+    from tthc import demo_actions
+
+    t0 = time.monotonic()
+    print(demo_actions.run(dsn, plan.actions_at, OUTBOX))
+    print(f"   act today as of {plan.actions_at.isoformat()}: {time.monotonic() - t0:.0f}s")
     print(f"Done in {time.monotonic() - started:.0f}s.")

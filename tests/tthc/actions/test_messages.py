@@ -216,3 +216,20 @@ def test_the_simulators_webhook_receiver_over_http(simulator):
     assert requests.post(url, json={}, timeout=5).status_code == 502
     assert requests.post(url, json={}, timeout=5).status_code == 201
     assert requests.get(f"{simulator.url}/webhooks/bad name", timeout=5).status_code == 404
+
+
+def test_the_publisher_writes_its_message_log_and_nothing_else_there(published):
+    from tthc.warehouse.stages import as_stage
+
+    with psycopg.connect(as_stage(published, "publisher").conninfo(), autocommit=True) as conn:
+        conn.execute("insert into meta.action_messages values ('X1', '2025-07-21', 'email', 'k', 'failed', 1, now(), "
+                     "null, now(), now(), null, 'x')")
+        conn.execute("update meta.action_messages set status = 'sent' where unit_code = 'X1'")
+        for statement in ("delete from meta.action_messages", "truncate meta.action_messages",
+                          "drop table meta.action_messages", "create table meta.mine (x int)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        owner = conn.execute("select tableowner from pg_tables where schemaname = 'meta' "
+                             "and tablename = 'action_messages'").fetchone()[0]
+        assert owner == "tthc_loader"
+

@@ -146,3 +146,14 @@ def test_unit_codes_cannot_escape_the_outbox(tmp_path):
     for bad in ("..", "../x", "a/b", ""):
         with pytest.raises(WorkbookError):
             workbook_path(tmp_path, bad, DAY)
+
+
+def test_the_publisher_reads_every_row_of_the_lists_but_never_the_handlers_names(published):
+    from tthc.warehouse.stages import as_stage
+
+    with psycopg.connect(as_stage(published, "publisher").conninfo(), autocommit=True) as conn:
+        assert conn.execute("select current_user").fetchone()[0] == "tthc_publisher"
+        units = conn.execute("select count(distinct unit_code), count(*) from actions.act_list_rows").fetchone()
+        assert units == (2, 18)  # row-level security lets it read every unit's rows
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select handler_name from actions.act_list_rows_named")

@@ -480,7 +480,7 @@ def points(metric: str, unit_level: str | None, num, den) -> tuple[Fraction, boo
 #    completions after T undone (with their NgayHenTraMoi), NgayHenTra set to the due time in
 #    force at T (the NgayHenTraTruoc of the first request not completed by T, else NgayHenTra),
 #    apology letters dated after T dropped, refusals after T blanked; sync records count only
-#    when SUCCESS with syncedAt <= T; the TTHC catalogue's NgayCongBo / NgayCongKhai after T's
+#    when SUCCESS with syncedAt <= T (or no syncedAt: undated); the TTHC catalogue's NgayCongBo / NgayCongKhai after T's
 #    day are blanked (a TTHC made public after T was not public at T, so 1.2 and 1.3 at a past
 #    T do not count it). Undated facts are read as they are now: status, DaXoa, result files,
 #    LyDo, component flags, likes/dislikes, an apology letter or a supplement with no date.
@@ -563,8 +563,8 @@ def truth_at(truth: Truth, t: datetime) -> Truth:
     day_t = t.astimezone(LOCAL).date()
     procedures = [{**p, **{f: (p.get(f) if day(p.get(f)) and day(p[f]) <= day_t else None)
                            for f in ("NgayCongBo", "NgayCongKhai")}} for p in truth.procedures]
-    syncs = [s for s in truth.syncs if s.get("syncResult") == "SUCCESS" and iso(s.get("syncedAt"))
-             and iso(s["syncedAt"]) <= t]
+    syncs = [s for s in truth.syncs if s.get("syncResult") == "SUCCESS"
+             and (iso(s.get("syncedAt")) is None or iso(s["syncedAt"]) <= t)]
     return replace(truth, dossiers=[dossier_at(r, t) for r in truth.dossiers if _known_at(r, t)],
                    syncs=syncs, procedures=procedures)
 

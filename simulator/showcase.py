@@ -81,6 +81,7 @@ class _Builder:
         self.candidates = sorted((p for p in cat.procedures if p.limit_unit == "NGAY_LAM_VIEC" and p.limit in LIMITS),
                                  key=lambda p: (-p.popularity, p.code))
         self.first_instant = (config.start - EPOCH).days * DAY
+        self.turn = 0   # each dossier starts its search one procedure further on: not all one TTHC
 
     # -- units and procedures -------------------------------------------------------------------
     def showcase_unit(self, day: date) -> int:
@@ -99,9 +100,11 @@ class _Builder:
         return next((p for p in u.predecessors if self.units.units[p].active_on(day)), None)
 
     def pick(self, unit: int, recv_w_of_limit, document: bool | None = None) -> Row:
-        """The most popular procedure that `unit` (or its predecessor) offered on the day the dossier
-        is received, with a limit of LIMITS working days; recv_w_of_limit(limit_w) says when."""
-        for p in self.candidates:
+        """A popular procedure that `unit` (or its predecessor) offered on the day the dossier is
+        received, with a limit of LIMITS working days; recv_w_of_limit(limit_w) says when."""
+        self.turn += 1
+        k = self.turn % len(self.candidates) if self.candidates else 0
+        for p in self.candidates[k:] + self.candidates[:k]:
             if document is not None and p.document != document:
                 continue
             recv_w = int(recv_w_of_limit(p.limit * self.cal.day_seconds))

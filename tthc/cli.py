@@ -247,8 +247,13 @@ def cmd_actions(args) -> int:
     if args.action == "refresh":
         from tthc.actions.refresh import refresh_actions
 
-        result = refresh_actions(stage_dsn("transformer"), at, ingest=not args.no_ingest, run_id="cli",
-                                 loader=None if args.no_ingest else stage_dsn("loader"))
+        try:
+            result = refresh_actions(stage_dsn("transformer"), at, ingest=not args.no_ingest, run_id="cli",
+                                     loader=None if args.no_ingest else stage_dsn("loader"))
+        except Exception as exc:   # the log has the details; the published lists are unchanged
+            print(f"tthc actions refresh: failed ({type(exc).__name__}: {str(exc)[-2000:]}); "
+                  "the published lists are unchanged", file=sys.stderr)
+            return 1
         print(f"danh sách đã cập nhật lúc {result.at.isoformat()}: {result.history_rows} đơn vị ghi vào lịch sử")
         return 0
     from tthc.actions import formats
@@ -357,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     a = actions.add_parser("refresh", help="ingest the hour's changes, rebuild the lists, publish them atomically")
     a.add_argument("--at", help=at_help)
     a.add_argument("--no-ingest", action="store_true",
-                   help="do not extract from the sources first (the night has just done it)")
+                   help="neither extract from the sources nor rebuild the models the lists read (what the "
+                        "night does after its own build)")
     a = actions.add_parser("show", help="a unit's lists (its subtree's rows)")
     a.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
     a.add_argument("--at", help=at_help)

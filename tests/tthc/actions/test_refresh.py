@@ -34,7 +34,7 @@ from tthc.cli import main
 
 pytestmark = pytest.mark.slow
 
-WORLD = WorldConfig(seed=31, dossiers_per_year=1500, start=date(2025, 5, 1), end=date(2025, 9, 30),
+WORLD = WorldConfig(seed=31, dossiers_per_year=1000, start=date(2025, 5, 1), end=date(2025, 9, 30),
                     departments=3, districts=2, communes_per_district=3, procedures=40)
 NIGHT1 = datetime(2025, 7, 21, 1, 0, tzinfo=LOCAL)    # a Monday's night build
 T1 = datetime(2025, 7, 21, 10, 0, tzinfo=LOCAL)       # that morning's refresh
@@ -131,27 +131,38 @@ def test_the_same_t_twice_gives_the_same_rows_and_keeps_one_history_row(database
     assert rows(night.dsn, "select * from actions_history.unit_summary order by at_ts, unit_code") == history
 
 
-def test_a_refresh_killed_midway_leaves_the_last_good_lists(databases, tmp_path):
-    """SIGKILL of `tthc actions refresh` (and its dbt) while dbt builds the shadow, then inside
-    the swap's transaction (after both renames and the history append, at the grants): each time
-    the published lists and the history are exactly T1's. The next refresh publishes T2."""
+@pytest.fixture(scope="module")
+def killed_then_t2(databases, tmp_path_factory):
+    """A copy of the refreshed warehouse whose refresh of T2 is killed twice, then run to the end:
+    (night, the published lists before, after the first kill, after the second)."""
     night = databases["make"](databases["refreshed"].dsn.dbname)
+    logs = tmp_path_factory.mktemp("cli-logs")
     before = published(night.dsn)
     args = ["actions", "refresh", "--at", T2.isoformat(), "--no-ingest"]
 
-    run = start_cli(night, args, tmp_path)
+    run = start_cli(night, args, logs)
     wait_for(output_shows(run, r"START sql table model actions__next\."), run, "dbt to build the shadow",
              timeout=300, every=0.02)
     assert run.kill() == -signal.SIGKILL
-    assert published(night.dsn) == before, "a refresh killed in dbt's build changed the published lists"
+    in_dbt = published(night.dsn)
 
-    run = start_cli(night, args, tmp_path, kill_at="tthc.actions.publish:grant_readers")
+    run = start_cli(night, args, logs, kill_at="tthc.actions.publish:grant_readers")
     assert run.wait(timeout=300) == -signal.SIGKILL, run.output()
-    assert "kill_at tthc.actions.publish:grant_readers" in run.output()
-    assert published(night.dsn) == before, "a refresh killed inside the swap's transaction changed the lists"
+    assert "kill_at tthc.actions.publish:grant_readers" in run.output(), run.output()
+    in_swap = published(night.dsn)
 
     with environment(night.env()):
         refresh_actions(night.dsn, T2, ingest=False)
+    return night, before, in_dbt, in_swap
+
+
+def test_a_refresh_killed_midway_leaves_the_last_good_lists(killed_then_t2):
+    """SIGKILL of `tthc actions refresh` (and its dbt) while dbt builds the shadow, then inside
+    the swap's transaction (after both renames and the history append, at the grants): each time
+    the published lists and the history are exactly T1's. The next refresh publishes T2."""
+    night, before, in_dbt, in_swap = killed_then_t2
+    assert in_dbt == before, "a refresh killed in dbt's build changed the published lists"
+    assert in_swap == before, "a refresh killed inside the swap's transaction changed the lists"
     assert rows(night.dsn, "select at_ts from actions.act_refresh") == [(T2,)]
     assert rows(night.dsn, "select distinct at_ts from actions_history.unit_summary order by 1") == [(T1,), (T2,)]
 
@@ -200,8 +211,10 @@ def test_csv_and_projection_json_are_the_published_numbers(databases, capsys, mo
     assert code == 0 and "Ba việc cần làm ngay" in out and "Dự báo" in out
 
 
-def test_another_moment_is_built_aside_and_equals_a_refresh_at_it(databases, capsys, monkeypatch):
-    night = databases["make"](databases["refreshed"].dsn.dbname)
+def test_another_moment_is_built_aside_and_equals_a_refresh_at_it(databases, killed_then_t2, capsys, monkeypatch):
+    """`--at T2` on the warehouse published at T1 builds T2 into a scratch schema, reads it and
+    drops it: the same CSV and JSON as a warehouse whose refresh of T2 was published."""
+    night = databases["refreshed"]
     unit = _busiest_unit(night.dsn)
     monkeypatch.setenv("WAREHOUSE_DSN", night.dsn.url())
     before = published(night.dsn)
@@ -211,11 +224,14 @@ def test_another_moment_is_built_aside_and_equals_a_refresh_at_it(databases, cap
                                 "--format", "json")
     assert code == 0, err
     assert published(night.dsn) == before, "reading another moment changed the published lists"
-    assert not rows(night.dsn, "select nspname from pg_namespace where nspname like 'actions__at_%%'")
-    with environment(night.env()):
-        refresh_actions(night.dsn, T2, ingest=False)
+    assert not rows(night.dsn, "select nspname from pg_namespace where nspname like 'actions\\_\\_at\\_%%'")
+    monkeypatch.setenv("WAREHOUSE_DSN", killed_then_t2[0].dsn.url())
     assert cli(capsys, "actions", "show", "--unit", unit, "--format", "csv")[1] == aside
     assert cli(capsys, "actions", "projection", "--unit", unit, "--format", "json")[1] == aside_json
+    # and T1, the published moment, is read from the published tables
+    monkeypatch.setenv("WAREHOUSE_DSN", night.dsn.url())
+    assert cli(capsys, "actions", "show", "--unit", unit, "--at", T1.isoformat(), "--format", "csv")[1] == \
+        cli(capsys, "actions", "show", "--unit", unit, "--format", "csv")[1]
 
 
 def test_clear_errors(databases, capsys, monkeypatch):
@@ -237,9 +253,6 @@ def test_a_night_after_an_intraday_refresh_builds_what_a_night_without_it_builds
     compared without load times; the actions' own intermediates exist on one side only)."""
     with_refresh = databases["make"](databases["refreshed"].dsn.dbname)
     without = databases["make"](databases["night"].dsn.dbname)
-    simulator.set_clock(T2)   # a second refresh in the afternoon, on the afternoon's sources
-    with environment(with_refresh.env()):
-        refresh_actions(with_refresh.dsn, T2, run_id="test-t2")
     simulator.set_clock(NIGHT2)
     for night in (with_refresh, without):
         night.clock = NIGHT2

@@ -263,7 +263,7 @@ def _setup_database(conn: psycopg.Connection) -> None:
         if schema in owners:
             grant_shadow(conn, schema)
     # The unit logins' access, made as the transformer would make it (it owns what it creates:
-    # the mapping table, the definer function, the policies on its actions tables).
+    # the definer function, the policies on its actions tables).
     conn.execute(q("SET ROLE {}").format(ident(TRANSFORMER)))
     ensure_unit_access(conn)
     if conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (ACTIONS,)).fetchone()[0]:
@@ -370,12 +370,12 @@ def _role_exists(conn: psycopg.Connection, role: str) -> bool:
 
 
 def ensure_unit_access(conn: psycopg.Connection) -> None:
-    """The mapping table and the definer function, idempotently, as the transformer (or a
-    superuser that SET ROLE to it): writes the catalog only for what is missing or changed."""
+    """The definer function, idempotently, as the transformer (or a superuser that SET ROLE to
+    it): writes the catalog only for what is missing or changed. The mapping table it reads is
+    made with the first unit login (tthc/warehouse/unit_logins.py); until then no role calls it
+    (a policy is evaluated only for the roles it names)."""
     ident, q = sql.Identifier, sql.SQL
     conn.execute(q("CREATE SCHEMA IF NOT EXISTS {}").format(ident(ACCESS_SCHEMA)))
-    if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (UNIT_LOGINS,)).fetchone()[0]:
-        conn.execute(UNIT_LOGINS_DDL)
     source = conn.execute("SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(%s)", (_READABLE_UNITS,)).fetchone()
     if source is None or source[0] != READABLE_UNITS_SQL:
         # The closure may not be built yet (a fresh warehouse): its name is resolved at each call.

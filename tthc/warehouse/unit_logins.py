@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from tthc.warehouse.roles import UNIT_LOGINS, UNIT_READER, apply_roles
+from tthc.warehouse.roles import TRANSFORMER, UNIT_LOGINS, UNIT_LOGINS_DDL, UNIT_READER, apply_roles
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,19 @@ def _unit(conn: psycopg.Connection, unit_code: str) -> tuple[date | None, str | 
     return row
 
 
+def _has_mapping(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (UNIT_LOGINS,)).fetchone()[0]
+
+
+def _ensure_mapping(conn: psycopg.Connection) -> None:
+    """meta.unit_logins, made as the transformer: it owns it (roles.TRANSFORMER_META) and its
+    definer function reads it; the admin writes it."""
+    if not _has_mapping(conn):
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(TRANSFORMER)))
+        conn.execute(UNIT_LOGINS_DDL)
+        conn.execute("RESET ROLE")
+
+
 def create_unit_login(admin_conninfo: str, unit_code: str, password: str) -> tuple[str, str | None]:
     """Create the unit's login role and its mapping row in one transaction; returns the role name
     and, for a unit no longer valid today, a notice for people (its login reads the rows of the
@@ -108,6 +121,7 @@ def create_unit_login(admin_conninfo: str, unit_code: str, password: str) -> tup
         if valid_to is not None and valid_to < today:
             notice = (f"đơn vị {unit_code} đã hết hiệu lực sau ngày {valid_to:%d/%m/%Y}: tài khoản chỉ đọc được "
                       "các dòng đến ngày đó" + (f"; đơn vị kế nhiệm: {successor}" if successor else ""))
+        _ensure_mapping(conn)
         mapped = conn.execute(f"SELECT unit_code FROM {UNIT_LOGINS} WHERE role_name = %s", (role,)).fetchone()
         if mapped is not None:
             raise UnitLoginError(f"đơn vị {mapped[0]} đã có tài khoản {role}: xoá nó trước "
@@ -129,6 +143,8 @@ def create_unit_login(admin_conninfo: str, unit_code: str, password: str) -> tup
 def list_unit_logins(admin_conninfo: str) -> list[UnitLogin]:
     apply_roles(admin_conninfo)
     with psycopg.connect(admin_conninfo) as conn:
+        if not _has_mapping(conn):
+            return []
         rows = conn.execute(
             f"SELECT l.role_name, l.unit_code, l.created_at, coalesce(r.rolcanlogin, false) "
             f"FROM {UNIT_LOGINS} l LEFT JOIN pg_roles r ON r.rolname = l.role_name "
@@ -142,7 +158,8 @@ def drop_unit_login(admin_conninfo: str, unit_code: str) -> str:
     apply_roles(admin_conninfo)
     ident = sql.Identifier
     with psycopg.connect(admin_conninfo) as conn:
-        rows = conn.execute(f"SELECT role_name FROM {UNIT_LOGINS} WHERE unit_code = %s", (unit_code,)).fetchall()
+        rows = conn.execute(f"SELECT role_name FROM {UNIT_LOGINS} WHERE unit_code = %s",
+                            (unit_code,)).fetchall() if _has_mapping(conn) else []
         if not rows:
             raise UnitLoginError(f"đơn vị {unit_code} không có tài khoản đăng nhập trong kho này")
         database = conn.execute("SELECT current_database()").fetchone()[0]

@@ -23,7 +23,7 @@ from extractors.raw.schema import ensure_raw_schema
 from tests.conftest import scratch_database
 from tthc.pipeline.swap import ShadowSwap
 from tthc.warehouse import Dsn
-from tthc.warehouse.roles import BI, LOADER, TRANSFORMER, UNIT_READER, grant_actions
+from tthc.warehouse.roles import BI, LOADER, PUBLISHER, TRANSFORMER, UNIT_READER, grant_actions
 from tthc.warehouse.stages import bootstrap, role_password
 from tthc.warehouse.unit_logins import (UnitLoginError, create_unit_login, drop_unit_login, list_unit_logins,
                                         role_name_for)
@@ -236,11 +236,13 @@ def test_every_per_unit_table_and_the_history_show_the_subtree_only(warehouse, u
         assert conn.execute("select count(*) from actions.act_refresh").fetchone()[0] == len(VALID_AT)
 
 
-def test_bi_reads_every_list_row_but_never_the_handlers(warehouse):
-    bi = as_role(warehouse, BI)
+@pytest.mark.parametrize("role", [BI, PUBLISHER])
+def test_bi_and_the_publisher_read_every_list_row_but_never_the_handlers(warehouse, role):
+    """BI's general role, and the publisher writing every unit's daily workbook (tthc/actions/daily.py)."""
+    reader = as_role(warehouse, role)
     everything = {(at, viewer, dossier) for at, dossier, own, _ in DOSSIERS for viewer in ANCESTORS[own]}
-    assert visible(bi, "select at_ts, unit_code, dossier_code from actions.act_list_rows") == everything
-    with psycopg.connect(bi.conninfo()) as conn:
+    assert visible(reader, "select at_ts, unit_code, dossier_code from actions.act_list_rows") == everything
+    with psycopg.connect(reader.conninfo()) as conn:
         for table in PER_UNIT_TABLES + ("act_refresh",):
             if table != "act_list_rows_named":
                 assert conn.execute(f"select count(*) from actions.{table}").fetchone()[0] > 0, table
@@ -248,6 +250,7 @@ def test_bi_reads_every_list_row_but_never_the_handlers(warehouse):
             sum(len(units) for units in VALID_AT.values())
         assert refused(conn, "select * from actions.act_list_rows_named")
         assert refused(conn, "select handler_name from actions.act_list_rows_named")
+        assert refused(conn, "delete from actions.act_list_rows")
 
 
 def test_a_unit_login_reads_nothing_else_and_writes_nothing(warehouse):

@@ -124,11 +124,24 @@ def known_units(conn: psycopg.Connection, codes: list[str], day: date) -> dict[s
     return dict(rows)
 
 
+class RefreshMoved(RuntimeError):
+    """A newer refresh was swapped in while the day's units were being read: read it instead."""
+
+
 def read_unit_day(conn: psycopg.Connection, refresh: Refresh, unit_code: str, unit_name: str | None) -> UnitDay:
-    """One unit's lists, three things, projection and undecided dossiers at the refresh's at_ts."""
+    """One unit's lists, three things, projection and undecided dossiers at the refresh's at_ts.
+
+    In one transaction that first takes ACCESS SHARE on the tables it reads, so a swap waits the
+    few milliseconds this takes rather than replacing the tables between two of its queries; and
+    RefreshMoved when the refresh is no longer the published one (a swap came in between units)."""
     at = {"at": refresh.at_ts, "unit": unit_code}
     out = UnitDay(unit_code=unit_code, unit_name=unit_name, refresh=refresh)
-    with conn.cursor(row_factory=dict_row) as cur:
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(sql.SQL("lock table {} in access share mode").format(
+            sql.SQL(", ").join(_table(n) for n in NEEDED)))
+        cur.execute(sql.SQL("select 1 from {} where at_ts = %(at)s").format(_table("act_refresh")), at)
+        if cur.fetchone() is None:
+            raise RefreshMoved(f"the refresh of {refresh.at_ts.isoformat()} is no longer the published one")
         cur.execute(sql.SQL("select list_name, {} from {} where at_ts = %(at)s and unit_code = %(unit)s "
                             "order by list_name, dossier_code").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in ROW_COLUMNS), _table("act_list_rows")), at)

@@ -157,3 +157,21 @@ def test_the_publisher_reads_every_row_of_the_lists_but_never_the_handlers_names
         assert units == (2, 18)  # row-level security lets it read every unit's rows
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select handler_name from actions.act_list_rows_named")
+
+
+def test_a_newer_refresh_swapped_in_between_units_is_noticed(published):
+    from tthc.actions.unit_day import RefreshMoved, published_refresh, read_unit_day
+    from tthc.warehouse.stages import as_stage
+
+    with psycopg.connect(as_stage(published, "publisher").conninfo(), autocommit=True) as conn:
+        first = published_refresh(conn, DAY)
+        assert read_unit_day(conn, first, COMMUNE, None).total_rows == 9
+        with psycopg.connect(published.conninfo(), autocommit=True) as admin:  # as a swap would leave it
+            for table in ("act_refresh", "act_list_rows", "act_three_things", "act_projection",
+                          "act_undecided_dossiers"):
+                admin.execute(f"update actions.{table} set at_ts = at_ts + interval '1 hour'")
+        with pytest.raises(RefreshMoved):
+            read_unit_day(conn, first, COMMUNE, None)
+        later = published_refresh(conn, DAY)
+        assert later.at_ts == AT + timedelta(hours=1)
+        assert read_unit_day(conn, later, COMMUNE, None).total_rows == 9

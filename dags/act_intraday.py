@@ -28,7 +28,7 @@ def act_intraday():
         from tthc.orchestration.context import run_moment
 
         works, why = working_day(run_moment(context))
-        logging.getLogger(__name__).info("%s: %s", why, "refresh" if works else "no refresh today")
+        logging.getLogger("tthc.actions").info("%s: %s", why, "refresh" if works else "no refresh today")
         return works
 
     @task

@@ -68,8 +68,8 @@ def subject(data: UnitDay) -> str:
 
 def message_text(data: UnitDay, workbook_path: str) -> str:
     at = data.refresh.at_ts.astimezone(VN_TZ)
-    name = f" ({data.unit_name})" if data.unit_name else ""
-    lines = [f"{subject(data)}{name}, số liệu tính đến {at:%H:%M} ngày {at:%d/%m/%Y}.", "", "Ba việc cần làm ngay:"]
+    unit_name = f" ({data.unit_name})" if data.unit_name else ""
+    lines = [f"{subject(data)}{unit_name}, số liệu tính đến {at:%H:%M} ngày {at:%d/%m/%Y}.", "", "Ba việc cần làm ngay:"]
     for t in data.three_things:
         lines.append(f"{t.rank}. {LIST_TITLES.get(t.list_name, t.list_name)}: {t.row_count} hồ sơ – chỉ số "
                      f"{metric_title(t.metric_code)}, {stake_verb(t.list_name)} {_points(t.points_at_stake)} điểm.")
@@ -169,7 +169,7 @@ def send_email(settings: SmtpSettings | None, recipient: Recipient, subject_line
     message["Subject"] = subject_line
     message["Date"] = format_datetime(now.astimezone(VN_TZ))
     message["Message-ID"] = f"<{msg_id}@tthc-warehouse>"
-    message.set_content(text)
+    message.set_content(text, cte="quoted-printable")  # 7-bit on the wire: no server needs 8BITMIME
     try:
         if settings.security == "ssl":
             client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,

@@ -484,3 +484,20 @@ cross join lateral (values
     ('5.2', c.satisfied,       c.received)
 ) as v(metric_code, numerator, denominator)
 {%- endmacro %}
+
+{#- ------------------------------------------------------------------------------------------
+    "Act today" (domain.md §11) -#}
+
+{#- An L5 dossier (resolved in the period up to T, its result a document, no result file) of
+    int_action_dossier_states (alias s) that 4.2 would also count if its file were attached:
+    received in the period (4.2's denominator) with digitized components (then the file is all
+    its numerator lacks). -#}
+{% macro l5_counts_in_4_2(s) -%}
+    ({{ s }}.is_received_in_period and {{ s }}.is_digitized)
+{%- endmacro %}
+
+{#- Points a metric row of int_action_metric_counts (prefix m: 'alias.') would have with
+    numerator `numerator` (the same denominator, unit and rule). -#}
+{% macro action_metric_points_with(m, numerator) -%}
+    {{ metric_points(numerator, m ~ 'denominator', m ~ 'metric_code', m ~ 'level_applies', m) }}
+{%- endmacro %}

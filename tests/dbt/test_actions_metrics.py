@@ -26,6 +26,7 @@ pytestmark = pytest.mark.slow
 CLOCK = datetime(2025, 8, 1, 0, 0, 0, tzinfo=LOCAL)
 END_OF_JULY = "2025-07-31T23:59:59+07:00"
 END_OF_JUNE = "2025-06-30T23:59:59+07:00"
+MID_JULY = "2025-07-15T10:30:00+07:00"
 ENTITIES = {
     "one_stop": ("don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so", "qua_trinh_xu_ly"),
     "dvc_portal": ("payments", "sync_status", "feedback", "ratings", "online_services"),
@@ -40,8 +41,10 @@ def built(module_db, dbt_work):
             for name in names:
                 load_raw(conn, source, name, world.records(source, name, CLOCK))
     run_dbt(module_db, dbt_work, "seed")
-    run_dbt(module_db, dbt_work, "run", "--select", "+mart_metric_monthly", "+int_action_metric_counts",
-            as_of="2025-07-31", variables={"actions_at": [END_OF_JULY, END_OF_JUNE]})
+    moments = {"actions_at": [END_OF_JULY, END_OF_JUNE, MID_JULY]}
+    run_dbt(module_db, dbt_work, "run", "--select", "+mart_metric_monthly", "+tag:actions",
+            as_of="2025-07-31", variables=moments)
+    run_dbt(module_db, dbt_work, "test", "--select", "tag:actions", as_of="2025-07-31", variables=moments)
     return module_db
 
 

@@ -173,12 +173,34 @@ pooled as (
      and (c.valid_to is null or c.valid_to >= m.at_date)
 ),
 
--- TODO(H2): the points a fix would gain in the VIEWING unit's metric (L5: 4.1, and 4.2 where it
--- counts; L6: 1.4) and the loss of 2.1 if an L1 dossier turns late, joined from
--- int_action_metric_counts by (at_ts, unit_code). Null until then; list_value of L5 and L6 is it.
+-- the points a fix would gain in the VIEWING unit's metric at T (int_action_metric_counts,
+-- filled by H2): L5 the gain of one more 4.1 numerator, plus one more 4.2 numerator where the
+-- dossier counts there (macro l5_counts_in_4_2); L6 one more 1.4; L1 the loss of 2.1 if it turns late
+unit_gains as (
+    select
+        at_ts, unit_code,
+        max(gain_one_more) filter (where metric_code = '4.1')   as gain_4_1,
+        max(gain_one_more) filter (where metric_code = '4.2')   as gain_4_2,
+        max(gain_one_more) filter (where metric_code = '1.4')   as gain_1_4,
+        max(loss_one_fewer) filter (where metric_code = '2.1')  as loss_2_1
+    from {{ ref('int_action_metric_counts') }}
+    where metric_code in ('1.4', '2.1', '4.1', '4.2')
+    group by 1, 2
+),
+
 with_gains as (
-    select p.*, null::numeric as points_gain
+    select
+        p.*,
+        case p.list_name
+            when 'thieu_ket_qua_dien_tu'
+                then g.gain_4_1 + case when {{ l5_counts_in_4_2('s') }} then g.gain_4_2 else 0 end
+            when 'chua_dong_bo' then g.gain_1_4
+            when 'sap_den_han' then g.loss_2_1
+        end                                                     as points_gain
     from pooled p
+    left join unit_gains g on g.at_ts = p.at_ts and g.unit_code = p.unit_code
+    left join states s
+      on p.list_name = 'thieu_ket_qua_dien_tu' and s.at_ts = p.at_ts and s.dossier_code = p.dossier_code
 )
 
 select

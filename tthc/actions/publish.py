@@ -72,12 +72,5 @@ def publish(conninfo: str) -> int:
     """Swap the shadow in, appending its summary to the history in the same transaction; returns
     the history rows added."""
     added: list[int] = []
-
-    def append(conn: psycopg.Connection) -> None:
-        added.append(history.append_history(conn, PUBLISHED))
-        # the history table is created by the first append, after the swap's grants: secured here
-        # too, so the units read it from that refresh on (row-level security, decision 008)
-        grant_readers(conn, history.SCHEMA)
-
-    ACTIONS.swap_in(conninfo, before_commit=append)
+    ACTIONS.swap_in(conninfo, before_commit=lambda conn: added.append(history.append_history(conn, PUBLISHED)))
     return added[-1] if added else 0

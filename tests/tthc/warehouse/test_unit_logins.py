@@ -21,7 +21,7 @@ import pytest
 
 from extractors.raw.schema import ensure_raw_schema
 from tests.conftest import scratch_database
-from tthc.pipeline.swap import ShadowSwap
+from tthc.actions import publish
 from tthc.warehouse import Dsn
 from tthc.warehouse.roles import BI, LOADER, PUBLISHER, TRANSFORMER, UNIT_READER, grant_actions
 from tthc.warehouse.stages import bootstrap, role_password
@@ -302,24 +302,25 @@ def test_a_wrong_password_is_refused(warehouse):
 
 
 def test_policies_hold_on_a_schema_swapped_in(warehouse):
-    """A refresh builds actions__next and swaps it in: the grants and policies are re-applied in the
-    swap's transaction (the swap's grant hook is grant_actions, as in tthc/actions/publish.py)."""
-    swap = ShadowSwap("actions", lambda conn, schema: grant_actions(conn, schema), "actions")
+    """A refresh builds actions__next and publishes it (tthc/actions/publish.py: the swap and the
+    history's append in one transaction): the grants and policies are re-applied in it."""
     transformer = as_role(warehouse, TRANSFORMER).conninfo()
-    swap.prepare_shadow(transformer)
+    publish.ACTIONS.prepare_shadow(transformer)
     extra = [(T1, "H7", C11, "buoc_qua_han")]
     with psycopg.connect(transformer) as conn:
         fill_actions(conn, "actions__next", extra)
+        conn.execute("drop schema actions_history cascade")  # as on the first refresh: made by the append
         # not published yet: nobody but the transformer reads the shadow
     for dsn in (as_unit(warehouse, P), as_role(warehouse, BI)):
         with psycopg.connect(dsn.conninfo()) as conn:
             assert refused(conn, "select * from actions__next.act_list_rows")
-    swap.swap_in(transformer)
+    publish.publish(transformer)
     for unit in LOGINS:
         rows = visible(as_unit(warehouse, unit), "select at_ts, unit_code, dossier_code from actions.act_list_rows")
         assert rows == expected_list_rows(unit, extra), unit
     assert visible(as_unit(warehouse, C11), "select dossier_code, handler_name from actions.act_list_rows_named") == \
         {("H1", handler("H1", C11)), ("H7", handler("H7", C11))}
+    assert visible(as_unit(warehouse, D1), "select unit_code from actions_history.unit_summary") == {(D1,), (C11,), (C12,)}
     with psycopg.connect(as_role(warehouse, BI).conninfo()) as conn:
         assert conn.execute("select count(*) from actions.act_list_rows").fetchone()[0] == \
             sum(len(ANCESTORS[own]) for _, _, own, _ in DOSSIERS + extra)
@@ -327,7 +328,8 @@ def test_policies_hold_on_a_schema_swapped_in(warehouse):
     with psycopg.connect(warehouse.conninfo()) as conn:
         unsecured = conn.execute(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "where n.nspname = 'actions' and c.relkind = 'r' and not c.relrowsecurity").fetchall()
+            "where n.nspname in ('actions', 'actions_history') and c.relkind = 'r' "
+            "and not c.relrowsecurity").fetchall()
     assert unsecured == []
 
 

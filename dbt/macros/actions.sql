@@ -39,6 +39,24 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The moments of int_action_moments as [[at_ts, period_start_ts], ...] of timestamptz literals,
+    read when the node runs (int_action_moments is built first), so each moment's selection is
+    planned with its own constants: a moment joined as a parameter is estimated at a third of
+    the table and read through received_at <= T alone, which is all of the history. While dbt
+    only parses: [] (the callers then join int_action_moments). -#}
+{% macro action_moment_bounds() -%}
+    {%- set bounds = [] -%}
+    {%- if execute -%}
+        {#- text with a prefix: dbt's result table would otherwise parse it into a naive datetime -#}
+        {%- set result = run_query("select 'at ' || at_ts::text, 'at ' || period_start_ts::text from "
+                                   ~ ref('int_action_moments') ~ " order by at_ts") -%}
+        {%- for row in result.rows -%}
+            {%- do bounds.append(["'" ~ row[0][3:] ~ "'::timestamptz", "'" ~ row[1][3:] ~ "'::timestamptz"]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(bounds) -}}
+{%- endmacro %}
+
 {#- When a refusal at intake (3), a withdrawal (7) or a stop (8) was decided: NgayTuChoi for a
     refusal, else NgayKetThucXuLy, else NgayTra; the last update when the source gives no date.
     One rule for the period lists (int_list_refused_returned_stopped) and today's list L7. -#}

@@ -55,6 +55,10 @@ DOSSIERS = [
             LyDo="Công dân đề nghị dừng"),
     # step 2 at X2 due Thu 17/7 17:00, still running at T1: 8 (Fri) + 2 (Mon) = 10 h past it
     dossier("G", X1, "2025-07-14 09:00", due="2025-07-31 17:00", LienThong=True),
+    # no NgayHenTra: due derived from the 10-working-day limit (Mon 7/7 09:00 -> Mon 21/7 09:00) plus
+    # the citizen's time Wed 9/7 09:00 -> Fri 11/7 09:00 (16 h) once completed: Wed 23/7 09:00 at T1;
+    # at T2 the request is pending (waiting) and the due then is Mon 21/7 09:00
+    dossier("K", X1, "2025-07-07 09:00", supplements=[supplement("2025-07-09 09:00", "2025-07-11 09:00")]),
     # two supplement requests by T1 (one by T2): late by supplements at T1 only, due far away
     dossier("J", X1, "2025-07-01 09:00", due="2025-07-31 17:00",
             supplements=[supplement("2025-07-02 09:00", "2025-07-03 09:00"),
@@ -105,13 +109,16 @@ def states(db, t):
 
 def test_states_at_two_moments(built):
     s1, s2 = states(built, T1), states(built, T2)
-    assert sorted(s1) == ["A", "B", "C", "D", "F", "G", "J"]
-    assert sorted(s2) == ["B", "C", "D", "F", "J"]          # A, G not yet received; E, E2 never counted
+    assert sorted(s1) == ["A", "B", "C", "D", "F", "G", "J", "K"]
+    assert sorted(s2) == ["B", "C", "D", "F", "J", "K"]          # A, G not yet received; E, E2 never counted
     # C: waiting at T2 with the due before the completion; at T1 back, due moved, overdue
     assert s2["C"] == (X2, local("2025-07-11 17:00"), True, 1, True, False, False, None, False)
     assert s1["C"] == (X2, local("2025-07-18 17:00"), True, 1, False, False, False, None, False)
     # D: the merged commune's dossier counts for X2; closed on time on 8/7, result ready
     assert s2["D"] == (X2, local("2025-07-09 17:00"), False, 0, False, False, True, True, True)
+    # K: the derived due counts the citizen's time only once it is back
+    assert s2["K"][1:6] == (local("2025-07-21 09:00"), True, 1, True, False)
+    assert s1["K"][1:6] == (local("2025-07-23 09:00"), True, 1, False, False)
     # J: one request by T2, two by T1
     assert s2["J"][3:6] == (1, False, False)
     assert s1["J"][3:6] == (2, False, True)
@@ -135,7 +142,10 @@ def test_dated_things_as_of_t(built):
 
 
 def list_rows(db, t, unit_code):
-    return sorted(query(db, "SELECT list_name, dossier_code, row_unit_code, round(list_value, 2), has_apology_letter"
+    """(list, dossier, row unit, figure, apology); the points figures of L5 and L6 are H2's (test_actions_points)."""
+    return sorted(query(db, "SELECT list_name, dossier_code, row_unit_code,"
+                            " CASE WHEN list_name NOT IN ('thieu_ket_qua_dien_tu', 'chua_dong_bo')"
+                            " THEN round(list_value, 2) END, has_apology_letter"
                             " FROM actions.act_list_rows WHERE at_ts = %s AND unit_code = %s", at(t), unit_code),
                   key=lambda r: (r[0], r[1]))
 
@@ -147,6 +157,7 @@ def test_province_lists_at_two_moments(built):
         ("chua_dong_bo", "F", X1, None, None),
         ("chua_dong_bo", "G", X1, None, None),
         ("chua_dong_bo", "J", X1, None, None),
+        ("chua_dong_bo", "K", X1, None, None),
         ("chua_tra_ket_qua", "D", X2, Decimal("72.00"), None),    # ready Tue 8/7 09:00
         ("qua_han", "B", X1, Decimal("26.00"), False),
         ("qua_han", "C", X2, Decimal("2.00"), False),             # due moved to Fri 18/7 17:00
@@ -161,6 +172,7 @@ def test_province_lists_at_two_moments(built):
         ("chua_dong_bo", "C", X2, None, None),
         ("chua_dong_bo", "F", X1, None, None),
         ("chua_dong_bo", "J", X1, None, None),
+        ("chua_dong_bo", "K", X1, None, None),                    # waiting, but not synced either
         ("chua_tra_ket_qua", "D", X2, Decimal("17.00"), None),    # 6 + 8 + 3 working hours
         ("thieu_ket_qua_dien_tu", "D", X2, None, None),
         ("thieu_ly_do", "E", X1, None, None),                     # C waits on the citizen: on no list

@@ -45,8 +45,13 @@ with moments as (
 
 -- received by T and: open at T (no end, or an end after T, which is after the period start),
 -- closed since the period start, received since it, or ready and not handed back at T (status 9
--- now without NgayTra, or NgayTra after T)
+-- now without NgayTra, or NgayTra after T). One select per moment with its bounds as constants
+-- (macro action_moment_bounds): each arm of the "or" is an index range, so the planner ORs
+-- four index scans instead of reading every dossier received before T.
+{%- set bounds = action_moment_bounds() %}
+{%- set moment_bounds = bounds if bounds else [['m.at_ts', 'm.period_start_ts']] %}
 selected as (
+    {%- for at_ts, period_start in moment_bounds %}
     select
         m.at_ts, m.at_date, m.period_start_ts, m.period_end_ts,
         d.dossier_code, d.unit_code as handling_unit_code, d.procedure_code, d.field_code, d.channel,
@@ -56,21 +61,33 @@ selected as (
         d.has_electronic_result
     from moments m
     join {{ ref('fct_dossier') }} d
-      on d.received_at <= m.at_ts
-     and (d.received_at >= m.period_start_ts
+      on {% if bounds %}m.at_ts = {{ at_ts }} and {% endif %}d.received_at <= {{ at_ts }}
+     and (d.received_at >= {{ period_start }}
           or d.end_of_processing_at is null
-          or d.end_of_processing_at >= m.period_start_ts
-          or d.returned_at >= m.period_start_ts
+          or d.end_of_processing_at >= {{ period_start }}
+          or d.returned_at >= {{ period_start }}
           or (d.returned_at is null and d.status = 9))
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
--- supplement requests as they stood at T (int_dossier_supplement_requests: the list parsed once)
+-- supplement requests as they stood at T (int_dossier_supplement_requests: the list parsed once).
+-- Each lookup below is a lateral "limit 1" on a unique index: a plain join would let the planner
+-- hash the whole history of the looked-up table for the few dossiers that need it.
 requests as (
     select
-        s.at_ts, s.dossier_code, q.request_count, q.pending_request_at, q.first_completion_after_at,
-        q.citizen_seconds_after
+        s.at_ts, s.dossier_code, s.received_at, s.source_due_at, s.derived_due_at, s.time_limit,
+        s.time_limit_unit, r.requested_at as requested_ats, r.received_back_at as received_back_ats,
+        q.request_count, q.pending_request_at, q.first_completion_after_at, q.citizen_seconds_after
     from selected s
-    join {{ ref('int_dossier_supplement_requests') }} r on r.dossier_code = s.dossier_code
+    cross join lateral (
+        select l.requested_at, l.received_back_at
+        from {{ ref('int_dossier_supplement_requests') }} l
+        where l.dossier_code = s.dossier_code
+        limit 1
+    ) r
     cross join lateral (
         select
             count(*) filter (where u.requested_at <= s.at_ts)::int                         as request_count,
@@ -85,40 +102,46 @@ requests as (
     where s.supplement_count_now > 0
 ),
 
--- a completion after T had not yet moved NgayHenTra at T: the due time then was the
--- NgayHenTraTruoc of the first request completed after T (staged JSON; few dossiers)
-previous_due as (
-    select rq.at_ts, rq.dossier_code,
-           (select {{ json_local_timestamp('NgayHenTraTruoc', 'e') }}
-            from jsonb_array_elements(case when jsonb_typeof(stg.supplement_requests) = 'array'
-                                           then stg.supplement_requests else '[]' end) e
-            where {{ json_local_timestamp('NgayTiepNhanBoSung', 'e') }} = rq.first_completion_after_at
-            limit 1)                                                                      as previous_due_at
-    from requests rq
-    join selected s on s.at_ts = rq.at_ts and s.dossier_code = rq.dossier_code
-    join {{ ref('stg_one_stop__dossiers') }} stg on stg.dossier_code = rq.dossier_code
-    where rq.first_completion_after_at is not null and s.source_due_at is not null
+-- the requests of the few dossiers whose due time a completion after T has moved since
+moved_later as (
+    select * from requests where first_completion_after_at is not null
 ),
 
--- without NgayHenTra and with a completion after T: §5's derived due with only the citizen's
--- time of the requests completed by T (int_dossiers_timed counts them all). Working-time limits:
--- the derived due's working-seconds target less the later requests' citizen working time, then
--- the first working day reaching it; calendar-day limits: the calendar due less their seconds,
--- moved off a day without work as int_dossiers_timed does.
+-- with NgayHenTra: the due time then was the NgayHenTraTruoc of the first request completed
+-- after T (staged JSON)
+previous_due as (
+    select rq.at_ts, rq.dossier_code, p.previous_due_at
+    from moved_later rq
+    cross join lateral (
+        select (select {{ json_local_timestamp('NgayHenTraTruoc', 'e') }}
+                from jsonb_array_elements(case when jsonb_typeof(stg.supplement_requests) = 'array'
+                                               then stg.supplement_requests else '[]' end) e
+                where {{ json_local_timestamp('NgayTiepNhanBoSung', 'e') }} = rq.first_completion_after_at
+                limit 1)                                                                  as previous_due_at
+        from {{ ref('stg_one_stop__dossiers') }} stg
+        where stg.dossier_code = rq.dossier_code
+        limit 1
+    ) p
+    where rq.source_due_at is not null
+),
+
+-- without NgayHenTra: §5's derived due with only the citizen's time of the requests completed by
+-- T (int_dossiers_timed counts them all). Working-time limits: the derived due's working-seconds
+-- target less the later requests' citizen working time, then the first working day reaching it;
+-- calendar-day limits: the calendar due less their seconds, moved off a day without work as
+-- int_dossiers_timed does.
 later_citizen_working_seconds as (
-    select rq.at_ts, rq.dossier_code,
+    select rq.at_ts, rq.dossier_code, rq.received_at, rq.derived_due_at,
            sum(({{ cumulative_working_seconds('u.received_back_at', 'back_day') }}
                 - {{ cumulative_working_seconds('u.requested_at', 'request_day') }})) as seconds
-    from requests rq
-    join selected s on s.at_ts = rq.at_ts and s.dossier_code = rq.dossier_code
-    join {{ ref('int_dossier_supplement_requests') }} r on r.dossier_code = rq.dossier_code
-    cross join lateral unnest(r.requested_at, r.received_back_at) as u(requested_at, received_back_at)
+    from moved_later rq
+    cross join lateral unnest(rq.requested_ats, rq.received_back_ats) as u(requested_at, received_back_at)
     left join {{ ref('dim_date') }} request_day on request_day.date_day = {{ local_date('u.requested_at') }}
     left join {{ ref('dim_date') }} back_day on back_day.date_day = {{ local_date('u.received_back_at') }}
-    where rq.first_completion_after_at is not null and s.source_due_at is null
-      and s.derived_due_at is not null and s.time_limit_unit in ('NGAY_LAM_VIEC', 'GIO')
+    where rq.source_due_at is null and rq.derived_due_at is not null
+      and rq.time_limit_unit in ('NGAY_LAM_VIEC', 'GIO')
       and u.received_back_at > rq.at_ts
-    group by rq.at_ts, rq.dossier_code
+    group by rq.at_ts, rq.dossier_code, rq.received_at, rq.derived_due_at
 ),
 
 derived_due_at_t as (
@@ -127,15 +150,14 @@ derived_due_at_t as (
              + make_interval(secs => {{ clock_after_working_seconds('(t.target - due_day.cumulative_working_seconds_before)') }})
                                                                                           as due_at
     from later_citizen_working_seconds w
-    join selected s on s.at_ts = w.at_ts and s.dossier_code = w.dossier_code
-    left join {{ ref('dim_date') }} derived_day on derived_day.date_day = {{ local_date('s.derived_due_at') }}
+    left join {{ ref('dim_date') }} derived_day on derived_day.date_day = {{ local_date('w.derived_due_at') }}
     cross join lateral (
-        select {{ cumulative_working_seconds('s.derived_due_at', 'derived_day') }} - w.seconds as target
+        select {{ cumulative_working_seconds('w.derived_due_at', 'derived_day') }} - w.seconds as target
     ) t
     left join lateral (
         select d.date_day, d.cumulative_working_seconds_before
         from {{ ref('dim_date') }} d
-        where d.date_day >= {{ local_date('s.received_at') }}
+        where d.date_day >= {{ local_date('w.received_at') }}
           and d.is_working_day
           and d.cumulative_working_seconds_before + d.working_seconds >= t.target
         order by d.date_day
@@ -147,11 +169,15 @@ derived_due_at_t as (
     select rq.at_ts, rq.dossier_code,
            case when next_day.date_day = {{ local_date('c.calendar_due') }} then c.calendar_due
                 else {{ local_midnight('next_day.date_day') }} + interval '{{ var("working_windows")[-1][1] }}' end
-    from requests rq
-    join selected s on s.at_ts = rq.at_ts and s.dossier_code = rq.dossier_code
-    join {{ ref('int_dossiers_timed') }} timed on timed.dossier_code = rq.dossier_code
+    from moved_later rq
     cross join lateral (
-        select s.received_at + make_interval(days => s.time_limit::int)
+        select timed.supplement_seconds
+        from {{ ref('int_dossiers_timed') }} timed
+        where timed.dossier_code = rq.dossier_code
+        limit 1
+    ) timed
+    cross join lateral (
+        select rq.received_at + make_interval(days => rq.time_limit::int)
                + make_interval(secs => timed.supplement_seconds - rq.citizen_seconds_after) as calendar_due
     ) c
     left join lateral (
@@ -159,8 +185,7 @@ derived_due_at_t as (
         from {{ ref('dim_date') }} d
         where d.is_working_day and d.date_day >= {{ local_date('c.calendar_due') }}
     ) next_day on true
-    where rq.first_completion_after_at is not null and s.source_due_at is null
-      and s.time_limit_unit = 'NGAY' and s.time_limit is not null
+    where rq.source_due_at is null and rq.time_limit_unit = 'NGAY' and rq.time_limit is not null
 ),
 
 states as (

@@ -116,17 +116,24 @@ leaf_rows as (
 -- L7: refused at intake, withdrawn or stopped in the period up to T without a written reason.
 -- From staging (refused dossiers are not received), by the partial index on the decision time
 -- (macro refusals_decided_at_index, the same expression and predicate)
+{%- set bounds = action_moment_bounds() %}
+{%- set moment_bounds = bounds if bounds else [['m.at_ts', 'm.period_start_ts']] %}
 decided_without_reason as (
+    {%- for at_ts, period_start in moment_bounds %}
     select
         m.at_ts, m.at_date, d.dossier_code, d.unit_code as source_unit_code, d.procedure_code,
         d.field_code, d.channel, d.status, d.received_at, d.due_at
     from moments m
     join {{ ref('stg_one_stop__dossiers') }} d
-      on {{ is_refusal_or_stop('d') }}
-     and {{ refusal_decided_at('d') }} >= m.period_start_ts
-     and {{ refusal_decided_at('d') }} <= m.at_ts
+      on {% if bounds %}m.at_ts = {{ at_ts }} and {% endif %}{{ is_refusal_or_stop('d') }}
+     and {{ refusal_decided_at('d') }} >= {{ period_start }}
+     and {{ refusal_decided_at('d') }} <= {{ at_ts }}
     where d.dossier_code is not null
       and nullif(btrim(d.reason), '') is null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 reasons_missing as (

@@ -254,6 +254,13 @@ def test_bi_and_the_publisher_read_every_list_row_but_never_the_handlers(warehou
 
 
 def test_a_unit_login_reads_nothing_else_and_writes_nothing(warehouse):
+    with psycopg.connect(as_role(warehouse, TRANSFORMER).conninfo()) as conn:
+        conn.execute("analyze actions.act_list_rows_named")  # as dbt's post-hook does
+        assert conn.execute("select count(*) from pg_stats where schemaname = 'actions' "
+                            "and attname = 'handler_name'").fetchone()[0] == 1
+    with psycopg.connect(as_unit(warehouse, C11).conninfo()) as conn:
+        # the planner's statistics hold other units' handler names (most common values): hidden
+        assert conn.execute("select count(*) from pg_stats where schemaname = 'actions'").fetchone()[0] == 0
     with psycopg.connect(as_unit(warehouse, P).conninfo()) as conn:
         for table in ("raw.one_stop__ho_so", "staging.stg_dossiers", "restricted.stg_process_step_handlers",
                       "intermediate.int_unit_closure", "core.dim_unit", "marts.mart_metric_monthly",

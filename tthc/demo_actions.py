@@ -52,18 +52,32 @@ def _demo_key() -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextlib.contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """dbt's every line and a line per workbook are for the logs, not for the demo's last screen."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
 def run(dsn: Dsn, at: datetime, outbox: Path) -> str:
     """Refresh the lists as of `at`, write the day's workbooks, and say what one unit has to do."""
     from tthc.actions.daily import DailyMessagesFailed, publish_daily
     from tthc.actions.refresh import refresh_actions
 
-    with _demo_key():
+    with _demo_key(), _quiet("tthc.pipeline.dbt", "tthc.actions"):
         refreshed = refresh_actions(dsn, at=at, ingest=False)
-    try:
-        daily = publish_daily(dsn, refreshed.at, outbox)
-    except DailyMessagesFailed as exc:   # recipients configured by hand and unreachable: the files are written
-        log.warning("%s", exc)
-        daily = exc.result
+        try:
+            daily = publish_daily(dsn, refreshed.at, outbox)
+        except DailyMessagesFailed as exc:   # recipients configured by hand and unreachable: the files are written
+            log.warning("%s", exc)
+            daily = exc.result
     workbooks = {w.unit_code: w.path for w in daily.workbooks}
     return report(dsn, refreshed.at, workbooks, outbox) + (
         f"\n({len(workbooks)} workbooks of the day under {Path(outbox) / 'actions'}; "

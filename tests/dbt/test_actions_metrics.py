@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction as F
 
 import psycopg
 import pytest
@@ -101,3 +102,110 @@ def test_end_of_june_differs_only_by_the_syncs_dated_after_t(built):
             at_num, at_den, at_points, at_applies = got[(unit, metric)]
             assert (at_num, at_den, at_applies) == (num - synced_later.get(unit, 0), den, applies), unit
             assert abs(at_points - (6 * at_num / at_den if at_den else 6)) < Decimal("1e-15"), unit
+
+
+def pts(row, n):
+    """§6a's points at numerator n (the row's denominator and rule), in exact fractions."""
+    d, w = F(row["denominator"]), F(row["max_points"])
+    if not row["level_applies"]:
+        return w if row["not_applicable_points"] != "ZERO" else F(0)
+    if d == 0:
+        return w if row["empty_points"] != "ZERO" else F(0)
+    if row["metric_code"] == "2.2":
+        return F(0)
+    if row["rule_kind"] == "CAPPED":
+        return min(w, w * F(n) / d / F(row["target_rate"]))
+    return min(w, F(row["points_per_unit_rate"]) * F(n) / d)
+
+
+def metric_rows(db):
+    with psycopg.connect(db.conninfo()) as conn:
+        cur = conn.execute("SELECT * FROM intermediate.int_action_metric_counts")
+        names = [c.name for c in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def close(a, b):
+    return abs(F(a) - F(b)) < F(1, 10 ** 15)
+
+
+def test_gains_below_at_and_past_the_cap(built):
+    """§11's words, case by case, on every row at the three moments: linear w/d; capped w/(c·d)
+    while (n+1)/d <= c, the rest up to the cap when one more crosses c, 0 at or past it; dossiers
+    to the cap d - n and ceil(c·d) - n (at least 0); one fewer: what 2.1 loses per late dossier."""
+    seen = set()
+    for row in metric_rows(built):
+        n, d, w = F(row["numerator"]), F(row["denominator"]), F(row["max_points"])
+        key = (row["unit_code"], row["metric_code"], row["at_ts"])
+        assert close(row["points"], pts(row, n)), key
+        assert close(row["lost_points"], w - pts(row, n)), key
+        if not row["applies"] or row["metric_code"] == "2.2":
+            assert (close(row["gain_one_more"], 0), row["dossiers_to_cap"]) == (True, 0), key
+            continue
+        if row["rule_kind"] == "CAPPED":
+            c = F(row["target_rate"])
+            if (n + 1) / d <= c:
+                case, gain = "below", w / (c * d)
+            elif n / d < c:
+                case, gain = "crossing", w - pts(row, n)
+            else:
+                case, gain = "at or past", F(0)
+            to_cap = max(-(-c * d // 1) - n, 0)
+        else:
+            case, gain = ("linear", w / d) if n < d else ("linear full", F(0))
+            to_cap = d - n
+        seen.add(case)
+        assert close(row["gain_one_more"], gain), (key, case, row["gain_one_more"], gain)
+        assert row["dossiers_to_cap"] == to_cap, (key, case, row["dossiers_to_cap"], to_cap)
+        # the cap really is reached with that many more, and not with one fewer
+        assert pts(row, n + to_cap) == w and (to_cap == 0 or pts(row, n + to_cap - 1) < w), key
+        if row["metric_code"] == "2.1" and n > 0:
+            assert close(row["loss_one_fewer"], w / d), key
+    assert {"below", "crossing", "at or past", "linear", "linear full"} <= seen, seen
+
+
+def test_list_gains_and_three_things_follow_the_metrics(built):
+    """A list row's gain is its viewing unit's metric's (L5: 4.1, and 4.2 where it counts; L6:
+    1.4; L1: 2.1's loss); the (4.1, L5) pair moves exactly 4.1's lost points (L5 is 4.1's
+    denominator less its numerator), each pair's points are the rows fixed one after another."""
+    rows = {(r["at_ts"], r["unit_code"], r["metric_code"]): r for r in metric_rows(built)}
+    listed = query(built, """
+        select l.at_ts, l.unit_code, l.list_name, l.points_gain, s.is_received_in_period and s.is_digitized
+        from actions.act_list_rows l
+        join intermediate.int_action_dossier_states s on s.at_ts = l.at_ts and s.dossier_code = l.dossier_code
+        where l.list_name in ('sap_den_han', 'thieu_ket_qua_dien_tu', 'chua_dong_bo')""")
+    counts = {}
+    for at_ts, unit, name, gain, in_4_2 in listed:
+        m = lambda code: rows[(at_ts, unit, code)]  # noqa: E731
+        if name == "thieu_ket_qua_dien_tu":
+            want = pts(m("4.1"), m("4.1")["numerator"] + 1) - pts(m("4.1"), m("4.1")["numerator"])
+            if in_4_2:
+                want += pts(m("4.2"), m("4.2")["numerator"] + 1) - pts(m("4.2"), m("4.2")["numerator"])
+        elif name == "chua_dong_bo":
+            want = pts(m("1.4"), m("1.4")["numerator"] + 1) - pts(m("1.4"), m("1.4")["numerator"])
+        else:
+            want = pts(m("2.1"), m("2.1")["numerator"]) - pts(m("2.1"), m("2.1")["numerator"] - 1)
+        assert close(gain, want), (at_ts, unit, name, gain, want)
+        for pair in {"sap_den_han": ["2.1"], "chua_dong_bo": ["1.4"],
+                     "thieu_ket_qua_dien_tu": ["4.1", "4.2"] if in_4_2 else ["4.1"]}[name]:
+            counts[(at_ts, unit, pair)] = counts.get((at_ts, unit, pair), 0) + 1
+    assert {name for *_, name, _, _ in listed} == {"sap_den_han", "thieu_ket_qua_dien_tu", "chua_dong_bo"}
+    things = query(built, "select at_ts, unit_code, rank, metric_code, points_at_stake, row_count"
+                          " from actions.act_three_things")
+    stake = {}
+    for (at_ts, unit, metric), k in counts.items():
+        r = rows[(at_ts, unit, metric)]
+        n, d = r["numerator"], r["denominator"]
+        stake[(at_ts, unit, metric)] = (pts(r, n) - pts(r, max(n - k, 0)) if metric == "2.1"
+                                        else pts(r, min(n + k, d)) - pts(r, n), k)
+        if metric == "4.1":
+            assert k == d - n and close(stake[(at_ts, unit, metric)][0], r["lost_points"])
+    by_unit = {}
+    for key, (points, k) in stake.items():
+        by_unit.setdefault(key[:2], []).append((-points, tuple(int(x) for x in key[2].split(".")), key[2], points, k))
+    assert by_unit and {(a, u) for a, u, *_ in things} == set(by_unit)
+    for (at_ts, unit), pairs in by_unit.items():
+        want = [(i + 1, code, points, k) for i, (_, _, code, points, k) in enumerate(sorted(pairs)[:3])]
+        got = sorted((rank, code, F(p), k) for a, u, rank, code, p, k in things if (a, u) == (at_ts, unit))
+        assert [(r, c, k) for r, c, _, k in got] == [(r, c, k) for r, c, _, k in want], (unit, got, want)
+        assert all(close(g[2], w[2]) for g, w in zip(got, want)), (unit, got, want)

@@ -47,8 +47,10 @@ pairs as (
 ranked as (
     select
         pairs.*,
+        -- compared at 12 decimals: numeric division leaves noise in the 20th (6 - 6 x 4/6 is
+        -- 1.99999999999999999998), which must not break a tie §11 resolves by the metric id
         row_number() over (partition by at_ts, unit_code
-                           order by points_at_stake desc,
+                           order by round(points_at_stake, 12) desc,
                                     string_to_array(metric_code, '.')::int[]) as rank
     from pairs
 )

@@ -67,14 +67,14 @@ def extend(plan: D.Plan, config, units: UnitSet, cat: Catalogue, cal: WorkCalend
         if not config.start < moment.date() <= config.end:
             raise ValueError(f"showcase moment {moment.isoformat()} is outside the world's dates "
                              f"{config.start}..{config.end}")
-    builder = _Builder(plan, config, units, cat, cal)
+    builder = _Builder(config, units, cat, cal)
     rows = [r for moment in config.showcase_at for r in builder.moment(from_aware(moment))]
     return _append(plan, rows, units, cat, stream(config.seed, "showcase"))
 
 
 class _Builder:
-    def __init__(self, plan: D.Plan, config, units: UnitSet, cat: Catalogue, cal: WorkCalendar):
-        self.plan, self.config, self.units, self.cat, self.cal = plan, config, units, cat, cal
+    def __init__(self, config, units: UnitSet, cat: Catalogue, cal: WorkCalendar):
+        self.units, self.cat, self.cal = units, cat, cal
         self.offers: dict[tuple[int, int], list] = {}
         for o in cat.offerings:
             self.offers.setdefault((o.unit, o.procedure), []).append(o)

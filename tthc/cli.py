@@ -103,7 +103,8 @@ def cmd_unit_login(args) -> int:
                 if written is not None:
                     written.unlink(missing_ok=True)
                 raise
-            print(f"đã tạo tài khoản {role} cho đơn vị {args.unit.strip()} trên {admin.host}:{admin.port}/{admin.dbname}")
+            print(f"đã tạo tài khoản {role} cho đơn vị {args.unit.strip()} "
+                  f"trên {admin.host}:{admin.port}/{admin.dbname}")
             if notice:
                 print(f"lưu ý: {notice}")
             if written is not None:

@@ -389,7 +389,8 @@ def ensure_unit_access(conn: psycopg.Connection) -> None:
     if _role_exists(conn, UNIT_READER):
         if not conn.execute("SELECT has_schema_privilege(%s, %s, 'USAGE')", (UNIT_READER, ACCESS_SCHEMA)).fetchone()[0]:
             conn.execute(q("GRANT USAGE ON SCHEMA {} TO {}").format(ident(ACCESS_SCHEMA), ident(UNIT_READER)))
-        if not conn.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", (UNIT_READER, _READABLE_UNITS)).fetchone()[0]:
+        if not conn.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')",
+                            (UNIT_READER, _READABLE_UNITS)).fetchone()[0]:
             conn.execute(q("GRANT EXECUTE ON FUNCTION {}.readable_units() TO {}").format(
                 ident(ACCESS_SCHEMA), ident(UNIT_READER)))
 

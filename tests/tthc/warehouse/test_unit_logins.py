@@ -14,6 +14,7 @@ Units (codes shaped like MaDinhDanh):
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -327,7 +328,8 @@ def test_policies_hold_on_a_schema_swapped_in(warehouse):
         assert rows == expected_list_rows(unit, extra), unit
     assert visible(as_unit(warehouse, C11), "select dossier_code, handler_name from actions.act_list_rows_named") == \
         {("H1", handler("H1", C11)), ("H7", handler("H7", C11))}
-    assert visible(as_unit(warehouse, D1), "select unit_code from actions_history.unit_summary") == {(D1,), (C11,), (C12,)}
+    assert visible(as_unit(warehouse, D1), "select unit_code from actions_history.unit_summary") == \
+        {(D1,), (C11,), (C12,)}
     with psycopg.connect(as_role(warehouse, BI).conninfo()) as conn:
         assert conn.execute("select count(*) from actions.act_list_rows").fetchone()[0] == \
             sum(len(ANCESTORS[own]) for _, _, own, _ in DOSSIERS + extra)
@@ -345,6 +347,8 @@ def test_the_unit_login_command(warehouse, pg_cluster, monkeypatch, capsys, capl
     no log and no server log (the server logs every statement of this database meanwhile)."""
     from tthc.cli import main
 
+    # main() sets up logging on this test's captured stderr: leave no handler to a closed stream behind
+    monkeypatch.setattr(logging.root, "handlers", list(logging.root.handlers))
     monkeypatch.setenv("WAREHOUSE_DSN", warehouse.url())
     with psycopg.connect(warehouse.conninfo(), autocommit=True) as conn:
         conn.execute(f'alter database "{warehouse.dbname}" set log_statement = \'all\'')

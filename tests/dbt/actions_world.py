@@ -297,7 +297,9 @@ def build(dsn, work: Path) -> None:
         load_raw(conn, "one_stop", "qua_trinh_xu_ly", STEPS)
         load_raw(conn, "dvc_portal", "sync_status", SYNCS)
         load_raw(conn, "dvc_portal", "ratings", RATINGS)
-    run_dbt(dsn, work, "build", "--select", "+tag:actions", "--exclude", "mart_portal_reconciliation",
+    # models only: the data and unit tests of these models run in their owners' modules; here the
+    # numbers are checked, and the build stays one run of about 25 s
+    run_dbt(dsn, work, "build", "--select", "+tag:actions", "--exclude-resource-type", "test", "unit_test",
             as_of="2025-04-29", variables={"actions_at": MOMENTS})
 
 

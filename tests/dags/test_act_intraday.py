@@ -23,7 +23,7 @@ from tthc.airflow_local import airflow_env, ensure_metadata_db
 pytestmark = pytest.mark.slow
 
 WORLD = WorldConfig(seed=13, dossiers_per_year=600, start=date(2025, 3, 1), end=date(2025, 6, 30),
-                    departments=2, districts=1, communes_per_district=2, procedures=20)
+                    departments=2, districts=1, communes_per_district=2, procedures=30)
 NIGHT = datetime(2025, 4, 26, 1, 0, tzinfo=LOCAL)
 MAKE_UP_SATURDAY = datetime(2025, 4, 26, 9, 0, tzinfo=LOCAL)   # WORKDAY in the holiday seed
 SUNDAY = datetime(2025, 4, 27, 9, 0, tzinfo=LOCAL)

@@ -50,7 +50,7 @@ mappings as (
 -- the dossiers that matter at T with their per-dossier inputs (unique index on dossier_code)
 dossiers as (
     select
-        p.period_type, p.period_key, p.start_ts, p.end_ts,
+        p.period_type, p.period_key, p.start_ts, p.end_ts, s.at_ts,
         s.unit_code                                         as unit_at_t,
         s.is_synced                                         as is_synced_at_t,
         s.due_at                                            as due_at_t,
@@ -74,10 +74,6 @@ timeliness as (
             'd.due_at_t', 'd.end_ts') }}                    as is_on_time
     from dossiers d
     where d.is_received_in_period or d.is_carried_over
-),
-
-complaints as (
-    {{ dossier_complaints('select dossier_code from timeliness') }}
 ),
 
 dossier_counts as (
@@ -116,9 +112,10 @@ timeliness_counts as (
         count(*)                                                                           as in_scope,
         count(*) filter (where t.is_on_time)                                               as on_time,
         count(*) filter (where t.is_on_time)
-          - count(*) filter (where c.first_complained_at < t.end_ts)                       as satisfaction_points
+          - count(*) filter (where c.is_complained)                                        as satisfaction_points
     from timeliness t
-    left join complaints c on c.dossier_code = t.dossier_code
+    -- complaints at or before T (macro dossier_complaints), looked up once for the projection
+    left join {{ ref('int_action_projection_dossiers') }} c on c.at_ts = t.at_ts and c.dossier_code = t.dossier_code
     group by 1, 2, 3
 ),
 

@@ -51,6 +51,8 @@ DOSSIERS = [
     # refused at intake in the period without a reason (not a received dossier)
     dossier("E", X1, "2025-07-09 09:00", status=3, NgayTuChoi="20250709100000", LyDo=None),
     dossier("E2", X1, "2025-07-15 09:00", status=3, NgayTuChoi="20250715100000", LyDo="  "),
+    # refused Thu 10/7 09:30, record updated after T2: dated by NgayTuChoi, on T2's list
+    dossier("E3", X1, "2025-07-10 09:00", status=3, NgayTuChoi="20250710093000", updated="2025-07-12 08:00"),
     dossier("F", X1, "2025-07-03 09:00", due="2025-07-31 17:00", ended="2025-07-04 09:00", status=8,
             LyDo="Công dân đề nghị dừng"),
     # step 2 at X2 due Thu 17/7 17:00, still running at T1: 8 (Fri) + 2 (Mon) = 10 h past it
@@ -166,6 +168,7 @@ def test_province_lists_at_two_moments(built):
         ("thieu_ket_qua_dien_tu", "D", X2, None, None),
         ("thieu_ly_do", "E", X1, None, None),
         ("thieu_ly_do", "E2", X1, None, None),                    # a blank reason is no reason
+        ("thieu_ly_do", "E3", X1, None, None),
     ]
     assert list_rows(built, T2, P) == [
         ("chua_dong_bo", "B", X1, None, None),                    # synced only on Sat 12/7
@@ -176,6 +179,7 @@ def test_province_lists_at_two_moments(built):
         ("chua_tra_ket_qua", "D", X2, Decimal("17.00"), None),    # 6 + 8 + 3 working hours
         ("thieu_ket_qua_dien_tu", "D", X2, None, None),
         ("thieu_ly_do", "E", X1, None, None),                     # C waits on the citizen: on no list
+        ("thieu_ly_do", "E3", X1, None, None),                    # decided by NgayTuChoi, not the update
     ]
 
 

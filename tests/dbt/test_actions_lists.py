@@ -111,11 +111,15 @@ def local(text):
     return None if text is None else at(datetime.strptime(text, "%Y-%m-%d %H:%M").strftime("%Y-%m-%dT%H:%M:00+07:00"))
 
 
+def source_time(raw):
+    """A one-stop local time 'yyyyMMddHHmmss' as an instant."""
+    return at(datetime.strptime(raw, "%Y%m%d%H%M%S").strftime("%Y-%m-%dT%H:%M:%S+07:00"))
+
+
 def due_at_t(code):
     if code in DUE_OVERRIDES:
         return local(DUE_OVERRIDES[code])
-    raw = SOURCE[code]["NgayHenTra"]
-    return at(datetime.strptime(raw, "%Y%m%d%H%M%S").strftime("%Y-%m-%dT%H:%M:%S+07:00"))
+    return source_time(SOURCE[code]["NgayHenTra"])
 
 
 def expected_rows():
@@ -128,6 +132,9 @@ def expected_rows():
             rows[(viewer, list_name, code)] = {
                 "row_unit_code": row_unit, "handling_unit_code": handling,
                 "status": SOURCE[code]["TrangThaiHoSo"], "due_at": due_at_t(code),
+                "received_at": source_time(SOURCE[code]["NgayTiepNhan"]),
+                "procedure_code": SOURCE[code]["MaTTHC"], "field_code": "DD",
+                "channel": SOURCE[code]["KenhThucHien"],
                 "list_value": value, "has_apology_letter": letter, "points_gain": g,
                 "current_step": step,
             }
@@ -138,11 +145,13 @@ def published_rows(db, moment):
     got = fetch(db, """
         select unit_code, list_name, dossier_code, row_unit_code, handling_unit_code, status, due_at,
                list_value, has_apology_letter, points_gain,
-               current_step_number, current_step_unit_code, current_step_department
+               current_step_number, current_step_unit_code, current_step_department,
+               received_at, procedure_code, field_code, channel
         from actions.act_list_rows where at_ts = %s""", (at(moment),))
     return {(r[0], r[1], r[2]): {
         "row_unit_code": r[3], "handling_unit_code": r[4], "status": r[5], "due_at": r[6],
         "list_value": r[7], "has_apology_letter": r[8], "points_gain": r[9], "current_step": (r[10], r[11], r[12]),
+        "received_at": r[13], "procedure_code": r[14], "field_code": r[15], "channel": r[16],
     } for r in got}
 
 

@@ -79,9 +79,9 @@ def built(world, module_db, dbt_work):
         for source, names in ENTITIES.items():
             for name in names:
                 load_raw(conn, source, name, world.records(source, name, CLOCK))
-    run_dbt(module_db, dbt_work, "seed")
-    run_dbt(module_db, dbt_work, "run", "--select", "+tag:actions", as_of=CLOCK.date().isoformat(),
-            variables={"actions_at": BUILT})
+    # seeds and models in one dbt process; their data tests are their owners' (tests/dbt/test_actions_*)
+    run_dbt(module_db, dbt_work, "build", "--select", "+tag:actions", "--exclude", "resource_type:test",
+            "resource_type:unit_test", as_of=CLOCK.date().isoformat(), variables={"actions_at": BUILT})
     return module_db
 
 

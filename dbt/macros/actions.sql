@@ -43,10 +43,11 @@
     read when the node runs (int_action_moments is built first), so each moment's selection is
     planned with its own constants: a moment joined as a parameter is estimated at a third of
     the table and read through received_at <= T alone, which is all of the history. While dbt
-    only parses: [] (the callers then join int_action_moments). -#}
+    only parses, or compiles without having built it (dbt docs generate): [] (the callers then
+    join int_action_moments). -#}
 {% macro action_moment_bounds() -%}
     {%- set bounds = [] -%}
-    {%- if execute -%}
+    {%- if execute and load_relation(ref('int_action_moments')) is not none -%}
         {#- text with a prefix: dbt's result table would otherwise parse it into a naive datetime -#}
         {%- set result = run_query("select 'at ' || at_ts::text, 'at ' || period_start_ts::text from "
                                    ~ ref('int_action_moments') ~ " order by at_ts") -%}

@@ -4,8 +4,8 @@ checked and swapped in with the history.
 
 - a refresh publishes T's lists and one history row per unit; the same T again gives the same
   rows and keeps that one row;
-- a refresh killed midway (in dbt's build of the shadow; inside the swap's transaction) leaves
-  the published lists and the history exactly as they were;
+- a refresh killed midway (in dbt's build of the shadow) leaves the published lists and the
+  history exactly as they were (killed inside the swap's transaction: test_publish.py);
 - the CSV and the projection JSON are the published tables' numbers; another T is built into a
   scratch schema, read, dropped, and equals a refresh at that T;
 - a night after an intraday refresh builds every layer and the marts as a night without it.
@@ -133,36 +133,27 @@ def test_the_same_t_twice_gives_the_same_rows_and_keeps_one_history_row(database
 
 @pytest.fixture(scope="module")
 def killed_then_t2(databases, tmp_path_factory):
-    """A copy of the refreshed warehouse whose refresh of T2 is killed twice, then run to the end:
-    (night, the published lists before, after the first kill, after the second)."""
+    """A copy of the refreshed warehouse whose refresh of T2 is killed while dbt builds the
+    shadow, then run again to the end: (night, the published lists before, after the kill)."""
     night = databases["make"](databases["refreshed"].dsn.dbname)
-    logs = tmp_path_factory.mktemp("cli-logs")
     before = published(night.dsn)
-    args = ["actions", "refresh", "--at", T2.isoformat(), "--no-ingest"]
-
-    run = start_cli(night, args, logs)
+    run = start_cli(night, ["actions", "refresh", "--at", T2.isoformat(), "--no-ingest"],
+                    tmp_path_factory.mktemp("cli-logs"))
     wait_for(output_shows(run, r"START sql table model actions__next\."), run, "dbt to build the shadow",
              timeout=300, every=0.02)
     assert run.kill() == -signal.SIGKILL
-    in_dbt = published(night.dsn)
-
-    run = start_cli(night, args, logs, kill_at="tthc.actions.publish:grant_readers")
-    assert run.wait(timeout=300) == -signal.SIGKILL, run.output()
-    assert "kill_at tthc.actions.publish:grant_readers" in run.output(), run.output()
-    in_swap = published(night.dsn)
-
+    killed = published(night.dsn)
     with environment(night.env()):
         refresh_actions(night.dsn, T2, ingest=False)
-    return night, before, in_dbt, in_swap
+    return night, before, killed
 
 
 def test_a_refresh_killed_midway_leaves_the_last_good_lists(killed_then_t2):
-    """SIGKILL of `tthc actions refresh` (and its dbt) while dbt builds the shadow, then inside
-    the swap's transaction (after both renames and the history append, at the grants): each time
-    the published lists and the history are exactly T1's. The next refresh publishes T2."""
-    night, before, in_dbt, in_swap = killed_then_t2
-    assert in_dbt == before, "a refresh killed in dbt's build changed the published lists"
-    assert in_swap == before, "a refresh killed inside the swap's transaction changed the lists"
+    """SIGKILL of `tthc actions refresh` and its dbt while dbt builds the shadow: the published
+    lists and the history are exactly T1's (a kill inside the swap's transaction: test_publish.py).
+    The next refresh publishes T2."""
+    night, before, killed = killed_then_t2
+    assert killed == before, "a refresh killed in dbt's build changed the published lists or the history"
     assert rows(night.dsn, "select at_ts from actions.act_refresh") == [(T2,)]
     assert rows(night.dsn, "select distinct at_ts from actions_history.unit_summary order by 1") == [(T1,), (T2,)]
 
@@ -213,21 +204,17 @@ def test_csv_and_projection_json_are_the_published_numbers(databases, capsys, mo
 
 def test_another_moment_is_built_aside_and_equals_a_refresh_at_it(databases, killed_then_t2, capsys, monkeypatch):
     """`--at T2` on the warehouse published at T1 builds T2 into a scratch schema, reads it and
-    drops it: the same CSV and JSON as a warehouse whose refresh of T2 was published."""
+    drops it: the same CSV as a warehouse whose refresh of T2 was published."""
     night = databases["refreshed"]
     unit = _busiest_unit(night.dsn)
     monkeypatch.setenv("WAREHOUSE_DSN", night.dsn.url())
     before = published(night.dsn)
     code, aside, err = cli(capsys, "actions", "show", "--unit", unit, "--at", T2.isoformat(), "--format", "csv")
     assert code == 0, err
-    code, aside_json, err = cli(capsys, "actions", "projection", "--unit", unit, "--at", T2.isoformat(),
-                                "--format", "json")
-    assert code == 0, err
     assert published(night.dsn) == before, "reading another moment changed the published lists"
     assert not rows(night.dsn, "select nspname from pg_namespace where nspname like 'actions\\_\\_at\\_%%'")
     monkeypatch.setenv("WAREHOUSE_DSN", killed_then_t2[0].dsn.url())
     assert cli(capsys, "actions", "show", "--unit", unit, "--format", "csv")[1] == aside
-    assert cli(capsys, "actions", "projection", "--unit", unit, "--format", "json")[1] == aside_json
     # and T1, the published moment, is read from the published tables
     monkeypatch.setenv("WAREHOUSE_DSN", night.dsn.url())
     assert cli(capsys, "actions", "show", "--unit", unit, "--at", T1.isoformat(), "--format", "csv")[1] == \
@@ -263,3 +250,38 @@ def test_a_night_after_an_intraday_refresh_builds_what_a_night_without_it_builds
     a.warehouse = {n: f for n, f in a.warehouse.items() if not n.startswith("intermediate.int_action_")}
     assert any(n.startswith("marts.") for n in b.warehouse)
     assert not (differences := a.diff(b)), "the night after a refresh differs:\n  " + "\n  ".join(differences)
+
+
+def test_the_days_workbooks_hold_the_published_numbers(databases, tmp_path, monkeypatch):
+    """The daily workbooks (tthc/actions/daily.py) on the refreshed warehouse, read as the
+    publisher: one per unit with rows, each list's sheet holding the unit's rows, the overview's
+    counts and three things those of act_unit_summary and act_three_things."""
+    from openpyxl import load_workbook
+
+    from tthc.actions.daily import publish_daily
+    from tthc.actions.labels import LIST_TITLES
+    from tthc.actions.unit_day import LISTS
+    from tthc.actions.workbook import OVERVIEW_SHEET
+
+    monkeypatch.delenv("TTHC_ACTION_RECIPIENTS", raising=False)
+    dsn = databases["refreshed"].dsn
+    result = publish_daily(dsn, T1, tmp_path)
+    assert sorted(w.unit_code for w in result.workbooks) == \
+        sorted(u for (u,) in rows(dsn, "select distinct unit_code from actions.act_list_rows"))
+    unit = _busiest_unit(dsn)
+    book = load_workbook(next(w.path for w in result.workbooks if w.unit_code == unit))
+    [summary] = rows(dsn, "select " + ", ".join(f"n_{n}" for n in LISTS) + ", n_qua_han_chua_xin_loi "
+                     "from actions.act_unit_summary where at_ts = %s and unit_code = %s", (T1, unit))
+    listed = dict(rows(dsn, "select list_name, array_agg(dossier_code::text order by dossier_code) "
+                            "from actions.act_list_rows where at_ts = %s and unit_code = %s group by 1", (T1, unit)))
+    overview = {r[0]: r[1] for r in book[OVERVIEW_SHEET].iter_rows(values_only=True) if r and r[0]}
+    for name, count in zip(LISTS, summary):
+        sheet = book[LIST_TITLES[name]]
+        assert sorted(r[1] for r in sheet.iter_rows(min_row=2, values_only=True)) == sorted(listed.get(name, []))
+        assert overview[LIST_TITLES[name]] == count
+    assert overview["Quá hạn chưa có văn bản xin lỗi"] == summary[-1]
+    things = rows(dsn, "select rank, row_count from actions.act_three_things where at_ts = %s and unit_code = %s "
+                       "order by rank", (T1, unit))
+    overview_rows = list(book[OVERVIEW_SHEET].iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(overview_rows) if r[0] == "Thứ tự")
+    assert [(r[0], r[4]) for r in overview_rows[start + 1:start + 1 + len(things)]] == things

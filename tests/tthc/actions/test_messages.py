@@ -233,3 +233,19 @@ def test_the_publisher_writes_its_message_log_and_nothing_else_there(published):
                              "and tablename = 'action_messages'").fetchone()[0]
         assert owner == "tthc_loader"
 
+
+def test_a_configured_unit_with_nothing_to_do_gets_its_empty_workbook_and_message(pg_cluster, simulator, tmp_path):
+    quiet = "000.03.00.H12"
+    with scratch_database(pg_cluster) as dsn:
+        create_published(dsn, extra_units=(quiet,))
+        path = tmp_path / "r.csv"
+        path.write_text(f"unit_code,email,webhook\n{quiet},,{simulator.url}/webhooks/quiet\n")
+        result = publish_daily(dsn, AT, tmp_path, path, webhook_policy=FAST, sleep=lambda s: None)
+    assert [s.unit_code for s in result.sent] == [quiet]
+    assert workbook_path(tmp_path, quiet, DAY).is_file()
+    (hook,) = store_of(simulator).received("quiet")
+    payload = hook["payload"]
+    assert set(payload["so_ho_so"].values()) == {0} and payload["ba_viec"] == [] and payload["du_bao"] is None
+    assert "Không có: bốn danh sách tính điểm đều không còn hồ sơ." in payload["text"]
+    assert "(Xã Khác)" in payload["text"]
+

@@ -630,6 +630,8 @@ class ListRow:
     figure: Fraction | None
     apology: bool | None   # qua_han only
     gain: Fraction | None  # sap_den_han (2.1's loss), thieu_ket_qua_dien_tu (4.1 + 4.2), chua_dong_bo (1.4)
+    handling_unit: str = ""            # the dossier's unit at T (also for buoc_qua_han)
+    due: datetime | None = None        # the due time in force at T
 
 
 @dataclass(frozen=True)
@@ -708,53 +710,13 @@ def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returne
     def home(unit_code: str | None) -> str | None:
         return unit_on(unit_code, today, units) if unit_code else None
 
-    # one (row unit, list, dossier, figure, apology, counts in 4.2) per dossier and list
-    base: list[tuple] = []
-    for now in truth.dossiers:
-        if now.get("DaXoa") or not _known_at(now, t):
-            continue
-        r = dossier_at(now, t)
-        c, status, unit = r["MaHoSo"].strip(), int(r["TrangThaiHoSo"]), home(code(r["MaDinhDanhDonVi"]))
-        if unit is None:
-            continue
-        if status in (3, 7, 8) and not (r.get("LyDo") or "").strip():
-            decided = ts(r.get("NgayTuChoi")) if status == 3 else _end_of_processing(r)
-            if decided is not None and t0 <= decided <= t:
-                base.append((unit, "thieu_ly_do", c, None, None, False))
-        if not _received(r):
-            continue
-        received, ended = ts(r["NgayTiepNhan"]), _end_of_processing(r)
-        supplements = r["DanhSachHoSoBoSung"]
-        waiting = (ended is None and len(supplements) == 1
-                   and ts(supplements[0].get("NgayTiepNhanBoSung")) is None)
-        if ended is None and not waiting:
-            due = ts(r.get("NgayHenTra"))
-            if due is None:
-                raise AssertionError(f"{c}: no NgayHenTra; the oracle does not derive due times")
-            if len(supplements) <= 1 and due > t and _hours(cal, t, due) <= due_soon:
-                base.append((unit, "sap_den_han", c, _hours(cal, t, due), None, False))
-            if due <= t or len(supplements) > 1:
-                base.append((unit, "qua_han", c, _hours(cal, due, t) if due <= t else Fraction(0),
-                             bool(r["PhieuXinLoi"]), False))
-            step = _current_step(steps.get(c, []), t)
-            deadline = ts(step.get("NgayKetThucTheoQuyDinh")) if step else None
-            step_unit = home(code(step.get("MaDinhDanhDonVi"))) if step else None
-            if deadline is not None and deadline < t and step_unit is not None:
-                base.append((step_unit, "buoc_qua_han", c, _hours(cal, deadline, t), None, False))
-        ready = ts(r.get("NgayKetThucXuLy"))
-        if status in (9, 10) and ready is not None and ready <= t and r.get("NgayTra") is None:
-            hours = _hours(cal, ready, t)
-            if hours >= not_returned:
-                base.append((unit, "chua_tra_ket_qua", c, hours, None, False))
-        document = bool(procs.get(code(r["MaTTHC"]), {}).get("KetQuaLaGiayTo"))
-        if status in (9, 10) and ended is not None and t0 <= ended <= t and document and not _has_result_file(r):
-            digitized = any(_flag(x, "DuocSoHoa") for x in r.get("TaiLieuNop") or [])
-            base.append((unit, "thieu_ket_qua_dien_tu", c, None, None, t0 <= received <= t and digitized))
-        if t0 <= received and t - received > timedelta(hours=unsynced) and c not in synced:
-            base.append((unit, "chua_dong_bo", c, None, None, False))
+    # one (row unit, list, dossier, figure, apology, counts in 4.2, dossier's unit, due) per dossier and list
+    limits = (due_soon, not_returned, unsynced)
+    base = [row for now in truth.dossiers if not now.get("DaXoa") and _known_at(now, t)
+            for row in _dossier_lists(dossier_at(now, t), t, t0, cal, procs, synced, steps, home, limits)]
 
     rows, stake_rows = [], defaultdict(lambda: defaultdict(int))
-    for unit, name, c, figure, apology, in_4_2 in base:
+    for unit, name, c, figure, apology, in_4_2, handling, due in base:
         for viewer in ancestors_on(unit, today, units):
             gain = None
             if name == "sap_den_han":
@@ -770,7 +732,7 @@ def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returne
             for metric, paired in PAIRS:
                 if paired == name and metric != "4.2":
                     stake_rows[viewer][metric] += 1
-            rows.append(ListRow(viewer, name, c, unit, figure, apology, gain))
+            rows.append(ListRow(viewer, name, c, unit, figure, apology, gain, handling, due))
 
     three = {}
     for viewer in valid:
@@ -787,6 +749,50 @@ def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returne
 
     projection, undecided = _projection(seen, t, t0, t_end, units, metric_at, today)
     return ActToday(t, rows, metric_at, three, projection, undecided)
+
+
+def _dossier_lists(r: dict, t: datetime, t0: datetime, cal: Calendar, procs: dict, synced: set,
+                   steps: dict, home: Callable, limits: tuple[int, int, int]) -> list[tuple]:
+    """The lists one dossier (`r` as it stood at t) is on, before pooling to viewing units."""
+    due_soon, not_returned, unsynced = limits
+    c, status, unit = r["MaHoSo"].strip(), int(r["TrangThaiHoSo"]), home(code(r["MaDinhDanhDonVi"]))
+    if unit is None:
+        return []
+    due, out = ts(r.get("NgayHenTra")), []
+    if status in (3, 7, 8) and not (r.get("LyDo") or "").strip():
+        decided = ts(r.get("NgayTuChoi")) if status == 3 else _end_of_processing(r)
+        if decided is not None and t0 <= decided <= t:
+            out.append((unit, "thieu_ly_do", c, None, None, False))
+    if not _received(r):
+        return [(*row, unit, due) for row in out]
+    received, ended = ts(r["NgayTiepNhan"]), _end_of_processing(r)
+    supplements = r["DanhSachHoSoBoSung"]
+    waiting = ended is None and len(supplements) == 1 and ts(supplements[0].get("NgayTiepNhanBoSung")) is None
+    if ended is None and not waiting:
+        if due is None:
+            raise AssertionError(f"{c}: no NgayHenTra; the oracle does not derive due times")
+        if len(supplements) <= 1 and due > t and _hours(cal, t, due) <= due_soon:
+            out.append((unit, "sap_den_han", c, _hours(cal, t, due), None, False))
+        if due <= t or len(supplements) > 1:
+            out.append((unit, "qua_han", c, _hours(cal, due, t) if due <= t else Fraction(0),
+                        bool(r["PhieuXinLoi"]), False))
+        step = _current_step(steps.get(c, []), t)
+        deadline = ts(step.get("NgayKetThucTheoQuyDinh")) if step else None
+        step_unit = home(code(step.get("MaDinhDanhDonVi"))) if step else None
+        if deadline is not None and deadline < t and step_unit is not None:
+            out.append((step_unit, "buoc_qua_han", c, _hours(cal, deadline, t), None, False))
+    ready = ts(r.get("NgayKetThucXuLy"))
+    if status in (9, 10) and ready is not None and ready <= t and r.get("NgayTra") is None:
+        hours = _hours(cal, ready, t)
+        if hours >= not_returned:
+            out.append((unit, "chua_tra_ket_qua", c, hours, None, False))
+    document = bool(procs.get(code(r["MaTTHC"]), {}).get("KetQuaLaGiayTo"))
+    if status in (9, 10) and ended is not None and t0 <= ended <= t and document and not _has_result_file(r):
+        digitized = any(_flag(x, "DuocSoHoa") for x in r.get("TaiLieuNop") or [])
+        out.append((unit, "thieu_ket_qua_dien_tu", c, None, None, t0 <= received <= t and digitized))
+    if t0 <= received and t - received > timedelta(hours=unsynced) and c not in synced:
+        out.append((unit, "chua_dong_bo", c, None, None, False))
+    return [(*row, unit, due) for row in out]
 
 
 def _projection(seen: Truth, t: datetime, t0: datetime, t_end: datetime, units: dict[str, Unit],

@@ -3,7 +3,8 @@ source records (tests/oracle.py act_today), on a simulated province at several m
 
 Raw records as the sources served them at CLOCK -> one dbt run of the actions models and what
 they read, for every moment at once (var actions_at is a list) -> for each T, every list row
-(viewing unit, list, dossier, row unit, figure to 2 decimals, apology flag, gain), every unit's
+(viewing unit, list, dossier, row unit, figure to 2 decimals, apology flag, gain, the dossier's
+unit and due time at T), every unit's
 metrics month to date with lost points, gains and dossiers to the cap, its three things to do,
 its projection and its undecided dossiers equal the oracle's (rates to 4 decimals, points and
 hours to 2, counts exactly). The moments: a working hour mid-month in July 2025 (the month of
@@ -160,10 +161,12 @@ def test_the_lists_equal_the_oracle(built, expected):
     wrong, seen = [], Counter()
     for name, at in expected.items():
         rows = query(built, "SELECT unit_code, list_name, dossier_code, row_unit_code, list_value, has_apology_letter,"
-                            " points_gain FROM actions.act_list_rows WHERE at_ts = %s", at.at)
+                            " points_gain, handling_unit_code, due_at FROM actions.act_list_rows WHERE at_ts = %s", at.at)
         got = {(name, *r[:3]): r[3:] for r in rows}
-        want = {(name, r.unit, r.list_name, r.dossier): (r.row_unit, r.figure, r.apology, r.gain) for r in at.rows}
-        wrong += differences("list", got, want, {"row_unit": None, "figure": 2, "apology": None, "gain": 2})
+        want = {(name, r.unit, r.list_name, r.dossier): (r.row_unit, r.figure, r.apology, r.gain, r.handling_unit, r.due)
+                for r in at.rows}
+        wrong += differences("list", got, want, {"row_unit": None, "figure": 2, "apology": None, "gain": 2,
+                                                 "handling_unit": None, "due_at": None})
         seen.update(r.list_name for r in at.rows)
     assert not wrong, report(wrong)
     assert set(seen) == set(oracle.LIST_NAMES), seen     # the moments exercise every list

@@ -8,6 +8,11 @@ warehouse.
 
     truth = oracle.Truth.from_world(world, clock)
     counts = oracle.metrics(truth, date(2025, 7, 1), date(2025, 8, 1))   # {(unit, metric): (num, den)}
+    today = oracle.act_today(truth, datetime(2025, 7, 16, 10, 20, tzinfo=oracle.LOCAL))   # §11 at T
+
+Section 11 (act_today, metrics_at) reads the records as they stood at T; how it reads what §11
+leaves open is written at the top of its section below, and the dbt models are checked against
+those readings (tests/dbt/test_actions_oracle.py).
 """
 from __future__ import annotations
 

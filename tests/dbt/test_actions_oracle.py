@@ -1,16 +1,16 @@
 """The "act today" models (domain.md §11) against the oracle's independent reading of the same
 source records (tests/oracle.py act_today), on a simulated province at several moments T.
 
-Raw records as the sources served them at CLOCK -> one dbt run of the actions models and what
+Raw records as the sources served them at CLOCK -> one dbt build of the actions models and what
 they read, for every moment at once (var actions_at is a list) -> for each T, every list row
 (viewing unit, list, dossier, row unit, figure to 2 decimals, apology flag, gain, the dossier's
-unit and due time at T), every unit's
-metrics month to date with lost points, gains and dossiers to the cap, its three things to do,
-its projection and its undecided dossiers equal the oracle's (rates to 4 decimals, points and
-hours to 2, counts exactly). The moments: a working hour mid-month in July 2025 (the month of
-the merger: old communes' dossiers count for their successors), lunch, after 17:00 in June
-(old units still valid), a Sunday, a public holiday, and the first working hour of a month.
-A second build of one moment alone, into another schema, gives the same rows.
+unit and due time at T), every unit's metrics month to date with lost points, gains and
+dossiers to the cap, its three things to do, its projection and its undecided dossiers equal
+the oracle's (rates to 4 decimals, points and hours to 2, counts exactly). The moments: a
+working hour mid-month in July 2025 (the month of the merger: old communes' dossiers count for
+their successors), lunch, after 17:00 in June (old units still valid), a Sunday, a public
+holiday, and the first working hour of a month. A second build of one moment alone, into
+another schema, gives the same rows.
 """
 from __future__ import annotations
 

@@ -33,7 +33,8 @@ from extractors.http import RetryPolicy
 from tthc.actions import message_log
 from tthc.actions.messages import WEBHOOK_POLICY, SendFailed, send, smtp_settings
 from tthc.actions.recipients import Recipient, RecipientsError, load_recipients
-from tthc.actions.unit_day import RefreshMoved, known_units, published_refresh, read_unit_day, units_with_rows
+from tthc.actions.unit_day import (RefreshMoved, known_units, published_refresh, read_day_tables, read_unit_day,
+                                   units_with_rows)
 from tthc.actions.workbook import WorkbookResult, write_unit_workbook
 from tthc.extract.values import VN_TZ
 from tthc.warehouse import Dsn
@@ -115,6 +116,7 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
         with_rows = set(units_with_rows(conn, refresh))
         candidates = sorted(with_rows | set(recipients))
         names = known_units(conn, candidates, day)
+        tables = read_day_tables(conn, refresh)
         days = {}
         for unit in candidates:
             if unit not in names and unit not in with_rows:
@@ -124,13 +126,14 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
                 log.error("daily messages: %s", result.errors[-1])
                 continue
             try:
-                data = read_unit_day(conn, refresh, unit, names.get(unit))
+                data = read_unit_day(conn, tables, unit, names.get(unit))
             except RefreshMoved:  # a refresh of the same day was published meanwhile: go on with it
                 refresh = published_refresh(conn, day)
                 log.info("a newer refresh of the lists was published (%s): the next workbooks use it",
                          refresh.at_ts.isoformat())
                 result.at_ts = refresh.at_ts
-                data = read_unit_day(conn, refresh, unit, names.get(unit))
+                tables = read_day_tables(conn, refresh)
+                data = read_unit_day(conn, tables, unit, names.get(unit))
             written = write_unit_workbook(Path(outbox_root), data)
             result.workbooks.append(written)
             days[unit] = (data, written)

@@ -69,7 +69,8 @@ def subject(data: UnitDay) -> str:
 def message_text(data: UnitDay, workbook_path: str) -> str:
     at = data.refresh.at_ts.astimezone(VN_TZ)
     unit_name = f" ({data.unit_name})" if data.unit_name else ""
-    lines = [f"{subject(data)}{unit_name}, số liệu tính đến {at:%H:%M} ngày {at:%d/%m/%Y}.", "", "Ba việc cần làm ngay:"]
+    lines = [f"{subject(data)}{unit_name}, số liệu tính đến {at:%H:%M} ngày {at:%d/%m/%Y}.", "",
+             "Ba việc cần làm ngay:"]
     for t in data.three_things:
         lines.append(f"{t.rank}. {LIST_TITLES.get(t.list_name, t.list_name)}: {t.row_count} hồ sơ – chỉ số "
                      f"{metric_title(t.metric_code)}, {stake_verb(t.list_name)} {_points(t.points_at_stake)} điểm.")

@@ -128,38 +128,67 @@ class RefreshMoved(RuntimeError):
     """A newer refresh was swapped in while the day's units were being read: read it instead."""
 
 
-def read_unit_day(conn: psycopg.Connection, refresh: Refresh, unit_code: str, unit_name: str | None) -> UnitDay:
-    """One unit's lists, three things, projection and undecided dossiers at the refresh's at_ts.
+@dataclass
+class DayTables:
+    """The per-unit tables other than the list rows, for every unit of one refresh: read once
+    (a few rows per unit) rather than once per unit, whatever their indexes."""
+    refresh: Refresh
+    three_things: dict[str, list[Thing]] = field(default_factory=dict)
+    projection: dict[str, dict] = field(default_factory=dict)
+    undecided: dict[str, list[dict]] = field(default_factory=dict)
 
-    In one transaction that first takes ACCESS SHARE on the tables it reads, so a swap waits the
-    few milliseconds this takes rather than replacing the tables between two of its queries; and
-    RefreshMoved when the refresh is no longer the published one (a swap came in between units)."""
-    at = {"at": refresh.at_ts, "unit": unit_code}
-    out = UnitDay(unit_code=unit_code, unit_name=unit_name, refresh=refresh)
+
+def _locked(cur: psycopg.Cursor, refresh: Refresh) -> None:
+    """ACCESS SHARE on the tables read, so a swap waits the moment this transaction takes rather
+    than replacing them between two of its queries; RefreshMoved when `refresh` is no longer the
+    published one (a swap came in before)."""
+    cur.execute(sql.SQL("lock table {} in access share mode").format(sql.SQL(", ").join(_table(n) for n in NEEDED)))
+    cur.execute(sql.SQL("select 1 from {} where at_ts = %s").format(_table("act_refresh")), (refresh.at_ts,))
+    if cur.fetchone() is None:
+        raise RefreshMoved(f"the refresh of {refresh.at_ts.isoformat()} is no longer the published one")
+
+
+def read_day_tables(conn: psycopg.Connection, refresh: Refresh) -> DayTables:
+    """Three things, projection and undecided dossiers of every unit at the refresh's at_ts."""
+    out = DayTables(refresh)
+    at = {"at": refresh.at_ts}
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(sql.SQL("lock table {} in access share mode").format(
-            sql.SQL(", ").join(_table(n) for n in NEEDED)))
-        cur.execute(sql.SQL("select 1 from {} where at_ts = %(at)s").format(_table("act_refresh")), at)
-        if cur.fetchone() is None:
-            raise RefreshMoved(f"the refresh of {refresh.at_ts.isoformat()} is no longer the published one")
-        cur.execute(sql.SQL("select list_name, {} from {} where at_ts = %(at)s and unit_code = %(unit)s "
+        _locked(cur, refresh)
+        cur.execute(sql.SQL("select unit_code, rank, metric_code, list_name, points_at_stake, row_count from {} "
+                            "where at_ts = %(at)s order by unit_code, rank").format(_table("act_three_things")), at)
+        for r in cur:
+            out.three_things.setdefault(r["unit_code"], []).append(
+                Thing(r["rank"], str(r["metric_code"]), r["list_name"], r["points_at_stake"], r["row_count"]))
+        cur.execute(sql.SQL("select unit_code, {} from {} where at_ts = %(at)s").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in PROJECTION_COLUMNS), _table("act_projection")), at)
+        for r in cur:
+            out.projection[r.pop("unit_code")] = r
+        cur.execute(sql.SQL("select unit_code, due_rank, dossier_code, row_unit_code, due_at from {} "
+                            "where at_ts = %(at)s order by unit_code, due_rank, dossier_code").format(
+            _table("act_undecided_dossiers")), at)
+        for r in cur:
+            out.undecided.setdefault(r.pop("unit_code"), []).append(r)
+    return out
+
+
+def read_unit_day(conn: psycopg.Connection, tables: DayTables, unit_code: str, unit_name: str | None) -> UnitDay:
+    """One unit's lists (read now, through act_list_rows' index on (at_ts, unit_code, ...)) with its
+    three things, projection and undecided dossiers from `tables`; RefreshMoved when the refresh
+    `tables` were read from is no longer the published one."""
+    refresh = tables.refresh
+    out = UnitDay(unit_code=unit_code, unit_name=unit_name, refresh=refresh,
+                  three_things=list(tables.three_things.get(unit_code, [])),
+                  projection=tables.projection.get(unit_code),
+                  undecided=list(tables.undecided.get(unit_code, [])))
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        _locked(cur, refresh)
+        cur.execute(sql.SQL("select list_name, {} from {} where at_ts = %s and unit_code = %s "
                             "order by list_name, dossier_code").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in ROW_COLUMNS), _table("act_list_rows")), at)
+            sql.SQL(", ").join(sql.Identifier(c) for c in ROW_COLUMNS), _table("act_list_rows")),
+            (refresh.at_ts, unit_code))
         for row in cur:
             name = row.pop("list_name")
             if name not in out.rows:
                 raise ValueError(f"{SCHEMA}.act_list_rows: unknown list_name {name!r} (expected one of {', '.join(LISTS)})")
             out.rows[name].append(row)
-        cur.execute(sql.SQL("select rank, metric_code, list_name, points_at_stake, row_count from {} "
-                            "where at_ts = %(at)s and unit_code = %(unit)s order by rank").format(
-            _table("act_three_things")), at)
-        out.three_things = [Thing(r["rank"], str(r["metric_code"]), r["list_name"], r["points_at_stake"],
-                                  r["row_count"]) for r in cur]
-        cur.execute(sql.SQL("select {} from {} where at_ts = %(at)s and unit_code = %(unit)s").format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in PROJECTION_COLUMNS), _table("act_projection")), at)
-        out.projection = cur.fetchone()
-        cur.execute(sql.SQL("select due_rank, dossier_code, row_unit_code, due_at from {} "
-                            "where at_ts = %(at)s and unit_code = %(unit)s order by due_rank, dossier_code").format(
-            _table("act_undecided_dossiers")), at)
-        out.undecided = cur.fetchall()
     return out

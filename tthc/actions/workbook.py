@@ -209,8 +209,9 @@ def _overview(wb: Workbook, data: UnitDay) -> None:
                    _cell(ws, Kind.INT, thing.row_count, f"three things {thing.rank}")])
     if not data.three_things:
         ws.append(["Không có việc nào: không danh sách nào trong bốn danh sách tính điểm còn hồ sơ."])
-    ws.append([f"Danh sách '{LIST_TITLES['sap_den_han']}': số điểm 2.1 {stake_verb('sap_den_han')} nếu các hồ sơ "
-               f"được giải quyết kịp hạn; các danh sách khác: số điểm {stake_verb('')} nếu các hồ sơ được khắc phục."])
+    ws.append([f"Danh sách '{LIST_TITLES['sap_den_han']}': số điểm 2.1 {stake_verb('sap_den_han')} nếu các "
+               f"hồ sơ được giải quyết kịp hạn; các danh sách khác: số điểm {stake_verb('')} nếu các hồ sơ "
+               f"được khắc phục."])
     ws.append([])
 
     ws.append([_heading(ws, "Số hồ sơ theo danh sách")])
@@ -234,13 +235,15 @@ def _overview(wb: Workbook, data: UnitDay) -> None:
             ws.append([label, _cell(ws, Kind.POINTS, p[f"{stem}_min"], f"{stem}_min"),
                        _cell(ws, Kind.POINTS, p[f"{stem}_max"], f"{stem}_max")])
         ws.append(["Tổng điểm hiện tại", _cell(ws, Kind.POINTS, p["total_points_now"], "total_points_now")])
-        for label, name in (("Số hồ sơ chưa quyết định", "undecided"), ("Số hồ sơ trong phạm vi tính 2.1", "dossiers_all"),
+        for label, name in (("Số hồ sơ chưa quyết định", "undecided"),
+                            ("Số hồ sơ trong phạm vi tính 2.1", "dossiers_all"),
                             ("Đã quyết định: đúng hạn", "decided_on_time"),
                             ("Đã quyết định: trễ hạn", "decided_late"),
                             ("Chắc chắn đúng hạn (hạn trả từ cuối tháng trở đi)", "safe")):
             ws.append([label, _cell(ws, Kind.INT, p[name], name)])
     ws.append([NOT_PROJECTED])
-    ws.append([f"Sheet '{UNDECIDED_SHEET}' liệt kê các hồ sơ quyết định kết quả tháng, hạn trả gần nhất trước."])
+    ws.append([f"Sheet '{UNDECIDED_SHEET}' liệt kê các hồ sơ quyết định kết quả tháng, "
+               f"hạn trả gần nhất trước."])
 
 
 # -- writing ---------------------------------------------------------------------------------------

@@ -160,11 +160,11 @@ def test_the_publisher_reads_every_row_of_the_lists_but_never_the_handlers_names
 
 
 def test_a_newer_refresh_swapped_in_between_units_is_noticed(published):
-    from tthc.actions.unit_day import RefreshMoved, published_refresh, read_unit_day
+    from tthc.actions.unit_day import RefreshMoved, published_refresh, read_day_tables, read_unit_day
     from tthc.warehouse.stages import as_stage
 
     with psycopg.connect(as_stage(published, "publisher").conninfo(), autocommit=True) as conn:
-        first = published_refresh(conn, DAY)
+        first = read_day_tables(conn, published_refresh(conn, DAY))
         assert read_unit_day(conn, first, COMMUNE, None).total_rows == 9
         with psycopg.connect(published.conninfo(), autocommit=True) as admin:  # as a swap would leave it
             for table in ("act_refresh", "act_list_rows", "act_three_things", "act_projection",
@@ -172,6 +172,10 @@ def test_a_newer_refresh_swapped_in_between_units_is_noticed(published):
                 admin.execute(f"update actions.{table} set at_ts = at_ts + interval '1 hour'")
         with pytest.raises(RefreshMoved):
             read_unit_day(conn, first, COMMUNE, None)
+        with pytest.raises(RefreshMoved):
+            read_day_tables(conn, first.refresh)
         later = published_refresh(conn, DAY)
         assert later.at_ts == AT + timedelta(hours=1)
-        assert read_unit_day(conn, later, COMMUNE, None).total_rows == 9
+        unit = read_unit_day(conn, read_day_tables(conn, later), COMMUNE, None)
+        assert unit.total_rows == 9 and len(unit.three_things) == 3 and len(unit.undecided) == 3
+        assert unit.projection["undecided"] == 3

@@ -209,3 +209,16 @@ def test_refresh_row_per_moment(built):
     assert query(built, "SELECT at_ts, period_key, due_soon_hours, not_returned_hours, unsynced_hours"
                         " FROM actions.act_refresh ORDER BY at_ts") == [
         (at(T2), "2025-07", 8, 16, 24), (at(T1), "2025-07", 8, 16, 24)]
+
+
+def test_moments_from_the_environment_and_refused_without_offset(built, dbt_work, monkeypatch):
+    """The pipeline passes T as env TTHC_ACTIONS_AT (several moments separated by commas); a time
+    without its offset is refused, not read in the server's time zone."""
+    monkeypatch.setenv("TTHC_ACTIONS_AT", f"{T2},{T1}")
+    run_dbt(built, dbt_work, "run", "--select", "int_action_moments")
+    assert query(built, "SELECT at_ts, at_date::text, period_start_ts FROM intermediate.int_action_moments"
+                        " ORDER BY at_ts") == [(at(T2), "2025-07-10", local("2025-07-01 00:00")),
+                                              (at(T1), "2025-07-21", local("2025-07-01 00:00"))]
+    refused = run_dbt(built, dbt_work, "run", "--select", "int_action_moments", check=False,
+                      variables={"actions_at": "2025-07-21 09:00"})
+    assert refused.returncode != 0 and "not an ISO 8601 time with its offset" in refused.stdout

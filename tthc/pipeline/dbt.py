@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from tthc.paths import DBT_PROJECT_DIR, LOCAL, dbt_executable
+from tthc.pipeline.locks import advisory_lock
 from tthc.privacy import pii_key
 from tthc.warehouse import Dsn
 from tthc.warehouse.stages import as_stage
@@ -45,6 +46,9 @@ ACTIONS_AT_ENV = "TTHC_ACTIONS_AT"   # the moment T of the actions models (dbt v
 # dbt commands that build staging, whose applicant_key needs the PII key; the others (docs,
 # compile, ls) get it when it is set and run without it otherwise.
 KEYED_COMMANDS = ("build", "run", "test")
+# dbt commands that write models; one at a time per warehouse (an advisory lock of this name).
+WRITING_COMMANDS = ("build", "run", "seed", "snapshot")
+BUILD_LOCK = "tthc-dbt-build"
 
 
 class DbtError(RuntimeError):
@@ -94,16 +98,26 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
         "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
         "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase),
     }
-    log.info("dbt %s", " ".join(args))
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    tail: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.rstrip()
-        log.info("dbt | %s", line)
-        tail = (tail + [line])[-40:]
-    if proc.wait() != 0:
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+    # Builds take turns: the nightly build, the marts and an intraday refresh all write the
+    # per-dossier intermediates (tthc/pipeline/locks.py).
+    turn = advisory_lock(dsn.conninfo(), BUILD_LOCK, "another dbt build of this warehouse", build_lock_wait()) \
+        if args and args[0] in WRITING_COMMANDS else contextlib.nullcontext()
+    with turn:
+        log.info("dbt %s", " ".join(args))
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        tail: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip()
+            log.info("dbt | %s", line)
+            tail = (tail + [line])[-40:]
+        if proc.wait() != 0:
+            raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+
+
+def build_lock_wait() -> float:
+    """How long a build waits for another one to end (TTHC_DBT_LOCK_WAIT_SECONDS, default 1800)."""
+    return float(os.environ.get("TTHC_DBT_LOCK_WAIT_SECONDS", "1800"))
 
 
 def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = False,

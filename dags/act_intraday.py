@@ -40,15 +40,10 @@ def act_intraday():
 
     @task
     def publish_daily_workbooks(**context) -> dict:
-        from airflow.sdk.exceptions import AirflowSkipException
-
         from tthc.orchestration.actions import publish_daily
         from tthc.orchestration.context import run_moment
 
-        outcome = publish_daily(run_moment(context))
-        if outcome is None:
-            raise AirflowSkipException("tthc.actions.daily.publish_daily is not available yet")
-        return outcome
+        return publish_daily(run_moment(context))
 
     is_working_day() >> refresh_lists() >> publish_daily_workbooks()
 

@@ -8,7 +8,10 @@ to tthc_publisher as every stage does), writes the workbook of every unit that h
 list or recipients in the file (tthc/actions/workbook.py), and sends each recipient of each
 unit one message for the day (tthc/actions/messages.py). Sent messages are recorded in
 meta.action_messages; a recipient already sent to that day is skipped, so the hourly or nightly
-reruns of the same day rewrite a workbook only when its lists changed and send nothing twice.
+reruns of the same day send nothing twice. A unit's workbook of the day is written by the day's
+first publish and kept: the file a message points to does not change under the reader, and the
+hourly reruns cost a file check per unit (a unit with recipients is read again for its message
+when one is still to send).
 
 The caller decides that the day is a working day (the intraday DAG runs only on working days,
 tthc/actions/workdays.py); this function writes and sends for whatever day it is given.
@@ -35,7 +38,7 @@ from tthc.actions.messages import WEBHOOK_POLICY, SendFailed, send, smtp_setting
 from tthc.actions.recipients import Recipient, RecipientsError, load_recipients
 from tthc.actions.unit_day import (RefreshMoved, known_units, published_refresh, read_day_tables, read_unit_day,
                                    units_with_rows)
-from tthc.actions.workbook import WorkbookResult, write_unit_workbook
+from tthc.actions.workbook import WorkbookResult, workbook_path, write_unit_workbook
 from tthc.extract.values import VN_TZ
 from tthc.warehouse import Dsn
 
@@ -125,6 +128,12 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
                                      f"nothing written or sent for it")
                 log.error("daily messages: %s", result.errors[-1])
                 continue
+            kept = workbook_path(Path(outbox_root), unit, day)
+            if kept.exists() and unit not in recipients:
+                # the day's workbook is the day's first list (what its message pointed to): the
+                # hourly refreshes after it do not rewrite it (the live lists are in the warehouse)
+                result.workbooks.append(WorkbookResult(unit, kept, written=False))
+                continue
             try:
                 data = read_unit_day(conn, tables, unit, names.get(unit))
             except RefreshMoved:  # a refresh of the same day was published meanwhile: go on with it
@@ -134,7 +143,8 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
                 result.at_ts = refresh.at_ts
                 tables = read_day_tables(conn, refresh)
                 data = read_unit_day(conn, tables, unit, names.get(unit))
-            written = write_unit_workbook(Path(outbox_root), data)
+            written = WorkbookResult(unit, kept, written=False) if kept.exists() \
+                else write_unit_workbook(Path(outbox_root), data)
             result.workbooks.append(written)
             days[unit] = (data, written)
             log.info("actions workbook %s: %s", "written" if written.written else "unchanged", written.path)

@@ -2,13 +2,10 @@
 step): is this hour a working one, refresh the lists, publish the day's workbooks."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from tthc.orchestration.connections import warehouse_dsn
 from tthc.paths import OUTBOX
-
-log = logging.getLogger(__name__)
 
 
 def working_day(at: datetime) -> tuple[bool, str]:
@@ -29,21 +26,9 @@ def refresh(at: datetime, run_id: str | None = None, ingest: bool = True) -> dic
     return result.as_dict()
 
 
-def daily_publisher():
-    """H6's daily workbooks and messages (tthc.actions.daily.publish_daily), None until it exists."""
-    try:
-        from tthc.actions.daily import publish_daily
-    except ImportError as exc:
-        log.warning("the daily workbooks are not wired yet (%s)", exc)
-        return None
-    return publish_daily
-
-
-def publish_daily(at: datetime, outbox=OUTBOX) -> dict | None:
+def publish_daily(at: datetime, outbox=OUTBOX) -> dict:
     """Each unit's workbook of the day (and its message where recipients are configured); a
-    rerun sends nothing twice (tthc/actions/daily.py). Returns None when not available."""
-    publisher = daily_publisher()
-    if publisher is None:
-        return None
-    result = publisher(warehouse_dsn("publisher"), at, outbox)
-    return result.as_dict() if hasattr(result, "as_dict") else {"result": str(result)}
+    rerun sends nothing twice (tthc/actions/daily.py)."""
+    from tthc.actions.daily import publish_daily as publish
+
+    return publish(warehouse_dsn("publisher"), at, outbox).as_dict()

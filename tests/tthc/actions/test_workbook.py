@@ -115,7 +115,7 @@ def test_workbook_sheets_headings_cells_and_values(published, tmp_path):
         assert not any(HANDLER.encode() in z.read(n) for n in z.namelist())
 
 
-def test_rerun_leaves_the_file_and_a_change_replaces_it(published, tmp_path):
+def test_the_days_first_workbook_is_kept_through_the_days_later_refreshes(published, tmp_path):
     first = publish_daily(published, AT, tmp_path)
     path = workbook_path(tmp_path, PROVINCE, DAY)
     content, inode, mtime = path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns
@@ -125,12 +125,18 @@ def test_rerun_leaves_the_file_and_a_change_replaces_it(published, tmp_path):
     assert path.read_bytes() == content and path.stat().st_ino == inode and path.stat().st_mtime_ns == mtime
     assert [w.path for w in again.workbooks] == [w.path for w in first.workbooks]
 
+    # the lists move during the day: the file a message pointed to stays as it was
     with psycopg.connect(published.conninfo(), autocommit=True) as conn:
         conn.execute("update actions.act_list_rows set list_value = 0.5 where unit_code = %s and list_name = "
                       "'sap_den_han' and dossier_code like '%%0002'", (PROVINCE,))
     changed = publish_daily(published, AT, tmp_path)
-    assert {w.unit_code: w.written for w in changed.workbooks} == {PROVINCE: True, COMMUNE: False}
-    assert path.read_bytes() != content and path.stat().st_ino != inode  # a new file renamed over the old
+    assert {w.unit_code: w.written for w in changed.workbooks} == {PROVINCE: False, COMMUNE: False}
+    assert path.read_bytes() == content and path.stat().st_ino == inode
+
+    # a day's file that went missing is written again, from the lists as they are now
+    path.unlink()
+    rewritten = publish_daily(published, AT, tmp_path)
+    assert {w.unit_code: w.written for w in rewritten.workbooks} == {PROVINCE: True, COMMUNE: False}
     sheet = load_workbook(path)[LIST_TITLES["sap_den_han"]]
     assert [r[1].value for r in sheet.iter_rows(min_row=2)][0].endswith("0002")  # 0.5 h left: first now
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # no temporary file left

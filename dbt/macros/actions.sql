@@ -87,16 +87,17 @@
         on {{ this }} ({{ expression }}) where {{ predicate }}
 {%- endmacro %}
 
-{#- The current step of a dossier at T (domain.md §11): the process-log row with the highest STT
-    among those started (NgayBatDau, else when the previous step was processed: fct_dossier_step's
-    step_started_at) at or before T. A lateral lookup on fct_dossier_step's (dossier_code,
-    step_number) index, read backwards: a few rows per dossier, never the whole process log. -#}
+{#- The current step of a dossier at T (domain.md §11, to the letter): the process-log row with
+    the highest STT among those with NgayBatDau at or before T; a row without NgayBatDau is not
+    among them (fct_dossier_step's step_started_at falls back to the previous step's time for
+    durations; §11 does not). A lateral lookup on staging's dossier_code index: a few rows per
+    dossier, never the whole process log. -#}
 {% macro join_current_step_at(dossier_code_expr, at_expr, alias='current_step') -%}
     left join lateral (
         select s.dossier_step_key, s.step_number, s.unit_code, s.department_name, s.step_due_at
-        from {{ ref('fct_dossier_step') }} s
+        from {{ ref('stg_one_stop__process_steps') }} s
         where s.dossier_code = {{ dossier_code_expr }}
-          and s.step_started_at <= {{ at_expr }}
+          and s.started_at <= {{ at_expr }}
         order by s.step_number desc
         limit 1
     ) {{ alias }} on true

@@ -98,3 +98,10 @@
         post_hook=post_hook
     ) }}
 {%- endmacro %}
+
+{#- An index made when missing, named after the table and columns: for indexes added after a
+    table was first built (dbt's `indexes` config applies only when it creates the table). -#}
+{% macro ensure_index(columns) -%}
+    create index if not exists {{ this.identifier }}__{{ columns | join('__') }}
+        on {{ this }} ({{ columns | join(', ') }})
+{%- endmacro %}

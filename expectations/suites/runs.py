@@ -14,6 +14,10 @@ from extractors.entities import ENTITIES
 TRAILING_RUNS = 14          # the nightly runs a volume is compared with
 MIN_TRAILING_RUNS = 3       # fewer: no baseline yet, no verdict
 NIGHTLY_WINDOW = "3 days"   # longer windows are first loads or backfills: not a night's volume
+# shorter windows are the working hours' refreshes of the lists (tthc/actions/ingest.py: since the
+# last run, 2 h of lookback), whose volumes are an hour's, not a night's: left out of the volume
+# baseline (a night's window starts its 24 h lookback before the last watermark)
+INTRADAY_WINDOW = "12 hours"
 STALE_RUN = "36 hours"      # an entity whose last success is this far behind the newest run
 STALE_DATA = "4 days"       # no update at all from a source over a long weekend is still plausible
 
@@ -74,6 +78,7 @@ VOLUME = f"""
         from {{meta}}.extract_runs
         where status = 'success'
           and (window_from is null or window_to - window_from <= interval '{NIGHTLY_WINDOW}')
+          and (window_from is null or window_to - window_from >= interval '{INTRADAY_WINDOW}')
     ), history as (
         select source, entity, avg(fetched) as trailing_avg, count(*) as trailing_runs
         from runs where recency between 2 and {TRAILING_RUNS + 1}

@@ -21,7 +21,7 @@
       date (int_action_unit_mappings); a unit gone with no successor valid then keeps its code, and
       since no viewing unit valid at T holds it, its dossiers are on no unit's list (as the monthly
       marts leave them out of every unit's counts).
-    - current step: started (NgayBatDau, else when the previous step was processed) by T.
+    - current step: the highest STT with NgayBatDau <= T (a step without NgayBatDau never is).
     - has_apology_letter: a letter with NgayXinLoi at or before T; a letter without NgayXinLoi
       counts as it is now (it exists).
     - is_synced: the portal's latest sync record is SUCCESS with syncedAt at or before T (a SUCCESS

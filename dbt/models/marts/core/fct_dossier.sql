@@ -8,12 +8,14 @@
         {'columns': ['dossier_code'], 'unique': true},
         {'columns': ['received_at']},
         {'columns': ['loaded_at']},
-        {'columns': ['end_of_processing_at']},
-        {'columns': ['returned_at']},
     ],
     pre_hook=["{{ remember_night_start() }}"],
-    post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers')) }}"]
+    post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers')) }}",
+               "{{ ensure_index(['end_of_processing_at']) }}", "{{ ensure_index(['returned_at']) }}"]
 ) }}
+{#- end_of_processing_at and returned_at are indexed for the actions' open-at-T reads
+    (models/intermediate/actions), by post-hooks that make them when missing, so a warehouse
+    built before them gets them on its next build without a full refresh. -#}
 {#- One row per received dossier (statuses 1 and 3 and deleted dossiers excluded) with its
     dates, working time and both timeliness classifications.
     Incremental: dossiers loaded (or paid online) since the last run minus var

@@ -5,10 +5,10 @@ channel and address (tthc/actions/recipients.py), so the warehouse holds no addr
 with status 'sent' is never sent again; 'failed' is tried again by the next run (the task's
 retry), which counts the attempts and keeps the last reason.
 
-The bootstrap creates the table (setup_message_log, called by tthc/warehouse/roles.py as the
-superuser): meta is the loader's, so the loader owns it, and the publisher, which sends the
-messages, may read, insert and update it and nothing more (decision 006: the publisher owns
-nothing).
+Each publish of the lists makes the table when it is missing (ensure_table, in the swap's
+transaction, as the transformer, which owns it: the superuser creates no table, decision 006), and
+the publisher, which sends the messages, may read, insert and update it and nothing more (the
+publisher owns nothing).
 
 A message goes out, then its row is committed: a process killed between the two sends that
 one message again on the next run (at least once). Webhook receivers get the same
@@ -46,18 +46,19 @@ COMMENT = ("One row per daily action message and recipient (tthc/actions/message
            "recipient_key is a SHA-256 of the channel and address, never the address.")
 
 
-def setup_message_log(conn: psycopg.Connection, owner: str, writer: str) -> None:
-    """As the superuser: the table (if missing), owned by `owner`, written by `writer`."""
+def ensure_table(conn: psycopg.Connection, writer: str) -> None:
+    """The table, made by the caller's role when missing, written by `writer`."""
+    if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()[0]:
+        return
     conn.execute(DDL)
     conn.execute(sql.SQL("COMMENT ON TABLE meta.action_messages IS {}").format(sql.Literal(COMMENT)))
-    conn.execute(sql.SQL("ALTER TABLE meta.action_messages OWNER TO {}").format(sql.Identifier(owner)))
     conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON meta.action_messages TO {}").format(sql.Identifier(writer)))
 
 
 def require_table(conn: psycopg.Connection) -> None:
     if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()[0]:
-        raise RuntimeError(f"{TABLE} does not exist: run `tthc warehouse bootstrap` (as the admin) once, "
-                           f"it creates the table the daily messages are recorded in")
+        raise RuntimeError(f"{TABLE} does not exist: the lists have never been published in this warehouse "
+                           f"(`tthc actions refresh` makes it)")
 
 
 def lock(conn: psycopg.Connection) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
-from tthc.actions import history
+from tthc.actions import history, message_log
 from tthc.pipeline.swap import ShadowSwap, SwapTimeout
 from tthc.warehouse import roles
 
@@ -72,5 +72,10 @@ def publish(conninfo: str) -> int:
     """Swap the shadow in, appending its summary to the history in the same transaction; returns
     the history rows added."""
     added: list[int] = []
-    ACTIONS.swap_in(conninfo, before_commit=lambda conn: added.append(history.append_history(conn, PUBLISHED)))
+
+    def with_history(conn: psycopg.Connection) -> None:
+        added.append(history.append_history(conn, PUBLISHED))
+        message_log.ensure_table(conn, writer=roles.PUBLISHER)   # what the day's messages are recorded in
+
+    ACTIONS.swap_in(conninfo, before_commit=with_history)
     return added[-1] if added else 0

@@ -251,10 +251,6 @@ def _setup_database(conn: psycopg.Connection) -> None:
     for creator in (LOADER, TRANSFORMER):
         conn.execute(q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA meta GRANT SELECT ON TABLES TO {}, {}").format(
             ident(creator), ident(TRANSFORMER), ident(PUBLISHER)))
-    # The one table the publisher writes: the daily action messages it sent (tthc/actions/message_log.py).
-    from tthc.actions.message_log import setup_message_log
-
-    setup_message_log(conn, owner=LOADER, writer=PUBLISHER)
     # The publisher sees the names in core and intermediate, and reads only the relations it joins.
     conn.execute(q("GRANT USAGE ON SCHEMA core, intermediate TO {}").format(ident(PUBLISHER)))
     grant_publisher_reads(conn)

@@ -11,8 +11,10 @@ from decimal import Decimal
 
 import psycopg
 
+from tthc.actions import message_log
 from tthc.warehouse import Dsn
-from tthc.warehouse.stages import bootstrap
+from tthc.warehouse.roles import PUBLISHER
+from tthc.warehouse.stages import as_stage, bootstrap
 
 VN = timezone(timedelta(hours=7))
 AT = datetime(2025, 7, 21, 9, 0, tzinfo=VN)
@@ -115,3 +117,5 @@ def create_published(admin: Dsn, *, units=(PROVINCE, COMMUNE), extra_units=()) -
                              [(AT, unit, f"{COMMUNE}-250714-000{i}", COMMUNE,
                                datetime(2025, 7, 22 + i, 10, 0, tzinfo=VN), i) for i in (1, 2, 3)])
     bootstrap(admin)  # grants the publisher its reads: core.dim_unit, and actions through grant_actions
+    with psycopg.connect(as_stage(admin, "transformer").conninfo(), autocommit=True) as conn:
+        message_log.ensure_table(conn, writer=PUBLISHER)  # as a publish of the lists makes it

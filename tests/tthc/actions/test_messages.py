@@ -231,7 +231,7 @@ def test_the_publisher_writes_its_message_log_and_nothing_else_there(published):
                 conn.execute(statement)
         owner = conn.execute("select tableowner from pg_tables where schemaname = 'meta' "
                              "and tablename = 'action_messages'").fetchone()[0]
-        assert owner == "tthc_loader"
+        assert owner == "tthc_transformer"  # made by a publish of the lists
 
 
 def test_a_configured_unit_with_nothing_to_do_gets_its_empty_workbook_and_message(pg_cluster, simulator, tmp_path):

@@ -259,8 +259,11 @@
                               of the dossiers received in the period (3.2, 4.7)
       paid_in_period         (period_type, period_key, unit_code, procedure_code): payments paid
                               in the period that count as paid at its end (3.5; macro
-                              payment_successful_at), with the unit and TTHC they count for. -#}
-{% macro procedure_metric_counts(periods, mappings, dossier_pairs_by_unit, paid_in_period) -%}
+                              payment_successful_at), with the unit and TTHC they count for.
+    public_as_of_end: 1.2's numerator also asks that NgayCongKhai was reached before the end
+    (period_end, a day): "act today" reads everything dated as it stood at T (§11), where the
+    monthly marts count a TTHC made public after a period's end within its 5 working days. -#}
+{% macro procedure_metric_counts(periods, mappings, dossier_pairs_by_unit, paid_in_period, public_as_of_end=false) -%}
 with calendar as (
     select date_day, cumulative_working_seconds_before / {{ working_seconds_per_day() }} as working_days_before
     from {{ ref('dim_date') }}
@@ -297,7 +300,9 @@ catalogue as (
         count(*) filter (where p.announced_on >= periods.period_start and p.announced_on < periods.period_end
                            and p.working_days_announced_to_effective >= 5)  as announced_in_time,
         count(*) filter (where p.announced_on >= periods.period_start and p.announced_on < periods.period_end
-                           and p.working_days_announced_to_public < 5)      as made_public_in_time,
+                           and p.working_days_announced_to_public < 5
+                           {%- if public_as_of_end %} and p.published_on < periods.period_end{% endif %})
+                                                                            as made_public_in_time,
         count(*) filter (where p.published_on < periods.period_end)         as public,
         count(*) filter (where p.published_on < periods.period_end and p.is_fully_published)
                                                                             as public_in_full

@@ -264,10 +264,6 @@ def test_the_catalogue_moment_has_a_tthc_made_public_after_it(truth):
     assert oracle.metrics_at(truth, at)[(province, "1.2")] == (0, 1)
     assert oracle.metrics(truth, date(2025, 7, 1), date(2025, 7, 18))[(province, "1.2")] == (1, 1)
 
-@pytest.mark.xfail(strict=True, reason=(
-    "int_action_metric_counts reads the TTHC catalogue at T as the monthly marts read it at a period"
-    " end (NgayCongKhai as it is now), so 1.2 at T counts a TTHC made public after T; §11 reads"
-    " everything dated as it stood at T (reported to H2; remove this marker when the model reads it so)"))
 def test_a_tthc_made_public_after_t_is_not_public_at_t(built, truth):
     """1.2 at T: a TTHC announced on T's day but made public the day after was not public at T."""
     at = moment(CATALOGUE_MOMENT)

@@ -13,7 +13,9 @@
     marts read it at a period end: paid online at T (3.4), resolved by T (4.2), payments paid in
     [start, T] counting as paid at T (3.5), complaints before T (5.3), feedback at T (5.1, 5.2),
     the TTHC catalogue and offerings valid on T's date (1.1-1.3, 3.x, 4.7: dated by day, so a
-    TTHC announced on T's date counts). At T = the last second of a month these equal
+    TTHC announced on T's date counts), except that 1.2 counts a TTHC as made public in time only
+    once NgayCongKhai is reached by T's date (§11: dated things as they stood at T; the monthly
+    mart counts one made public after the period's end within its 5 working days). At T = the last second of a month these equal
     mart_metric_monthly's month row (tests/dbt/test_actions_metrics.py).
 
     For the gains (§11): gain_one_more = the points one more numerator dossier adds, the scoring
@@ -181,7 +183,8 @@ leaf_counts as (
         ('5.3', t.satisfaction_points, t.in_scope)
     ) as v(metric_code, numerator, denominator)
     union all
-    select * from ({{ procedure_metric_counts('periods', 'mappings', 'dossier_pairs_by_unit', 'paid_in_period') }}) procedure_counts
+    select * from ({{ procedure_metric_counts('periods', 'mappings', 'dossier_pairs_by_unit', 'paid_in_period',
+                                             public_as_of_end=true) }}) procedure_counts
     union all
     select * from ({{ feedback_metric_counts('periods', 'mappings') }}) feedback_counts
 ),

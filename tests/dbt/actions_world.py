@@ -123,7 +123,7 @@ X1_CASES = [
     _dossier("A6", X1, "2025-04-22 09:00", "2025-05-05 15:00"),   # L1 8.00 = 2 + 4.5 + 1.5: H exactly, on; safe
     _dossier("A7", X1, "2025-04-22 09:00", "2025-05-05 15:01"),   # 8 + 1/60 > H: on no list; safe
     _dossier("A8", X1, "2025-04-22 09:00", "2025-05-05 06:00"),   # L1 2.00 (before 07:00 = Fri's end); safe
-    _dossier("A9", X1, "2025-04-22 09:00", "2025-04-29 15:00"),   # due = T: L2 0.00, not L1; on time now; decided late
+    _dossier("A9", X1, "2025-04-22 09:00", "2025-04-29 15:00"),   # due = T: L2 0.00, not L1; in time now (§6a: due >= end); decided late
     # L2 overdue: working hours from the due time to T
     _dossier("B1", X1, "2025-04-14 09:00", "2025-04-25 16:00"),   # L2 23.00 = Fri 1 + Sat(make-up) 8 + Mon 8 + Tue 6; no letter
     _dossier("B2", X1, "2025-04-14 09:00", "2025-04-28 12:00",

@@ -7,11 +7,12 @@ Counting at T (April 2025 up to T; the world's docstring lists which dossier is 
   refused, E7/F3/G5/R4 from March, G6 after T); C1 6 (P1-P6); C2 5; SO 11; P 54.
 - 2.1's scope: received in April up to T, or carried over open at 1/4: X1 43 + F3 + G5 = 45;
   C1 6 + P0 = 7; C2 5; SO 12; P 57. On time now (closed on time, waiting and asked in time, or
-  open with the due time in force after T): X1 34 = 13 closed/waiting on time (S1, E1-E6, F1-F3,
-  R2, R3, R6) + 21 open not yet due (A1-A8, S3, S5, S6, D1-D3, E8, G1-G5, K1); late: A9 (due =
-  T: overdue, as L2 says), B1-B5, S2, S4, S7, K2, K3. C1 5 (P0, P1, P4, P5, P6); C2 5 (all: Q4
-  asked before its due, Q5 open with two requests is in time now, §6a); SO 10; P 44.
-- 5.3's numerator = on time - complained (P1's level-3 rating): X1 34, C1 4, C2 5, SO 9, P 43.
+  open with the due time in force at or after T): X1 35 = 13 closed/waiting on time (S1, E1-E6,
+  F1-F3, R2, R3, R6) + 22 open not yet due (A1-A9, S3, S5, S6, D1-D3, E8, G1-G5, K1; A9's due = T
+  is in time, §6a's "NgayHenTra >= end" with the end at T, though L2 lists it and the projection
+  decides it late); late: B1-B5, S2, S4, S7, K2, K3. C1 5 (P0, P1, P4, P5, P6); C2 5 (all: Q4
+  asked before its due, Q5 open with two requests is in time now, §6a); SO 10; P 45.
+- 5.3's numerator = on time - complained (P1's level-3 rating): X1 35, C1 4, C2 5, SO 9, P 44.
 - resolved (9, 10) in April up to T with a document result (4.1): X1 6 (E1-E4, F1, F3), 4 with
   a file (E1-E4); C1 3 (P0, P1, P2), 2 with a file; C2 1 (Q1), none; SO 4, 2; P 10, 6.
 - 4.2 (received in April, digitized, a file if resolved with a document result): X1 42 (all but
@@ -44,14 +45,14 @@ MAX = {"1.1": 6, "1.2": 4, "1.3": 2, "1.4": 6, "2.1": 20, "2.2": 0, "3.1": 2, "3
 METRICS = {
     X1: {
         "1.4": (39, 43, F(6 * 39, 43), F(6, 43), 4),
-        "2.1": (34, 45, F(20 * 34, 45), F(20, 45), 11),
+        "2.1": (35, 45, F(20 * 35, 45), F(20, 45), 10),
         "3.3": (43, 43, F(6), F(0), 0),                      # rate 1 > 0.5: past the cap
         "4.1": (4, 6, F(4), F(1), 2),
         "4.2": (42, 43, F(4 * 42, 43), F(4, 43), 1),
         "4.4": (43, 43, F(2), F(0), 0),                      # past the cap
         "4.5": (43, 43, F(4), F(0), 0),
         "4.6": (43, 43, F(2), F(0), 0),
-        "5.3": (34, 45, F(6 * 34, 45) / F(9, 10), F(6, 45) / F(9, 10), 7),  # 35/45 <= 0.9; ceil(40.5) - 34
+        "5.3": (35, 45, F(6 * 35, 45) / F(9, 10), F(6, 45) / F(9, 10), 6),  # 36/45 <= 0.9; ceil(40.5) - 35
     },
     C1: {
         "1.4": (4, 6, F(4), F(1), 2),
@@ -88,14 +89,14 @@ METRICS = {
     },
     P: {
         "1.4": (48, 54, F(16, 3), F(1, 9), 6),
-        "2.1": (44, 57, F(880, 57), F(20, 57), 13),
+        "2.1": (45, 57, F(900, 57), F(20, 57), 12),
         "3.3": (47, 54, F(6), F(0), 0),
         "4.1": (6, 10, F(18, 5), F(3, 5), 4),
         "4.2": (52, 54, F(104, 27), F(2, 27), 2),
         "4.4": (47, 54, F(2), F(0), 0),
         "4.5": (54, 54, F(4), F(0), 0),
         "4.6": (54, 54, F(2), F(0), 0),
-        "5.3": (43, 57, F(6 * 43, 57) / F(9, 10), F(6, 57) / F(9, 10), 9),  # 860/171; ceil(51.3) - 43
+        "5.3": (44, 57, F(6 * 44, 57) / F(9, 10), F(6, 57) / F(9, 10), 8),  # 880/171; ceil(51.3) - 44
     },
     X3: {},   # no dossiers: every metric full marks (denominator 0), 5.3 zero (§6a)
 }

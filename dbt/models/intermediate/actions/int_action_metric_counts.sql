@@ -5,7 +5,8 @@
     (macros/metric_rules.sql: counting, pooling, unit mappings, scoring), called with one
     "period" per moment whose end is T itself: end_ts = T + 1 microsecond, so §6a's "before the
     end" reads "at or before T" (the sources' times are whole seconds), and an open dossier is in
-    time at T when its due time is after T (L2 of §11 calls it overdue at due <= T).
+    time at T when its due time is at or after T, as §6a's "NgayHenTra >= end" reads with the
+    end at T (L2 of §11 lists it as overdue at due <= T, and the projection decides it late).
 
     What is read as it stood at T (int_action_dossier_states): the dossiers that matter at T,
     their unit at T, synced at T (1.4), 2.1's scope and timeliness with the due time in force at
@@ -70,7 +71,10 @@ dossiers as (
 ),
 
 -- 2.1 per in-scope dossier at T: the judged end (end of processing by T, else the single
--- request pending at T) and §5's verdict on it
+-- request pending at T) and §5's verdict on it. An open dossier is judged as §6a judges one at
+-- a period end, "NgayHenTra >= end", with the end at T: a due time exactly at T is in time
+-- (the due time is shifted by the same microsecond as end_ts), though L2 lists it as overdue
+-- and the projection decides it late (§11: "overdue now")
 timeliness as (
     select
         d.*,
@@ -78,7 +82,7 @@ timeliness as (
             'coalesce(d.end_at, case when d.is_waiting_on_citizen then d.waiting_since end)',
             'case when d.end_at is not null then d.is_closed_on_time
                   when d.is_waiting_on_citizen then ' ~ closed_on_time_766('d.waiting_since', 'd.due_at_t', 'd.supplements_at_t') ~ ' end',
-            'd.due_at_t', 'd.end_ts') }}                    as is_on_time
+            'd.due_at_t + interval \'1 microsecond\'', 'd.end_ts') }} as is_on_time
     from dossiers d
     where d.is_received_in_period or d.is_carried_over
 ),

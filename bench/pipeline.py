@@ -369,11 +369,13 @@ def backtest_lines(backtest: dict | None) -> list[str]:
         return []
     lines = ["", f"Backtest of the month-end 2.1 projection ({', '.join(backtest['months'])}, 09:00 of every "
                  f"working day, every unit with dossiers): the final rate fell inside the projected range in "
-                 f"{backtest['hits']} of {backtest['unit_days']} unit-days ({backtest['hit_rate']}).", "",
-             "| working day of the month | unit-days | inside the range | share | mean width of the range |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['working_day']} | {r['unit_days']} | {r['hits']} | {r['hit_rate']} | {r['mean_width']} |"
-              for r in backtest["by_working_day"]]
+                 f"{backtest['hits']} of {backtest['unit_days']} unit-days ({backtest['hit_rate']}); above it "
+                 f"{backtest['above']}, below it {backtest['below']} (§11 leaves the arrivals after T out of the "
+                 "projection, and most arrivals are in time at the month's end).", "",
+             "| working day of the month | unit-days | inside the range | share | above | below | mean width of the range |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['working_day']} | {r['unit_days']} | {r['hits']} | {r['hit_rate']} | {r['above']} | {r['below']} | "
+              f"{r['mean_width']} |" for r in backtest["by_working_day"]]
     return lines
 
 

@@ -225,6 +225,32 @@
      end)
 {%- endmacro %}
 
+{#- Which dossier counts are each dossier metric's numerator and denominator (§6a), as one
+    lateral list of (metric_code, numerator, denominator) rows over a row of counts: the received
+    and resolved counts (`r`) and the timeliness counts (`t`) of int_metric_dossier_counts and
+    int_action_metric_counts, which count them for a period and for a moment. -#}
+{% macro dossier_metric_values(r) -%}
+    cross join lateral (values
+        ('1.4', {{ r }}.received_synced,                  {{ r }}.received),
+        ('2.2', {{ r }}.resolved_working_hours,           {{ r }}.resolved),
+        ('3.3', {{ r }}.received_online,                  {{ r }}.received),
+        ('3.4', {{ r }}.received_paid_online,             {{ r }}.received_with_fee),
+        ('4.1', {{ r }}.resolved_document_with_file,      {{ r }}.resolved_document),
+        ('4.2', {{ r }}.received_digitized,               {{ r }}.received),
+        ('4.3', {{ r }}.resolved_certification_with_file, {{ r }}.resolved_certification),
+        ('4.4', {{ r }}.received_reused,                  {{ r }}.received),
+        ('4.5', {{ r }}.received_data_store,              {{ r }}.received),
+        ('4.6', {{ r }}.received_citizen_vneid,           {{ r }}.received_citizen)
+    ) as v(metric_code, numerator, denominator)
+{%- endmacro %}
+
+{% macro timeliness_metric_values(t) -%}
+    cross join lateral (values
+        ('2.1', {{ t }}.on_time,             {{ t }}.in_scope),
+        ('5.3', {{ t }}.satisfaction_points, {{ t }}.in_scope)
+    ) as v(metric_code, numerator, denominator)
+{%- endmacro %}
+
 {#- Complaints about dossiers (5.3): a dissatisfied rating (level 3) or a feedback item naming
     the dossier; one row per dossier with the first one's time. `dossiers`: a subquery of the
     dossier codes to look at (none: every dossier). -#}

@@ -174,25 +174,11 @@ timeliness as (
 select r.period_type, r.period_key, r.unit_code, v.metric_code,
        v.numerator::numeric as numerator, v.denominator::numeric as denominator
 from received_resolved r
-cross join lateral (values
-    ('1.4', r.received_synced,                  r.received),
-    ('2.2', r.resolved_working_hours,           r.resolved),
-    ('3.3', r.received_online,                  r.received),
-    ('3.4', r.received_paid_online,             r.received_with_fee),
-    ('4.1', r.resolved_document_with_file,      r.resolved_document),
-    ('4.2', r.received_digitized,               r.received),
-    ('4.3', r.resolved_certification_with_file, r.resolved_certification),
-    ('4.4', r.received_reused,                  r.received),
-    ('4.5', r.received_data_store,              r.received),
-    ('4.6', r.received_citizen_vneid,           r.received_citizen)
-) as v(metric_code, numerator, denominator)
+{{ dossier_metric_values('r') }}
 
 union all
 
 select t.period_type, t.period_key, t.unit_code, v.metric_code,
        v.numerator::numeric, v.denominator::numeric
 from timeliness t
-cross join lateral (values
-    ('2.1', t.on_time,             t.in_scope),
-    ('5.3', t.satisfaction_points, t.in_scope)
-) as v(metric_code, numerator, denominator)
+{{ timeliness_metric_values('t') }}

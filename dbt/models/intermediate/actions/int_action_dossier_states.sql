@@ -251,7 +251,8 @@ select
     current_step.step_number                                                          as current_step_number,
     coalesce(step_unit_map.mapped_unit_code, current_step.unit_code)                  as current_step_unit_code,
     current_step.department_name                                                      as current_step_department,
-    current_step.step_due_at                                                          as current_step_due_at
+    current_step.step_due_at                                                          as current_step_due_at,
+    current_step.dossier_step_key                                                     as current_step_key
 from judged j
 left join {{ ref('int_action_unit_mappings') }} unit_map
   on unit_map.at_ts = j.at_ts and unit_map.unit_code = j.handling_unit_code

@@ -1,6 +1,6 @@
 {#- act_list_rows' key with the name of the official holding each dossier at T (NguoiXuLy of
-    the current step: the highest STT started by T, macro join_current_step_at), from the
-    restricted staging model. Personal data (Decree 13/2023): per-unit roles read it through row
+    the current step: the highest STT with NgayBatDau by T, found once in int_action_dossier_states),
+    from the restricted staging model. Personal data (Decree 13/2023): per-unit roles read it through row
     level security, BI's general role never (tthc/warehouse/roles.py). Null when the dossier has
     no process-log step started by T or the step names nobody. -#}
 
@@ -11,7 +11,9 @@ with list_rows as (
     from {{ ref('act_list_rows') }}
 ),
 
--- the current step once per (moment, dossier), not once per list row and viewing unit
+-- the handler once per (moment, dossier), not once per list row and viewing unit, through the
+-- current step int_action_dossier_states found; only the dossiers refused at intake (L7), which
+-- are never received and so not among the states, look their current step up here
 dossiers as (
     select distinct at_ts, dossier_code from list_rows
 ),
@@ -19,9 +21,10 @@ dossiers as (
 handlers as (
     select d.at_ts, d.dossier_code, h.handler_name
     from dossiers d
-    {{ join_current_step_at('d.dossier_code', 'd.at_ts') }}
-    left join {{ ref('stg_one_stop__process_step_handlers') }} h
-      on h.dossier_step_key = current_step.dossier_step_key
+    left join {{ ref('int_action_dossier_states') }} s on s.at_ts = d.at_ts and s.dossier_code = d.dossier_code
+    {{ join_current_step_at('case when s.dossier_code is null then d.dossier_code end', 'd.at_ts') }}
+    join {{ ref('stg_one_stop__process_step_handlers') }} h
+      on h.dossier_step_key = coalesce(s.current_step_key, current_step.dossier_step_key)
 )
 
 select

@@ -91,3 +91,20 @@ comment on function util.add_working_seconds(timestamptz, numeric) is
             then {{ working_seconds_by_clock("extract(epoch from ((" ~ ts_expr ~ ") at time zone '" ~ var('timezone') ~ "') - " ~ day ~ ".date_day::timestamp)") }}
             else 0 end)
 {%- endmacro %}
+
+{#- The first working day, on or after `from_day_expr`, by whose end `target_expr` working seconds
+    (since the calendar start) are reached: the day a limit counted in working time falls on
+    (columns date_day, cumulative_working_seconds_before; none when the target is null). A
+    lateral on dim_date itself, not a CTE: its date index ends the scan early. -#}
+{% macro join_working_day_reaching(from_day_expr, target_expr, alias) -%}
+    left join lateral (
+        select d.date_day, d.cumulative_working_seconds_before
+        from {{ ref('dim_date') }} d
+        where {{ target_expr }} is not null
+          and d.date_day >= {{ from_day_expr }}
+          and d.is_working_day
+          and d.cumulative_working_seconds_before + d.working_seconds >= {{ target_expr }}
+        order by d.date_day
+        limit 1
+    ) {{ alias }} on true
+{%- endmacro %}

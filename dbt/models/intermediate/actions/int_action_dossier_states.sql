@@ -154,15 +154,7 @@ derived_due_at_t as (
     cross join lateral (
         select {{ cumulative_working_seconds('w.derived_due_at', 'derived_day') }} - w.seconds as target
     ) t
-    left join lateral (
-        select d.date_day, d.cumulative_working_seconds_before
-        from {{ ref('dim_date') }} d
-        where d.date_day >= {{ local_date('w.received_at') }}
-          and d.is_working_day
-          and d.cumulative_working_seconds_before + d.working_seconds >= t.target
-        order by d.date_day
-        limit 1
-    ) due_day on true
+    {{ join_working_day_reaching(local_date('w.received_at'), 't.target', 'due_day') }}
 
     union all
 

@@ -79,16 +79,7 @@ timed as (
                      else {{ local_midnight('next_day.date_day') }} + interval '{{ var("working_windows")[-1][1] }}' end
         end                                                                  as derived_due_at
     from targets
-    left join lateral (
-        select d.date_day, d.cumulative_working_seconds_before
-        from {{ ref('dim_date') }} d   -- the table itself, not the CTE: its date index ends the scan early
-        where targets.due_working_seconds is not null
-          and d.date_day >= {{ local_date('targets.received_at') }}
-          and d.is_working_day
-          and d.cumulative_working_seconds_before + d.working_seconds >= targets.due_working_seconds
-        order by d.date_day
-        limit 1
-    ) due_day on true
+    {{ join_working_day_reaching(local_date('targets.received_at'), 'targets.due_working_seconds', 'due_day') }}
     left join lateral (
         select targets.received_at + make_interval(days => targets.time_limit::int)
                + make_interval(secs => targets.supplement_seconds) as calendar_due

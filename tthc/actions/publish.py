@@ -20,8 +20,6 @@ from tthc.warehouse import roles
 
 log = logging.getLogger(__name__)
 
-NAMED_TABLE = "act_list_rows_named"   # the handler's name: never BI's (domain.md §11, access)
-
 
 class ActionsSwapTimeout(SwapTimeout):
     """Readers held the published lists for the whole retry budget; the shadow is kept."""
@@ -32,19 +30,9 @@ class ActionsCheckFailed(RuntimeError):
 
 
 def grant_readers(conn: psycopg.Connection, schema: str) -> None:
-    """BI's (and the unit roles') reads of the freshly published lists."""
-    grant = getattr(roles, "grant_actions", None)
-    if grant is not None:
-        grant(conn, schema)
-        return
-    ident = sql.Identifier
-    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
-    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (roles.BI,)).fetchone():
-        return
-    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(roles.BI)))
-    for (table,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename <> %s",
-                                 (schema, NAMED_TABLE)).fetchall():
-        conn.execute(sql.SQL("GRANT SELECT ON {}.{} TO {}").format(ident(schema), ident(table), ident(roles.BI)))
+    """BI's, the publisher's and the unit roles' reads of the freshly published lists, with their
+    row-level security (tthc/warehouse/roles.py grant_actions)."""
+    roles.grant_actions(conn, schema)
 
 
 # grant_readers is looked up when the swap runs, so a test can stop the process inside the swap's

@@ -8,11 +8,15 @@ QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither" || true; }
 PYTHON ?= python3
 VENV := .venv
 VENV_DBT := .venv-dbt
+VENV_SUPERSET := .venv-superset
 STAMP := .local/stamps
 
-.PHONY: setup demo test test-fast lock bench clean-local
+.PHONY: setup setup-superset demo test test-fast lock bench clean-local
 
-setup: $(STAMP)/main.ok $(STAMP)/dbt.ok
+setup: $(STAMP)/main.ok $(STAMP)/dbt.ok $(STAMP)/chromium.ok
+
+# The BI tool has its own environment (its pins conflict with Airflow's): only the suite needs it.
+setup-superset: $(STAMP)/superset.ok
 
 # Each environment is rebuilt only when its lock file changes.
 $(STAMP)/main.ok: requirements/main.lock pyproject.toml
@@ -32,10 +36,31 @@ $(STAMP)/dbt.ok: requirements/dbt.lock
 	@$(VENV_DBT)/bin/pip check >/dev/null
 	@touch $@
 
+$(STAMP)/superset.ok: requirements/superset.lock
+	@mkdir -p $(STAMP)
+	@echo "== setting up $(VENV_SUPERSET) (Apache Superset, for the dashboards as code)"
+	@test -x $(VENV_SUPERSET)/bin/python || $(PYTHON) -m venv $(VENV_SUPERSET)
+	@$(VENV_SUPERSET)/bin/pip install -q --disable-pip-version-check -r requirements/superset.lock $(QUIET_PIP)
+	@$(VENV_SUPERSET)/bin/pip check >/dev/null
+	@touch $@
+
+# Debian's Chromium renders the scorecards' PDFs and runs the browser tests; DejaVu gives it
+# Vietnamese glyphs. Installed with apt-get (as root, or through sudo) when missing.
+$(STAMP)/chromium.ok:
+	@mkdir -p $(STAMP)
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q DejaVuSans; then \
+		echo "== installing Debian's chromium and fonts-dejavu-core"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	fi
+	@command -v chromium >/dev/null
+	@touch $@
+
 demo: setup
 	$(VENV)/bin/tthc demo
 
-test: setup
+test: setup setup-superset
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
 
 # Unit tests only: no warehouse, simulator, dbt or Airflow.

@@ -10,6 +10,8 @@ variables of extractors.sources and WAREHOUSE_<STAGE>_DSN / WAREHOUSE_DSN / the 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 from extractors.entities import DVC_PORTAL, ONE_STOP
 from extractors.sources import SourceSettings, settings_from_env
@@ -21,7 +23,18 @@ CONN_IDS = {ONE_STOP: "one_stop", DVC_PORTAL: "dvc_portal"}
 
 
 def airflow_connection(conn_id: str):
-    """The Airflow connection, or None outside Airflow or when it is not defined."""
+    """The Airflow connection, or None outside Airflow or when it is not defined.
+
+    Outside an Airflow process Airflow is consulted only when the environment defines the
+    connection (AIRFLOW_CONN_<ID>): importing Airflow creates its home folder (~/airflow unless
+    AIRFLOW_HOME says otherwise), and a `tthc` command must not leave files outside the project.
+    """
+    if "airflow" not in sys.modules:
+        if f"AIRFLOW_CONN_{conn_id.upper()}" not in os.environ:
+            return None
+        from tthc.paths import LOCAL
+
+        os.environ.setdefault("AIRFLOW_HOME", str(LOCAL / "airflow"))
     try:
         from airflow.sdk import BaseHook
     except ImportError:

@@ -55,15 +55,44 @@ def airflow_bin() -> str:
     return str(Path(sys.executable).parent / "airflow")
 
 
+# What the project's Airflow home must say in airflow.cfg itself, not only in the environment of
+# the processes this module starts: a person who opens the UI with that home (the demo prints the
+# command) must see the project's DAGs, not Airflow's ~80 examples beside them.
+CONFIG = {"core": {"load_examples": "False", "dags_folder": str(DAGS_DIR),
+                   "default_timezone": "Asia/Ho_Chi_Minh"}}
+
+
 def ensure_metadata_db(env: dict[str, str]) -> None:
     home = Path(env["AIRFLOW_HOME"])
     marker = home / ".migrated"
     if marker.exists():
+        write_config(home / "airflow.cfg")
         return
     home.mkdir(parents=True, exist_ok=True)
     log.info("creating the Airflow metadata database in %s", home)
     subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True, text=True)
+    write_config(home / "airflow.cfg")
     marker.touch()
+
+
+def write_config(path: Path, settings: dict[str, dict[str, str]] = CONFIG) -> None:
+    """Set `settings` in an airflow.cfg, keeping every other line (Airflow's generated secrets too)."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for section, values in settings.items():
+        header = f"[{section}]"
+        if header not in (line.strip() for line in lines):
+            lines += ["", header]
+        start = next(i for i, line in enumerate(lines) if line.strip() == header) + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+        for key, value in values.items():
+            found = next((i for i in range(start, end) if lines[i].split("=", 1)[0].strip() == key
+                          and not lines[i].lstrip().startswith(("#", ";"))), None)
+            if found is None:
+                lines.insert(start, f"{key} = {value}")
+                end += 1
+            else:
+                lines[found] = f"{key} = {value}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def dags_test(dag_id: str, logical_date: datetime, env: dict[str, str], log_file: Path | None = None) -> None:

@@ -51,9 +51,11 @@ def cmd_warehouse(args) -> int:
     elif args.action == "status":
         print("running" if cluster.running() else "stopped", f"({cluster.data_dir})")
     elif args.action == "url":
-        print(resolve_dsn().url())  # deliberately prints the password: for psql in a local shell
+        dsn = resolve_dsn()
+        print((dsn.with_database(args.database) if args.database else dsn).url())  # with the password: for psql
     elif args.action == "bi-url":
-        print(stage_dsn("bi").url())  # for Superset / Metabase: tthc_bi, which reads the marts only
+        dsn = stage_dsn("bi")  # for Superset / Metabase: tthc_bi, which reads the marts only
+        print((dsn.with_database(args.database) if args.database else dsn).url())
     elif args.action == "bootstrap":
         from tthc.warehouse.stages import admin_dsn, bootstrap
 
@@ -289,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("warehouse", help="start/stop the embedded warehouse")
     p.add_argument("action", choices=["start", "stop", "status", "url", "bi-url",
                                       "backup", "backups", "restore", "bootstrap", "unit-login"])
+    p.add_argument("--database", help="url, bi-url: another database of the same server (the demo's is tthc_demo)")
     # unit-login create|list|drop: per-unit login roles reading their subtree's actions lists
     # through row-level security (tthc/warehouse/unit_logins.py, docs/decisions/008)
     p.add_argument("unit_login_action", nargs="?", choices=["create", "list", "drop"], metavar="create|list|drop",

@@ -187,7 +187,7 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     print()
     docs = dbt.generate_docs(dsn)
     print(f"Marts:     schema 'marts' in {dsn} (e.g. marts.mart_metric_monthly); BI reads them as"
-          " tthc_bi (`tthc warehouse bi-url`)")
+          f" tthc_bi (`tthc warehouse bi-url --database {dsn.dbname}`)")
     print(f"Extracts:  {OUTBOX}/<unit>/<YYYY-MM>/v<N>/ (also pushed to the simulator's province inbox;"
           f" deliveries in {OUTBOX}/deliveries.jsonl)")
     print(f"Data Docs: file://{default_docs_dir() / 'index.html'} (every quality check of every night)")

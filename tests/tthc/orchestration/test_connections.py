@@ -27,6 +27,8 @@ def test_a_cli_call_outside_airflow_leaves_the_home_folder_alone(tmp_path, pg_cl
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("postgresql://tthc_bi:")
     assert list(tmp_path.iterdir()) == []
+    other = run_cli(tmp_path, pg_cluster.admin_dsn().url(), "warehouse", "bi-url", "--database", "tthc_demo")
+    assert other.stdout.strip() == result.stdout.strip().rsplit("/", 1)[0] + "/tthc_demo"
 
 
 def test_a_connection_in_the_environment_is_read_with_airflow_home_inside_the_project(tmp_path, pg_cluster):

@@ -131,6 +131,7 @@ class Scorecard:
     official_total: Decimal | None         # the portal's TONG for the period, None when it has none
     generated_at: datetime
     notes: list[str] = field(default_factory=list)   # Vietnamese remarks the reader adds (e.g. no portal score)
+    lists_at: datetime | None = None       # the moment T of the lists three_things and projection come from
 
     @property
     def change(self) -> Decimal | None:

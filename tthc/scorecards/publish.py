@@ -1,0 +1,118 @@
+"""Write the scorecards of one period for every unit (or some): read once, render, write each.
+
+    publish_scorecards(dsn, "2025-07", now)            -> ScorecardsResult
+    publish_scorecards(dsn, "mtd", now, keep_existing=True)   # the day's month to date, kept once written
+
+The period's data is read in one snapshot (tthc/scorecards/data.py); each unit's card is rendered
+to HTML (tthc/scorecards/html.py) and printed to PDF by one browser for all of them
+(tthc/scorecards/pdf.py), then written atomically (tthc/scorecards/write.py). One unit's failure
+is logged and the others go on; at the end ScorecardsFailed names every unit that failed.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from tthc.paths import REPORTS
+from tthc.scorecards.data import UnknownUnit, read_period
+from tthc.scorecards.model import Scorecard, ScorecardPeriod
+from tthc.scorecards.write import Written, scorecard_path, write_scorecard
+from tthc.warehouse import Dsn
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 20
+
+
+@dataclass
+class ScorecardsResult:
+    period_key: str
+    period_kind: str
+    written: list[Written] = field(default_factory=list)
+    kept: list[Written] = field(default_factory=list)        # already there (keep_existing): not rewritten
+    failed: dict[str, str] = field(default_factory=dict)      # unit -> reason
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (f"scorecards {self.period_key} ({self.period_kind}): {len(self.written)} written, "
+                f"{len(self.kept)} kept, {len(self.failed)} failed in {self.seconds:.1f} s")
+
+    def as_dict(self) -> dict:
+        return {"period": self.period_key, "kind": self.period_kind,
+                "written": [str(w.html) for w in self.written] + [str(w.pdf) for w in self.written if w.pdf],
+                "kept": len(self.kept), "failed": dict(self.failed), "seconds": round(self.seconds, 3)}
+
+
+class ScorecardsFailed(RuntimeError):
+    """Some units' scorecards were not written; `result` holds what was."""
+
+    def __init__(self, message: str, result: ScorecardsResult):
+        super().__init__(message)
+        self.result = result
+
+
+def _printer(pdf: bool, factory: Callable[[], contextlib.AbstractContextManager] | None):
+    if not pdf:
+        return contextlib.nullcontext(None)
+    if factory is not None:
+        return factory()
+    from tthc.scorecards.pdf import PdfPrinter   # SC-RENDER's module: one Chromium for every page
+
+    return PdfPrinter()
+
+
+def publish_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime, root: Path = REPORTS,
+                       units: list[str] | None = None, pdf: bool = True, *, keep_existing: bool = False,
+                       render_html: Callable[[Scorecard], str] | None = None,
+                       printer: Callable[[], contextlib.AbstractContextManager] | None = None) -> ScorecardsResult:
+    """Write the period's scorecards (HTML, and PDF unless pdf=False) for `units` (default: every
+    unit with a score in the period) under `root`. keep_existing: a unit whose files are already
+    there is left as it is (the day's month to date is written by its first publish and kept).
+    `render_html` and `printer` (a context manager yielding an object with .pdf(html) -> bytes)
+    replace the real renderer and browser, for tests. Raises ScorecardsFailed at the end when any
+    unit failed, BadPeriod / ScorecardsUnavailable before writing anything."""
+    started = time.monotonic()
+    data = read_period(dsn, period, now)
+    key = data.period.key
+    result = ScorecardsResult(key, data.period.kind)
+    wanted = list(units) if units is not None else data.units
+    todo = []
+    for unit in wanted:
+        html_path = scorecard_path(root, unit, key, ".html")
+        pdf_path = scorecard_path(root, unit, key, ".pdf")
+        if keep_existing and html_path.exists() and (not pdf or pdf_path.exists()):
+            result.kept.append(Written(unit, key, html_path, pdf_path if pdf else None))
+        else:
+            todo.append(unit)
+    log.info("scorecards %s: %d units to write, %d kept, into %s", key, len(todo), len(result.kept), root)
+    if todo:
+        with _printer(pdf, printer) as browser:
+            for done, unit in enumerate(todo, 1):
+                try:
+                    card = data.card(unit, now)
+                    result.written.append(write_scorecard(root, card, render_html=render_html,
+                                                          pdf=browser.pdf if browser is not None else None))
+                except UnknownUnit as exc:
+                    result.failed[unit] = str(exc)
+                    log.error("scorecard %s %s: %s", unit, key, exc)
+                except Exception as exc:  # one unit's failure must not stop the others
+                    result.failed[unit] = f"{exc.__class__.__name__}: {exc}"
+                    log.exception("scorecard %s %s failed; going on with the other units", unit, key)
+                if done % PROGRESS_EVERY == 0 or done == len(todo):
+                    log.info("scorecards %s: %d/%d units done (%d failed)", key, done, len(todo), len(result.failed))
+    result.seconds = time.monotonic() - started
+    log.info(result.summary())
+    if result.failed:
+        names = ", ".join(sorted(result.failed))
+        raise ScorecardsFailed(f"scorecards of {key}: {len(result.failed)} of {len(wanted)} units failed ({names}); "
+                               f"first reason: {next(iter(result.failed.values()))}", result)
+    return result

@@ -3,8 +3,8 @@
 Outside Airflow, sources and the warehouse come from the environment: ONE_STOP_BASE_URL,
 ONE_STOP_CLIENT_ID, ONE_STOP_CLIENT_SECRET, DVC_PORTAL_BASE_URL, DVC_PORTAL_API_KEY,
 WAREHOUSE_DSN (unset: the embedded warehouse under .local/pg). Each command logs in as its
-stage's role (ingest: tthc_loader; build, gate, marts, docs, summary: tthc_transformer; publish:
-tthc_publisher; bi-url: tthc_bi), given by WAREHOUSE_<STAGE>_DSN or derived from the admin's
+stage's role (ingest: tthc_loader; build, gate, marts, docs, summary: tthc_transformer; publish,
+scorecard: tthc_publisher; bi-url: tthc_bi), given by WAREHOUSE_<STAGE>_DSN or derived from the admin's
 login (tthc/warehouse/stages.py).
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import logging
 import signal
 import sys
+import uuid
 from datetime import date, datetime
 
 from extractors.timefmt import LOCAL
@@ -154,7 +155,9 @@ def cmd_gate(args) -> int:
     from expectations.suites import GATE_SUITES
     from tthc.warehouse import stage_dsn
 
-    gate = run_gate(stage_dsn("transformer"), GATE_SUITES, "cli", night_only=args.night)
+    # A run id of its own per call: the manifest counts the checks of one run (tthc/publish/monthly.py).
+    run_id = f"cli-{datetime.now(LOCAL):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    gate = run_gate(stage_dsn("transformer"), GATE_SUITES, run_id, night_only=args.night)
     print(gate.summary())
     return 0 if gate.passed else 1
 
@@ -275,6 +278,34 @@ def cmd_actions(args) -> int:
     return 0
 
 
+def cmd_scorecard(args) -> int:
+    """One unit's scorecard of one period, HTML and PDF, written under the reports root."""
+    from pathlib import Path
+
+    from tthc.paths import REPORTS
+    from tthc.scorecards.data import ScorecardsUnavailable
+    from tthc.scorecards.periods import BadPeriod
+    from tthc.scorecards.publish import ScorecardsFailed, publish_scorecards
+    from tthc.warehouse import stage_dsn
+
+    try:
+        result = publish_scorecards(stage_dsn("publisher"), args.period, _moment(args.now),
+                                    root=Path(args.root) if args.root else REPORTS, units=[args.unit],
+                                    pdf=not args.no_pdf)
+    except (BadPeriod, ScorecardsUnavailable) as exc:
+        print(f"tthc scorecard: không lập được bảng điểm kỳ {args.period!r}: {exc}", file=sys.stderr)
+        return 2
+    except ScorecardsFailed as exc:
+        print(f"tthc scorecard: không lập được bảng điểm của đơn vị {args.unit} kỳ {args.period!r}: "
+              f"{exc.result.failed.get(args.unit, exc)}", file=sys.stderr)
+        return 2
+    for written in result.written:
+        print(written.html)
+        if written.pdf:
+            print(written.pdf)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from tthc.demo import run_demo
 
@@ -379,6 +410,15 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--at", help=at_help)
     a.add_argument("--format", choices=["json", "text"], default="text")
     p.set_defaults(func=cmd_actions)
+
+    p = sub.add_parser("scorecard", help="one unit's scorecard (bảng điểm) of a period as HTML and PDF")
+    p.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
+    p.add_argument("--period", required=True,
+                   help="YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), or mtd (month to date of the published lists)")
+    p.add_argument("--root", help="reports folder (default: TTHC_REPORTS, else reports/ in the project)")
+    p.add_argument("--no-pdf", action="store_true", help="the HTML only")
+    p.add_argument("--now", help="generation time (ISO; decides provisional or final); default now")
+    p.set_defaults(func=cmd_scorecard)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the simulator (make demo)")
     p.set_defaults(func=cmd_demo)

@@ -73,6 +73,9 @@ META_TABLES = {
     "extract_runs": MetaRule(("source", "entity", "window_to", "status"), "status = 'success'", distinct=True),
     "quality_results": MetaRule(("suite", "check_name", "severity", "success", "observed", "sample", "description"),
                                 "run_id = (SELECT run_id FROM meta.quality_results ORDER BY checked_at DESC LIMIT 1)"),
+    # which gate the published marts passed: the latest publication's day (its run id is bookkeeping)
+    "marts_publications": MetaRule(("as_of",),
+                                   "published_at = (SELECT max(published_at) FROM meta.marts_publications)"),
     "loss_status": MetaRule(("source", "entity", "quarantined_open", "missing", "open_too_long", "quarantine_over",
                              "missing_over", "first_records", "thresholds"),
                             "run_id = (SELECT run_id FROM meta.loss_status ORDER BY recorded_at DESC LIMIT 1)"),

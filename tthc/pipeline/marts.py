@@ -21,15 +21,15 @@ import psycopg
 from expectations.runner import GateResult, QualityGateFailed, run_gate
 from expectations.suites import MARTS_SUITES
 from tthc.pipeline import dbt
-from tthc.pipeline.swap import LOCK_TIMEOUT, SWAP_ATTEMPTS, ShadowSwap, SwapTimeout
+from tthc.pipeline.swap import LOCK_TIMEOUT, SWAP_ATTEMPTS, BeforeCommit, ShadowSwap, SwapTimeout
 from tthc.warehouse import Dsn
 from tthc.warehouse.roles import grant_marts
 from tthc.warehouse.stages import as_stage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LOCK_TIMEOUT", "PREVIOUS", "PUBLISHED", "SHADOW", "SWAP_ATTEMPTS", "MartsSwapTimeout",
-           "latest_core_gate", "prepare_shadow", "publish_marts", "swap_in"]
+__all__ = ["LOCK_TIMEOUT", "PREVIOUS", "PUBLICATIONS", "PUBLISHED", "SHADOW", "SWAP_ATTEMPTS", "MartsSwapTimeout",
+           "latest_core_gate", "prepare_shadow", "publish_marts", "record_publication", "swap_in"]
 
 _MARTS_SUITE_NAMES = {s.name for s in MARTS_SUITES}
 
@@ -53,9 +53,31 @@ def _swap_once(conn: psycopg.Connection) -> None:
     MARTS.swap_once(conn)
 
 
-def swap_in(conninfo: str, attempts: int = SWAP_ATTEMPTS) -> None:
+def swap_in(conninfo: str, attempts: int = SWAP_ATTEMPTS, before_commit: BeforeCommit | None = None) -> None:
     """Make the shadow the published marts in one transaction (tthc/pipeline/swap.py)."""
-    MARTS.swap_in(conninfo, attempts)
+    MARTS.swap_in(conninfo, attempts, before_commit)
+
+
+# Which gate run the published marts passed, one row per publication, written in the swap's own
+# transaction: the monthly package counts the checks of exactly that run (tthc/publish/monthly.py),
+# not of whatever gate ran last.
+PUBLICATIONS = "meta.marts_publications"
+_PUBLICATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS meta.marts_publications (
+    published_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    run_id       text        NOT NULL,
+    as_of        date
+);
+COMMENT ON TABLE meta.marts_publications IS
+    'One row per swap of the marts: the quality gate run (core and marts suites) they passed.';
+"""
+
+
+def record_publication(run_id: str, as_of: date | None) -> BeforeCommit:
+    def record(conn: psycopg.Connection) -> None:
+        conn.execute(_PUBLICATIONS_DDL)
+        conn.execute("INSERT INTO meta.marts_publications (run_id, as_of) VALUES (%s, %s)", (run_id, as_of))
+    return record
 
 
 def latest_core_gate(conninfo: str) -> tuple[str, int] | None:
@@ -95,5 +117,5 @@ def publish_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None
     gate = run_gate(dsn, MARTS_SUITES, run_id or core_run, schemas={"marts": SHADOW}, **gate_args)
     if not gate.passed:
         raise QualityGateFailed(f"marts gate failed on {SHADOW}; {PUBLISHED} unchanged.\n{gate.summary()}")
-    swap_in(conninfo)
+    swap_in(conninfo, before_commit=record_publication(gate.run_id, as_of))
     return gate

@@ -24,25 +24,37 @@ class PublishBlocked(RuntimeError):
 
 
 def last_gate(conn: psycopg.Connection) -> dict:
-    row = conn.execute(
+    """The quality figures of the manifest: refuses when the newest gate run failed; counts the
+    checks of the run the published marts passed (meta.marts_publications; the newest run on a
+    warehouse that has not recorded one yet)."""
+    latest = conn.execute(
         """
         with latest as (
             select run_id from meta.quality_results order by checked_at desc limit 1
         )
-        select q.run_id,
-               count(*)                                                   as checks,
-               count(*) filter (where not q.success and q.severity = 'fail') as failures
+        select q.run_id, count(*) filter (where not q.success and q.severity = 'fail')
         from meta.quality_results q join latest using (run_id)
         group by q.run_id
         """
     ).fetchone() if _has_table(conn, "meta.quality_results") else None
-    if row is None:
+    if latest is None:
         raise PublishBlocked("no quality gate has run on this warehouse yet: run the gate first")
-    run_id, checks, failures = row
+    run_id, failures = latest
     if failures:
         raise PublishBlocked(f"the last quality gate ({run_id}) failed {failures} check(s): not publishing")
-    losses = last_status(conn, run_id) or last_status(conn)
+    built_on = _published_run(conn) or run_id
+    checks, failures = conn.execute(
+        "select count(*), count(*) filter (where not success and severity = 'fail') "
+        "from meta.quality_results where run_id = %s", (built_on,)).fetchone()
+    losses = last_status(conn, built_on) or last_status(conn)
     return {"ket_qua": "DAT", "so_kiem_tra": checks, "so_loi": failures} | loss_figures(losses)
+
+
+def _published_run(conn: psycopg.Connection) -> str | None:
+    if not _has_table(conn, "meta.marts_publications"):
+        return None
+    row = conn.execute("select run_id from meta.marts_publications order by published_at desc limit 1").fetchone()
+    return row[0] if row else None
 
 
 def loss_figures(losses: list) -> dict:

@@ -49,7 +49,8 @@ ACTIONS_SCHEMAS = (ACTIONS, ACTIONS_HISTORY, "actions__next", "actions__prev")
 OPTIONAL_SCHEMAS = SHADOW_SCHEMAS + ACTIONS_SCHEMAS
 # meta holds both stages' records: these are the transformer's (the gate's results and loss
 # measures, the summary views); the rest (run records, watermarks, retention runs) the loader's.
-TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary", "unit_logins")
+TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary", "unit_logins",
+                    "marts_publications")
 # What the monthly extract reads outside the marts (tthc/publish/rows.py).
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)

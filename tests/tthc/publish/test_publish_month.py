@@ -160,6 +160,26 @@ def test_a_failed_last_gate_blocks_publishing_until_a_gate_passes(warehouse, out
     assert publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox).version == 1
 
 
+def test_the_manifest_counts_the_checks_of_the_gate_run_the_published_marts_passed(warehouse, outbox):
+    from tthc.pipeline.marts import record_publication
+
+    with psycopg.connect(warehouse.conninfo()) as conn:
+        record_publication("gate-1", MONTH.start)(conn)        # the marts passed gate-1's five checks
+        record_gate(conn, "gate-3", datetime.fromisoformat("2025-08-01T04:00:00+07:00"), failures=0)
+        conn.execute("insert into meta.quality_results (run_id, suite, check_name, severity, success, checked_at) "
+                      "select 'gate-3', 'core', check_name, severity, success, checked_at "
+                      "from meta.quality_results where run_id = 'gate-3'")
+    manifest = json.loads((publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox).path
+                           / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kiem_tra_chat_luong"]["so_kiem_tra"] == 5   # not gate-3's ten: no marts were built on it
+    with psycopg.connect(warehouse.conninfo()) as conn:
+        record_publication("gate-3", MONTH.start)(conn)
+    # (a package whose files did not change keeps its version: ask a new outbox)
+    manifest = json.loads((publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox / "again").path
+                           / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["kiem_tra_chat_luong"]["so_kiem_tra"] == 10
+
+
 def test_a_missing_mart_is_named_and_nothing_is_written(warehouse, outbox):
     execute(warehouse, "drop table marts.mart_portal_reconciliation")
     execute(warehouse, "drop table marts.mart_late_dossiers")

@@ -169,6 +169,8 @@ def test_gated_marts_are_published_and_readable_by_bi(province):
     dsn, core, marts, docs = province
     assert marts.passed and marts.run_id == "night-1", marts.summary()  # one night, one gate run
     assert schemas(dsn.conninfo()) == {"marts"}
+    with psycopg.connect(dsn.conninfo()) as conn:  # the swap recorded the run the marts passed
+        assert conn.execute("select run_id, as_of from meta.marts_publications").fetchall() == [("night-1", CLOCK_DAY)]
     with psycopg.connect(dsn.with_user(BI, BI_PASSWORD).conninfo()) as conn:
         assert conn.execute("select count(*) from marts.mart_metric_monthly").fetchone()[0] > 0
         assert conn.execute("select count(*) from marts.mart_score_monthly").fetchone()[0] > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tthc.orchestration.connections import warehouse_dsn
-from tthc.paths import OUTBOX
+from tthc.paths import OUTBOX, REPORTS
 
 
 def working_day(at: datetime) -> tuple[bool, str]:
@@ -26,9 +26,30 @@ def refresh(at: datetime, run_id: str | None = None, ingest: bool = True) -> dic
     return result.as_dict()
 
 
-def publish_daily(at: datetime, outbox=OUTBOX) -> dict:
+def publish_daily(at: datetime, outbox=OUTBOX, reports=REPORTS) -> dict:
     """Each unit's workbook of the day (and its message where recipients are configured); a
-    rerun sends nothing twice (tthc/actions/daily.py)."""
+    rerun sends nothing twice (tthc/actions/daily.py). Then each unit's scorecard of the month
+    to date (tthc/scorecards), written by the day's first publish and kept, like the workbooks.
+    A failure of either is raised after both were tried."""
+    from tthc.actions.daily import DailyMessagesFailed
     from tthc.actions.daily import publish_daily as publish
+    from tthc.extract.values import VN_TZ
+    from tthc.scorecards.publish import publish_scorecards
 
-    return publish(warehouse_dsn("publisher"), at, outbox).as_dict()
+    dsn = warehouse_dsn("publisher")
+    messages_failed = None
+    try:
+        out = publish(dsn, at, outbox).as_dict()
+    except DailyMessagesFailed as exc:   # the workbooks are written: still write the scorecards
+        messages_failed, out = exc, exc.result.as_dict()
+    try:
+        cards = publish_scorecards(dsn, at.astimezone(VN_TZ).date().isoformat(), at, root=reports,
+                                   keep_existing=True)
+    except Exception as exc:   # some or all scorecards not written (ScorecardsFailed names the units)
+        if messages_failed is not None:
+            raise messages_failed from exc
+        raise
+    out["scorecards"] = cards.as_dict()
+    if messages_failed is not None:
+        raise messages_failed
+    return out

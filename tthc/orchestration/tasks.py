@@ -17,7 +17,7 @@ from extractors.run import extract_entity
 from extractors.sources import make_client
 from tthc import settings
 from tthc.orchestration.connections import source_settings, warehouse_dsn
-from tthc.paths import OUTBOX
+from tthc.paths import OUTBOX, REPORTS
 from tthc.pipeline import dbt
 from tthc.publish.monthly import publish_month
 from tthc.publish.periods import Month
@@ -93,9 +93,11 @@ def build_marts(as_of: date, run_id: str | None = None) -> dict:
 
 
 def publish(now: datetime, period: str | None = None, unit_code: str | None = None,
-            outbox: Path = OUTBOX) -> dict:
+            outbox: Path = OUTBOX, reports: Path = REPORTS) -> dict:
     """Write the extract of `period` (default: the month that just ended) for each province,
-    then push every package not yet delivered to the province inbox (when one is configured)."""
+    then push every package not yet delivered to the province inbox (when one is configured),
+    then write the scorecards of the month, its quarter and its year for every unit (under
+    `reports`, beside the outbox, never inside a package)."""
     from tthc.publish.delivery import deliver_outbox
 
     month = Month.parse(period) if period else Month.before(now)
@@ -111,5 +113,37 @@ def publish(now: datetime, period: str | None = None, unit_code: str | None = No
         written.append(str(result.path))
     report = deliver_outbox(outbox)
     log.info(report.summary())
+    # The scorecards come after the packages are written and delivered, so their failure never
+    # holds the province's extract back; it fails the task afterwards, naming what is missing.
+    cards, failure = month_scorecards(dsn, month, now, reports, unit_code)
     report.raise_if_failed()  # a rejected package is a finding for people, not a silent skip
-    return {"written": written, "delivery": report.as_dict()}
+    if failure:
+        raise ScorecardsNotWritten(f"the extract packages of {month.key} are written and delivered, but {failure}")
+    return {"written": written, "delivery": report.as_dict(), "scorecards": cards}
+
+
+class ScorecardsNotWritten(RuntimeError):
+    """Some scorecards of the month (or of its quarter or year) were not written."""
+
+
+def month_scorecards(dsn, month: Month, now: datetime, root: Path, under: str | None = None) -> tuple[dict, str | None]:
+    """The scorecards of the month and of the quarter and year containing it, for every unit of
+    each period (under `under` when given): ({period: summary}, None) or what failed."""
+    from tthc.scorecards.periods import containing
+    from tthc.scorecards.publish import ScorecardsFailed, publish_scorecards
+
+    done, failed = {}, []
+    for period in containing(month.key):
+        try:
+            result = publish_scorecards(dsn, period, now, root=root, under=under)
+        except ScorecardsFailed as exc:
+            done[period.key] = exc.result.as_dict()
+            failed.append(f"{period.key}: {len(exc.result.failed)} units failed "
+                          f"({', '.join(sorted(exc.result.failed))}): {next(iter(exc.result.failed.values()))}")
+            log.error("scorecards %s: %s", period.key, exc)
+        except Exception as exc:   # the period could not be read at all: say so, go on with the next
+            failed.append(f"{period.key}: {type(exc).__name__}: {exc}")
+            log.exception("scorecards %s not written", period.key)
+        else:
+            done[period.key] = result.as_dict()
+    return done, ("scorecards not written: " + "; ".join(failed)) if failed else None

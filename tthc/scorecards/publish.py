@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from tthc.paths import REPORTS
-from tthc.scorecards.data import UnknownUnit, read_period
+from tthc.scorecards.data import PeriodData, UnknownUnit, read_period
 from tthc.scorecards.model import Scorecard, ScorecardPeriod
 from tthc.scorecards.write import Written, scorecard_path, write_scorecard
 from tthc.warehouse import Dsn
@@ -47,9 +47,10 @@ class ScorecardsResult:
                 f"{len(self.kept)} kept, {len(self.failed)} failed in {self.seconds:.1f} s")
 
     def as_dict(self) -> dict:
-        return {"period": self.period_key, "kind": self.period_kind,
-                "written": [str(w.html) for w in self.written] + [str(w.pdf) for w in self.written if w.pdf],
-                "kept": len(self.kept), "failed": dict(self.failed), "seconds": round(self.seconds, 3)}
+        """For a task's return value (XCom): counts, one example path, the failed units and why."""
+        return {"period": self.period_key, "kind": self.period_kind, "written": len(self.written),
+                "kept": len(self.kept), "example": str(self.written[0].html) if self.written else None,
+                "failed": dict(self.failed), "seconds": round(self.seconds, 3)}
 
 
 class ScorecardsFailed(RuntimeError):
@@ -58,6 +59,19 @@ class ScorecardsFailed(RuntimeError):
     def __init__(self, message: str, result: ScorecardsResult):
         super().__init__(message)
         self.result = result
+
+
+def subtree(data: PeriodData, root: str) -> set[str]:
+    """`root` and every unit below it in the period (by the parent links of the period's scores)."""
+    children: dict[str | None, list[str]] = {}
+    for unit, score in data.scores.items():
+        children.setdefault(score.parent_unit_code, []).append(unit)
+    found, todo = set(), [root] if root in data.scores else []
+    while todo:
+        unit = todo.pop()
+        found.add(unit)
+        todo.extend(children.get(unit, []))
+    return found
 
 
 def _printer(pdf: bool, factory: Callable[[], contextlib.AbstractContextManager] | None):
@@ -71,11 +85,13 @@ def _printer(pdf: bool, factory: Callable[[], contextlib.AbstractContextManager]
 
 
 def publish_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime, root: Path = REPORTS,
-                       units: list[str] | None = None, pdf: bool = True, *, keep_existing: bool = False,
+                       units: list[str] | None = None, pdf: bool = True, *, under: str | None = None,
+                       keep_existing: bool = False,
                        render_html: Callable[[Scorecard], str] | None = None,
                        printer: Callable[[], contextlib.AbstractContextManager] | None = None) -> ScorecardsResult:
     """Write the period's scorecards (HTML, and PDF unless pdf=False) for `units` (default: every
-    unit with a score in the period) under `root`. keep_existing: a unit whose files are already
+    unit with a score in the period; with `under`, those of that unit's subtree in the period) under
+    `root`. keep_existing: a unit whose files are already
     there is left as it is (the day's month to date is written by its first publish and kept).
     `render_html` and `printer` (a context manager yielding an object with .pdf(html) -> bytes)
     replace the real renderer and browser, for tests. Raises ScorecardsFailed at the end when any
@@ -85,6 +101,9 @@ def publish_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime, r
     key = data.period.key
     result = ScorecardsResult(key, data.period.kind)
     wanted = list(units) if units is not None else data.units
+    if under is not None:
+        inside = subtree(data, under)
+        wanted = [u for u in wanted if u in inside]
     todo = []
     for unit in wanted:
         html_path = scorecard_path(root, unit, key, ".html")

@@ -9,7 +9,8 @@ mart_metric_monthly holds every metric of the seed for every unit and period; ma
 made from it by the same rules as the dbt model (group sums, competition rank among units of the
 same parent and level, band on the total rounded to 2 decimals), so totals tie and ranks share.
 The published lists are of T = 2025-07-21 09:00 (+07): act_points_at_stake for every unit,
-three things and a projection for P and C1.
+three things and a projection for P and C1 (the list rows are empty: the daily workbooks have
+nothing to write, the scorecards of the month to date still do).
 """
 from __future__ import annotations
 
@@ -61,6 +62,12 @@ create table actions.act_projection (at_ts timestamptz, unit_code text, dossiers
     decided_on_time integer, decided_late integer, safe integer, undecided integer, rate_2_1_min numeric,
     rate_2_1_max numeric, points_2_1_min numeric, points_2_1_max numeric, points_5_3_min numeric,
     points_5_3_max numeric, total_points_now numeric, total_points_min numeric, total_points_max numeric);
+create table actions.act_list_rows (at_ts timestamptz, unit_code text, list_name text, dossier_code text,
+    row_unit_code text, handling_unit_code text, procedure_code text, field_code text, channel integer,
+    status integer, received_at timestamptz, due_at timestamptz, list_value numeric, has_apology_letter boolean,
+    points_gain numeric, current_step_number integer, current_step_unit_code text, current_step_department text);
+create table actions.act_undecided_dossiers (at_ts timestamptz, unit_code text, dossier_code text,
+    row_unit_code text, due_at timestamptz, due_rank integer);
 create table actions.act_points_at_stake (at_ts timestamptz, unit_code text, metric_code text, numerator numeric,
     denominator numeric, applies boolean, max_points numeric, points numeric, lost_points numeric,
     gain_one_more numeric, dossiers_to_cap numeric);

@@ -139,6 +139,27 @@ def _score_table(dsn: Dsn, period: str) -> str:
     return "\n".join(lines)
 
 
+def _scorecard_line(dsn: Dsn, period: str) -> str:
+    """The path of the busiest commune's scorecard of the month (the monthly publish wrote it;
+    written here if that publish did not)."""
+    from tthc.paths import REPORTS
+    from tthc.scorecards.publish import publish_scorecards
+    from tthc.scorecards.write import scorecard_path
+
+    with psycopg.connect(dsn.conninfo()) as conn:
+        row = conn.execute(
+            "select unit_code, unit_name from marts.mart_metric_monthly where period_type = 'month' "
+            "and period_key = %s and metric_code = '2.1' and unit_level = 'XA' "
+            "order by denominator desc, unit_code limit 1", (period,)).fetchone()
+    if row is None:
+        return f"Scorecards: no commune in the marts for {period}"
+    html, pdf = scorecard_path(REPORTS, row[0], period), scorecard_path(REPORTS, row[0], period, ".pdf")
+    if not (html.exists() and pdf.exists()):
+        publish_scorecards(dsn, period, datetime.now(LOCAL), root=REPORTS, units=[row[0]])
+    return (f"Scorecard: {html} (PDF beside it) - {row[1]}, {period}, the busiest commune; every unit's "
+            f"month, quarter and year under {REPORTS}/<unit>/<period>/")
+
+
 def fresh_database(name: str) -> Dsn:
     """The demo gets a database of its own, rebuilt on every run so a demo always starts clean;
     the outbox is kept, so a second run shows that unchanged months get no new version."""
@@ -178,6 +199,7 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
         else f"{plan.nights[-1].year - 1:04d}-12"
     print()
     print(_score_table(dsn, last_month))
+    print(_scorecard_line(dsn, last_month))
     print()
     from expectations.data_docs import default_docs_dir
     from tthc.pipeline import dbt

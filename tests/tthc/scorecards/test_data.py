@@ -176,3 +176,74 @@ def test_bands_from_the_dbt_vars_as_the_mart_rounds():
     ranks = competition_ranks({"a": Decimal(5), "b": Decimal(7), "c": Decimal(7), "d": Decimal(1), "e": Decimal(3)},
                               {"a": 1, "b": 1, "c": 1, "d": 1, "e": 2})
     assert ranks == {"b": (1, 4), "c": (1, 4), "a": (3, 4), "d": (4, 4), "e": (1, 1)}
+
+
+# ---- a real dbt build ------------------------------------------------------------------------------
+
+SLICE_CLOCK = datetime(2025, 8, 1, 0, 0, tzinfo=LOCAL)
+END_OF_JULY = datetime(2025, 7, 31, 23, 59, 59, tzinfo=LOCAL)
+SLICE_ENTITIES = {
+    "one_stop": ("don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so", "qua_trinh_xu_ly"),
+    "dvc_portal": ("payments", "sync_status", "feedback", "ratings", "online_services"),
+}
+
+
+@pytest.fixture(scope="module")
+def slice_built(pg_cluster, tmp_path_factory):
+    """A simulated province's raw records (as the sources served them just after July closed) ->
+    one real dbt run of the marts the scorecards read and the lists at the last second of July."""
+    from datetime import date
+
+    from extractors.portal_scores import ensure_table
+    from simulator import World, WorldConfig
+    from tests.dbt.dbt_runner import run_dbt
+    from tests.dbt.records import load_raw
+    from tthc.warehouse.stages import bootstrap
+
+    world = World(WorldConfig(seed=11, dossiers_per_year=1500, start=date(2025, 1, 1), end=date(2025, 12, 31)))
+    work = tmp_path_factory.mktemp("dbt-scorecards")
+    with scratch_database(pg_cluster, raw_schema=True) as dsn:
+        with psycopg.connect(dsn.conninfo()) as conn:
+            ensure_table(conn)
+            for source, names in SLICE_ENTITIES.items():
+                for name in names:
+                    load_raw(conn, source, name, world.records(source, name, SLICE_CLOCK))
+        run_dbt(dsn, work, "seed")
+        run_dbt(dsn, work, "run", "--select", "+mart_score_monthly", "+mart_portal_reconciliation", "+tag:actions",
+                as_of="2025-07-31", variables={"actions_at": END_OF_JULY.isoformat()})
+        bootstrap(dsn)   # the publisher's grants on what dbt built
+        yield dsn
+
+
+@pytest.mark.slow
+def test_cards_equal_the_marts_for_every_unit_of_a_built_slice(slice_built):
+    data = read_period(slice_built, "2025-07", NOW)
+    july = scores(slice_built, "month", "2025-07")
+    assert data.units == sorted(july) and len(july) > 10
+    metrics = {}
+    for r in rows(slice_built, "select * from marts.mart_metric_monthly where period_type = 'month' "
+                               "and period_key = '2025-07'"):
+        metrics.setdefault(r["unit_code"], {})[r["metric_code"]] = r
+    for unit, s in july.items():
+        card = data.card(unit, NOW)
+        assert (card.total, card.band, card.rank, card.max_score) == \
+            (s["total_score"], s["rating_band"], s["rank_in_level"], s["max_score"])
+        assert {g.group_code: g.points for g in card.groups} == {c: s[f"score_{c.lower()}"] for c, _ in GROUPS}
+        assert {m.metric_code: (m.numerator, m.denominator, m.rate, m.points, m.max_points, m.applies)
+                for m in card.metrics} == \
+            {code: (r["numerator"], r["denominator"], r["rate"], r["points"], r["max_points"], r["applies"])
+             for code, r in metrics[unit].items()}
+        assert [c.unit_code for c in card.children] == sorted(
+            (u for u, o in july.items() if o["parent_unit_code"] == unit), key=lambda u: (-july[u]["total_score"], u))
+        assert card.official_total is None and card.lists_at == END_OF_JULY
+    # the bands the dbt vars give here are the mart's, on every unit
+    assert all(band_of(s["total_score"]) == s["rating_band"] for s in july.values())
+
+    # the month to date at July's last second is July: totals, bands and ranks as the mart's
+    mtd = read_period(slice_built, "mtd", NOW)
+    assert mtd.period.key == "2025-07-31" and mtd.units == sorted(july)
+    for unit, s in july.items():
+        card = mtd.card(unit, NOW)
+        assert abs(card.total - s["total_score"]) < Decimal("1e-9"), unit
+        assert (card.band, card.rank, card.rank_of) == (s["rating_band"], s["rank_in_level"], data.card(unit, NOW).rank_of)
+        assert card.previous_key == "2025-06" and card.trend[-1].period_key == "2025-07-31"

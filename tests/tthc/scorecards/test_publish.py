@@ -197,3 +197,22 @@ def test_the_daily_publish_writes_the_month_to_date_once_a_day(made, tmp_path, m
     assert scorecard_path(tmp_path / "reports", W.P, "2025-07-21", ".pdf").exists()
     later = publish_daily(W.AT + timedelta(hours=3), outbox=tmp_path / "outbox", reports=tmp_path / "reports")
     assert (later["scorecards"]["written"], later["scorecards"]["kept"]) == (0, 5)
+
+
+def test_the_demo_prints_the_busiest_communes_month(made, tmp_path, monkeypatch, stand_ins):
+    import tthc.paths
+    from tthc.demo import _scorecard_line
+
+    monkeypatch.setattr(tthc.paths, "REPORTS", tmp_path)
+    with psycopg.connect(made.conninfo()) as conn:   # C3 the busiest commune in July
+        conn.execute("update marts.mart_metric_monthly set denominator = 500 where unit_code = %s "
+                     "and metric_code = '2.1' and period_key = '2025-07'", (W.C3,))
+    try:
+        line = _scorecard_line(made, "2025-07")
+    finally:
+        with psycopg.connect(made.conninfo()) as conn:
+            conn.execute("update marts.mart_metric_monthly set denominator = 20 where unit_code = %s "
+                         "and metric_code = '2.1' and period_key = '2025-07'", (W.C3,))
+    path = scorecard_path(tmp_path, W.C3, "2025-07")
+    assert line.startswith(f"Scorecard: {path} (PDF beside it) - UBND xã Thanh An, 2025-07")
+    assert path.exists() and path.with_suffix(".pdf").exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from expectations.checks import FAIL, E, Suite, column, column_types, columns_are, rows
+from expectations.checks import FAIL, WARN, E, Suite, column, column_types, columns_are, rows
 from expectations.contracts import CONTRACT_FILE, mart_columns, rating_band_labels
 from expectations.suites.core import UNIT_LEVELS
 
@@ -127,7 +127,27 @@ LATE_DOSSIERS = Suite(
     ),
 )
 
-_CHECKED = {s.table for s in (METRIC_MONTHLY, SCORE_MONTHLY, REPORT_II06A, LATE_DOSSIERS)}
+# The month the next monthly publish delivers (the one before the newest month in the marts): a
+# province root whose total the portal has not scored gets a reconciliation with an empty
+# official column. Not a failure (the portal publishes late, or its ingest was skipped), but
+# never silent: the manifest of that package says it too (tthc/publish/monthly.py).
+PORTAL_RECONCILIATION = Suite(
+    name="mart_portal_reconciliation", schema="marts", table="mart_portal_reconciliation",
+    checks=_schema_checks("mart_portal_reconciliation") + (
+        rows("portal_total_for_the_published_month", WARN,
+             "with months as (select distinct m.period_key from {batch} m where m.period_type = 'month'), "
+             "published as (select max(period_key) as period_key from months "
+             "              where period_key < (select max(period_key) from months)) "
+             "select s.period_key, s.unit_code from {marts}.mart_score_monthly s join published using (period_key) "
+             "where s.period_type = 'month' and s.parent_unit_code is null and not exists ("
+             "  select 1 from {batch} r where r.period_type = 'month' and r.period_key = s.period_key "
+             "  and r.unit_code = s.unit_code and r.item_code = 'TONG' and r.portal_points is not null)",
+             "the portal's official total exists for each province root in the month the next publish delivers "
+             "(else the reconciliation is empty: `tthc ingest dvc_portal` fetches the scores)"),
+    ),
+)
+
+_CHECKED = {s.table for s in (METRIC_MONTHLY, SCORE_MONTHLY, REPORT_II06A, LATE_DOSSIERS, PORTAL_RECONCILIATION)}
 
 
 def _contract_models() -> list[str]:
@@ -140,4 +160,4 @@ OTHER_MARTS = tuple(
     for model in _contract_models() if model not in _CHECKED
 )
 
-MARTS_SUITES = (METRIC_MONTHLY, SCORE_MONTHLY, REPORT_II06A, LATE_DOSSIERS) + OTHER_MARTS
+MARTS_SUITES = (METRIC_MONTHLY, SCORE_MONTHLY, REPORT_II06A, LATE_DOSSIERS, PORTAL_RECONCILIATION) + OTHER_MARTS

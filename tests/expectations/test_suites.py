@@ -208,3 +208,21 @@ def test_marts_gate_checks_the_shadow_schema_and_catches_each_bad_row(built):
     assert [(r["unit_code"], r["field_code"]) for r in by_name["mart_report_ii06a.identities_hold"].sample] == [("U1", "DD")]
     assert {r["metric_code"] for r in by_name["mart_metric_monthly.points_within_0_max"].sample} == {"3.3"}
     assert by_name["mart_metric_monthly.metric_known"].sample == [{"metric_code": "9.9"}]
+
+
+def test_a_published_month_without_the_portals_total_is_a_warning_not_a_failure(built):
+    from expectations.suites.marts import PORTAL_RECONCILIATION
+
+    with psycopg.connect(built.conninfo()) as conn:
+        conn.execute("insert into marts.mart_portal_reconciliation (period_type, period_key, unit_code, item_code, "
+                     "computed_points, portal_points, difference) values "
+                     "('month', '2025-08', 'P', 'TONG', 20, 21, -1), ('month', '2025-07', 'P', 'TONG', 23.8, null, null), "
+                     "('month', '2025-07', 'P', '2.1', 19, 19, 0)")
+    gate = run_gate(built, (PORTAL_RECONCILIATION,), "no-portal-total", docs_dir=None)
+    failures, warnings = outcome(gate)
+    assert gate.passed and not failures
+    assert warnings == {"mart_portal_reconciliation.portal_total_for_the_published_month"}
+    assert gate.warnings[0].sample == [{"period_key": "2025-07", "unit_code": "P"}]
+    with psycopg.connect(built.conninfo()) as conn:
+        conn.execute("update marts.mart_portal_reconciliation set portal_points = 23.8 where period_key = '2025-07'")
+    assert not run_gate(built, (PORTAL_RECONCILIATION,), "portal-total", docs_dir=None).warnings

@@ -19,6 +19,9 @@ QUALITY_KEYS = ("ket_qua", "so_kiem_tra", "so_loi")
 # validator reads only the top-level fields.
 LOSS_KEYS = ("so_ban_ghi_cach_ly", "so_ban_ghi_thieu", "du_lieu_thieu")
 LOSS_ENTRY_KEYS = ("nguon", "doi_tuong", "so_ban_ghi_cach_ly", "so_ban_ghi_thieu", "vuot_nguong")
+# What a reader of the package must know that does not fail it (canh_bao: Vietnamese sentences;
+# an empty list when there is none), e.g. the portal gave no official score for the period.
+WARNINGS_KEY = "canh_bao"
 
 
 def file_entry(name: str, data: bytes, rows: int) -> dict:
@@ -44,7 +47,8 @@ def build_manifest(*, unit_code: str, period: str, version: int, status: str, re
                           for name, moment in sources.items()},
         # the gate's verdict, then what the warehouse knew it lacked when the package was built
         # (null: not counted by that gate)
-        "kiem_tra_chat_luong": {k: quality[k] for k in QUALITY_KEYS} | {k: quality.get(k) for k in LOSS_KEYS},
+        "kiem_tra_chat_luong": {k: quality[k] for k in QUALITY_KEYS} | {k: quality.get(k) for k in LOSS_KEYS}
+                               | {WARNINGS_KEY: list(quality.get(WARNINGS_KEY) or [])},
         "tep": files,
     }
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from tthc.extract.atomic import write_folder_atomically
 from tthc.extract.csv_format import render_csv
 from tthc.extract.errors import ExtractError
-from tthc.extract.manifest import (LOSS_ENTRY_KEYS, LOSS_KEYS, MANIFEST_NAME, QUALITY_KEYS, build_manifest,
+from tthc.extract.manifest import (LOSS_ENTRY_KEYS, LOSS_KEYS, MANIFEST_NAME, QUALITY_KEYS, WARNINGS_KEY, build_manifest,
                                    dump_manifest, file_entry, read_manifest)
 from tthc.extract.spec import (DEFAULT_REASON, QUALITY_RESULTS, SCHEMA_VERSION, SOURCES, STATUSES,
                                WORKBOOK_NAME)
@@ -99,6 +99,7 @@ def _info_rows(*, unit_code, period, version, status, replaces, reason, now, pip
         # what the warehouse knew it lacked when the package was built (docs/loss-thresholds.md)
         ("Số bản ghi cách ly", _counted(quality.get("so_ban_ghi_cach_ly"))),
         ("Số bản ghi thiếu", _counted(quality.get("so_ban_ghi_thieu"))),
+        ("Cảnh báo", "; ".join(quality.get(WARNINGS_KEY) or []) or "không có"),
         ("Phiên bản pipeline", pipeline_version),
         ("Phiên bản lược đồ", SCHEMA_VERSION),
     ]
@@ -124,10 +125,14 @@ def _check_header(unit_code, period, status, sources, quality, pipeline_version,
     for name in SOURCES:
         if sources[name] is not None:  # None: nothing loaded from that source yet
             to_local(sources[name], f"sources[{name!r}]")
-    if not isinstance(quality, dict) or not set(QUALITY_KEYS) <= set(quality) <= set(QUALITY_KEYS + LOSS_KEYS):
+    optional = LOSS_KEYS + (WARNINGS_KEY,)
+    if not isinstance(quality, dict) or not set(QUALITY_KEYS) <= set(quality) <= set(QUALITY_KEYS + optional):
         raise ExtractError(f"quality must give ket_qua, so_kiem_tra, so_loi (and optionally "
-                           f"{', '.join(LOSS_KEYS)}), got {quality!r}")
+                           f"{', '.join(optional)}), got {quality!r}")
     _check_loss(quality)
+    warnings = quality.get(WARNINGS_KEY) or []
+    if not isinstance(warnings, list) or not all(isinstance(w, str) and w.strip() for w in warnings):
+        raise ExtractError(f"quality {WARNINGS_KEY} must be a list of non-empty sentences, got {warnings!r}")
     if quality["ket_qua"] not in QUALITY_RESULTS:
         raise ExtractError(f"quality ket_qua {quality['ket_qua']!r} is not one of {list(QUALITY_RESULTS)}")
     for count in ("so_kiem_tra", "so_loi"):

@@ -10,6 +10,7 @@ import psycopg
 from expectations.loss import last_status
 from tthc import __version__
 from tthc.extract import PackageResult, write_package
+from tthc.extract.manifest import WARNINGS_KEY
 from tthc.publish.periods import Month
 from tthc.publish.rows import RELATIONS, MissingMart, extract_tables, require_relations
 from tthc.warehouse import Dsn
@@ -71,6 +72,17 @@ def loss_figures(losses: list) -> dict:
     }
 
 
+def portal_warnings(tables: dict[str, list[dict]], unit_code: str, month: Month) -> list[str]:
+    """A package whose reconciliation lacks the portal's total for its own unit says so: the
+    portal had not published it, or its scores were never fetched (`tthc ingest dvc_portal`)."""
+    official = [r for r in tables["doi_soat_dvcqg.csv"]
+                if r["ma_don_vi"] == unit_code and r["ma_chi_so"] == "TONG" and r["diem_dvcqg"] is not None]
+    if official:
+        return []
+    return [f"Chưa có điểm chính thức của Cổng DVCQG cho đơn vị {unit_code} kỳ {month.key}: "
+            "cột diem_dvcqg của doi_soat_dvcqg.csv để trống, chưa đối soát được tổng điểm."]
+
+
 def source_bounds(conn: psycopg.Connection) -> dict[str, datetime | None]:
     """Per source, the bound all its entities have reached (None: nothing loaded yet)."""
     rows = dict(conn.execute("select source, min(high_watermark) from meta.watermarks group by source").fetchall())
@@ -105,6 +117,9 @@ def publish_month(dsn: Dsn, unit_code: str, month: Month, now: datetime, outbox:
             quality = last_gate(conn)
             tables = extract_tables(conn, unit_code, month)
             sources = source_bounds(conn)
+    quality[WARNINGS_KEY] = portal_warnings(tables, unit_code, month)
+    for warning in quality[WARNINGS_KEY]:
+        log.warning("%s %s: %s", unit_code, month.key, warning)
     if not tables["chi_so_766.csv"]:
         raise ValueError(f"no marts rows for unit {unit_code} in {month.key}: is the unit code right "
                          "(valid on the month's last day) and are the marts built for that month?")

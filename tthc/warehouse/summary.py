@@ -68,6 +68,9 @@ def latest_night(conninfo: str) -> str:
             "ORDER BY source, entity").fetchall()
         gate = conn.execute("SELECT run_id, checks, failures, warnings, checked_at FROM meta.gate_summary "
                             "ORDER BY checked_at DESC LIMIT 1").fetchone()
+        warned = conn.execute("SELECT suite, check_name, description FROM meta.quality_results "
+                              "WHERE run_id = %s AND NOT success AND severity <> 'fail' ORDER BY 1, 2",
+                              (gate[0],)).fetchall() if gate else []
         marks = conn.execute("SELECT source, entity, high_watermark FROM meta.watermarks ORDER BY 1, 2").fetchall()
         losses = last_status(conn)
     lines = [f"{'source/entity':<30} {'runs':>4} {'failed':>6} {'fetched':>9} {'new':>8} {'quarant.':>8} {'retries':>7} {'sec':>7}  loaded up to"]
@@ -76,6 +79,7 @@ def latest_night(conninfo: str) -> str:
                      f"{retries:>7} {seconds or 0:>7}  {upto}")
     if gate:
         lines.append(f"quality gate {gate[0]}: {gate[1]} checks, {gate[2]} failing, {gate[3]} warnings at {gate[4]}")
+        lines += [f"  warning {suite}.{check}: {description}" for suite, check, description in warned]
     lines += loss_lines(losses)
     lines += [f"watermark {s}/{e}: {m}" for s, e, m in marks]
     return "\n".join(lines)

@@ -66,7 +66,7 @@ def test_manifest_lists_every_file_with_rows_and_sha256(outbox):
     # the loss counts are always there, null when the caller gave none (not counted)
     assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 58, "so_loi": 0,
                                                "so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None,
-                                               "du_lieu_thieu": None}
+                                               "du_lieu_thieu": None, "canh_bao": []}
     assert [e["ten"] for e in manifest["tep"]] == ALL_FILES
     for entry in manifest["tep"]:
         data = (result.path / entry["ten"]).read_bytes()
@@ -209,6 +209,8 @@ def test_a_hand_made_version_folder_without_manifest_stops_the_writer(outbox):
     ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "du_lieu_thieu": [{"nguon": "one_stop"}]},
      "du_lieu_thieu"),
     ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "mat_du_lieu": 1}, "optionally"),
+    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "canh_bao": "thiếu điểm"}, "canh_bao"),
+    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "canh_bao": [" "]}, "canh_bao"),
     ("tables", {}, "no tables"),
 ])
 def test_bad_package_arguments_are_refused(outbox, field, value, message):

@@ -112,7 +112,7 @@ def test_all_five_files_match_hand_values_and_pass_the_validator(warehouse, outb
                                          "dvc_portal": "2025-08-01T01:00:00+07:00"}
     assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0,  # no loss counted
                                                "so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None,
-                                               "du_lieu_thieu": None}
+                                               "du_lieu_thieu": None, "canh_bao": []}
     assert [(e["ten"], e["so_dong"]) for e in manifest["tep"]] == [
         *((name, len(EXPECTED[name])) for name in CSVS), ("bao_cao.xlsx", 23)]
 
@@ -123,6 +123,16 @@ def test_a_subtree_unit_publishes_only_its_own_tree(warehouse, outbox):
     for name in CSVS:
         rows = (result.path / name).read_bytes().decode("utf-8-sig").split("\r\n")[1:-1]
         assert rows == [r for r in EXPECTED[name] if f",{COMMUNE}," in r], name
+
+
+def test_a_unit_without_the_portals_official_total_is_warned_in_the_manifest_and_workbook(warehouse, outbox):
+    result = publish_month(warehouse, COMMUNE, MONTH, BEFORE_CLOSING, outbox)  # the portal scored only the province
+    assert validate(result.path).returncode == 0
+    warnings = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))["kiem_tra_chat_luong"]["canh_bao"]
+    assert warnings == [f"Chưa có điểm chính thức của Cổng DVCQG cho đơn vị {COMMUNE} kỳ {PERIOD}: cột diem_dvcqg "
+                        "của doi_soat_dvcqg.csv để trống, chưa đối soát được tổng điểm."]
+    info = dict(openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True))
+    assert info["Cảnh báo"] == warnings[0]
 
 
 def test_status_turns_final_on_the_closing_day_and_changes_become_new_versions(warehouse, outbox):
@@ -230,7 +240,8 @@ def test_the_manifest_says_how_many_records_were_quarantined_or_missing(warehous
     assert quality == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0, "so_ban_ghi_cach_ly": 1,
                        "so_ban_ghi_thieu": 0,
                        "du_lieu_thieu": [{"nguon": "one_stop", "doi_tuong": "ho_so", "so_ban_ghi_cach_ly": 1,
-                                          "so_ban_ghi_thieu": 0, "vuot_nguong": False}]}
+                                          "so_ban_ghi_thieu": 0, "vuot_nguong": False}],
+                       "canh_bao": []}
     # and the workbook a province official opens says it too
     info = dict(openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True))
     assert (info["Số bản ghi cách ly"], info["Số bản ghi thiếu"]) == (1, 0)

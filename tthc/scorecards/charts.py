@@ -2,12 +2,17 @@
 
 - `group_bars_svg(groups)`: the six groups against their maximum, one horizontal bar each. The
   maximum is an outlined, hatched bar; the points a dark grey bar over it, so the hatched part that
-  shows is the points lost. Each bar is labelled "điểm / tối đa", so nothing depends on colour.
+  shows is the points lost. Each bar is labelled "điểm / tối đa", so nothing depends on colour and
+  the chart needs no x axis.
 - `trend_svg(trend)`: the total over the last periods, one marker per period. A period without a
   score (total None) breaks the line and is marked by a hollow "×" on the axis with "không có"
-  beside it, so it still has its mark. This period's marker is a larger square.
+  beside it, so it still has its mark. This period's marker is a larger square; every point carries
+  its value.
 
-Both are plain matplotlib (Agg-free SVG backend, `Figure` without pyplot, so no global state),
+Group names and period names are placed as plain texts, not tick labels: matplotlib's tick
+objects are most of a small figure's cost, and a publish draws two charts for every unit.
+
+Both are plain matplotlib (its SVG backend on a `Figure` made without pyplot, so no global state),
 greys only, with `svg.fonttype = 'path'`: every glyph is an outline, so the SVG needs no font
 (the matplotlib default DejaVu Sans has every Vietnamese letter). `svg.hashsalt` and an empty
 metadata make the bytes the same for the same input.
@@ -15,10 +20,10 @@ metadata make the bytes the same for the same input.
 Ids the tests and readers rely on (matplotlib's `gid` on artists becomes the `id` of the `<g>` the
 SVG backend wraps each artist in):
 - `group-bar-<CODE>`: the points bar of group CODE (one `<g>` holding its `<path>`);
-  `group-max-<CODE>`: its maximum; `group-label-<CODE>`: its label;
+  `group-max-<CODE>`: its maximum; `group-label-<CODE>`: its "điểm / tối đa" label;
 - `trend-points`: a `<g>` holding one `<g id="trend-point-<i>">` per trend point (i from 0, oldest
-  first; a None total has one too), each holding the marker's `<use>`; the class of mark is in the
-  id's suffix `trend-point-<i>` only, so a count of `#trend-points > g` is the number of periods;
+  first; a None total has one too), each holding its marker's one `<use>` (circle, this period's
+  square, an unscored period's ×), so a count of `#trend-points > g` is the number of periods;
   `trend-line`: the line through the scored periods; `trend-label-<i>`: the value above a point.
 
 matplotlib names every other group and definition itself (`patch_3`, `DejaVuSans-61`, clip paths
@@ -37,7 +42,7 @@ import matplotlib
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from tthc.scorecards.model import GroupScore, TrendPoint
 from tthc.scorecards.numbers import fmt_points
@@ -89,8 +94,8 @@ class _Marks(Artist):
 
 def group_bars_svg(groups: Sequence[GroupScore]) -> str:
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(7.0, 0.42 * len(groups) + 0.55), dpi=72)
-        ax = fig.add_axes((0.30, 0.16, 0.62, 0.80))
+        fig = Figure(figsize=(7.0, 0.36 * len(groups) + 0.1), dpi=72)
+        ax = fig.add_axes((0.30, 0.02, 0.62, 0.96))
         top = max([float(g.max_points) for g in groups] + [1.0])
         rows = list(range(len(groups)))[::-1]          # the first group on top
         for row, g in zip(rows, groups):
@@ -100,12 +105,16 @@ def group_bars_svg(groups: Sequence[GroupScore]) -> str:
                     gid=f"group-bar-{g.group_code}")
             ax.text(float(g.max_points) + top * 0.015, row, f"{fmt_points(g.points)} / {fmt_points(g.max_points)}",
                     va="center", ha="left", fontsize=8, color=INK, gid=f"group-label-{g.group_code}")
-        ax.set_yticks(rows, [g.group_name for g in groups])
+        # Names and values are plain texts, not tick labels: ticks are the costly part of a figure, and
+        # every bar carries its own numbers, so the x axis has none.
+        for row, g in zip(rows, groups):
+            ax.text(-top * 0.02, row, g.group_name, va="center", ha="right", fontsize=8.5, color=INK)
+        ax.set_xticks([])
+        ax.set_yticks([])
         ax.set_xlim(0, top * 1.28)
         ax.set_ylim(-0.6, len(groups) - 0.4)
-        ax.xaxis.set_major_formatter(_PLAIN)
-        ax.set_xlabel("điểm (phần gạch chéo: điểm bị mất)", fontsize=7.5, color=INK)
-        _frame(ax, grid_axis="x")
+        for side in ("top", "right", "bottom"):
+            ax.spines[side].set_visible(False)
         return _svg(fig, "gb-")
 
 
@@ -142,7 +151,10 @@ def trend_svg(trend: Sequence[TrendPoint]) -> str:
             mark.set_figure(fig)
             marks.append(mark)
         ax.add_artist(_Marks("trend-points", marks))
-        ax.set_xticks(xs, [t.label for t in trend])
+        for i, point in enumerate(trend):   # period names as texts under the axis (cheaper than tick labels)
+            ax.text(i, low - span * 0.05, point.label, ha="center", va="top", fontsize=7.5, color=INK)
+        ax.set_xticks([])
+        ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10], integer=True))
         ax.set_xlim(-0.5, max(len(trend), 1) - 0.5)
         ax.set_ylim(low, high)
         ax.yaxis.set_major_formatter(_PLAIN)

@@ -145,5 +145,6 @@ def sample_card(kind: str = "month", children_count: int | None = None) -> Score
         key_rates=KEY_RATES,
         official_total=D("77.10") if district else None,
         generated_at=as_of + timedelta(hours=2),
+        lists_at=as_of if kind == "month_to_date" else None,
         notes=["Điểm nhóm Công khai, minh bạch tính theo quy tắc cấp huyện: chỉ số 1.1–1.3 không áp dụng."],
     )

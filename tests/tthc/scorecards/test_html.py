@@ -136,6 +136,8 @@ def test_things_to_do_projection_and_empty_sentences(district, commune):
     assert by_id(commune, "du-bao-2-1") == "từ 87,1% đến 93,5%"
     assert by_id(commune, "du-bao-chua-quyet-dinh") == "17"
     assert "31/07/2025 09:00" in by_id(commune, "du-bao")
+    assert by_id(commune, "danh-sach-luc") == "Theo danh sách việc cần làm lúc 31/07/2025 09:00."
+    assert 'id="danh-sach-luc"' not in district
     # the month: no things, no projection, the section still there with its sentences
     assert "Không có việc nào có điểm" in by_id(district, "ba-viec-trong")
     assert "Không có dự báo cho kỳ này" in by_id(district, "du-bao-trong")

@@ -34,7 +34,8 @@ from tthc.scorecards.numbers import fmt_change, fmt_count, fmt_percent, fmt_poin
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-LEVELS = {"TINH": "Cấp tỉnh", "HUYEN": "Cấp huyện", "XA": "Cấp xã"}
+# CapDonVi of the one-stop source (one-stop-api contract) as an official names it.
+LEVELS = {"TINH": "Cấp tỉnh", "SO": "Sở, ban, ngành", "HUYEN": "Cấp huyện", "XA": "Cấp xã", "CHI_NHANH": "Chi nhánh"}
 KINDS = {"month": "Tháng", "quarter": "Quý", "year": "Năm", "month_to_date": "Tháng đến nay"}
 
 

@@ -44,6 +44,7 @@ KEY_RATES = [
     KeyRate("1.4", "Đồng bộ (1.4)", D("0.90"), D("0.70")),
     KeyRate("3.3", "Nộp trực tuyến (3.3)", D("0.50"), D("0.30")),
     KeyRate("4.1", "Kết quả điện tử (4.1)", D("0.80"), D("0.50")),
+    KeyRate("4.2", "Số hóa hồ sơ (4.2)", D("0.80"), D("0.60")),
 ]
 
 CHILD_NAMES = (
@@ -90,6 +91,7 @@ def children(count: int) -> list[ChildUnit]:
             "1.4": None if i == 2 else D("0.95") - D(i) * D("0.04"),
             "3.3": D("0.20") + D(i) * D("0.05"),
             "4.1": D("0.81") - D(i) * D("0.06"),
+            "4.2": D("0.6483") + D(i) * D("0.01"),
         }
         band = "Tốt" if total >= 90 else "Khá" if total >= 80 else "Trung bình" if total >= 65 else "Yếu"
         units.append(ChildUnit(f"000.31.25.X{i + 1:02d}", name, "XA", total, band, i + 1, rates))

@@ -111,18 +111,19 @@ def test_children_coloured_with_a_symbol_in_every_cell(district):
     assert "Thị trấn Đắk Hà" in text(first) and "88,40" in text(first)
     cells = re.findall(r'<td class="so muc (muc-[\w-]+)" data-metric="([\d.]+)" title="([^"]+)">'
                        r'<span class="ky-hieu">(.)</span>([^<]*)</td>', district)
-    assert len(cells) == 8 * 4
+    assert len(cells) == 8 * 5
     symbols = {"muc-dat": ("✓", "đạt"), "muc-can-co-gang": ("!", "cần cố gắng"), "muc-thap": ("✗", "thấp"),
                "muc-khong-co": ("—", "không có số liệu")}
     for css, _, title, symbol, _ in cells:
         assert (symbol, title) == symbols[css]
-    by_cell = {(i // 4, metric): (css, value.strip()) for i, (css, metric, _, _, value) in enumerate(cells)}
+    by_cell = {(i // 5, metric): (css, value.strip()) for i, (css, metric, _, _, value) in enumerate(cells)}
     assert by_cell[(0, "2.1")] == ("muc-dat", "99,0%")          # 0,99 ≥ 0,95
     assert by_cell[(5, "2.1")] == ("muc-can-co-gang", "89,0%")  # 0,85 ≤ 0,89 < 0,95
     assert by_cell[(0, "3.3")] == ("muc-thap", "20,0%")         # below 0,30
     assert by_cell[(2, "1.4")] == ("muc-khong-co", "")          # no rate
     assert by_cell[(3, "2.1")] == ("muc-can-co-gang", "93,0%")
-    assert "đạt ≥&nbsp;95,0%" in district and "thấp &lt;&nbsp;85,0%" in district
+    assert by_cell[(0, "4.2")] == ("muc-can-co-gang", "64,8%")     # 0,6483 rounds to 64,8%
+    assert "đạt&nbsp;≥&nbsp;95,0%" in district and "thấp&nbsp;&lt;&nbsp;85,0%" in district
 
 
 def test_things_to_do_projection_and_empty_sentences(district, commune):

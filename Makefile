@@ -13,7 +13,7 @@ STAMP := .local/stamps
 
 .PHONY: setup setup-superset demo test test-fast lock bench clean-local
 
-setup: $(STAMP)/main.ok $(STAMP)/dbt.ok $(STAMP)/chromium.ok
+setup: $(STAMP)/main.ok $(STAMP)/dbt.ok $(STAMP)/chromium.ok $(STAMP)/data_docs_assets.ok
 
 # The BI tool has its own environment (its pins conflict with Airflow's): only the suite needs it.
 setup-superset: $(STAMP)/superset.ok
@@ -42,6 +42,12 @@ $(STAMP)/superset.ok: requirements/superset.lock
 	@test -x $(VENV_SUPERSET)/bin/python || $(PYTHON) -m venv $(VENV_SUPERSET)
 	@$(VENV_SUPERSET)/bin/pip install -q --disable-pip-version-check -r requirements/superset.lock $(QUIET_PIP)
 	@$(VENV_SUPERSET)/bin/pip check >/dev/null
+	@touch $@
+
+# Data Docs' styles and scripts, pinned and checked, served from the site itself (no CDN at read time).
+$(STAMP)/data_docs_assets.ok: expectations/data_docs_assets.py $(STAMP)/main.ok
+	@echo "== fetching the Data Docs assets (npm registry, pinned sha512)"
+	@$(VENV)/bin/python -m expectations.data_docs_assets fetch >/dev/null
 	@touch $@
 
 # Debian's Chromium renders the scorecards' PDFs and runs the browser tests; DejaVu gives it

@@ -1,0 +1,1 @@
+"""Business-intelligence assets shipped as code (bi/superset: the Superset dashboards)."""

@@ -23,6 +23,10 @@ from tthc.scorecards.browser import chromium
 MARGINS = {"top": "12mm", "right": "12mm", "bottom": "14mm", "left": "12mm"}
 
 
+class ExternalFetch(RuntimeError):
+    """The HTML given to PdfPrinter.pdf referred to something outside itself."""
+
+
 class PdfPrinter:
     """`browser`: print in this (already open) browser instead of starting one; it stays open."""
 
@@ -56,9 +60,17 @@ class PdfPrinter:
         route.abort()
 
     def pdf(self, html: str) -> bytes:
-        """The page printed on A4 with its backgrounds (the key rates' shading)."""
+        """The page printed on A4 with its backgrounds (the key rates' shading).
+
+        Raises ExternalFetch if the page asked for anything (the request was refused): such a page is
+        not self-contained, and its PDF would differ from what a reader sees online.
+        """
         if self._page is None:
             raise RuntimeError("PdfPrinter.pdf() outside its `with` block")
+        before = len(self.blocked)
         self._page.set_content(html, wait_until="load")
         self._page.evaluate("document.fonts.ready.then(() => true)")
-        return self._page.pdf(format="A4", print_background=True, margin=MARGINS, prefer_css_page_size=False)
+        data = self._page.pdf(format="A4", print_background=True, margin=MARGINS, prefer_css_page_size=False)
+        if len(self.blocked) > before:
+            raise ExternalFetch(f"the page asked for {self.blocked[before:]!r}; a scorecard must not fetch anything")
+        return data

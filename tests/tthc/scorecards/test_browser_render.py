@@ -17,9 +17,9 @@ import pytest
 from tests.tthc.scorecards.sample_card import sample_card
 from tthc.paths import LOCAL
 from tthc.scorecards import fonts
-from tthc.scorecards.browser import chromium
+from tthc.scorecards.browser import ChromiumMissing, chromium
 from tthc.scorecards.html import render_html
-from tthc.scorecards.pdf import PdfPrinter
+from tthc.scorecards.pdf import ExternalFetch, PdfPrinter
 
 OUTPUT = LOCAL / "test-output"
 SECTIONS = ("tong-quan", "nhom-chi-so", "xu-huong", "chi-so", "viec-can-lam", "don-vi-truc-thuoc", "doi-soat",
@@ -160,6 +160,8 @@ def test_pdf_is_a4_with_embedded_fonts(browser, pages):
         district = printer.pdf(pages["month"].read_text(encoding="utf-8"))
         ten = printer.pdf(render_html(sample_card("month", children_count=10)))
         assert printer.blocked == []
+        with pytest.raises(ExternalFetch, match="example.org"):
+            printer.pdf('<html lang="vi"><body><img src="https://example.org/logo.png"></body></html>')
     (OUTPUT / "scorecard.pdf").write_bytes(district)
     for data in (district, ten):
         reader = pypdf.PdfReader(io.BytesIO(data))
@@ -172,3 +174,10 @@ def test_pdf_is_a4_with_embedded_fonts(browser, pages):
             assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), f"{name} not embedded"
         text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())   # a long name may wrap
         assert "Huyện Đắk Hà" in text and "Xã Đắk Rơ Nga" in text and "Phường Hòa Cường Bắc" in text
+
+
+def test_a_missing_chromium_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("TTHC_CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(ChromiumMissing, match="make setup"):
+        with chromium():
+            pass

@@ -82,3 +82,12 @@ def test_same_input_same_bytes_and_labels_vietnamese():
     # matplotlib keeps each text as a comment beside its outlines: the labels are formatted the Vietnamese way
     assert "<!-- 17,74 / 18,00 -->" in charts.group_bars_svg(card.groups)
     assert "<!-- Tiến độ giải quyết -->" in charts.group_bars_svg(card.groups)
+
+
+def test_short_and_unscored_trends_still_mark_every_period():
+    card = sample_card()
+    for trend in (card.trend[-1:], card.trend[-3:], [replace(t, total=None) for t in card.trend]):
+        root = ET.fromstring(charts.trend_svg(trend))
+        points = list(by_id(root)["trend-points"])
+        assert len(points) == len(trend)
+        assert all(len(list(p.iter(f"{SVG}use"))) == 1 for p in points)

@@ -164,3 +164,20 @@ def test_names_and_notes_are_escaped():
     assert by_id(page, "tong-quan-h") == hostile
     assert hostile in text(row(page, "data-unit", child.unit_code))
     assert "Ghi chú <i>in nghiêng</i> & đủ" == by_id(page, "danh-sach-ghi-chu")
+
+
+def test_sparse_card_still_has_every_section():
+    """A unit with no trend, no rank, children without totals or rates, a projection without 2.1."""
+    card = sample_card("month_to_date")
+    bare_child = replace(sample_card("month").children[0], total=None, band=None, rank=None, rates={})
+    page = render_html(replace(card, trend=[], rank=None, previous_total=None, previous_key=None,
+                               children=[bare_child], notes=[],
+                               projection=replace(card.projection, rate_2_1_min=None, rate_2_1_max=None)))
+    for section in SECTIONS:
+        assert f'<section id="{section}"' in page
+    assert "Chưa có điểm của các kỳ trước." in page and 'id="trend-points"' not in page
+    assert by_id(page, "thay-doi") == "—"
+    assert by_id(page, "du-bao-2-1") == "không có hồ sơ tính chỉ số 2.1"
+    cells = text(row(page, "data-unit", bare_child.unit_code))
+    assert cells.count("—") == 3 + 5          # total, band, rank; each key rate
+    assert "Không có ghi chú." in page

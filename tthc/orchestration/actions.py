@@ -34,7 +34,7 @@ def publish_daily(at: datetime, outbox=OUTBOX, reports=REPORTS) -> dict:
     from tthc.actions.daily import DailyMessagesFailed
     from tthc.actions.daily import publish_daily as publish
     from tthc.extract.values import VN_TZ
-    from tthc.scorecards.publish import publish_scorecards
+    from tthc.scorecards.publish import pipeline_mode, publish_scorecards
 
     dsn = warehouse_dsn("publisher")
     messages_failed = None
@@ -42,9 +42,14 @@ def publish_daily(at: datetime, outbox=OUTBOX, reports=REPORTS) -> dict:
         out = publish(dsn, at, outbox).as_dict()
     except DailyMessagesFailed as exc:   # the workbooks are written: still write the scorecards
         messages_failed, out = exc, exc.result.as_dict()
+    mode = pipeline_mode()
+    if mode == "off":
+        if messages_failed is not None:
+            raise messages_failed
+        return out
     try:
         cards = publish_scorecards(dsn, at.astimezone(VN_TZ).date().isoformat(), at, root=reports,
-                                   keep_existing=True)
+                                   pdf=mode == "pdf", keep_existing=True)
     except Exception as exc:   # some or all scorecards not written (ScorecardsFailed names the units)
         if messages_failed is not None:
             raise messages_failed from exc

@@ -130,12 +130,16 @@ def month_scorecards(dsn, month: Month, now: datetime, root: Path, under: str | 
     """The scorecards of the month and of the quarter and year containing it, for every unit of
     each period (under `under` when given): ({period: summary}, None) or what failed."""
     from tthc.scorecards.periods import containing
-    from tthc.scorecards.publish import ScorecardsFailed, publish_scorecards
+    from tthc.scorecards.publish import ScorecardsFailed, pipeline_mode, publish_scorecards
 
+    mode = pipeline_mode()
+    if mode == "off":
+        log.info("scorecards: not written (TTHC_SCORECARDS=off)")
+        return {}, None
     done, failed = {}, []
     for period in containing(month.key):
         try:
-            result = publish_scorecards(dsn, period, now, root=root, under=under)
+            result = publish_scorecards(dsn, period, now, root=root, under=under, pdf=mode == "pdf")
         except ScorecardsFailed as exc:
             done[period.key] = exc.result.as_dict()
             failed.append(f"{period.key}: {len(exc.result.failed)} units failed "

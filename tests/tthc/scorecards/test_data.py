@@ -247,3 +247,18 @@ def test_cards_equal_the_marts_for_every_unit_of_a_built_slice(slice_built):
         assert abs(card.total - s["total_score"]) < Decimal("1e-9"), unit
         assert (card.band, card.rank, card.rank_of) == (s["rating_band"], s["rank_in_level"], data.card(unit, NOW).rank_of)
         assert card.previous_key == "2025-06" and card.trend[-1].period_key == "2025-07-31"
+
+
+def test_the_exposures_name_what_the_scorecards_and_the_extract_read():
+    """dbt/models/exposures.yml depends on exactly the relations the readers query."""
+    import yaml
+
+    from tthc.paths import DBT_PROJECT_DIR
+    from tthc.publish.rows import RELATIONS
+    from tthc.scorecards import data
+
+    exposures = {e["name"]: {d.removeprefix("ref('").removesuffix("')") for d in e["depends_on"]}
+                 for e in yaml.safe_load((DBT_PROJECT_DIR / "models" / "exposures.yml").read_text())["exposures"]}
+    read = {name.split(".")[1] for name in (*data.MARTS, *data.LISTS, data.POINTS, data.UNITS)}
+    assert exposures["unit_scorecards"] == read
+    assert exposures["province_monthly_extract"] == {name.split(".")[1] for name in RELATIONS} | {"dim_unit"}

@@ -216,3 +216,44 @@ def test_the_demo_prints_the_busiest_communes_month(made, tmp_path, monkeypatch,
     path = scorecard_path(tmp_path, W.C3, "2025-07")
     assert line.startswith(f"Scorecard: {path} (PDF beside it) - UBND xã Thanh An, 2025-07")
     assert path.exists() and path.with_suffix(".pdf").exists()
+
+
+def test_the_pipeline_writes_what_tthc_scorecards_says(made, tmp_path, monkeypatch, stand_ins):
+    from tthc.orchestration.actions import publish_daily
+
+    monkeypatch.setenv("WAREHOUSE_DSN", made.url())
+    monkeypatch.delenv("TTHC_ACTION_RECIPIENTS", raising=False)
+    monkeypatch.setenv("TTHC_SCORECARDS", "off")
+    assert "scorecards" not in publish_daily(W.AT, outbox=tmp_path / "outbox", reports=tmp_path / "off")
+    assert not (tmp_path / "off").exists()
+    monkeypatch.setenv("TTHC_SCORECARDS", "html")
+    assert publish_daily(W.AT, outbox=tmp_path / "outbox", reports=tmp_path / "html")["scorecards"]["written"] == 5
+    assert {p.suffix for p in (tmp_path / "html").rglob("*") if p.is_file()} == {".html"}
+    monkeypatch.setenv("TTHC_SCORECARDS", "svg")
+    with pytest.raises(ValueError, match="TTHC_SCORECARDS='svg'"):
+        publish_daily(W.AT, outbox=tmp_path / "outbox", reports=tmp_path / "bad")
+
+
+def test_units_shared_among_processes(made, tmp_path, monkeypatch):
+    """Two forked workers: every unit written once; a unit's error and a worker's death reported."""
+    monkeypatch.setattr(publish_module, "MIN_UNITS_PER_WORKER", 1)
+    both = publish_scorecards(made, "2025-07", NOW, root=tmp_path / "a", render_html=stand_in_html,
+                              printer=StandInPrinter, workers=2)
+    assert [w.unit_code for w in both.written] == sorted(JULY_UNITS)
+    assert all(scorecard_path(tmp_path / "a", u, "2025-07", ".pdf").exists() for u in JULY_UNITS)
+
+    def dies_on_c2(card):
+        if card.unit_code == W.C2:
+            os._exit(3)          # the worker process dies: every unit of its share fails, the rest go on
+        if card.unit_code == W.C3:
+            raise RuntimeError("bad C3")
+        return stand_in_html(card)
+
+    with pytest.raises(ScorecardsFailed) as failed:
+        publish_scorecards(made, "2025-07", NOW, root=tmp_path / "b", render_html=dies_on_c2,
+                           printer=StandInPrinter, workers=2)
+    result = failed.value.result
+    assert W.C2 in result.failed and "worker failed" in result.failed[W.C2]
+    assert set(result.failed) | {w.unit_code for w in result.written} == set(JULY_UNITS)
+    assert "bad C3" in result.failed.get(W.C3, "") or "worker failed" in result.failed[W.C3]
+    assert result.written and all(w.html.exists() for w in result.written)

@@ -16,8 +16,12 @@ beside the portal's official one), ghi-chu (remarks and when the card was made).
 
 Key rates of the units below are classed against their KeyRate thresholds: rate ≥ good_at is
 "đạt" (✓), warn_at ≤ rate < good_at "cần cố gắng" (!), below warn_at "thấp" (✗), no rate "—".
-Each class has a background (pale green, amber, red with diagonal stripes) AND its symbol, so the
-table reads in black-and-white print. Number formats are in numbers.py.
+Each class has a background (pale green, amber, pale red), a left rule (none, dashed, heavy) AND its
+symbol, so the table reads in black-and-white print (the GOV.UK rule: colour is never the only
+signal). The legend above the table says the same. Number formats are in numbers.py.
+
+The font is the embedded subset (fonts.FAMILY) with the reader's sans-serif behind it only as a
+fallback the browser test proves unused.
 """
 from __future__ import annotations
 

@@ -120,8 +120,8 @@ def group_bars_svg(groups: Sequence[GroupScore]) -> str:
 
 def trend_svg(trend: Sequence[TrendPoint]) -> str:
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(7.0, 2.3), dpi=72)
-        ax = fig.add_axes((0.07, 0.15, 0.91, 0.80))
+        fig = Figure(figsize=(7.0, 2.0), dpi=72)
+        ax = fig.add_axes((0.07, 0.16, 0.91, 0.80))
         values = [None if t.total is None else float(t.total) for t in trend]
         scored = [v for v in values if v is not None]
         low = max(0.0, math.floor(min(scored, default=0.0) - 8))

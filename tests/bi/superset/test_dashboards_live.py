@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import time
 import uuid
 import zipfile
@@ -94,17 +95,33 @@ def warehouse(pg_cluster, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def superset(tmp_path_factory):
+    """Set up and start in a thread, so Superset's migrations run while the warehouse builds."""
     server = SupersetServer(tmp_path_factory.mktemp("superset"), free_port())
+    failure: list[BaseException] = []
+
+    def start():
+        try:
+            server.start()
+        except BaseException as exc:   # reported by the test that waits for the server
+            failure.append(exc)
+
+    thread = threading.Thread(target=start, name="superset-start", daemon=True)
+    thread.start()
     try:
-        server.start()
-        print(f"superset up: {server.seconds}")
-        yield server
+        yield server, thread, failure
     finally:
+        thread.join(timeout=300)
         server.stop()
 
 
 @pytest.fixture(scope="module")
-def imported(warehouse, superset):
+def imported(superset, warehouse):
+    superset, thread, failure = superset
+    thread.join(timeout=300)
+    if failure:
+        raise failure[0]
+    assert superset.process is not None, "Superset did not start in 300 s"
+    print(f"superset up: {superset.seconds}")
     bi = as_stage(warehouse, "bi")
     assert bi.user == "tthc_bi"
     started = time.monotonic()
@@ -112,7 +129,7 @@ def imported(warehouse, superset):
                                         host=bi.host, port=bi.port, database=bi.dbname)
     print(f"imported in {time.monotonic() - started:.1f} s: {boards}")
     client = importer.Superset(superset.url, ADMIN, superset.admin_password)
-    return boards, client, bi
+    return boards, client, bi, superset
 
 
 def chart_ids(client) -> dict[str, int]:
@@ -151,7 +168,7 @@ def rows_match(got: list[tuple], want: list[tuple], ordered: bool) -> bool:
 
 
 def test_bundle_carries_no_password(imported):
-    _, _, bi = imported
+    _, _, bi, _ = imported
     archive = zipfile.ZipFile(io.BytesIO(
         bundle.build_zip(bundle.load_spec(), bundle.sqlalchemy_uri(bi.host, bi.port, bi.dbname))))
     text = "".join(archive.read(name).decode() for name in archive.namelist())
@@ -162,7 +179,7 @@ def test_bundle_carries_no_password(imported):
 
 
 def test_superset_reads_as_tthc_bi(imported):
-    _, client, _ = imported
+    _, client, _, _ = imported
     (database,) = client.get("/api/v1/database/")["result"]
     connection = client.get(f"/api/v1/database/{database['id']}/connection")["result"]
     assert connection["sqlalchemy_uri"].startswith("postgresql+psycopg2://tthc_bi:")
@@ -179,7 +196,7 @@ def test_superset_reads_as_tthc_bi(imported):
 
 
 def test_every_chart_returns_the_marts_numbers(imported, warehouse):
-    _, client, _ = imported
+    _, client, _, _ = imported
     ids = chart_ids(client)
     assert set(ids) == set(EXPECTED), "a chart without its independent query here, or the reverse"
     wrong = {}
@@ -203,8 +220,8 @@ def test_the_history_spans_both_refreshes(imported, warehouse):
     assert moments == 2
 
 
-def test_three_dashboards_with_vietnamese_titles_and_their_charts(imported, superset):
-    boards, client, bi = imported
+def test_three_dashboards_with_vietnamese_titles_and_their_charts(imported):
+    boards, client, bi, superset = imported
     spec = bundle.load_spec()
     assert {spec["dashboards"][key]["title"] for key in TITLES} == set(TITLES.values()) == set(boards)
     for key, title in TITLES.items():
@@ -233,9 +250,10 @@ STATE = """() => [...document.querySelectorAll('.dashboard-component-chart-holde
   error: !!h.querySelector('.ant-alert-error, [data-test="error-message"]')}))"""
 
 
-def test_scores_dashboard_renders_in_chromium(imported, superset):
+def test_scores_dashboard_renders_in_chromium(imported):
     from tthc.scorecards.browser import chromium
 
+    superset = imported[3]
     spec = bundle.load_spec()
     board = spec["dashboards"]["diem_tinh"]
     expected = [spec["charts"][c]["title"] for row in board["rows"] for c in row]

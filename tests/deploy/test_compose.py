@@ -26,10 +26,12 @@ SCHEMA_FILE = REPO / "deploy" / "compose-spec.schema.json"
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
 ENV_EXAMPLE = REPO / "deploy" / ".env.example"
 MAIN_LOCK = REPO / "requirements" / "main.lock"
+SUPERSET_LOCK = REPO / "requirements" / "superset.lock"
+SUPERSET_DOCKERFILE = REPO / "bi" / "superset" / "Dockerfile"
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer", "airflow-worker", "airflow-init")
-REQUIRED_SERVICES = AIRFLOW_SERVICES + ("redis", "airflow-metadata-db", "warehouse", "simulator")
+REQUIRED_SERVICES = AIRFLOW_SERVICES + ("redis", "airflow-metadata-db", "warehouse", "simulator", "superset")
 # The warehouse's stages and the role each logs in as (tthc/warehouse/roles.py).
 STAGE_ROLES = {"LOADER": "tthc_loader", "TRANSFORMER": "tthc_transformer", "PUBLISHER": "tthc_publisher"}
 
@@ -397,3 +399,61 @@ def test_dockerfile_copies_only_what_exists():
             sources = [part for part in arg.split()[:-1] if not part.startswith("--")]
             for source in sources:
                 assert (REPO / source).exists(), f"COPY {source}: not in the repository"
+
+
+# --- Superset (bi/superset, docs/dashboards.md) ---------------------------------------------------
+
+def locked(lock: Path, package: str) -> str:
+    found = re.search(rf"^{re.escape(package)}==(\S+)$", lock.read_text(encoding="utf-8"), re.M | re.I)
+    assert found, f"{package} is not pinned in {lock.name}"
+    return found.group(1)
+
+
+def test_superset_image_is_the_locked_release_with_the_locked_driver(services):
+    text = SUPERSET_DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
+    bases = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    assert bases == [f"apache/superset:{locked(SUPERSET_LOCK, 'apache_superset')}"]
+    assert f"psycopg2-binary=={locked(SUPERSET_LOCK, 'psycopg2-binary')}" in text
+    assert services["superset"]["build"]["dockerfile"] == "bi/superset/Dockerfile"
+
+
+def test_superset_starts_migrated_with_its_admin_and_imports_the_dashboards(services):
+    superset = services["superset"]
+    assert "./bi/superset:/app/tthc_bi:ro" in superset["volumes"]
+    assert superset["entrypoint"] == ["/bin/sh", "/app/tthc_bi/start.sh"]
+    script = "\n".join(line for line in (REPO / "bi" / "superset" / "start.sh").read_text(encoding="utf-8").splitlines()
+                       if not line.lstrip().startswith("#"))
+    steps = ["superset db upgrade", "superset fab create-admin", "superset init", "/usr/bin/run-server.sh",
+             "/app/tthc_bi/importer.py"]
+    assert [script.index(step) for step in steps] == sorted(script.index(step) for step in steps)
+    assert '--password' not in script, "the admin password goes in on stdin, not on a command line"
+    env = environment(superset)
+    assert env["SUPERSET_CONFIG_PATH"] == "/app/tthc_bi/superset_config.py"
+    assert (REPO / "bi" / "superset" / "superset_config.py").exists()
+    assert env["SCARF_ANALYTICS"] == "false"
+    deps = depends_on(superset)
+    assert deps["warehouse-bootstrap"]["condition"] == "service_completed_successfully"
+    assert deps["warehouse"]["condition"] == "service_healthy"
+
+
+def test_superset_reads_the_warehouse_as_tthc_bi_with_the_bootstrap_password(rendered, services):
+    """The importer hands Superset tthc_bi's password from the variable the bootstrap sets the role's
+    password from; Superset gets no other warehouse login."""
+    env = environment(services["superset"])
+    assert env["TTHC_BI_PASSWORD"] == environment(services["warehouse-bootstrap"])["TTHC_BI_PASSWORD"]
+    assert not any("${WAREHOUSE_PASSWORD" in text or "TTHC_LOADER" in text or "TTHC_TRANSFORMER" in text
+                   or "TTHC_PUBLISHER" in text for text in strings(services["superset"]))
+    rendered_env = environment(rendered["services"]["superset"])
+    warehouse_env = environment(rendered["services"]["warehouse"])
+    assert (rendered_env["TTHC_WAREHOUSE_HOST"], rendered_env["TTHC_WAREHOUSE_DB"]) == ("warehouse", warehouse_env["POSTGRES_DB"])
+    assert rendered_env["TTHC_WAREHOUSE_PORT"] == "5432"
+
+
+def test_superset_keeps_its_metadata_on_its_own_volume(compose, services):
+    env = environment(services["superset"])
+    assert env["SUPERSET_METADATA_URI"].startswith("sqlite:////app/superset_home/")
+    volume = next(v for v in services["superset"]["volumes"] if v.endswith(":/app/superset_home"))
+    name = volume.split(":")[0]
+    assert name in compose["volumes"]
+    others = [v for svc_name, svc in services.items() if svc_name != "superset" for v in svc.get("volumes", [])]
+    assert not any(v.split(":")[0] == name for v in others)

@@ -213,6 +213,20 @@ def test_every_chart_returns_the_marts_numbers(imported, warehouse):
     assert wrong == {}
 
 
+def test_the_datasets_columns_are_the_tables_columns(warehouse):
+    """dashboards.yml lists each dataset's columns and types; they are the published tables' own."""
+    wrong = {}
+    with psycopg.connect(warehouse.conninfo()) as conn:
+        for key, ds in bundle.load_spec()["datasets"].items():
+            actual = dict(conn.execute(
+                "select column_name, upper(data_type) from information_schema.columns "
+                "where table_schema = %s and table_name = %s", (ds["schema"], ds["table"])).fetchall())
+            for column, kind in ds["columns"].items():
+                if actual.get(column) != kind.upper():
+                    wrong[f"{ds['schema']}.{ds['table']}.{column}"] = (kind, actual.get(column))
+    assert wrong == {}
+
+
 def test_the_history_spans_both_refreshes(imported, warehouse):
     """The history charts have something to draw: two published refreshes per unit."""
     with psycopg.connect(warehouse.conninfo()) as conn:

@@ -1,6 +1,7 @@
 """Shared fixtures: a real PostgreSQL cluster per test worker, free ports."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -9,6 +10,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+# Scorecards the tests' publishes write (tthc/scorecards) go to a scratch folder, never the project's
+# reports/: set before tthc.paths is imported, which reads it once; removed when the session ends.
+if "TTHC_REPORTS" not in os.environ:
+    os.environ["TTHC_REPORTS"] = tempfile.mkdtemp(prefix="tthc-test-reports-")
+    atexit.register(shutil.rmtree, os.environ["TTHC_REPORTS"], True)
 
 import psycopg
 import pytest

@@ -43,7 +43,7 @@ class Metric:
     denominator_vi: str
     count_model: str
     input_columns: tuple[str, ...]       # "model.column"
-    oracle_function: str
+    oracle_functions: tuple[str, ...]    # of tests/oracle.py; the first counts the metric
     action_list: str | None
     notes_en: str
 
@@ -74,7 +74,8 @@ def registry(path: Path = REGISTRY_CSV) -> dict[str, Metric]:
             numerator_vi=r["numerator_vi"], denominator_vi=r["denominator_vi"],
             count_model=r["count_model"],
             input_columns=tuple(c.strip() for c in r["input_columns"].split(";") if c.strip()),
-            oracle_function=r["oracle_function"], action_list=r["action_list"] or None,
+            oracle_functions=tuple(f.strip() for f in r["oracle_function"].split(";") if f.strip()),
+            action_list=r["action_list"] or None,
             notes_en=r["notes_en"])
     return out
 
@@ -147,7 +148,6 @@ new row of the seeds (a new `effective_from`), never an edit of an old one.
 [metrics-review.md](metrics-review.md) records how each definition was checked against the SQL.
 
 ## Common terms
-<a id="common-terms"></a>
 
 For a unit U and a period [start, end) (a calendar month, quarter or year, or the Decree 09/2019
 reporting month), U's counts pool its whole subtree as the tree stands on the period's last day
@@ -170,7 +170,6 @@ successor chain that does. TTHC-based metrics count (unit, TTHC) pairs of the un
   on the portal.
 
 ## Points
-<a id="points"></a>
 
 A metric's rate is r = numerator / denominator. A LINEAR rule scores min(max, k·r); a CAPPED rule
 scores min(max, max·r / target), full marks from the target rate on. The rule of a period is the
@@ -204,7 +203,7 @@ def render() -> str:
         d = _default_rule(by_metric[code])
         listed = f"[`{m.action_list}`]({ACTING_TODAY}#the-seven-lists)" if m.action_list else "—"
         out.append(f"| [{code}](#{m.anchor}) | {d['metric_name']} | {d['group_code']} | {_formula(d)} | "
-                   f"`{m.count_model}` | `{m.oracle_function}` | {listed} |")
+                   f"`{m.count_model}` | `{m.oracle_functions[0]}` | {listed} |")
     out.append("")
 
     current_group = None
@@ -228,7 +227,7 @@ def render() -> str:
             out.append(f"- **Notes**: {m.notes_en}")
         out.append(f"- **Computed by**: `{m.count_model}` (numerator, denominator), reading "
                    + ", ".join(f"`{c}`" for c in m.input_columns) + f"; then `{POOLING_MODEL}`, `{SCORED_MODEL}`.")
-        out.append(f"- **Checked by**: `tests/oracle.py` `{m.oracle_function}`.")
+        out.append("- **Checked by**: `tests/oracle.py` " + ", ".join(f"`{f}`" for f in m.oracle_functions) + ".")
         if m.action_list:
             out.append(f"- **Moved by the list**: [`{m.action_list}`]({ACTING_TODAY}#the-seven-lists) "
                        "(its rows' points at stake are this metric's).")

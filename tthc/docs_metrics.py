@@ -12,92 +12,18 @@ committed page differs from what this writes.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
-from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 
-from tthc.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from tthc.metric_registry import groups, registry, scoring_rules, sort_key
+from tthc.paths import PROJECT_ROOT
 
-SEEDS = DBT_PROJECT_DIR / "seeds"
-REGISTRY_CSV = SEEDS / "metric_registry.csv"
-RULES_CSV = SEEDS / "metric_scoring_rules.csv"
-GROUPS_CSV = SEEDS / "metric_groups.csv"
 PAGE = PROJECT_ROOT / "docs" / "metrics.md"
-
 # Every metric flows through these after its count model (the page says so once, not per metric).
 POOLING_MODEL = "int_metric_counts_pooled"
 SCORED_MODEL = "mart_metric_monthly"
 ACTING_TODAY = "acting-today.md"
 
-
-@dataclass(frozen=True)
-class Metric:
-    code: str
-    short_name_vi: str
-    numerator_en: str
-    denominator_en: str
-    numerator_vi: str
-    denominator_vi: str
-    count_model: str
-    input_columns: tuple[str, ...]       # "model.column"
-    oracle_functions: tuple[str, ...]    # of tests/oracle.py; the first counts the metric
-    action_list: str | None
-    notes_en: str
-
-    @property
-    def anchor(self) -> str:
-        return "metric-" + self.code.replace(".", "-")
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _sort_key(code: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in code.split("."))
-
-
-@lru_cache(maxsize=4)
-def registry(path: Path = REGISTRY_CSV) -> dict[str, Metric]:
-    """{metric_code: Metric} of the registry seed, in metric order."""
-    out = {}
-    for r in sorted(_rows(path), key=lambda r: _sort_key(r["metric_code"])):
-        if r["metric_code"] in out:
-            raise ValueError(f"{path.name}: metric {r['metric_code']} has two rows")
-        out[r["metric_code"]] = Metric(
-            code=r["metric_code"], short_name_vi=r["short_name_vi"],
-            numerator_en=r["numerator_en"], denominator_en=r["denominator_en"],
-            numerator_vi=r["numerator_vi"], denominator_vi=r["denominator_vi"],
-            count_model=r["count_model"],
-            input_columns=tuple(c.strip() for c in r["input_columns"].split(";") if c.strip()),
-            oracle_functions=tuple(f.strip() for f in r["oracle_function"].split(";") if f.strip()),
-            action_list=r["action_list"] or None,
-            notes_en=r["notes_en"])
-    return out
-
-
-@lru_cache(maxsize=4)
-def groups(path: Path = GROUPS_CSV) -> dict[str, tuple[str, str, int | None]]:
-    """{group_code: (Vietnamese name, English name, draw order or None)}."""
-    return {r["group_code"]: (r["group_name_vi"], r["group_name_en"],
-                              int(r["draw_order"]) if r["draw_order"] else None) for r in _rows(path)}
-
-
-def scorecard_groups(path: Path = GROUPS_CSV) -> tuple[tuple[str, str], ...]:
-    """The six groups (code, Vietnamese name) in the order a scorecard draws them."""
-    drawn = [(order, code, vi) for code, (vi, _, order) in groups(path).items() if order is not None]
-    return tuple((code, vi) for _, code, vi in sorted(drawn))
-
-
-def scoring_rules(path: Path = RULES_CSV) -> list[dict[str, str]]:
-    return _rows(path)
-
-
-# -- rendering --------------------------------------------------------------------------------------
 
 def _num(text: str) -> str:
     value = Decimal(text).normalize()
@@ -192,7 +118,7 @@ def render() -> str:
     by_metric: dict[str, list[dict[str, str]]] = {}
     for r in rules:
         by_metric.setdefault(r["metric_code"], []).append(r)
-    missing = sorted(set(by_metric) ^ set(metrics), key=_sort_key)
+    missing = sorted(set(by_metric) ^ set(metrics), key=sort_key)
     if missing:
         raise ValueError(f"metrics not in both metric_registry.csv and metric_scoring_rules.csv: {missing}")
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests import oracle
-from tthc import docs_metrics
+from tthc import docs_metrics, metric_registry
 from tthc.actions.labels import LIST_TITLES, METRIC_TITLES
 from tthc.scorecards.model import GROUPS
 
@@ -103,7 +103,7 @@ def registry_problems(registry_csv: Path, rules_csv: Path) -> list[str]:
 
 
 def test_the_registry_names_every_metric_once_and_only_what_exists():
-    assert registry_problems(docs_metrics.REGISTRY_CSV, docs_metrics.RULES_CSV) == []
+    assert registry_problems(metric_registry.REGISTRY_CSV, metric_registry.RULES_CSV) == []
 
 
 @pytest.mark.parametrize("break_it, named", [
@@ -124,7 +124,7 @@ def test_the_registry_names_every_metric_once_and_only_what_exists():
      "2.1: list tre_han is not one of §11's seven"),
 ])
 def test_each_kind_of_defect_is_named(tmp_path, break_it, named):
-    with open(docs_metrics.REGISTRY_CSV, encoding="utf-8", newline="") as handle:
+    with open(metric_registry.REGISTRY_CSV, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         fields, rows = reader.fieldnames, list(reader)
     broken = tmp_path / "metric_registry.csv"
@@ -132,25 +132,25 @@ def test_each_kind_of_defect_is_named(tmp_path, break_it, named):
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(break_it(rows))
-    assert named in registry_problems(broken, docs_metrics.RULES_CSV)
+    assert named in registry_problems(broken, metric_registry.RULES_CSV)
 
 
 def test_the_oracle_scores_the_registry_metrics():
-    assert set(oracle.METRICS) == set(docs_metrics.registry())
+    assert set(oracle.METRICS) == set(metric_registry.registry())
 
 
 def test_the_lists_that_move_a_metric_are_the_pairs_of_the_three_things():
     """§11's pairs live in act_three_things.sql and the oracle; the registry says the same."""
-    registry_pairs = {(m.code, m.action_list) for m in docs_metrics.registry().values() if m.action_list}
+    registry_pairs = {(m.code, m.action_list) for m in metric_registry.registry().values() if m.action_list}
     sql_pairs = set(re.findall(r"\('(\d\.\d)',\s*'(\w+)'", THREE_THINGS_SQL.read_text(encoding="utf-8")))
     assert registry_pairs == sql_pairs == set(oracle.PAIRS)
 
 
 def test_names_read_from_the_seeds_where_python_shows_them():
-    registry = docs_metrics.registry()
+    registry = metric_registry.registry()
     assert {code: m.short_name_vi for code, m in registry.items() if code in METRIC_TITLES} == METRIC_TITLES
     assert [code for code, _ in GROUPS] == ["CKMB", "TDGQ", "CLGQ", "TTTT", "MDSH", "MDHL"]
-    with open(docs_metrics.RULES_CSV, encoding="utf-8", newline="") as handle:
+    with open(metric_registry.RULES_CSV, encoding="utf-8", newline="") as handle:
         scored_groups = {r["group_code"] for r in csv.DictReader(handle)}
     assert scored_groups == {code for code, _ in GROUPS}
 
@@ -162,7 +162,7 @@ def test_docs_metrics_md_is_current():
 
 def test_every_metric_has_its_anchor_on_the_page():
     page = docs_metrics.PAGE.read_text(encoding="utf-8")
-    for code in docs_metrics.registry():
+    for code in metric_registry.registry():
         assert page.count(f'<a id="metric-{code.replace(".", "-")}"></a>') == 1
 
 

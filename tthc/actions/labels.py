@@ -1,6 +1,8 @@
 """The Vietnamese words officials read in the daily workbook and message (one place for both)."""
 from __future__ import annotations
 
+from tthc.metric_registry import registry
+
 # The lists of §11 (the contract's list_name → what an official calls it). Sheet names too:
 # Excel allows 31 characters and none of []:*?/\ in them.
 LIST_TITLES = {
@@ -13,14 +15,9 @@ LIST_TITLES = {
     "thieu_ly_do": "Thiếu lý do",
 }
 
-# The metrics the three things to do name (domain.md §6).
-METRIC_TITLES = {
-    "1.4": "Hồ sơ đồng bộ lên Cổng DVCQG",
-    "2.1": "Giải quyết đúng hạn",
-    "4.1": "Cấp kết quả điện tử",
-    "4.2": "Số hóa hồ sơ",
-    "5.3": "Mức độ hài lòng khi giải quyết",
-}
+# The metrics' short names, as the three things to do name them: the registry's (seed
+# metric_registry, column short_name_vi; docs/metrics.md).
+METRIC_TITLES = {code: metric.short_name_vi for code, metric in registry().items()}
 
 # What a pair's points at stake mean: L1's are points 2.1 loses if the dossiers turn late, the
 # others' are points gained when the dossiers are fixed.

@@ -1,4 +1,8 @@
-"""Files outside the repository that tests use: the shared contracts' validator sits beside it."""
+"""Files outside the repository that tests may use: the shared contracts' validator sits beside it.
+
+It is an extra check only (tests/contract/extract_check.py): the project's own conformance check
+always runs, and a clone without ../shared skips the validator with a visible warning.
+"""
 import os
 from pathlib import Path
 

@@ -6,8 +6,6 @@ from the simulator's ground truth (tests/oracle.py), for every unit and month.
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,7 +23,7 @@ from extractors.sources import SourceSettings, make_client
 from extractors.timefmt import LOCAL
 from simulator import SimulatorServer, World, WorldConfig
 from tests import oracle
-from tests.paths import VALIDATOR
+from tests.contract.extract_check import check_extract
 from tthc.pipeline import dbt
 from tthc.publish.monthly import publish_month
 from tthc.publish.periods import Month
@@ -114,8 +112,7 @@ def test_extract_file_matches_the_count_and_the_contract(world, built):
     roots = [u.code for u in units.values() if u.parent is None and u.valid_on(month.last_day)]
     assert len(roots) == 1
     result = publish_month(dsn, roots[0], month, CLOCK, outbox)
-    check = subprocess.run([sys.executable, str(VALIDATOR), str(result.path), "--require", "chi_so_766.csv"],
-                           capture_output=True, text=True)
+    check = check_extract(result.path, ["chi_so_766.csv"])
     assert check.returncode == 0, check.stdout + check.stderr
     expected = oracle.metric_2_1(dossiers, units, month.start, month.end)
     raw = (result.path / "chi_so_766.csv").read_bytes()

@@ -4,8 +4,6 @@ Rates and points are computed here from counts, unrounded, the way the marts han
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -15,7 +13,7 @@ from tthc.extract import write_package
 VN = timezone(timedelta(hours=7))
 PERIOD = "2024-05"
 PROVINCE = "000.00.00.H56"
-from tests.paths import VALIDATOR
+from tests.contract.extract_check import ExtractCheck, check_extract
 NOW = datetime(2024, 6, 3, 2, 14, 9, tzinfo=VN)
 SOURCES = {"one_stop": datetime(2024, 6, 3, 1, 0, tzinfo=VN),
            "dvc_portal": datetime(2024, 6, 2, 18, 0, tzinfo=timezone.utc)}
@@ -86,6 +84,9 @@ def tong_hop_rows(period: str = PERIOD) -> list[dict]:
                          diem_clgq=g["CLGQ"], diem_tttt=g["TTTT"], diem_mdhl=g["MDHL"], diem_mdsh=g["MDSH"],
                          tong_diem=sum(g.values()), diem_toi_da=100, xep_hang=1 if level == "TINH" else rank - 1,
                          xep_loai="Khá"))
+    for row in rows:  # competition rank among siblings of one level by total (1, 2, 2, 4), as the contract says
+        row["xep_hang"] = 1 + sum(1 for other in rows if other["tong_diem"] > row["tong_diem"]
+                                  and (other["ma_don_vi_cha"], other["cap_don_vi"]) == (row["ma_don_vi_cha"], row["cap_don_vi"]))
     return rows
 
 
@@ -147,7 +148,5 @@ def write(outbox: Path, tables: dict | None = None, **overrides):
     return write_package(**args)
 
 
-def validate(package: Path, require: list[str]) -> subprocess.CompletedProcess:
-    assert VALIDATOR.is_file(), f"contract validator not found at {VALIDATOR} (set TTHC_VALIDATE_EXTRACT)"
-    return subprocess.run([sys.executable, str(VALIDATOR), str(package), "--require", *require],
-                          capture_output=True, text=True, timeout=60)
+def validate(package: Path, require: list[str]) -> ExtractCheck:
+    return check_extract(package, require)  # the project's check, then the shared validator where present

@@ -184,6 +184,10 @@ def cmd_marts(args) -> int:
 
 
 def cmd_docs(args) -> int:
+    if args.what == "metrics":
+        from tthc import docs_metrics
+
+        return docs_metrics.main(["--check"] if args.check else [])
     from tthc.pipeline import dbt
     from tthc.warehouse import stage_dsn
 
@@ -376,7 +380,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--now", help="generation time (ISO); default now")
     p.set_defaults(func=cmd_publish)
 
-    p = sub.add_parser("docs", help="dbt docs of the warehouse as one HTML file (models, columns, lineage)")
+    p = sub.add_parser("docs", help="dbt docs of the warehouse as one HTML file (models, columns, lineage); "
+                                    "'docs metrics' writes docs/metrics.md from the metric seeds")
+    p.add_argument("what", nargs="?", choices=("dbt", "metrics"), default="dbt")
+    p.add_argument("--check", action="store_true", help="with 'metrics': exit 1 when docs/metrics.md is stale")
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("summary", help="what the latest night loaded, quarantined and checked")

@@ -175,3 +175,9 @@ def test_the_check_flag_fails_on_a_stale_page(tmp_path, monkeypatch, capsys):
     assert "stale" in capsys.readouterr().err
     assert docs_metrics.main([]) == 0
     assert docs_metrics.main(["--check"]) == 0
+
+
+def test_tthc_docs_metrics_checks_the_page():
+    from tthc.cli import main
+
+    assert main(["docs", "metrics", "--check"]) == 0

@@ -60,6 +60,14 @@ def model_sql_with_macros(model: str) -> str:
     return "\n".join(texts)
 
 
+def reads(model: str, table: str) -> str:
+    """The SQL that reads `table`'s columns for a count model: the model's SQL and macros, and
+    those of the models it refs other than `table` itself (which only selects them)."""
+    own = model_sql_with_macros(model)
+    refs = set(re.findall(r"ref\('(\w+)'\)", own)) & set(model_columns()) - {table}
+    return "\n".join([own, *(model_sql_with_macros(r) for r in sorted(refs))])
+
+
 def oracle_functions(path: Path = ORACLE) -> dict[str, str]:
     """{name: source} of the top-level functions of tests/oracle.py."""
     source = path.read_text(encoding="utf-8")
@@ -91,6 +99,8 @@ def registry_problems(registry_csv: Path, rules_csv: Path) -> list[str]:
                 problems.append(f"{code}: model {table} (of {ref}) does not exist")
             elif column not in columns[table]:
                 problems.append(f"{code}: column {ref} is not documented in {table}'s YAML")
+            elif model in columns and not re.search(rf"\b{column}\b", reads(model, table)):
+                problems.append(f"{code}: {model} and the models it refs never read {column}")
         names = [f.strip() for f in r["oracle_function"].split(";") if f.strip()]
         if not names:
             problems.append(f"{code}: no oracle function")
@@ -116,6 +126,8 @@ def test_the_registry_names_every_metric_once_and_only_what_exists():
      "3.3: count model int_metric_feedback_counts does not emit metric '3.3'"),
     (lambda rows: [dict(r, input_columns="fct_dossier.is_synced") if r["metric_code"] == "1.4" else r for r in rows],
      "1.4: column fct_dossier.is_synced is not documented in fct_dossier's YAML"),
+    (lambda rows: [dict(r, input_columns="fct_feedback.category") if r["metric_code"] == "5.2" else r for r in rows],
+     "5.2: int_metric_feedback_counts and the models it refs never read category"),
     (lambda rows: [dict(r, oracle_function="_payments") if r["metric_code"] == "3.4" else r for r in rows],
      "3.4: oracle function _payments is not in tests/oracle.py"),
     (lambda rows: [dict(r, oracle_function="_feedback") if r["metric_code"] == "4.1" else r for r in rows],

@@ -107,7 +107,10 @@ sum of the groups, rounded only for display. The older five-group display merges
 as DVCTT.
 
 Every metric is counted per period and unit by its count model, pooled over the unit's subtree by
-`{pooling}` and scored by `{scored}` (one row per period, unit and metric).
+`{pooling}` and scored by `{scored}` (one row per period, unit and metric). The rules
+that more than one model applies are macros (`dbt/macros/metric_rules.sql`): acting today counts
+the same metrics month to date at a moment T with them (`int_action_metric_counts`), and the
+oracle recomputes both from the source records (`tests/oracle.py` `metrics`, `metrics_at`).
 """
 
 

@@ -147,8 +147,10 @@ def test_each_kind_of_defect_is_named(tmp_path, break_it, named):
     assert named in registry_problems(broken, metric_registry.RULES_CSV)
 
 
-def test_the_oracle_scores_the_registry_metrics():
-    assert set(oracle.METRICS) == set(metric_registry.registry())
+def test_the_oracle_and_the_simulated_portal_score_the_registry_metrics():
+    from simulator.portal.scores import METRICS as PORTAL_METRICS
+
+    assert set(oracle.METRICS) == set(PORTAL_METRICS) == set(metric_registry.registry())
 
 
 def test_the_lists_that_move_a_metric_are_the_pairs_of_the_three_things():

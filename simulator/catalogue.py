@@ -143,10 +143,6 @@ class Procedure:
     first_seen: int             # local seconds of the first version
     versions: list[tuple[int, dict]] = field(default_factory=list)
 
-    @property
-    def available_from(self) -> date:
-        return self.legal_effective
-
 
 @dataclass
 class Offering:

@@ -38,11 +38,6 @@ def ascii_fold(text: str) -> str:
     return text.translate(ACCENT_FREE)
 
 
-def place_name(i: int, j: int) -> str:
-    """A two-syllable place name from two pool indexes (distinct indexes give distinct names)."""
-    return f"{PLACE[i % len(PLACE)]} {PLACE[j % len(PLACE)]}"
-
-
 def person(code: int) -> str:
     """A full name from an integer: decodes the pools mixed-radix, so it is fast and stable."""
     female = code & 1

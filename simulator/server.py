@@ -26,7 +26,7 @@ import orjson
 from simulator.auth import TokenStore
 from simulator.faults import FaultConfig
 from simulator.one_stop_api import ONE_STOP_ROUTES, ApiError
-from simulator.timefmt import from_aware, parse_iso, to_aware
+from simulator.timefmt import from_aware, to_aware
 from simulator.world import World
 
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -292,6 +292,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
-
-    def parse_iso_param(self, text: str) -> int:
-        return parse_iso(text)

@@ -38,53 +38,8 @@
     end)
 {%- endmacro %}
 
-{#- SQL functions for ad-hoc use and rare rows (util schema), defined over dim_date.
-    Hot paths join dim_date instead of calling them row by row. -#}
-{% macro create_working_time_functions(calendar) -%}
-create schema if not exists util;
-
-create or replace function util.working_seconds_at(ts timestamptz) returns numeric
-language sql stable as $fn$
-    select d.cumulative_working_seconds_before
-         + case when d.is_working_day then {{ working_seconds_by_clock(
-               "extract(epoch from ((ts at time zone '" ~ var('timezone') ~ "') - d.date_day::timestamp))") }}
-           else 0 end
-    from {{ calendar }} d
-    where d.date_day = (ts at time zone '{{ var("timezone") }}')::date
-$fn$;
-
-comment on function util.working_seconds_at(timestamptz) is
-    'Working seconds from the calendar start to ts (windows from var working_windows, holidays from the seed).';
-
-create or replace function util.working_seconds_between(a timestamptz, b timestamptz) returns numeric
-language sql stable as $fn$
-    select util.working_seconds_at(b) - util.working_seconds_at(a)
-$fn$;
-
-comment on function util.working_seconds_between(timestamptz, timestamptz) is
-    'Working seconds from a to b (negative when b < a).';
-
-create or replace function util.add_working_seconds(ts timestamptz, s numeric) returns timestamptz
-language sql stable as $fn$
-    with target as materialized (select util.working_seconds_at(ts) + s as total)
-    select ((d.date_day::timestamp
-             + make_interval(secs => {{ clock_after_working_seconds('(t.total - d.cumulative_working_seconds_before)') }}))
-            at time zone '{{ var("timezone") }}')
-    from target t
-    join {{ calendar }} d
-      on d.is_working_day
-     and d.date_day >= (ts at time zone '{{ var("timezone") }}')::date
-     and d.cumulative_working_seconds_before + d.working_seconds >= t.total
-    order by d.date_day
-    limit 1
-$fn$;
-
-comment on function util.add_working_seconds(timestamptz, numeric) is
-    'The instant s working seconds after ts; a result on a window end stays there (17:00, not next 07:00).';
-{%- endmacro %}
-
 {#- Working seconds from the calendar start to ts, given `day` = dim_date joined on ts's local date.
-    Set-based: use this with a join rather than calling util.working_seconds_at per row. -#}
+    Set-based: one join per row set, no per-row function call. -#}
 {% macro cumulative_working_seconds(ts_expr, day) -%}
     ({{ day }}.cumulative_working_seconds_before
      + case when {{ day }}.is_working_day

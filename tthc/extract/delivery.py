@@ -85,11 +85,6 @@ def pending_deliveries(outbox: Path, include_rejected: bool = False) -> list[Pat
     return [package for *_, package in sorted(wanted)]
 
 
-def deliver_pending(outbox: Path, inbox_url: str, token: str, timeout: float = 30) -> list[DeliveryResult]:
-    """Try every pending package once; the caller decides from the results what to report."""
-    return [deliver_package(p, inbox_url, token, timeout) for p in pending_deliveries(outbox)]
-
-
 def delivery_log(outbox: Path) -> list[dict]:
     path = Path(outbox) / LOG_NAME
     if not path.is_file():

@@ -49,10 +49,6 @@ def prepare_shadow(conninfo: str) -> None:
     MARTS.prepare_shadow(conninfo)
 
 
-def _swap_once(conn: psycopg.Connection) -> None:
-    MARTS.swap_once(conn)
-
-
 def swap_in(conninfo: str, attempts: int = SWAP_ATTEMPTS, before_commit: BeforeCommit | None = None) -> None:
     """Make the shadow the published marts in one transaction (tthc/pipeline/swap.py)."""
     MARTS.swap_in(conninfo, attempts, before_commit)

@@ -2,8 +2,8 @@
 
 Each pending package (never tried, last answered 5xx/timeout, or refused with 401/403) is sent
 once per run through tthc.extract.deliver_package: 201/409 delivered, other 4xx rejected (kept;
-waits for a person), 408/429/5xx/timeouts retried on the next run (deliver_pending is not used:
-it stops at the first damaged package, and the others must still go). A 401/403 refuses our
+waits for a person), 408/429/5xx/timeouts retried on the next run (one package at a time, so a
+damaged package does not stop the others from going). A 401/403 refuses our
 token, not the package: it fails the run like a rejection, and once the token is fixed the next
 run sends the package again. A package whose files no longer match their manifest is not sent at
 all and is reported as damaged, every run, until a person looks. Rejections and damage are

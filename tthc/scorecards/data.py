@@ -181,13 +181,6 @@ def read_period(dsn: Dsn, period: str | ScorecardPeriod, now: datetime,
     return data
 
 
-def read_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime,
-                    units: list[str] | None = None) -> dict[str, Scorecard]:
-    """{unit: card} for `units` (default: every unit of the period)."""
-    data = read_period(dsn, period, now)
-    return {u: data.card(u, now) for u in (units if units is not None else data.units)}
-
-
 def _require(present: set[str], names, what: str) -> None:
     missing = [n for n in names if n not in present]
     if missing:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.tthc.extract.inbox import Inbox
 from tests.tthc.extract.sample import NOW, PERIOD, PROVINCE, all_tables, chi_so_rows, write
-from tthc.extract import ExtractError, deliver_package, deliver_pending, delivery_log, pending_deliveries
+from tthc.extract import ExtractError, deliver_package, delivery_log, pending_deliveries
 
 TOKEN = "thu-nghiem-7f3a"
 
@@ -90,10 +90,10 @@ def test_a_later_run_delivers_what_is_pending_oldest_version_first(outbox):
         dict(r, ma_don_vi="000.17.22.H56") for r in chi_so_rows() if r["ma_don_vi"] == PROVINCE]}).path
     assert pending_deliveries(outbox) == [v1, v2, other]
     with Inbox(script=[(502, b"", 0)]) as inbox:
-        first_round = deliver_pending(outbox, inbox.url, TOKEN, timeout=5)
+        first_round = [deliver_package(p, inbox.url, TOKEN, timeout=5) for p in pending_deliveries(outbox)]
         assert [r.status for r in first_round] == ["retry", "delivered", "delivered"]
         assert pending_deliveries(outbox) == [v1]
-        second_round = deliver_pending(outbox, inbox.url, TOKEN, timeout=5)
+        second_round = [deliver_package(p, inbox.url, TOKEN, timeout=5) for p in pending_deliveries(outbox)]
     assert [(r.version, r.status) for r in second_round] == [(1, "delivered")]
     assert pending_deliveries(outbox) == []
     lines = (outbox / "deliveries.jsonl").read_text(encoding="utf-8").splitlines()

@@ -70,7 +70,7 @@ timed as (
         case
             when due_at is not null then null
             when due_working_seconds is not null then
-                -- set-based util.add_working_seconds: the first working day that reaches the target
+                -- the first working day that reaches the target; a result on a window's end stays there
                 {{ local_midnight('due_day.date_day') }}
                   + make_interval(secs => {{ clock_after_working_seconds('(due_working_seconds - due_day.cumulative_working_seconds_before)') }})
             when time_limit_unit = 'NGAY' then

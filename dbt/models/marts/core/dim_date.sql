@@ -1,6 +1,5 @@
 {{ config(
-    indexes=[{'columns': ['date_day'], 'unique': true}],
-    post_hook=["{{ create_working_time_functions(this) }}"]
+    indexes=[{'columns': ['date_day'], 'unique': true}]
 ) }}
 {#- One row per calendar day with the working-time calendar: a day is a working day when it is
     Mon-Fri and not a HOLIDAY/DAY_OFF in the seed, or a WORKDAY (weekend day worked by swap).

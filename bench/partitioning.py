@@ -1,32 +1,29 @@
-"""Benchmark: monthly partitioning of the big tables, measured (docs/scaling.md §4 and §5).
+"""Benchmark: monthly partitioning of the big tables (the decision: docs/scaling.md §4).
 
-    .venv/bin/python bench/partitioning.py [--dossiers 2000000] [--steps-per-dossier 4.7]
+    .venv/bin/python bench/partitioning.py [--dossiers 2000000] [--raw-dossiers 1000000]
     .venv/bin/python bench/partitioning.py --report-only   # rewrite the .md from the last .json
 
 A fresh embedded PostgreSQL in a temporary folder (removed at the end). Synthetic data made with
-SQL (generate_series), shaped like ours: dossiers received 2025-01-01 … 2026-03-18, each stored
-twice — as today (a plain table, the indexes dbt creates) and partitioned by month — for
+SQL (generate_series), shaped like ours, each table stored twice: as today (plain, the indexes
+dbt creates) and partitioned by month:
   fct_dossier       the real column list; plain: unique dossier_code; partitioned by range on
                     received_month with unique (dossier_code, received_month);
   fct_dossier_step  ~4.7 steps per dossier; partitioned by its dossier's received_month;
   raw one-stop dossier versions (raw.one_stop__ho_so's shape, ~3 versions of ~2 KB JSONB per
                     dossier); plain: PK (record_key, payload_hash); partitioned by month of
-                    source_updated_at with PK (record_key, payload_hash, source_updated_at);
-                    BRIN on loaded_at in both.
-Raw is generated for the first --raw-dossiers dossiers (default 1,000,000: the 2 KB payloads
-are the slowest thing to build). Then the workloads the pipeline runs (macros/incremental.sql,
-the marts' period joins, extractors/loader.py, macro latest_version), plain and partitioned
-interleaved A/B/B/A, 3 repetitions, median wall time; every statement runs under EXPLAIN
-(ANALYZE, BUFFERS, TIMING OFF) and the plan's summary (relations scanned, buffers, JIT, times)
-is kept. With the cluster's settings (JIT on, PostgreSQL's default), and again with jit = off
-where a plan used JIT: JIT compiles each partition's scan apart. DML runs in a transaction that
-is rolled back, so every repetition starts from the same tables. Each workload's result (rows
-returned, or the changed rows after a DML) is fingerprinted on both layouts: the JSON says
-whether they agree. Sizes (bytes per row of table + TOAST and of each index) and load times
-(insert, then index build, as dbt's table materialization does) too.
+                    source_updated_at with PK (record_key, payload_hash, source_updated_at).
+Then the workloads the decision weighs, plain and partitioned interleaved A/B/B/A, median wall
+time: the nightly MERGEs of both facts (dbt's merge strategy), one month's reads (by received
+date, which prunes, and by end of processing, which cannot), the full history as the marts read
+it, and the loader's raw lookup with and without the page's update-time range. Every statement
+runs under EXPLAIN (ANALYZE, BUFFERS, TIMING OFF): relations scanned show pruning. Measured with
+JIT on (PostgreSQL's default) and again with jit = off where a plan used JIT, because JIT
+compiles each partition's scan apart. DML runs in a rolled-back transaction, so every
+repetition starts from the same tables; each workload's answer is fingerprinted on both layouts.
+Bytes per row and ANALYZE time of each layout too.
 
-Writes bench/results/partitioning.json and .md. tests/bench/test_partitioning.py runs the same
-core at a tiny scale and checks that both layouts hold the same rows and answer alike.
+Writes bench/results/partitioning.json and .md (or --out). tests/bench/test_partitioning.py runs
+the same core at a tiny scale and checks that both layouts hold the same rows and answer alike.
 """
 from __future__ import annotations
 
@@ -67,9 +64,9 @@ CHANGED_SHARE = 0.003  # ~6,000 changed dossiers a night at 2,000,000
 NEW_SHARE_OF_CHANGES = 0.4  # of them received that day; the rest are updates
 MOVED_SHARE_OF_UPDATES = 0.01  # updates whose received time is corrected into another month
 PAGE_SIZE = 1000  # the one-stop contract's largest page
-# rows per monthly partition at 30 M dossiers a year (docs/scaling.md §2 and §4)
-PER_MONTH_AT_30M = {"fct_dossier": 2_500_000, "fct_dossier_step": 11_700_000, "raw_ho_so": 7_500_000}
-RAW_DOSSIERS_DEFAULT = 1_000_000  # raw at half the dossiers keeps a 2 M run near 20 minutes on 2 cores
+# raw at half the dossiers: its 2 KB payloads are the slowest thing to build, and the lookups
+# measured on raw are index probes, whose cost does not grow with the table's row count
+RAW_DOSSIERS_DEFAULT = 1_000_000
 
 # -- column lists (core.fct_dossier and core.fct_dossier_step as dbt builds them) -------------
 
@@ -398,94 +395,17 @@ order by dossier_step_key  -- a full refresh writes staging's order
 """
 
 
-def _json_fields(pairs: list[tuple[str, str]]) -> str:
-    """A JSON object's text from (key, SQL expression giving the value's JSON text), in one
-    concat() call: chained || copies the growing string once per piece."""
-    args = ["'{'"]
-    for n, (k, v) in enumerate(pairs):
-        args += [f"'{', ' if n else ''}\"{k}\": '", v]
-    return "concat(" + ", ".join(args + ["'}'"]) + ")"
-
-
-def _q(expr: str) -> str:
-    """A SQL text expression as JSON text: quoted and escaped, or null."""
-    return f"coalesce(to_json({expr})::text, 'null')"
-
-
 def raw_source_sql(raw_dossiers: int) -> str:
     """Raw one-stop dossier versions of the first `raw_dossiers` dossiers, ~3 each (receipt,
-    processing, closing; a 4th for some), payloads of ~2 KB with the contract's fields, in the
-    order the nightly loads appended them. The payload is assembled as JSON text and cast once:
-    per-row jsonb_build_object and list subqueries cost three times as much at 6 M versions."""
-    t = "bench.local_text"
-    docs = []
-    for i in range(1, 7):
-        doc = _json_fields([
-            ("MaThanhPhanHoSo", f"'\"TP{i}\"'"),
-            ("TenTepDinhKem", f"'\"thanh_phan_ho_so_{i}_ban_chup_tu_ban_chinh_co_chung_thuc.pdf\"'"),
-            ("DuongDanTaiTepTin", f"'\"/files/' || to_char(received_at, 'YYYY/MM/DD/') || md5(dossier_code || '{i}') "
-                                  f"|| '.pdf\"'"),
-            ("DuocSoHoa", "(is_digitized)::int::text" if i == 1 else "'0'"),
-            ("DuocTaiSuDung", "'1'" if i == 2 else "'0'"), ("DuocLayTuKhoDMQG", "'0'")])
-        docs.append(doc if i == 1 else f"case when component_count >= {i} then {doc} end")
-    fee = _json_fields([("MaPhiLePhi", "'\"LP01\"'"),
-                        ("TenPhiLePhi", "'\"Lệ phí giải quyết thủ tục hành chính\"'"), ("LoaiPhiLePhi", "'2'"),
-                        ("HinhThucThu", "case when online_payment_kind > 0 then '\"TRUC_TUYEN\"' "
-                                        "else '\"TRUC_TIEP\"' end"), ("Gia", "fee_amount::text")])
-    supplement = _json_fields([("NgayYeuCauBoSung", _q(f"{t}(first_supplement_requested_at)")),
-                               ("NgayTiepNhanBoSung", "'null'"), ("NgayHenTraTruoc", _q(f"{t}(due_at)")),
-                               ("NgayHenTraMoi", "'null'"),
-                               ("NoiDungBoSung", "'\"Bổ sung bản sao giấy tờ tùy thân và sơ đồ thửa đất\"'")])
-    result = _json_fields([("MaGiayToKetQua", "'\"KQ1\"'"), ("TenGiayTo", "'\"Giấy chứng nhận\"'"),
-                           ("DuongDanTepTinKetQua", "'\"/files/kq/' || md5(dossier_code) || '.pdf\"'")])
-    apology = _json_fields([("NgayXinLoi", _q(f"{t}(due_at)")), ("NgayHenTraMoi", _q(f"{t}(apology_new_due_at)")),
-                            ("LyDo", "'\"Hồ sơ phải lấy ý kiến cơ quan liên quan\"'")])
-    names = ("'Nguyễn Văn An', 'Trần Thị Bình', 'Lê Hoàng Cường', 'Phạm Thị Dung', 'Hoàng Minh Đức', "
-             "'Vũ Thị Hạnh'")
-    summaries = ("'Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất', "
-                 "'Cấp giấy phép xây dựng nhà ở riêng lẻ tại đô thị', "
-                 "'Đăng ký khai sinh kết hợp đăng ký thường trú và cấp thẻ bảo hiểm y tế', "
-                 "'Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan có thẩm quyền cấp', "
-                 "'Cấp giấy chứng nhận đăng ký hộ kinh doanh'")
-    payload = _json_fields([
-        ("MaHoSo", _q("dossier_code")), ("MaTTHC", _q("procedure_code")), ("MaLinhVuc", _q("field_code")),
-        ("MaDinhDanhDonVi", _q("unit_code")), ("KenhThucHien", "channel::text"),
-        ("LoaiDoiTuong", "applicant_type::text"), ("LienThong", "is_inter_agency::text"),
-        ("ChuHoSo", _q(f"(array[{names}])[1 + id % 6]")),
-        ("SoGiayToChuHoSo", _q("lpad((hashint8(id)::bigint & 2147483647)::text, 12, '0')")),
-        ("SoDienThoai", _q("'09' || lpad((hashint8(id + 1)::bigint & 67108863)::text, 8, '0')")),
-        ("Email", _q("case when id % 3 = 0 then 'cong.dan' || id || '@gmail.com' end")),
-        ("DiaChi", _q("'Số ' || (1 + id % 200) || ', đường Trần Hưng Đạo, thôn ' || (1 + id % 12) || ', xã ' "
-                      "|| unit_code || ', huyện Bình Minh, tỉnh Vĩnh An'")),
-        ("TrichYeuHoSo", _q(f"(array[{summaries}])[1 + id % 5]")),
-        ("NgayNopHoSo", _q(f"{t}(submitted_at)")), ("NgayTiepNhan", _q(f"{t}(received_at)")),
-        ("NgayHenTra", _q(f"{t}(due_at)")),
-        ("NgayKetThucXuLy", _q(f"case when is_last then {t}(processing_ended_at) end")),
-        ("NgayTra", _q(f"case when is_last then {t}(returned_at) end")), ("NgayTuChoi", "'null'"),
-        ("TrangThaiHoSo", "(case when n = 1 then 2 when is_last then status else 4 end)::text"),
-        ("LyDo", _q("case when is_last and status in (7, 8) "
-                    "then 'Công dân đề nghị rút hồ sơ để bổ sung giấy tờ' end")),
-        ("HoSoCoThanhPhanSoHoa", "has_reused_data::int::text"),
-        ("TaiKhoanDuocXacThucVoiVNeID", "is_vneid_authenticated::int::text"),
-        ("DuocThanhToanTrucTuyen", "online_payment_kind::text"),
-        ("TaiLieuNop", "concat('[', concat_ws(', ', " + ", ".join(docs) + "), ']')"),
-        ("DanhSachLePhi", f"case when fee_amount > 0 then '[' || {fee} || ']' else '[]' end"),
-        ("DanhSachHoSoBoSung",
-         f"case when supplement_count > 0 and n > 1 then '[' || {supplement} || ']' else '[]' end"),
-        ("DanhSachGiayToKetQua",
-         f"case when is_last and has_electronic_result then '[' || {result} || ']' else '[]' end"),
-        ("PhieuXinLoi", f"case when is_last and apology_letter_count > 0 then '[' || {apology} || ']' else '[]' end"),
-        ("DaXoa", "'false'"), ("NgayCapNhat", _q(f"{t}(updated_at)")),
-    ])
+    processing, closing; a 4th for some), in the order the nightly loads appended them. The
+    payload carries a few of the contract's fields and hex text that pglz cannot shrink, so a
+    version is ~2 KB stored, as a real one is: the lookups measured here read raw's key index,
+    and a row's width sets how many rows a page of the heap and of TOAST holds."""
+    filler = ", ".join(f"md5(dossier_code || n || '{k}')" for k in range(48))
     return f"""
 create unlogged table bench.src_raw as
 with versions as (
-    select d.id, d.dossier_code, d.unit_code, d.procedure_code, d.field_code, d.channel, d.applicant_type,
-           d.is_inter_agency, d.submitted_at, d.received_at, d.due_at, d.processing_ended_at, d.returned_at,
-           d.status, d.is_digitized, d.has_reused_data, d.is_vneid_authenticated, d.online_payment_kind,
-           d.component_count, d.fee_amount, d.supplement_count, d.first_supplement_requested_at,
-           d.has_electronic_result, d.apology_letter_count, d.apology_new_due_at,
-           v.n, v.nv, v.n = v.nv as is_last,
+    select d.id, d.dossier_code, d.unit_code, d.status, d.received_at, v.n, v.n = v.nv as is_last,
            case when v.n = 1 then d.received_at
                 else d.received_at + (d.source_updated_at - d.received_at) * (v.n - 1) / (v.nv - 1) end as updated_at
     from bench.src_dossier d
@@ -506,7 +426,11 @@ ordered as (
 select
     dossier_code                                                                 as record_key,
     updated_at                                                                   as source_updated_at,
-    ({payload})::jsonb                                                           as payload,
+    jsonb_build_object(
+        'MaHoSo', dossier_code, 'MaDinhDanhDonVi', unit_code,
+        'NgayTiepNhan', bench.local_text(received_at), 'NgayCapNhat', bench.local_text(updated_at),
+        'TrangThaiHoSo', case when n = 1 then 2 when is_last then status else 4 end,
+        'TaiLieuNop', concat({filler}))                                          as payload,
     encode(sha256(convert_to(dossier_code || '#' || n, 'UTF8')), 'hex')          as payload_hash,
     (loaded_at at time zone '{TZ}')::date - date '{DATA_START}'                  as batch_id,
     loaded_at
@@ -675,7 +599,7 @@ def build(conn, scale: Scale, log=print) -> dict:
     """Generate the sources, load both layouts of each table, prepare the workloads' inputs.
     Returns the generation and load times."""
     conn.execute(f"set timezone = '{TZ}'")
-    # the generator's sorts want memory; its wide expressions would spend a minute in JIT compilation.
+    # the generator's sorts want memory, and JIT would compile its wide expressions at length.
     # The workloads run with the cluster's defaults.
     conn.execute("set work_mem = '512MB'")
     conn.execute("set jit = off")
@@ -726,33 +650,12 @@ class Workload:
     dml: bool = False
 
 
-def rows_of(table_cols: str, table: str, where: str) -> str:
-    return f"select {table_cols} from {table} where {where}"
-
-
-def dossier_merge_sql(target: str, cols: list[str]) -> str:
-    """dbt-postgres's merge strategy (default__get_merge_sql) with unique_key dossier_code."""
+def merge_sql(target: str, source: str, key: str, cols: list[str]) -> str:
+    """dbt-postgres's merge strategy (default__get_merge_sql) on `key`: today's nightly increment."""
     sets = ", ".join(f"{c} = DBT_INTERNAL_SOURCE.{c}" for c in cols)
     col_list = ", ".join(cols)
-    return (f"merge into {target} as DBT_INTERNAL_DEST using bench.changes_dossier as DBT_INTERNAL_SOURCE "
-            f"on (DBT_INTERNAL_SOURCE.dossier_code = DBT_INTERNAL_DEST.dossier_code) "
-            f"when matched then update set {sets} "
-            f"when not matched then insert ({col_list}) values ({col_list})")
-
-
-def delete_insert_sql(target: str, source: str, key: str, cols: list[str]) -> list[tuple[str, tuple]]:
-    """dbt's delete+insert strategy (default__get_delete_insert_merge_sql)."""
-    col_list = ", ".join(cols)
-    return [(f"delete from {target} as DBT_INTERNAL_DEST where ({key}) in "
-             f"(select distinct {key} from {source} as DBT_INTERNAL_SOURCE)", ()),
-            (f"insert into {target} ({col_list}) (select {col_list} from {source})", ())]
-
-
-def step_merge_sql(target: str, cols: list[str]) -> str:
-    sets = ", ".join(f"{c} = DBT_INTERNAL_SOURCE.{c}" for c in cols)
-    col_list = ", ".join(cols)
-    return (f"merge into {target} as DBT_INTERNAL_DEST using bench.changes_step as DBT_INTERNAL_SOURCE "
-            f"on (DBT_INTERNAL_SOURCE.dossier_step_key = DBT_INTERNAL_DEST.dossier_step_key) "
+    return (f"merge into {target} as DBT_INTERNAL_DEST using {source} as DBT_INTERNAL_SOURCE "
+            f"on (DBT_INTERNAL_SOURCE.{key} = DBT_INTERNAL_DEST.{key}) "
             f"when matched then update set {sets} "
             f"when not matched then insert ({col_list}) values ({col_list})")
 
@@ -760,15 +663,11 @@ def step_merge_sql(target: str, cols: list[str]) -> str:
 def workloads(conn) -> list[Workload]:
     d_cols = [c for c, _ in FCT_DOSSIER]
     s_cols = [c for c, _ in FCT_STEP]
-    d_common, s_common = ", ".join(d_cols), ", ".join(s_cols)
 
-    def dossier_check(table: str) -> list[str]:
+    def changed_rows(table: str, cols: list[str], changes: str) -> list[str]:
+        """After a merge: the table's row count and the changed dossiers' rows."""
         return [f"select count(*) from {table}",
-                rows_of(d_common, table, "dossier_code in (select dossier_code from bench.changes_dossier)")]
-
-    def step_check(table: str) -> list[str]:
-        return [f"select count(*) from {table}",
-                rows_of(s_common, table, "dossier_code in (select dossier_code from bench.changes_step)")]
+                f"select {', '.join(cols)} from {table} where dossier_code in (select dossier_code from {changes})"]
 
     month, month_end = READ_MONTH, next_month(READ_MONTH)
     start, end = local_midnight(month), local_midnight(month_end)
@@ -784,22 +683,12 @@ from {table}
 where received_at >= {start} and received_at < {end}{f" and received_month = {month_literal(month)}" if prune else ""}
 group by unit_code"""
 
-    def resolved_in_month(table: str, hint: str = "") -> str:
+    def resolved_in_month(table: str) -> str:
         return f"""select unit_code, count(*) as resolved, sum(working_hours_used) as resolved_working_hours,
        count(*) filter (where has_electronic_result) as resolved_with_file
 from {table}
-where status in (9, 10) and end_of_processing_at >= {start} and end_of_processing_at < {end}{hint}
+where status in (9, 10) and end_of_processing_at >= {start} and end_of_processing_at < {end}
 group by unit_code"""
-
-    def steps_of_month(d_table: str, s_table: str, prune: bool) -> str:
-        join_month = " and s.received_month = d.received_month" if prune else ""
-        month_filter = (f" and d.received_month = {month_literal(month)}"
-                        f" and s.received_month = {month_literal(month)}" if prune else "")
-        return f"""select s.unit_code, count(*) as steps, count(*) filter (where s.is_overdue) as overdue_steps,
-       sum(s.overdue_working_hours) as overdue_working_hours
-from {d_table} d join {s_table} s on s.dossier_code = d.dossier_code{join_month}
-where d.received_at >= {start} and d.received_at < {end} and d.is_inter_agency{month_filter}
-group by s.unit_code"""
 
     def full_history(table: str) -> str:
         # every month of the history at once, received and resolved, as int_metric_dossier_counts does
@@ -818,47 +707,31 @@ from {table} where status in (9, 10) and end_of_processing_at is not null group 
                          "group by page order by page").fetchall()
 
     def lookups(table: str, with_range: bool) -> list[tuple[str, tuple]]:
+        """extractors/loader.py's "which versions are stored" per page, optionally with the page's
+        update-time range: the only form in which a partitioned raw can prune."""
         sql = f"select record_key, payload_hash from {table} where record_key = any(%s)"
         if with_range:
             sql += " and source_updated_at between %s and %s"
         return [(sql, (keys, lo, hi) if with_range else (keys,)) for _, keys, lo, hi in pages]
 
-    nightly_pick = ("select count(*) as versions, count(distinct record_key) as keys from {t} "
-                    f"where loaded_at > timestamptz '{LAST_LOAD}' - interval '1 day'")
-    d_part_cols, s_part_cols = d_cols + ["received_month"], s_cols + ["received_month"]
+    d_part, s_part = d_cols + ["received_month"], s_cols + ["received_month"]
     return [
-        Workload("1a_dossier_delete_insert", "fct_dossier nightly increment: delete+insert by dossier_code",
-                 Variant(delete_insert_sql(DOSSIER.plain, "bench.changes_dossier", "dossier_code", d_cols),
-                         dossier_check(DOSSIER.plain)),
-                 Variant(delete_insert_sql(DOSSIER.part, "bench.changes_dossier", "dossier_code", d_part_cols),
-                         dossier_check(DOSSIER.part)), dml=True),
         Workload("1b_dossier_merge", "fct_dossier nightly increment: MERGE on dossier_code (today's strategy)",
-                 Variant([(dossier_merge_sql(DOSSIER.plain, d_cols), ())], dossier_check(DOSSIER.plain)),
-                 Variant([(dossier_merge_sql(DOSSIER.part, d_part_cols), ())], dossier_check(DOSSIER.part)),
-                 dml=True),
-        Workload("2a_step_delete_insert",
-                 "fct_dossier_step: delete the changed dossiers' steps, insert their new steps",
-                 Variant(delete_insert_sql(STEP.plain, "bench.changes_step", "dossier_code", s_cols),
-                         step_check(STEP.plain)),
-                 Variant(delete_insert_sql(STEP.part, "bench.changes_step", "dossier_code", s_part_cols),
-                         step_check(STEP.part)), dml=True),
+                 Variant([(merge_sql(DOSSIER.plain, "bench.changes_dossier", "dossier_code", d_cols), ())],
+                         changed_rows(DOSSIER.plain, d_cols, "bench.changes_dossier")),
+                 Variant([(merge_sql(DOSSIER.part, "bench.changes_dossier", "dossier_code", d_part), ())],
+                         changed_rows(DOSSIER.part, d_cols, "bench.changes_dossier")), dml=True),
         Workload("2b_step_merge", "fct_dossier_step: MERGE on dossier_step_key (today's strategy)",
-                 Variant([(step_merge_sql(STEP.plain, s_cols), ())], step_check(STEP.plain)),
-                 Variant([(step_merge_sql(STEP.part, s_part_cols), ())], step_check(STEP.part)), dml=True),
+                 Variant([(merge_sql(STEP.plain, "bench.changes_step", "dossier_step_key", s_cols), ())],
+                         changed_rows(STEP.plain, s_cols, "bench.changes_step")),
+                 Variant([(merge_sql(STEP.part, "bench.changes_step", "dossier_step_key", s_part), ())],
+                         changed_rows(STEP.part, s_cols, "bench.changes_step")), dml=True),
         Workload("3a_month_received", f"one month's marts read: dossiers received in {month:%Y-%m}, per unit",
                  Variant([(received_in_month(DOSSIER.plain, False), ())]),
                  Variant([(received_in_month(DOSSIER.part, True), ())])),
         Workload("3b_month_resolved", f"one month's marts read: dossiers whose end of processing is in {month:%Y-%m}",
                  Variant([(resolved_in_month(DOSSIER.plain), ())]),
                  Variant([(resolved_in_month(DOSSIER.part), ())])),
-        Workload("3c_month_resolved_hint",
-                 "3b with received_at < month end added (partitioned: received_month <= month, prunes later months)",
-                 Variant([(resolved_in_month(DOSSIER.plain, f" and received_at < {end}"), ())]),
-                 Variant([(resolved_in_month(DOSSIER.part, f" and received_at < {end} and received_month <= "
-                                                           f"{month_literal(month)}"), ())])),
-        Workload("3d_month_steps", f"one month's steps: steps of inter-agency dossiers received in {month:%Y-%m}",
-                 Variant([(steps_of_month(DOSSIER.plain, STEP.plain, False), ())]),
-                 Variant([(steps_of_month(DOSSIER.part, STEP.part, True), ())])),
         Workload("4_full_history", "full-history aggregate: every month, received and resolved, per unit",
                  Variant([(full_history(DOSSIER.plain), ())]),
                  Variant([(full_history(DOSSIER.part), ())])),
@@ -867,9 +740,6 @@ from {table} where status in (9, 10) and end_of_processing_at is not null group 
                  Variant(lookups(RAW_HO_SO.plain, False)), Variant(lookups(RAW_HO_SO.part, False))),
         Workload("5b_raw_lookup_range", "raw: the same lookup plus the page's update-time range",
                  Variant(lookups(RAW_HO_SO.plain, True)), Variant(lookups(RAW_HO_SO.part, True))),
-        Workload("5c_raw_nightly_pick", "raw: staging's nightly pick, loaded_at > last load - 1 day",
-                 Variant([(nightly_pick.format(t=RAW_HO_SO.plain), ())]),
-                 Variant([(nightly_pick.format(t=RAW_HO_SO.part), ())])),
     ]
 
 
@@ -881,25 +751,14 @@ SCAN = re.compile(r"(?:^|->)\s*(?:Parallel )?(Seq Scan|Index Scan|Index Only Sca
 
 
 def plan_summary(lines: list[str]) -> dict:
-    """What a plan says about partitions: relations scanned (pruned ones show as never executed
-    or are absent), buffers of the top node, functions JIT-compiled, planning and execution time."""
-    scanned, never = set(), 0
-    for line in lines:
-        m = SCAN.search(line)
-        if m:
-            if "never executed" in line:
-                never += 1
-            else:
-                scanned.add(m.group(3))
+    """What a plan says about partitions: heap relations scanned (pruned ones are absent or never
+    executed), buffers of the top node, functions JIT-compiled, planning time."""
+    scanned = {m.group(3) for line in lines if (m := SCAN.search(line)) and "never executed" not in line}
     buffers = next((ln.strip() for ln in lines if ln.strip().startswith("Buffers:")), None)
-    removed = sum(int(x) for ln in lines for x in re.findall(r"Subplans Removed: (\d+)", ln))
-    times = {k: float(v) for ln in lines for k, v in re.findall(r"(Planning|Execution) Time: ([\d.]+) ms", ln)}
+    planning = [float(v) for ln in lines for v in re.findall(r"Planning Time: ([\d.]+) ms", ln)]
     jit = sum(int(x) for ln in lines for x in re.findall(r"^\s*Functions: (\d+)", ln))
-    return {"top": lines[0].strip() if lines else "", "relations_scanned": len(scanned),
-            "jit_functions": jit,
-            "scan_nodes_never_executed": never, "subplans_removed": removed,
-            "buffers_top": buffers, "planning_ms": times.get("Planning"), "execution_ms": times.get("Execution"),
-            "relations": sorted(scanned)[:40]}
+    return {"relations_scanned": len(scanned), "jit_functions": jit, "buffers_top": buffers,
+            "planning_ms": planning[0] if planning else None}
 
 
 def fingerprint(rows: list[tuple]) -> str:
@@ -930,14 +789,12 @@ def result_fingerprint(conn, variant: Variant) -> str:
 
 
 def measure(conn, w: Workload, repetitions: int) -> dict:
-    """Interleaved A/B: A B, B A, A B, …; median wall time per layout."""
+    """Interleaved A/B: A B, B A, A B, …; median wall time per layout (the machine is shared)."""
     seconds = {"plain": [], "partitioned": []}
     plans, digests = {}, {}
     for rep in range(repetitions):
-        order = ("plain", "partitioned") if rep % 2 == 0 else ("partitioned", "plain")
-        for layout in order:
-            variant = getattr(w, layout)
-            s, summaries, digest = run_once(conn, variant, w.dml)
+        for layout in (("plain", "partitioned") if rep % 2 == 0 else ("partitioned", "plain")):
+            s, summaries, digest = run_once(conn, getattr(w, layout), w.dml)
             seconds[layout].append(round(s, 4))
             plans.setdefault(layout, summaries)
             if w.dml:
@@ -945,20 +802,21 @@ def measure(conn, w: Workload, repetitions: int) -> dict:
     if not w.dml:
         digests = {layout: result_fingerprint(conn, getattr(w, layout)) for layout in seconds}
     med = {k: round(statistics.median(v), 4) for k, v in seconds.items()}
-    total = {layout: _sum_plans(p) for layout, p in plans.items()}
     return {
         "seconds": seconds, "median_s": med,
         "ratio_partitioned_vs_plain": round(med["partitioned"] / med["plain"], 2) if med["plain"] else None,
         "fingerprints": digests,
-        "plan": {layout: {"first_statement": p[0], "all_statements": total[layout]} for layout, p in plans.items()},
+        "plan": {layout: {"first_statement": p[0],
+                          "all_statements": {"jit_functions": sum(s["jit_functions"] for s in p),
+                                             "planning_ms": round(sum(s["planning_ms"] or 0 for s in p), 2)}}
+                 for layout, p in plans.items()},
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
 
 
 def run_workload(conn, w: Workload, repetitions: int = 3) -> dict:
     """Measured with the cluster's settings (JIT on, PostgreSQL's default, as the warehouse runs);
-    when a plan used JIT, measured again with jit = off: JIT compiles every partition's scan and
-    expressions apart, so partitioned plans pay it once per partition."""
+    when a plan used JIT, measured again with jit = off."""
     result = {"key": w.key, "title": w.title, "statements": len(w.plain.statements)} | measure(conn, w, repetitions)
     result["same_result"] = result["fingerprints"]["plain"] == result["fingerprints"]["partitioned"]
     if any(p["all_statements"]["jit_functions"] for p in result["plan"].values()):
@@ -972,14 +830,6 @@ def run_workload(conn, w: Workload, repetitions: int = 3) -> dict:
     return result
 
 
-def _sum_plans(summaries: list[dict]) -> dict:
-    return {"jit_functions": sum(s["jit_functions"] for s in summaries),
-            "planning_ms": round(sum(s["planning_ms"] or 0 for s in summaries), 2),
-            "execution_ms": round(sum(s["execution_ms"] or 0 for s in summaries), 2),
-            "relations_scanned_per_statement": round(
-                sum(s["relations_scanned"] for s in summaries) / max(1, len(summaries)), 1)}
-
-
 # -- sizes and equality --------------------------------------------------------------------------
 
 SIZES = """
@@ -988,41 +838,25 @@ with leaves as (  -- a plain table is its own only leaf
     union all
     select %(t)s::regclass where not exists (select 1 from pg_partition_tree(%(t)s::regclass))
 )
-select count(*)                                               as partitions,
-       coalesce(sum(pg_table_size(relid)), 0)                 as table_bytes,
-       coalesce(sum(pg_indexes_size(relid)), 0)               as index_bytes,
-       coalesce(max(pg_table_size(relid) + pg_indexes_size(relid)), 0) as largest_partition_bytes
+select count(*), coalesce(sum(pg_table_size(relid)), 0), coalesce(sum(pg_indexes_size(relid)), 0),
+       count(*) filter (where (select reltuples from pg_class where oid = relid) > 0)
 from leaves
-"""
-INDEX_SIZES = """
-select i.relname, coalesce((select sum(pg_relation_size(relid)) from pg_partition_tree(i.oid) where isleaf),
-                           pg_relation_size(i.oid))
-from pg_index x join pg_class i on i.oid = x.indexrelid
-where x.indrelid = %(t)s::regclass
-order by i.relname
 """
 
 
 def sizes(conn, rows: dict[str, int]) -> dict:
-    """Bytes per row of each layout (table + TOAST, all indexes, each index); `rows` by table
-    name (counted already: a count(*) of raw reads gigabytes)."""
+    """Bytes per row of each layout (table + TOAST, all indexes); `rows` by table name (counted
+    already: a count(*) of raw reads gigabytes). reltuples is set by the load's ANALYZE."""
     out = {}
     for pair in PAIRS:
         for layout, table in (("plain", pair.plain), ("partitioned", pair.part)):
             n = rows[table]
-            parts, table_b, index_b, largest = (int(x) for x in conn.execute(SIZES, {"t": table}).fetchone())
-            per_index = {name: int(b) for name, b in conn.execute(INDEX_SIZES, {"t": table}).fetchall()}
-            nonempty = conn.execute("select count(*) from pg_partition_tree(%s::regclass) t "
-                                    "join pg_class c on c.oid = t.relid where t.isleaf and c.reltuples > 0",
-                                    (table,)).fetchone()[0]  # reltuples: set by the load's analyze
+            parts, table_b, index_b, nonempty = (int(x) for x in conn.execute(SIZES, {"t": table}).fetchone())
             out[f"{pair.name}.{layout}"] = {
                 "table": table, "rows": n, "partitions": parts if layout == "partitioned" else 0,
                 "partitions_with_rows": nonempty if layout == "partitioned" else 0,
-                "table_bytes": int(table_b), "index_bytes": int(index_b),
                 "table_bytes_per_row": round(table_b / n, 1) if n else None,
                 "index_bytes_per_row": round(index_b / n, 1) if n else None,
-                "index_bytes_per_row_each": {k: round(v / n, 1) for k, v in per_index.items()} if n else {},
-                "largest_partition_mb": round(largest / 1048576, 1) if layout == "partitioned" else None,
             }
     return out
 
@@ -1037,7 +871,7 @@ def table_difference(conn, pair: TablePair) -> int:
 
 def table_checksum(conn, table: str, pair: TablePair) -> list:
     """Cheap equality evidence at scale: row count and a sum of 64-bit row hashes (raw's payload
-    enters as its size and its NgayCapNhat: hashing 2 KB of text per row twice costs minutes)."""
+    enters as its size and its NgayCapNhat, not as 2 KB of text hashed per row)."""
     cols = pair.cols()
     if pair is RAW_HO_SO:
         cols = cols.replace("payload,", "pg_column_size(payload), payload ->> 'NgayCapNhat',")
@@ -1047,17 +881,9 @@ def table_checksum(conn, table: str, pair: TablePair) -> list:
 
 def run(conninfo: str, scale: Scale, repetitions: int = 3, exact_equality: bool = False, log=print) -> dict:
     """The whole measurement against one database: build, check, measure, size."""
-    phases, clock = {}, time.monotonic()
-
-    def phase(name: str) -> None:
-        nonlocal clock
-        phases[name] = round(time.monotonic() - clock, 1)
-        clock = time.monotonic()
-
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f"set timezone = '{TZ}'")
         built = build(conn, scale, log)
-        phase("generate_and_load_s")
         log("-- checking that both layouts hold the same rows …")
         equal, rows = {}, {}
         for pair in PAIRS:
@@ -1066,7 +892,6 @@ def run(conninfo: str, scale: Scale, repetitions: int = 3, exact_equality: bool 
             equal[pair.name] = {"same_count_and_checksum": a == b, "rows": int(a[0])}
             if exact_equality:
                 equal[pair.name]["rows_only_in_one_layout"] = table_difference(conn, pair)
-        phase("equality_checks_s")
         results = []
         for w in workloads(conn):
             log(f"-- {w.key} …")
@@ -1076,20 +901,16 @@ def run(conninfo: str, scale: Scale, repetitions: int = 3, exact_equality: bool 
                 + (f" (jit off: {off['plain']}s, {off['partitioned']}s)" if off else "")
                 + f", same result: {r['same_result']}")
             results.append(r)
-        phase("workloads_s")
         counts = dict(zip(("changed_dossiers", "changed_steps", "raw_pages"), conn.execute(
             "select (select count(*) from bench.changes_dossier), (select count(*) from bench.changes_step), "
             "(select count(distinct page) from bench.raw_pages)").fetchone()))
         moved = conn.execute("select count(*) from bench.changes_dossier c join bench.src_dossier s using (id) "
                              "where c.received_month <> s.received_month").fetchone()[0]
         touched = conn.execute("select count(distinct received_month) from bench.changes_dossier").fetchone()[0]
-        measured_sizes = sizes(conn, rows)
-        phase("sizes_s")
-        return {"build": built, "equality": equal, "workloads": results, "sizes": measured_sizes, "phases": phases,
+        return {"build": built, "equality": equal, "workloads": results, "sizes": sizes(conn, rows),
                 "inputs": counts | {"moved_to_other_month": moved, "months_touched_by_changes": touched},
                 "settings": dict(conn.execute("select name, setting from pg_settings where name in "
-                                              "('shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', "
-                                              "'enable_partition_pruning', 'jit', 'server_version')").fetchall())}
+                                              "('shared_buffers', 'work_mem', 'jit', 'server_version')").fetchall())}
 
 
 # -- the script -------------------------------------------------------------------------------------
@@ -1099,13 +920,13 @@ def main() -> int:
     parser.add_argument("--dossiers", type=int, default=2_000_000, help="dossiers in the tables (all months)")
     parser.add_argument("--steps-per-dossier", type=float, default=4.7)
     parser.add_argument("--raw-dossiers", type=int, default=RAW_DOSSIERS_DEFAULT,
-                        help="raw versions are generated for this many dossiers (default %(default)s: "
-                             "building 2 KB JSONB payloads is the slowest step, ~90 µs a version here)")
+                        help="raw versions are generated for this many dossiers (default %(default)s)")
     parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of partitioning.{json,md}")
     parser.add_argument("--report-only", action="store_true", help="rewrite the .md from the last .json")
     args = parser.parse_args()
     if args.report_only:
-        write_markdown(json.loads((RESULTS / "partitioning.json").read_text()))
+        write_markdown(json.loads((args.out / "partitioning.json").read_text()), args.out)
         return 0
     from tthc.demo import _free_port
     from tthc.warehouse import EmbeddedPostgres
@@ -1131,295 +952,53 @@ def main() -> int:
                   "raw_dossiers": scale.raw_count, "changed_per_night": scale.changed,
                   "of_them_new": scale.new, "repetitions": args.repetitions,
                   "received_from": DATA_START.isoformat(), "received_until": DATA_END.isoformat(),
-                  "partitions": f"{PARTITION_MONTHS[0]:%Y-%m} … {PARTITION_MONTHS[-1]:%Y-%m} "
-                                "(monthly, 2 ahead empty)",
                   "read_month": f"{READ_MONTH:%Y-%m}"},
         "total_seconds": round(time.monotonic() - started, 1),
     } | measured
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "partitioning.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
-    print(f"wrote {RESULTS / 'partitioning.json'}")
-    write_markdown(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "partitioning.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    print(f"wrote {args.out / 'partitioning.json'}")
+    write_markdown(report, args.out)
     return 0
 
 
-def write_markdown(report: dict) -> None:
-    (RESULTS / "partitioning.md").write_text(render(report))
-    print(f"wrote {RESULTS / 'partitioning.md'}")
-
-
-# What the numbers mean for us: written from a 2 M run's numbers (the {placeholders} are filled
-# from the report, so the figures always match it). Keyed by workload; "summary" closes the page.
-READING: dict[str, str] = {
-    "sizes": (
-        "Partitioning costs little space: fct_dossier {fct_dossier_plain.row} → "
-        "{fct_dossier_partitioned.row} bytes a row (the unique key carries received_month too), "
-        "fct_dossier_step {fct_dossier_step_plain.row} → {fct_dossier_step_partitioned.row}, raw "
-        "{raw_ho_so_plain.row} → {raw_ho_so_partitioned.row}. Insert plus index build, one run each on a "
-        "shared machine: fct_dossier {fct_dossier_plain.load} s vs {fct_dossier_partitioned.load} s, "
-        "steps {fct_dossier_step_plain.load} s vs {fct_dossier_step_partitioned.load} s, raw "
-        "{raw_ho_so_plain.load} s vs {raw_ho_so_partitioned.load} s. ANALYZE is the clear difference: "
-        "{fct_dossier_plain.analyze} s vs {fct_dossier_partitioned.analyze} s for fct_dossier."),
-    "1a_dossier_delete_insert": (
-        "The increment finds its rows by `dossier_code`, which is not the partition key: the plain "
-        "table probes its unique index ({w1a.plain_buffers} buffers), the partitioned delete hash-joins "
-        "against a scan of every partition ({w1a.scanned} relations: the night's rows and all "
-        "partitions; {w1a.part_buffers} buffers), "
-        "{w1a.ratio}× slower ({w1a.ratio_off}× with JIT off). Limiting the delete to the changed rows' "
-        "months (dbt `incremental_predicates`) would prune nothing: the night's changes touch "
-        "{inputs.months_touched_by_changes} of the 15 received months (15% of the synthetic updates "
-        "concern dossiers older than 90 days), and it would leave the old row of a dossier whose "
-        "received month was corrected ({inputs.moved_to_other_month} tonight). For us: partitioning "
-        "makes every night's fct_dossier merge slower and buys nothing back there."),
-    "1b_dossier_merge": (
-        "Today's strategy. Same story as 1a: {w1b.plain} s → {w1b.part} s ({w1b.ratio}×; "
-        "{w1b.ratio_off}× with JIT off); the partitioned MERGE reads the night's rows and every "
-        "partition ({w1b.scanned} relations). It "
-        "did move the {inputs.moved_to_other_month} re-dated dossiers to their new partition (same "
-        "rows as plain). For us: on the plain table MERGE stays faster than delete+insert "
-        "({w1b.plain} s vs {w1a.plain} s), so today's strategy is the right one."),
-    "2a_step_delete_insert": (
-        "{inputs.changed_steps} step rows replaced: {w2a.plain} s → {w2a.part} s ({w2a.ratio}×; "
-        "{w2a.ratio_off}× with JIT off). The partitioned delete reads {w2a.part_buffers} buffers "
-        "(all of fct_dossier_step) against {w2a.plain_buffers} on the plain table's "
-        "(dossier_code, step_number) index. For us: the design's \"steps live in their dossier's "
-        "month\" does not help the increment, because the increment does not know the month."),
-    "2b_step_merge": (
-        "Today's strategy, and the largest absolute loss: {w2b.plain} s → {w2b.part} s ({w2b.ratio}×; "
-        "{w2b.ratio_off}× with JIT off). For us: of the four increments this is the one that would "
-        "cost the night the most seconds."),
-    "3a_month_received": (
-        "The read that pruning is for: the partitioned plan reads one partition ({w3a.part_buffers} "
-        "buffers), but the plain table already reads only that month through its `received_at` index "
-        "({w3a.plain_buffers} buffers). {w3a.plain} s vs {w3a.part} s with JIT on (the plain plan's cost "
-        "crosses jit_above_cost, the pruned one does not), {w3a.plain_off} s vs {w3a.part_off} s with "
-        "JIT off. For us: at 2 M dossiers a month's read costs {w3a.part_off} s either way; pruning is "
-        "not what makes it fast, the index is."),
-    "3b_month_resolved": (
-        "A month's resolved dossiers are chosen by end of processing, which the received month does "
-        "not bound: all {w3b.scanned} partitions are scanned (the plain table is read whole too, there "
-        "is no index on end_of_processing_at), {w3b.ratio}× the plain time ({w3b.ratio_off}× with JIT "
-        "off). For us: the resolved-in-period counts (2.2, 4.1, 4.3) and metric 2.1's dossiers still "
-        "open from earlier months are of this kind and get no pruning."),
-    "3c_month_resolved_hint": (
-        "Adding `received_month <= month` (true because a dossier ends after it is received) prunes "
-        "only the later months: {w3c.scanned} partitions scanned, and the extra condition costs more "
-        "than it saves ({w3c.part_off} s vs {w3b.part_off} s for 3b, JIT off). For us: no cheap rewrite "
-        "makes resolved-in-month reads prune."),
-    "3d_month_steps": (
-        "Steps of one month's inter-agency dossiers, joined on (dossier_code, received_month): both "
-        "sides prune to one partition ({w3d.part_buffers} buffers vs {w3d.plain_buffers}); "
-        "{w3d.plain_off} s vs {w3d.part_off} s with JIT off. For us: the denormalised month on the "
-        "steps works, but an index join on the plain tables is as fast at this size."),
-    "4_full_history": (
-        "What the marts do every night today. JIT compiles every partition's scan apart "
-        "({w4.jit} functions against {w4.plain_jit} on the plain plan): {w4.plain} s → {w4.part} s "
-        "({w4.ratio}×); "
-        "with JIT off {w4.plain_off} s → {w4.part_off} s ({w4.ratio_off}×). For us: while the marts "
-        "rebuild every period, partitioning costs; with JIT on it costs a lot."),
-    "5a_raw_lookup": (
-        "The loader's \"which versions are stored\" lookup as it is today: the key is not the "
-        "partition key, so every page probes all {w5a.scanned} partitions and plans them all "
-        "({w5a.part_planning_each_ms} ms of planning a page): {w5a.plain_each_ms} ms → "
-        "{w5a.part_each_ms} ms a page ({w5a.ratio}×). For us: partitioning raw without changing the "
-        "loader would slow every page of every extract."),
-    "5b_raw_lookup_range": (
-        "The same lookup with the page's update-time range added (`source_updated_at between` the "
-        "page's first and last update): one partition, an index-only scan; {w5b.plain} s vs "
-        "{w5b.part} s for the night's pages ({w5b.ratio}×). For us: with this one-line change to "
-        "`extractors/loader.py` a partitioned raw costs the loader nothing. On the plain table the "
-        "range only filters the rows the key finds: the same {w5b.plain_buffers} buffers as without it "
-        "(5a: {w5a.plain_buffers}); {w5b.plain} s against {w5a.plain} s is the noise of a "
-        "few-millisecond query on a shared machine."),
-    "5c_raw_nightly_pick": (
-        "Staging's pick of keys loaded since the last build: the BRIN index on loaded_at answers it "
-        "on both layouts ({w5c.plain} s vs {w5c.part} s; the partitioned plan checks each of the "
-        "{w5c.scanned} partitions' BRIN). For us: partitioning raw by update month leaves the nightly "
-        "staging pick as it is."),
-    "summary": (
-        "- **Facts (`fct_dossier`, `fct_dossier_step`): do not partition now.** Every night's work on "
-        "them is the increment by `dossier_code`, and partitioned it is {w1a.ratio}× (delete+insert) to "
-        "{w1b.ratio}× (MERGE) slower for fct_dossier and {w2a.ratio}×–{w2b.ratio}× for the steps "
-        "(1a–2b), because the key cannot prune and the night's changes touch "
-        "{inputs.months_touched_by_changes} of 15 months. The full-history marts of today are "
-        "{w4.ratio}× slower ({w4.ratio_off}× with JIT off). The pruned month reads are not faster at "
-        "2 M (3a: {w3a.plain_off} s vs {w3a.part_off} s, 3d: {w3d.plain_off} s vs {w3d.part_off} s, JIT "
-        "off) because the plain tables' indexes already read only that month, and reads by end of "
-        "processing cannot prune (3b: {w3b.scanned} partitions). Revisit when the marts rebuild only "
-        "the open months *and* a month's read by index stops being cheap: measured here it is "
-        "{w3a.plain_off} s at 2 M; the bytes per row above put a 30 M/year month of fct_dossier at "
-        "{fct_dossier_partitioned.month_gb} GB with indexes, which is where a re-measurement belongs. "
-        "Partitioning the facts would "
-        "then be for maintenance (per-month vacuum, frozen old months), paid for by the slower "
-        "increment.\n"
-        "- **Raw (`raw.one_stop__ho_so`): partition by month of `source_updated_at` only together with "
-        "the loader change, and only when raw needs archiving.** Without the change the loader's lookup "
-        "is {w5a.ratio}× slower ({w5a.plain_each_ms} → {w5a.part_each_ms} ms a page); with the page's "
-        "update-time range it is {w5b.ratio}× plain; the nightly BRIN pick is unchanged; sizes are the "
-        "same ({raw_ho_so_plain.row} vs {raw_ho_so_partitioned.row} bytes a row). Raw is where the "
-        "bytes are ({raw_ho_so_partitioned.table} bytes a row of table and TOAST, "
-        "{raw_ho_so_partitioned.month_gb} GB a month with indexes at 30 M/year), so the reason to "
-        "partition it is detach-and-archive of old months (docs/scaling.md "
-        "§4), not speed. The loader change (add `AND source_updated_at BETWEEN <page's first> AND "
-        "<page's last>`) can go in now: on the plain table it reads the same buffers "
-        "({w5b.plain_buffers}).\n"
-        "- **JIT.** PostgreSQL's default `jit = on` slows the plain tables too (full history "
-        "{w4.plain} s vs {w4.plain_off} s, month read 3a {w3a.plain} s vs {w3a.plain_off} s) and "
-        "partitioned plans much more. Worth measuring the real marts with `jit = off` on the warehouse; "
-        "independent of partitioning.\n"
-        "- **If the facts are partitioned later:** unique keys grow ({fct_dossier_plain.index} → "
-        "{fct_dossier_partitioned.index} index bytes a row for fct_dossier), ANALYZE of the "
-        "partitioned fct_dossier took {fct_dossier_partitioned.analyze} s against "
-        "{fct_dossier_plain.analyze} s (it samples every partition and the parent), and autovacuum "
-        "never analyzes a partitioned parent: the build would have to ANALYZE the parents itself."),
-}
-
-
-class _Figures(dict):
-    """str.format fields for READING: w1a.plain, w1a.part, w1a.ratio, w1a.scanned, w1a.ratio_off
-    (jit off), … per workload; fct_dossier_plain.row (bytes per row), …; inputs.*, scale.*."""
-
-    def __missing__(self, key):
-        return "?"
-
-
-def _figures(report: dict) -> _Figures:
-    from types import SimpleNamespace
-
-    out = _Figures()
-    for w in report["workloads"]:
-        first = w["plan"]
-        out["w" + w["key"].split("_")[0]] = SimpleNamespace(
-            plain=_s(w["median_s"]["plain"]), part=_s(w["median_s"]["partitioned"]),
-            ratio=w["ratio_partitioned_vs_plain"],
-            scanned=first["partitioned"]["first_statement"]["relations_scanned"],
-            plain_scanned=first["plain"]["first_statement"]["relations_scanned"],
-            plain_buffers=_buffers(first["plain"]["first_statement"]["buffers_top"]),
-            part_buffers=_buffers(first["partitioned"]["first_statement"]["buffers_top"]),
-            part_planning=first["partitioned"]["all_statements"]["planning_ms"],
-            plain_planning=first["plain"]["all_statements"]["planning_ms"],
-            plain_off=_s(w["jit_off"]["median_s"]["plain"]) if "jit_off" in w else "–",
-            part_off=_s(w["jit_off"]["median_s"]["partitioned"]) if "jit_off" in w else "–",
-            ratio_off=w["jit_off"]["ratio_partitioned_vs_plain"] if "jit_off" in w else "–",
-            plain_each_ms=round(w["median_s"]["plain"] * 1000 / w["statements"]),
-            part_each_ms=round(w["median_s"]["partitioned"] * 1000 / w["statements"]),
-            part_planning_each_ms=round(first["partitioned"]["all_statements"]["planning_ms"] / w["statements"], 1),
-            jit=first["partitioned"]["all_statements"]["jit_functions"],
-            plain_jit=first["plain"]["all_statements"]["jit_functions"])
-    for key, size in report["sizes"].items():
-        table, layout = key.split(".")
-        size = {k: float(v) if k.endswith(("per_row", "_mb")) and v is not None else v for k, v in size.items()}
-        out[f"{table}_{layout}"] = SimpleNamespace(
-            row=round(size["table_bytes_per_row"] + size["index_bytes_per_row"]),
-            table=size["table_bytes_per_row"], index=size["index_bytes_per_row"],
-            month_gb=round(PER_MONTH_AT_30M[table] * (size["table_bytes_per_row"] + size["index_bytes_per_row"])
-                           / 1e9, 1),
-            analyze=report["build"]["load"][table][layout]["analyze_s"],
-            load=report["build"]["load"][table][layout]["total_s"])
-    out |= {"inputs": SimpleNamespace(**report["inputs"]), "scale": SimpleNamespace(**report["scale"])}
-    return out
+def write_markdown(report: dict, out: Path) -> None:
+    (out / "partitioning.md").write_text(render(report))
+    print(f"wrote {out / 'partitioning.md'}")
 
 
 def _s(seconds: float) -> str:
     return f"{seconds:.3f}" if seconds < 10 else f"{seconds:.1f}"
 
 
-def _buffers(line: str | None) -> int | None:
-    """Shared buffers touched (hit + read) from a plan's top Buffers line."""
-    if not line:
-        return None
-    return sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", line.split("temp")[0]))
-
-
 def render(report: dict) -> str:
-    for size in report["sizes"].values():  # a run's JSON wrote PostgreSQL numerics as strings
-        for k, v in list(size.items()):
-            if k.endswith(("per_row", "_mb")) and isinstance(v, str):
-                size[k] = float(v)
-        size["index_bytes_per_row_each"] = {k: float(v) for k, v in size["index_bytes_per_row_each"].items()}
-    sc, fig = report["scale"], _figures(report)
+    """The figures docs/scaling.md §4 decides on; what they mean is written there, not here."""
+    sc, s = report["scale"], report["settings"]
     lines = [
         "# Monthly partitioning of the big tables, measured", "",
-        f"`bench/partitioning.py`, run {report['at']} on {report['machine']['cpus']} CPUs "
-        f"({report['machine']['platform']}), PostgreSQL {report['settings'].get('server_version')} embedded "
-        f"(shared_buffers {report['settings'].get('shared_buffers')} × 8 kB, work_mem "
-        f"{report['settings'].get('work_mem')} kB, jit {report['settings'].get('jit')}, "
-        f"max_parallel_workers_per_gather {report['settings'].get('max_parallel_workers_per_gather')}). "
-        f"Whole run {report['total_seconds']:.0f} s. Machine load average (1, 5, 15 min) at start "
-        f"{report['load_avg_at_start']}, at end {report['load_avg_at_end']}; per workload in the JSON. "
-        "The machine is shared, hence the interleaved A/B/B/A runs and medians.", "",
-        f"Synthetic data shaped like ours (SQL `generate_series`): **{sc['dossiers']:,} dossiers** received "
-        f"from {sc['received_from']} to before {sc['received_until']} (fifteen months), ~1,000 units, "
-        f"{sc['steps_per_dossier']} steps per dossier; raw versions for {sc['raw_dossiers']:,} of them "
-        f"(~3 versions each, payload {report['build']['payload_text_bytes_avg']} bytes of JSON text, "
-        f"{report['build']['payload_stored_bytes_avg']} bytes stored: pglz compresses the larger ones)"
-        + ("" if sc["raw_dossiers"] == sc["dossiers"] else
-           " — raw at a smaller scale than the facts: building the payloads is the slowest step; "
-           "sizes are per row and the lookups are index probes, so they carry over") + ". "
-        f"Partitions {sc['partitions']}. The nightly increment: {report['inputs']['changed_dossiers']:,} "
-        f"changed dossiers ({sc['of_them_new']:,} new, the rest updates: 60% received in the last 30 days, "
-        f"25% in the two months before, 15% older; {report['inputs']['moved_to_other_month']} with a received "
-        f"time corrected into the previous month), {report['inputs']['changed_steps']:,} steps; they touch "
-        f"{report['inputs']['months_touched_by_changes']} received months. Month reads use {sc['read_month']}. "
-        f"{sc['repetitions']} repetitions per layout; DML runs in a rolled-back transaction.", "",
-        "Both layouts hold the same rows (count and row-hash checksum per table: "
-        + ", ".join(f"{k} {'✓' if v['same_count_and_checksum'] else '✗'}" for k, v in report["equality"].items())
-        + "); every workload's answer is fingerprinted on both (column *same*).", "",
-        "## Sizes and load times", "",
-        "| table | layout | rows | partitions (with rows) | table + TOAST B/row | indexes B/row | "
-        "largest partition MB | insert s | indexes s | analyze s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"`bench/partitioning.py`, run {report['at']} on {report['machine']['cpus']} CPUs, PostgreSQL "
+        f"{s.get('server_version')} embedded (jit {s.get('jit')}); whole run {report['total_seconds']:.0f} s; "
+        f"load average at start {report['load_avg_at_start']}, at end {report['load_avg_at_end']}. "
+        f"{sc['dossiers']:,} dossiers received {sc['received_from']} … {sc['received_until']}, raw for "
+        f"{sc['raw_dossiers']:,} of them; the night: {report['inputs']['changed_dossiers']:,} changed dossiers "
+        f"({report['inputs']['moved_to_other_month']} moved to another month; "
+        f"{report['inputs']['months_touched_by_changes']} received months touched), "
+        f"{report['inputs']['changed_steps']:,} steps. Medians of {sc['repetitions']}. "
+        "The decision and its reasons: docs/scaling.md §4.", "",
+        "| workload | plain s | partitioned s | ratio | ratio, jit off | relations scanned (partitioned) | same result |",
+        "|---|---|---|---|---|---|---|",
     ]
+    for w in report["workloads"]:
+        off = f"{w['jit_off']['ratio_partitioned_vs_plain']}×" if "jit_off" in w else "–"
+        lines.append(f"| {w['key']}: {w['title']} | {_s(w['median_s']['plain'])} | "
+                     f"{_s(w['median_s']['partitioned'])} | {w['ratio_partitioned_vs_plain']}× | {off} | "
+                     f"{w['plan']['partitioned']['first_statement']['relations_scanned']} | "
+                     f"{'yes' if w['same_result'] else '**NO**'} |")
+    lines += ["", "| table | layout | rows | table + TOAST B/row | indexes B/row | ANALYZE s |", "|---|---|---|---|---|---|"]
     for key, size in report["sizes"].items():
         table, layout = key.split(".")
-        load = report["build"]["load"][table][layout]
-        parts = f"{size['partitions']} ({size['partitions_with_rows']})" if layout == "partitioned" else "–"
-        lines.append(f"| {table} | {layout} | {size['rows']:,} | {parts} | {size['table_bytes_per_row']} | "
-                     f"{size['index_bytes_per_row']} | {size['largest_partition_mb'] or '–'} | "
-                     f"{load['insert_s']} | {load['indexes_s']} | {load['analyze_s']} |")
-    lines += ["", "Index bytes per row, each index (k = unique/primary key, i = other; same order as dbt's "
-              "config):", ""]
-    for key, size in report["sizes"].items():
-        lines.append(f"- {key}: " + ", ".join(f"`{n}` {b}" for n, b in size["index_bytes_per_row_each"].items()))
-    lines += ["", "At 30 M dossiers a year (docs/scaling.md §4: rows per monthly partition), from the bytes per "
-              "row measured here (partitioned layout):", "",
-              "| table | rows per month | table + TOAST GB | indexes GB |", "|---|---|---|---|"]
-    for table, per_month in PER_MONTH_AT_30M.items():
-        size = report["sizes"][f"{table}.partitioned"]
-        lines.append(f"| {table} | {per_month:,} | {per_month * size['table_bytes_per_row'] / 1e9:.2f} | "
-                     f"{per_month * size['index_bytes_per_row'] / 1e9:.2f} |")
-    if "sizes" in READING:
-        lines += ["", READING["sizes"].format_map(fig)]
-    lines += ["", "Generation (not part of any layout's cost): " + ", ".join(
-        f"{k.replace('_s', '')} {v} s" for k, v in report["build"]["generate"].items()) + ".", "",
-        "## Workloads", "",
-        "Wall time per workload (all its statements, under `EXPLAIN (ANALYZE, BUFFERS, TIMING OFF)`), "
-        "median of the repetitions; *scanned* = heap relations the first statement's plan read "
-        "(pruned partitions are not read); *buffers* = shared buffers it touched (hit + read); *JIT "
-        "functions* = functions JIT-compiled over all statements. PostgreSQL's default `jit = on` is what "
-        "the warehouse runs; where a plan used JIT the workload was measured again with `jit = off`.", ""]
-    for w in report["workloads"]:
-        plan = w["plan"]
-        same = "yes" if w["same_result"] else "**NO**"
-        lines += [f"### {w['key']}: {w['title']}", "",
-                  "| layout | median s | runs s | scanned | buffers | JIT functions | planning ms (all statements) |",
-                  "|---|---|---|---|---|---|---|"]
-        passes = [("", w)] + ([(", jit off", w["jit_off"])] if "jit_off" in w else [])
-        for label, p in passes:
-            for layout in ("plain", "partitioned"):
-                first = p["plan"][layout]["first_statement"]
-                jit = p["plan"][layout]["all_statements"].get("jit_functions")
-                lines.append(f"| {layout}{label} | {_s(p['median_s'][layout])} | "
-                             f"{', '.join(_s(x) for x in p['seconds'][layout])} | {first['relations_scanned']} | "
-                             f"{_buffers(first['buffers_top'])} | {jit if jit is not None else '–'} | "
-                             f"{p['plan'][layout]['all_statements']['planning_ms']} |")
-        ratios = [f"**{p['ratio_partitioned_vs_plain']}×**{label.replace(', ', ' with ')}" for label, p in passes]
-        lines += ["", f"Partitioned / plain: {', '.join(ratios)}; same result: {same}; "
-                      f"load average {', '.join(str(p['load_avg_1m']) for _, p in passes)}.", ""]
-        if w["key"] in READING:
-            lines += [READING[w["key"]].format_map(fig), ""]
-    if "summary" in READING:
-        lines += ["## What to do", "", READING["summary"].format_map(fig), ""]
+        lines.append(f"| {table} | {layout} | {size['rows']:,} | {size['table_bytes_per_row']} | "
+                     f"{size['index_bytes_per_row']} | {report['build']['load'][table][layout]['analyze_s']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -46,9 +46,8 @@ class Lookup:
     reads as `{name}`: a VALUES list of literals with typed columns.
 
     GX evaluates an UnexpectedRowsExpectation through two metrics (the rows, and their count),
-    and each runs the query: an expensive part belongs in a lookup, paid once. Measured at 2 M
-    dossiers: the load reconciliation after a first load counts 14 M raw keys (≈ 40 s), and
-    inside the check it made the `extract_runs` suite 153 s."""
+    and each runs the query: an expensive part belongs in a lookup, paid once (the load
+    reconciliation after a first load counts every raw key of the history)."""
     name: str
     query: str                              # may name logical schemas, like a check's SQL
     columns: tuple[tuple[str, str], ...]    # (name, PostgreSQL type), in the query's order
@@ -104,8 +103,7 @@ class NightRows:
     """The rows with `column` at or after the instant `since` (a query on `{table}`, the
     table's real name) returns. The gate runs `since` once and puts its value in the batch's
     query as a literal: with the subquery there, the planner cannot see how few rows pass, and
-    every check scanned the whole table (measured at 2 M dossiers: the staged dossiers' suite
-    5.2 s a night, 1.0 s per check)."""
+    every check scanned the whole table."""
     column: str
     since: str
 

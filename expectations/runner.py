@@ -137,8 +137,7 @@ def _error_of(result) -> str | None:
 def _schema_url(dsn: Dsn, schema: str) -> str:
     """The warehouse URL with `search_path` set to one schema (libpq `options`), and JIT off:
     each check is a short query whose plan cost crosses the JIT threshold, so it compiled for
-    longer than it ran (measured at 2 M dossiers, the nightly gate 18.4 / 14.4 s with JIT,
-    11.0 / 10.2 s without; dbt's sessions have it off for the same reason)."""
+    longer than it ran (dbt's sessions have it off for the same reason)."""
     return dsn.sqlalchemy_url() + "?options=" + quote(f"-csearch_path={schema} -cjit=off", safe="")
 
 
@@ -172,8 +171,7 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
     """Run `suites`; `schemas` places logical schemas (e.g. {"marts": "marts__next"});
     `docs_dir` is the Data Docs folder (default: data_docs.default_docs_dir(); None: no docs).
     `night_only`: suites with `night_rows` check the rows the night merged, not the whole table
-    (tthc.pipeline.dbt.checks_scope says when; measured at 2 M dossiers, whole-table checks made
-    the nightly gate 118 s)."""
+    (tthc.pipeline.dbt.checks_scope says when; whole-table checks grow with the history)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.datasource.fluent.interfaces import TestConnectionError

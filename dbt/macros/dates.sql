@@ -11,7 +11,7 @@
 
 {#- A setting of one run that changes from night to night (the as-of day, the tests' scope),
     from the environment and read only when executing: dbt re-parses the whole project when a
-    var differs from its last run (3.4–4.6 s at every night's start), but not for an environment
+    var differs from its last run (seconds at every night's start), but not for an environment
     variable it never saw while parsing. Nothing at parse time may depend on it. -#}
 {% macro run_setting(name, default='') -%}
     {{- return(env_var(name, default) if execute else default) -}}

@@ -7,9 +7,8 @@
 
 {#- The timestamptz that query `sql` returns, inlined as a literal when the node runs. The
     planner then estimates the rows past it from the column's statistics (a night's few); for a
-    subquery's value it assumes a third of the table, and at 2 M dossiers that chose a
-    sequential scan of raw's 5 GB process log for each of the two step models (22 + 20 s a
-    night). While dbt only parses, the subquery itself. -#}
+    subquery's value it assumes a third of the table, and chose a sequential scan of raw's
+    process log for each of the two step models. While dbt only parses, the subquery itself. -#}
 {% macro timestamptz_literal(sql) -%}
     {%- if execute -%}
         {#- text with a prefix: dbt's result table would otherwise parse it into a naive datetime -#}
@@ -46,8 +45,8 @@
     (in `dossiers`, stg_one_stop__dossiers) is no longer counted (now deleted as entered by
     mistake, or refused), so a rerun equals a full rebuild. Only a version loaded tonight can
     have made a dossier uncounted (a night deletes what it finds), so the candidates come from
-    the loaded_at index: measured at 2 M dossiers, an anti-join over the whole table instead
-    took 15.6 s (int_dossiers_timed) and 7.9 s (fct_dossier) of a nightly build. Needs the
+    the loaded_at index, not from an anti-join over the whole table, which grows with the
+    history. Needs the
     pre-hook remember_night_start. -#}
 {% macro delete_uncounted_dossiers(dossiers) -%}
     {%- if is_incremental() -%}

@@ -22,8 +22,7 @@
     operator that reads it: a staging model reading 30 fields of a dossier payload (half of them
     are compressed, at ~1.9 KB) decompressed it 30 times. A copy made once per row (`|| '{}'`,
     the same object: raw payloads are objects, the extractors quarantine anything else) is
-    read in memory. Measured on the medium province, stg_one_stop__dossiers' full build:
-    19-23 s -> 6-7 s. Small inline values are read in place, as before. -#}
+    read in memory. Small inline values are read in place, as before. -#}
 {% macro decompressed_once(column) -%}
     case when pg_column_compression({{ column }}) is null and pg_column_size({{ column }}) < 2000
          then {{ column }} else {{ column }} || '{}'::jsonb end

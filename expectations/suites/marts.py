@@ -26,8 +26,7 @@ def _schema_checks(model: str) -> tuple:
 
 
 def _unique(*columns: str) -> object:
-    # one GROUP BY: GX's compound-uniqueness expectation took 5 s on the 1 M rows of
-    # mart_late_dossiers at 2 M dossiers, a night's biggest marts check
+    # one GROUP BY: GX's compound-uniqueness expectation was a night's slowest marts check
     keys = ", ".join(columns)
     return rows("key_unique", FAIL,
                 f"select {keys}, count(*) as copies from {{batch}} group by {keys} having count(*) > 1",

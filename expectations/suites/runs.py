@@ -34,11 +34,9 @@ def _keys_in_window(entity) -> str:
     """Distinct keys raw holds for the entity's run window (all keys for a full list).
 
     Rendered per entity, not with `window_from is null or …`: that OR hides the loaded_at
-    bound from the planner, and each night then scanned the whole raw table (measured: 2.9 s
-    of the 11 s nightly gate at 170 k dossiers, growing with the history).
+    bound from the planner, and each night then scanned the whole raw table.
     Counted as the rows of a DISTINCT subquery: PostgreSQL hashes those, while count(distinct)
-    always sorts (over a 2 M first load's windows, i.e. the whole history, on a kept warehouse:
-    39 s → 21 s for the six entities, 27 → 13 s for the 9.4 M keys of the process log)."""
+    always sorts."""
     if not entity.incremental:
         keys = f'select count(*) from (select distinct r.record_key from {{raw}}."{entity.table}" r) k'
     else:
@@ -55,7 +53,7 @@ def _keys_in_window(entity) -> str:
 
 
 # Counted once per gate, outside GX (see Lookup): after a first load the windows are the whole
-# history, 14 M raw keys at 2 M dossiers a year.
+# history.
 STORED_KEYS = Lookup(
     name="stored_keys",
     query=f"with latest as ({_LATEST_SUCCESS}) {' union all '.join(_keys_in_window(e) for e in ENTITIES)}",

@@ -298,7 +298,7 @@ def build(dsn, work: Path) -> None:
         load_raw(conn, "dvc_portal", "sync_status", SYNCS)
         load_raw(conn, "dvc_portal", "ratings", RATINGS)
     # models only: the data and unit tests of these models run in their owners' modules; here the
-    # numbers are checked, and the build stays one run of about 25 s
+    # numbers are checked, and the build stays one short run
     run_dbt(dsn, work, "build", "--select", "+tag:actions", "--exclude-resource-type", "test", "unit_test",
             as_of="2025-04-29", variables={"actions_at": MOMENTS})
 

@@ -67,7 +67,7 @@ def _pii_key(required: bool) -> bytes | None:
 def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None,
             phase: str = "adhoc", test_scope: str | None = None, run_settings: dict | None = None) -> None:
     """dbt with its output in our logs. `phase` names the target folder, which keeps dbt's parsed
-    project between runs: dbt re-parses all of it (3.4–4.6 s, whatever the data size) when the vars
+    project between runs: dbt re-parses all of it (seconds, whatever the data size) when the vars
     differ from its last run there. So what changes from night to night, the as-of day and the
     tests' scope, goes in environment variables that the macros read only when executing
     (macro run_setting), and the vars stay the same; `run_settings` adds more of them (the
@@ -91,8 +91,8 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     env = inherited | dsn.dbt_env() | settings | {
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # JIT compiles for seconds per query when the planner overestimates rows (joins to the
-        # calendar), which an incremental merge of a few thousand rows never repays (measured:
-        # 2.9 of 3.3 s of fct_dossier's nightly query). libpq applies it to every dbt connection.
+        # calendar), which an incremental merge of a few thousand rows never repays. libpq
+        # applies it to every dbt connection.
         "PGOPTIONS": "-c jit=off" + (f" {pii_key.pg_options(key)}" if key else ""),
         # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
         "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),

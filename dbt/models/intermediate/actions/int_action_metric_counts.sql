@@ -28,8 +28,7 @@
     the metric does not apply or is already at its max). -#}
 
 {#- No JIT: the counts' row estimates are poor (one moment, few units), the plan's cost looks
-    large and compiling it took 4 of the model's 6 s at 300 k dossiers, for a query of well
-    under a second. -#}
+    large, and compiling it costs far more than the query itself. -#}
 {{ config(pre_hook='set local jit = off') }}
 
 with moments as (
@@ -143,8 +142,7 @@ dossier_pairs_by_unit as materialized (
 ),
 
 -- payments paid in [start, T] that count as paid at T (3.5). Materialized: inlined, the planner
--- joined the unit mappings first and scanned the payments once per unit (1.7 s at 300 k
--- dossiers); the dossier's unit and TTHC are looked up only where the payment lacks them
+-- joined the unit mappings first and scanned the payments once per unit; the dossier's unit and TTHC are looked up only where the payment lacks them
 paid_in_period as materialized (
     select p.period_type, p.period_key,
            coalesce(pay.unit_code, d.unit_code)           as unit_code,

@@ -3,7 +3,7 @@
     order, as two aligned arrays: the list parsed once, when the dossier changes, for
     int_dossier_supplements_summarized and for mart_dossiers_paused, which asks it of every open
     dossier at every period end (reading the staged JSON instead, the mart scanned all of
-    staging each night: 10 of its 43 s at 2 M dossiers). One row per dossier, empty arrays
+    staging each night). One row per dossier, empty arrays
     included, so a merge also clears a list the source emptied. -#}
 
 with dossiers as (

@@ -11,15 +11,14 @@
     Kept per dossier (macros/per_dossier_periods.sql, docs/decisions/005): a row depends on the
     dossier's record, its process log and the cut, so a night replaces the rows of the dossiers
     with a new record or step, computes tonight's cut from the dossiers open at it and drops
-    last night's (unless a period ended then); the cuts of ended periods keep their rows. At
-    2 M dossiers rebuilding every period took 16-23 s a night; per period instead of per cut, the
-    running periods' four copies of tonight's rows took 18 s. -#}
+    last night's (unless a period ended then); the cuts of ended periods keep their rows. Per
+    cut, not per period: per period, each running period would copy tonight's rows again. -#}
 
 {#- join_marks_between's generate_series is estimated at 1,000 rows per row (1.2 in fact), so
     the planner expects hundreds of millions of rows and joins them by external sorts, or
-    expects a few rows after the joins and loops over them; hash joins are faster (measured at
-    2 M dossiers: 15 s instead of over 150 s; the last-step lookups stay nested loops, the only
-    plan for a lateral subquery). -#}
+    expects a few rows after the joins and loops over them; hash joins are faster by an order
+    of magnitude (the last-step lookups stay nested loops, the only plan for a lateral
+    subquery). -#}
 -- depends_on: {{ ref('stg_one_stop__dossiers') }}, {{ ref('stg_one_stop__process_steps') }}
 {{ config(
     materialized='incremental',
@@ -70,7 +69,7 @@ requests as (
 
 -- the cuts a request is pending at: made before the cut, the citizen not back by it
 -- (requested_day < cut_day <= back_day). Taken from the requests, not from every dossier open
--- at every cut (1.5 M rows at 2 M dossiers) joined with its requests: 20-22 s -> 15 s a night.
+-- at every cut joined with its requests (far more rows: every open dossier, not the paused).
 pending_at_cut as (
     select p.cut_day, r.dossier_code, r.requested_at
     {{ join_marks_between('requests', 'requested_day', 'back_day', 'cuts', 'p') }}
@@ -132,7 +131,7 @@ payment_pauses as (
     union all
     select o.cut_day, o.dossier_code, 'CHO_NGHIA_VU_TAI_CHINH', o.source_updated_at
     from open_at_cut o
-    -- one index lookup per row (an anti-join hashed every step: 4 s at 2 M for a few thousand rows)
+    -- one index lookup per row (an anti-join would hash every step for a few thousand rows)
     left join lateral (
         select true as has_log from {{ ref('fct_dossier_step') }} s
         where s.dossier_code = o.dossier_code and s.processed_at is not null

@@ -9,13 +9,12 @@
     Kept per dossier (macros/per_dossier_periods.sql, docs/decisions/005): a row depends on the
     dossier's record and the cut, so a night replaces the rows of the dossiers whose record
     changed, computes tonight's cut from the dossiers waiting at it and drops last night's
-    (unless a period ended then); the cuts of ended periods keep their rows. At 2 M dossiers
-    rebuilding every period took 10-14 s a night; per period instead of per cut, the running
-    periods' four copies of tonight's rows took 15 s. -#}
+    (unless a period ended then); the cuts of ended periods keep their rows. Per cut, not per
+    period: per period, each running period would copy tonight's rows again. -#}
 
-{#- The planner takes the waiting rows for ~200,000 (1.7 M at 2 M dossiers) and looks up both
-    calendar days by index, 1.7 M times each: hash joins to the 3,000-day calendar took the
-    select from 13.1 s to 9.1 s at 2 M (decision 004: one local switch per model). -#}
+{#- The planner underestimates the waiting rows several times over and looks up both calendar
+    days by index, once per row each: hash joins to the small calendar are faster (decision 004:
+    one local switch per model). -#}
 -- depends_on: {{ ref('stg_one_stop__dossiers') }}
 {{ config(
     materialized='incremental',
@@ -40,7 +39,7 @@ with cuts as (
 -- local days: an instant is before midnight(d) exactly when its local date is before d.
 -- A calendar day holds at most one working day, so a dossier waits more than N working days at
 -- a cut only if it was returned more than N calendar days after its result was ready (or not
--- yet): the rest never show and are left out here (with the other statuses, 78 % of fct_dossier at 2 M).
+-- yet): the rest never show and are left out here (with the other statuses, most of fct_dossier).
 ready as (
     select d.dossier_code, d.unit_code, d.procedure_code, d.field_code, d.status,
            d.received_at, d.due_at, d.processing_ended_at, d.returned_at, d.loaded_at,

@@ -10,7 +10,7 @@
 {#- Kept per dossier (macros/per_dossier_periods.sql): a night replaces the rows of the dossiers
     whose record changed and adds a new period's rows. Every column comes from fct_dossier's
     dossier fields and the period; its payment fields (merged again when a payment changes) are
-    not read. At 2 M dossiers the full build took 19 s and its grain test 23 s every night. -#}
+    not read. Kept, so a night neither rebuilds every row nor tests every row's grain. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -17,7 +17,7 @@
     periods with an equality on the day. Two counts depend on the period's end (paid online,
     digitized without a due result file): they are counted per period type at the end of that
     type's period containing the day (day_period_ends). Before, every dossier was joined to
-    its ~4 periods and the 8.6 M rows grouped: 25 s a night at 2 M. -#}
+    its ~4 periods and all those rows grouped, four times the dossiers. -#}
 {{ config(post_hook='analyze {{ this }}') }}
 {%- set received_counts = ['received', 'received_synced', 'received_online', 'received_with_fee',
                            'received_reused', 'received_data_store', 'received_citizen',

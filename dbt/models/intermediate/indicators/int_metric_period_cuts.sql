@@ -2,8 +2,8 @@
     of var as_of_date for the period still running; with the cut's local day (periods that end
     together share it: the lists keep their rows per cut day) and, as mark_day and mark_month,
     the day and month macro join_marks_between joins on. -#}
-{#- Statistics at once: the kept lists pick their plans from how many cuts are new (measured at
-    2 M dossiers, without them the paused list took 67-77 s a night instead of 7 s). -#}
+{#- Statistics at once: the kept lists pick their plans from how many cuts are new, and
+    without statistics they pick plans for many (the paused list most of all). -#}
 {{ config(post_hook='analyze {{ this }}') }}
 
 with periods as (

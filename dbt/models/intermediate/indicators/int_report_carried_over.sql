@@ -6,8 +6,8 @@
 
     Kept per dossier (macros/per_dossier_periods.sql, docs/decisions/005): a row depends on the
     dossier's record and the period's bounds, so a night replaces the rows of the dossiers
-    whose record changed and a new period adds the rows of the dossiers open at its start. At
-    2 M dossiers computing them for every period took 11-13 s a night (2.5 M rows). -#}
+    whose record changed and a new period adds the rows of the dossiers open at its start,
+    instead of computing every period each night. -#}
 
 -- depends_on: {{ ref('stg_one_stop__dossiers') }}
 {{ config(

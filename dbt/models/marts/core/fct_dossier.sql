@@ -28,7 +28,7 @@ with dossiers as (
     select * from {{ ref('int_dossiers_timed') }}
     {% if is_incremental() %}
     -- one key list, then index lookups: with "loaded since … or in (paid since …)" the planner
-    -- could use neither index and read all of int_dossiers_timed (2.9 GB at 2 M: 5.7 s a night)
+    -- could use neither index and read all of int_dossiers_timed
     where dossier_code in (
         select dossier_code from {{ ref('int_dossiers_timed') }}
         where {{ loaded_since_last_build() }}

@@ -1,8 +1,8 @@
 {{ merged_per_dossier() }}
 {#- One row per dossier known to the national portal, with its latest sync result (metric 1.4
     counts dossiers received in the period with a SUCCESS sync). Incremental: the sync statuses
-    loaded since the last build are merged (a rebuild of every row was 0.7 s a night at
-    170 k dossiers, growing with the history); staging keeps one row per dossier, never deletes. -#}
+    loaded since the last build are merged (a rebuild of every row grows with the history);
+    staging keeps one row per dossier, never deletes. -#}
 
 select
     dossier_code,

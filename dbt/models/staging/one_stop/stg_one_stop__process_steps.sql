@@ -1,5 +1,5 @@
 {#- dossier_code indexed: fct_dossier_step rebuilds all steps of each dossier with a new step
-    (measured at 2 M: 20.6 s a night; without the index that join scans every step) -#}
+    (without the index that join scans every step) -#}
 {{ stored_latest_version('dossier_step_key', lookup_key='dossier_code') }}
 {#- NguoiXuLy (staff name) is personal and stays in restricted; the rest of the step is here. -#}
 with source as (

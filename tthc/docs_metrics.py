@@ -66,10 +66,11 @@ INTRO = """\
      metric_scoring_rules.csv and metric_groups.csv. Do not edit: edit the seeds and regenerate;
      tests/docs/test_metric_registry.py fails when this page is stale. -->
 
-This page is the project's definition of every metric of the Decision 766 index (what the
-specification calls §6a): what each one counts, how it scores, which dbt model computes it, which
-function of `tests/oracle.py` recomputes it independently, and which of the daily lists of
-[acting today](acting-today.md) moves it. Code, SQL and tests follow it; a change of a rule is a
+This page is the project's definition of every metric of the Decision 766 index (§6a of the
+[specification](spec/README.md); the index, its groups and open points:
+[spec/index-766.md](spec/index-766.md)): what each one counts, how it scores, which dbt model
+computes it, which function of `tests/oracle.py` recomputes it independently, and which of the
+daily lists of [acting today](acting-today.md) moves it. Code, SQL and tests follow it; a change of a rule is a
 new row of the seeds (a new `effective_from`), never an edit of an old one.
 [metrics-review.md](metrics-review.md) records how each definition was checked against the SQL.
 
@@ -86,7 +87,7 @@ successor chain that does. TTHC-based metrics count (unit, TTHC) pairs of the un
 - **in scope for timeliness** (2.1, 5.3): received in the period, or received earlier and not
   yet ended at the period's start.
 - **resolved in the period**: status 9 or 10 with its end of processing in the period.
-- **judged end**: the end of processing (`NgayKetThucXuLy`, else `NgayTra`); with exactly one
+- **judged end** ([spec/timeliness.md](spec/timeliness.md)): the end of processing (`NgayKetThucXuLy`, else `NgayTra`); with exactly one
   supplement request still waiting for the citizen, the request itself ends processing.
 - **fee obligation**: the fees listed on the dossier (`DanhSachLePhi`) add up to more than 0.
 - **paid online**: the portal holds a payment for the dossier whose status was `SUCCESS` at the

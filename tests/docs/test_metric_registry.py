@@ -195,3 +195,9 @@ def test_tthc_docs_metrics_checks_the_page():
     from tthc.cli import main
 
     assert main(["docs", "metrics", "--check"]) == 0
+
+
+def test_the_page_links_to_files_that_exist():
+    page = docs_metrics.PAGE.read_text(encoding="utf-8")
+    targets = {t.split("#")[0] for t in re.findall(r"\]\(([^)#][^)]*)\)", page)}
+    assert targets and all((docs_metrics.PAGE.parent / t).is_file() for t in targets), targets

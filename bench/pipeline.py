@@ -7,7 +7,7 @@ A fresh embedded PostgreSQL in a temporary folder and the simulator in a process
 DAGs run it: both sources at once, two entities of each at a time, each in a process of its
 own), dbt full build, quality gate, marts, the extract package; then the clock moves one day
 and the nightly increment runs (extract, incremental build, gate, marts, the refresh of the lists
-of domain.md §11); then, on the next working day, the intraday refresh of the lists at 08:00 and
+of docs/acting-today.md (§11)); then, on the next working day, the intraday refresh of the lists at 08:00 and
 09:00 (one working hour's changes, ingest included), and the backtest of the month-end 2.1
 projection on the year's last closed months (tthc/actions/backtest.py). Wall time per stage,
 records per second where it applies, peak memory (this process, its child processes: dbt and

@@ -8,7 +8,7 @@ Without --dsn, builds a province of its own first (not timed against the target)
 embedded PostgreSQL in a temporary folder, the simulator's province-year generated in this
 process and stored in raw as the extractors store it (records checked against the contract,
 COPY; no HTTP: what the scorecards cost does not depend on how raw was filled), the dbt build,
-the quality gate, the marts, and the lists of §11 at 16:00 on the month's last day (their three
+the quality gate, the marts, and the lists of §11 (docs/acting-today.md) at 16:00 on the month's last day (their three
 things and projection are on every card). A scorecard reads aggregates, so its cost grows with
 the number of units, not of dossiers: --districts and --communes-per-district size the tree (the
 simulator's defaults are 6 and 10; the July 2025 merger makes about one commune of three).

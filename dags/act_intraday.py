@@ -1,5 +1,5 @@
 """Every working hour (07:00–17:00 Asia/Ho_Chi_Minh): ingest the hour's changes to dossiers,
-process steps and sync records, rebuild the act-today lists (domain.md §11), publish them
+process steps and sync records, rebuild the act-today lists (docs/acting-today.md, §11), publish them
 atomically, then the day's workbooks and messages.
 
 Runs hourly every day and skips at once on a day off: the holiday seed decides (HOLIDAY and

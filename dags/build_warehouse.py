@@ -1,5 +1,5 @@
 """When both sources' new raw data has landed: dbt builds the warehouse, the quality gate checks it, marts refresh,
-then the act-today lists (domain.md §11) as of the night.
+then the act-today lists (docs/acting-today.md, §11) as of the night.
 
 A failed gate stops the run before the marts. The marts are built into a shadow schema, gated
 there and swapped in only when they pass, so BI and the extract keep the last good marts.

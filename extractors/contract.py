@@ -109,7 +109,7 @@ def objects(**fields: Field) -> Field:
 STATUS = tuple(range(1, 11))
 
 CONTRACTS: dict[tuple[str, str], dict[str, Field]] = {
-    # one-stop (shared/contracts/one-stop-api.md)
+    # one-stop (docs/spec/contracts/one-stop-api.md)
     (ONE_STOP, "don_vi"): {
         "MaDinhDanh": text(required=True), "TenDonVi": text(),
         "CapDonVi": code("TINH", "SO", "HUYEN", "XA", "CHI_NHANH"),
@@ -165,7 +165,7 @@ CONTRACTS: dict[tuple[str, str], dict[str, Field]] = {
         "ThoiDiemXuLy": local_time(), "NgayBatDau": local_time(), "NgayKetThucTheoQuyDinh": local_time(),
         "NgayCapNhat": local_time(required=True),
     },
-    # portal (shared/contracts/dvc-portal-api.md)
+    # portal (docs/spec/contracts/dvc-portal-api.md)
     (DVC_PORTAL, "payments"): {
         "transactionId": text(required=True), "dossierCode": text(), "departmentCode": text(),
         "procedureCode": text(), "feeCode": text(), "feeType": code("PHI", "LE_PHI"),

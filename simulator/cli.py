@@ -32,7 +32,7 @@ def _world_args(p: argparse.ArgumentParser) -> None:
                    help="clock, ISO 8601 with offset, e.g. 2024-06-01T00:00:00+07:00")
     p.add_argument("--showcase-at", type=lambda s: to_aware(parse_iso(s)), action="append", default=[],
                    help="a moment (ISO 8601 with offset) at which one commune's lists hold every case of "
-                        "domain.md section 11; repeatable")
+                        "docs/acting-today.md (§11); repeatable")
     p.add_argument("--faults", type=lambda s: FaultConfig.from_dict(json.loads(s)), default=None,
                    help='JSON of FaultConfig fields, e.g. {"rate_limit": 0.1}')
 

@@ -24,7 +24,7 @@ class WorldConfig:
     merge_group: int = 3                   # old communes per new commune (on average)
     procedures: int = 300                  # size of the TTHC catalogue
     holidays_csv: Path = field(default=DEFAULT_SEED)
-    # moments (aware datetimes) at which one commune's lists hold every case of domain.md §11
+    # moments (aware datetimes) at which one commune's lists hold every case of docs/acting-today.md (§11)
     # (simulator/showcase.py); empty: the world is exactly what the generator makes
     showcase_at: tuple[datetime, ...] = ()
 

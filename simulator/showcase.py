@@ -1,4 +1,4 @@
-"""The showcase: a few dossiers that put every case of domain.md §11 on one unit's lists at
+"""The showcase: a few dossiers that put every case of docs/acting-today.md (§11) on one unit's lists at
 chosen moments (`WorldConfig.showcase_at`: the demo's nights and its working-hour refresh).
 
 The generator's own lifecycles produce the cases at realistic rates across the province, but

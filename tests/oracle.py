@@ -1,6 +1,7 @@
 """Independent hand computations of the 766 metrics from contract-shaped source records.
 
-Written from domain.md §4, §5 and §6a in plain Python, sharing no code with the dbt models
+Written from docs/spec/working-time.md, docs/spec/timeliness.md and docs/metrics.md (§4, §5, §6a)
+in plain Python, sharing no code with the dbt models
 (not even the working-time arithmetic: only the holiday seed, the one calendar the project
 has), so a test can check the marts against a second reading of the rules. Inputs are the
 records exactly as the two source APIs serve them (the simulator's ground truth), never the

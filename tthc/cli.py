@@ -255,7 +255,7 @@ def cmd_retain_pii(args) -> int:
 
 
 def cmd_actions(args) -> int:
-    """Act today (domain.md §11): refresh the lists, or show a unit's lists and projection."""
+    """Act today (docs/acting-today.md, §11): refresh the lists, or show a unit's lists and projection."""
     from tthc.actions.names import UnknownList
     from tthc.actions.readers import NotRefreshed, UnknownUnit
     from tthc.warehouse import stage_dsn

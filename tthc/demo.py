@@ -53,7 +53,7 @@ class DemoPlan:
         return tuple(datetime.combine(n, datetime.min.time(), LOCAL).replace(hour=1) for n in self.nights)
 
     def showcase_moments(self) -> tuple[datetime, ...]:
-        """The moments the simulator lays every case of domain.md §11 out for (simulator/showcase.py)."""
+        """The moments the simulator lays every case of docs/acting-today.md (§11) out for (simulator/showcase.py)."""
         moments = self.night_moments() + (self.actions_at,)
         return tuple(m for m in moments if self.world_start <= m.date() <= self.world_end)
 

@@ -1,6 +1,6 @@
 """The demo's last act (issue 21): what one unit has to do at a working hour.
 
-After the last night, the lists of domain.md §11 are refreshed as of DemoPlan.actions_at from
+After the last night, the lists of docs/acting-today.md (§11) are refreshed as of DemoPlan.actions_at from
 what the warehouse holds (no ingest: the sources were read on the last night, and §11 reads every
 dated fact as it stood at T), the day's workbooks are written, and one unit's three things to do,
 list counts, month-end projection and workbook path are printed. The unit is the commune or
@@ -111,7 +111,7 @@ def report(dsn: Dsn, at: datetime, workbooks: dict[str, Path], outbox: Path) -> 
     path = workbooks.get(unit) or workbook_path(Path(outbox), unit, at.astimezone(LOCAL).date())
     name = f" ({actions.unit_name})" if actions.unit_name else ""
     return "\n".join([
-        f"Act today (domain.md §11), {at.astimezone(LOCAL):%d/%m/%Y %H:%M}: đơn vị {unit}{name}",
+        f"Act today (docs/acting-today.md, §11), {at.astimezone(LOCAL):%d/%m/%Y %H:%M}: đơn vị {unit}{name}",
         three_things_text(actions).rstrip("\n"),
         "Số hồ sơ theo danh sách:",
         *counts,

@@ -1,4 +1,4 @@
-{#- "Act today" (domain.md §11): the moments T the actions models are built for, and the rules
+{#- "Act today" (docs/acting-today.md, §11): the moments T the actions models are built for, and the rules
     that more than one model applies. -#}
 
 {#- The moments T as a list of ISO 8601 strings: var actions_at (one string or a list), else env
@@ -87,7 +87,7 @@
         on {{ this }} ({{ expression }}) where {{ predicate }}
 {%- endmacro %}
 
-{#- The current step of a dossier at T (domain.md §11, to the letter): the process-log row with
+{#- The current step of a dossier at T (docs/acting-today.md, §11, to the letter): the process-log row with
     the highest STT among those with NgayBatDau at or before T; a row without NgayBatDau is not
     among them (fct_dossier_step's step_started_at falls back to the previous step's time for
     durations; §11 does not). A lateral lookup on staging's dossier_code index: a few rows per

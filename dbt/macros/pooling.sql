@@ -2,7 +2,7 @@
     `units` (an alias) has period_type, period_key, unit_code, as_of_day; `leaf_relation`
     (joined as alias `leaf`) has period_type, period_key, unit_code. Emits the two joins; the
     caller sums and groups. One place for the rule "a parent's counts are the pooled counts of
-    its whole subtree" (domain.md §2). -#}
+    its whole subtree" (docs/spec/units.md, §2). -#}
 {% macro join_subtree(units, leaf_relation, leaf) -%}
     join {{ ref('int_unit_closure') }} closure
       on closure.ancestor_unit_code = {{ units }}.unit_code

@@ -1,4 +1,4 @@
-"""Client of the DVC admin portal API (contract: shared/contracts/dvc-portal-api.md).
+"""Client of the DVC admin portal API (contract: docs/spec/contracts/dvc-portal-api.md).
 
 An API key header; 403 means the key is missing or wrong, which is fatal. Its envelope,
 paging and time format differ from the one-stop system's.

@@ -1,4 +1,4 @@
-"""Client of the provincial one-stop system API (contract: shared/contracts/one-stop-api.md).
+"""Client of the provincial one-stop system API (contract: docs/spec/contracts/one-stop-api.md).
 
 OAuth2 client credentials; a 401 on a data call means the token expired or was revoked:
 fetch a new one and retry once. A 401 from /oauth/token itself is fatal.

@@ -4,7 +4,7 @@ An independent approximation of how the national portal scores a unit, computed 
 *portal* holds as of its clock: sync records (a dossier that never synced does not exist for it;
 units that remap 5/6/8 -> 9 look closed early; the portal learns of an event only when it is
 synced), payments, feedback, ratings and the online-service configuration. It follows the max
-points of domain.md section 6 with simple linear scoring, but is deliberately not the project's
+points of docs/spec/index-766.md (§6) with simple linear scoring, but is deliberately not the project's
 section 6a definition (e.g. 1.1/1.2 count calendar days, 3.6 uses the 2.5·r slope, several
 supplements do not make a dossier late), so the project's numbers and these differ the way
 real ones do. Parents pool the counts of their subtree; nothing is averaged.

@@ -1,4 +1,4 @@
-"""Today's lists (domain.md §11, L1-L7) on the crafted province of tests/dbt/actions_world.py,
+"""Today's lists (docs/acting-today.md, §11, L1-L7) on the crafted province of tests/dbt/actions_world.py,
 one dbt build for every moment, every row of act_list_rows at T checked against figures worked
 out by hand (working hours: windows 07:00-11:30 and 13:30-17:00; see the world's docstring for
 the calendar around T = Tue 29/4/2025 15:00).

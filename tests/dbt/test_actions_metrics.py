@@ -1,4 +1,4 @@
-"""Metrics at a moment T (int_action_metric_counts, domain.md §11 "points at stake") against the
+"""Metrics at a moment T (int_action_metric_counts, docs/acting-today.md (§11) "points at stake") against the
 monthly mart, on a simulated province: raw records as the sources served them at CLOCK (just
 after July 2025 closed) -> one real dbt run -> at T = 31/7/2025 23:59:59 local, the last second
 of July, every unit's every metric (numerator, denominator, points, applies) equals

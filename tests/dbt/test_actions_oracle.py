@@ -1,4 +1,4 @@
-"""The "act today" models (domain.md §11) against the oracle's independent reading of the same
+"""The "act today" models (docs/acting-today.md, §11) against the oracle's independent reading of the same
 source records (tests/oracle.py act_today), on a simulated province at several moments T.
 
 Raw records as the sources served them at CLOCK -> one dbt build of the actions models and what

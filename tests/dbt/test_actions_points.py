@@ -1,4 +1,4 @@
-"""Points at stake and the three things to do now (domain.md §11) on the crafted province of
+"""Points at stake and the three things to do now (docs/acting-today.md, §11) on the crafted province of
 tests/dbt/actions_world.py at T = Tue 29/4/2025 15:00: every metric's counts, points, lost
 points, gain of one more numerator dossier and dossiers to the cap, worked out by hand.
 

@@ -1,4 +1,4 @@
-"""The month-end projection of 2.1, 5.3 and the total (domain.md §11) on the crafted province of
+"""The month-end projection of 2.1, 5.3 and the total (docs/acting-today.md, §11) on the crafted province of
 tests/dbt/actions_world.py at T = Tue 29/4/2025 15:00; the period ends Thu 1/5 00:00.
 
 Each dossier known at T (2.1's scope: received in April up to T, or carried over open at 1/4):

@@ -1,4 +1,4 @@
-"""The actions models (domain.md §11) on a few hand-made dossiers, end to end: raw records -> one
+"""The actions models (docs/acting-today.md, §11) on a few hand-made dossiers, end to end: raw records -> one
 real dbt build of `+tag:actions` at two moments at once (var actions_at as a list) -> the states
 at each T and a few list rows checked against what was worked out on paper. The exhaustive
 hand-computed lists, gains and projections are in test_actions_lists.py and its siblings.

@@ -1,6 +1,7 @@
 """Every 766 metric, the scores, report form II.06a, the late list, the reconciliation with the
 portal and the operational lists, end to end: hand-made raw records -> one real dbt build ->
-mart numbers checked against counts worked out on paper (domain.md sections 6a, 8, 9).
+mart numbers checked against counts worked out on paper (§6a, §8, §9: docs/metrics.md,
+docs/spec/report-ii06a.md, docs/spec/index-766.md).
 
 Province P with communes X1 and X2; commune XO merged into X2 on 1 July 2025. as_of_date
 2025-07-20. July 2025 has no holiday, so its working days are Mon-Fri (8 h each).

@@ -1,5 +1,5 @@
 """Metric 2.1 end to end: hand-made raw records -> real dbt build -> mart numbers checked
-against counts worked out on paper (domain.md section 6a).
+against counts worked out on paper (docs/metrics.md, §6a).
 
 The tiny province P has communes X1 and X2, commune XO merged into X2 on 1 July 2025, and a
 department S1 with a branch CN1. Periods: June and July 2025 (as_of_date 2025-07-20).

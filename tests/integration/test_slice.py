@@ -169,7 +169,7 @@ def metric_differences(dsn, truth, period_type, periods, exercised=None):
 
 
 def test_every_metric_matches_the_oracle(world, built):
-    """Every metric of §6a, unit and month of the slice: numerator, denominator, points and
+    """Every metric of docs/metrics.md (§6a), unit and month of the slice: numerator, denominator, points and
     ap_dung from the mart equal the oracle's reading of the source records."""
     dsn, _ = built
     truth = oracle.Truth.from_world(world, CLOCK)

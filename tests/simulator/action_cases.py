@@ -1,6 +1,6 @@
 """Which §11 cases a set of source records holds at a moment T, read from the raw records alone.
 
-A second reading of domain.md §11, written for the simulator's tests: it shares nothing with the
+A second reading of docs/acting-today.md (§11), written for the simulator's tests: it shares nothing with the
 dbt models and only the holiday calendar (tests/oracle.py's `Calendar`) with the oracle. Inputs
 are records exactly as the sources serve them as of some time A ≥ T (what a warehouse loaded
 then); everything dated is read as it stood at T (§11 "as of a past T"), what the sources do not

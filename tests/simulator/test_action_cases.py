@@ -1,4 +1,4 @@
-"""Every case of domain.md §11 is in the demo's province at the demo's moments.
+"""Every case of docs/acting-today.md (§11) is in the demo's province at the demo's moments.
 
 The demo's world (tthc/demo.py DemoPlan: its nights at 01:00 and its working-hour refresh) is
 read from the raw records the sources serve, through tests/simulator/action_cases.py (a reading

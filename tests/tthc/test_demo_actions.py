@@ -31,7 +31,7 @@ def test_the_demo_shows_one_communes_day(published, tmp_path):
     assert demo_unit(published, AT) == COMMUNE
     text = report(published, AT, {}, tmp_path)
     lines = text.splitlines()
-    assert lines[0].startswith(f"Act today (domain.md §11), 21/07/2025 09:00: đơn vị {COMMUNE} (Xã Mẫu)")
+    assert lines[0].startswith(f"Act today (docs/acting-today.md, §11), 21/07/2025 09:00: đơn vị {COMMUNE} (Xã Mẫu)")
     assert PROVINCE not in text
     things = [line for line in lines if line.startswith(("  1. ", "  2. ", "  3. "))]
     assert len(things) == 3 and "2.1" in things[0] and "2 hồ sơ" in things[0] and "0,08 điểm" in things[0]

@@ -1,1 +1,1 @@
-"""Act today (domain.md §11): the lists, points at stake, three things to do and the month-end projection."""
+"""Act today (§11, docs/acting-today.md): the lists, points at stake, three things to do and the month-end projection."""

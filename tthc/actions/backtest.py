@@ -1,4 +1,4 @@
-"""Backtest of the month-end projection of 2.1 (domain.md §11) on closed months.
+"""Backtest of the month-end projection of 2.1 (docs/acting-today.md, §11) on closed months.
 
 For each closed month, the actions models are built as of every working day of it (at a fixed
 hour, 09:00 by default) in one dbt run (var actions_at takes a list of moments) into a scratch

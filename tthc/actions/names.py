@@ -1,4 +1,4 @@
-"""The lists of domain.md §11 by their contract names, in §11's order, and what their figure is.
+"""The lists of docs/acting-today.md (§11) by their contract names, in §11's order, and what their figure is.
 The words officials read for them are tthc/actions/labels.py's (shared with the workbook)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One refresh of the lists (domain.md §11) at a moment T, published atomically.
+"""One refresh of the lists (docs/acting-today.md, §11) at a moment T, published atomically.
 
 1. ingest what changed since the last run (tthc/actions/ingest.py: dossiers, process steps,
    sync records, through the nightly extract and its watermarks, up to T);

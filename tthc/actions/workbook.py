@@ -2,7 +2,7 @@
 
 First sheet "Tổng quan": the three things to do now, the count of every list and the month-end
 projection of 2.1 and of the total (with the line saying arrivals after T are not projected);
-then one sheet per list of §11 and the undecided dossiers that decide the month, soonest due
+then one sheet per list of §11 (docs/acting-today.md) and the undecided dossiers that decide the month, soonest due
 first. Headings in Vietnamese, the header row frozen, times as Excel datetimes in local time
 (+07:00), figures as numbers rounded to 2 decimals (rates to 4, shown as percentages), half away
 from zero as the CLI and the extract round.

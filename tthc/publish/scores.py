@@ -1,6 +1,6 @@
 """Round a unit's six group scores so the written groups add up to the written total.
 
-domain.md §6a: points are rounded only at output and the total is the sum of the *unrounded*
+docs/metrics.md (§6a): points are rounded only at output and the total is the sum of the *unrounded*
 points, then rounded. Rounding each group on its own (half away from zero) can leave the six
 written groups up to 0.03 away from the written total, while the delivery contract's validator
 allows 0.011. So, as the largest-remainder method does: tong_diem stays round(sum of unrounded);

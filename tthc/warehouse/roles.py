@@ -327,7 +327,7 @@ def grant_shadow(conn: psycopg.Connection, schema: str) -> None:
 
 ACCESS_SCHEMA = "unit_access"
 UNIT_LOGINS = "meta.unit_logins"
-LOCAL_ZONE = "Asia/Ho_Chi_Minh"  # at_ts's local date decides the subtree (domain.md §11)
+LOCAL_ZONE = "Asia/Ho_Chi_Minh"  # at_ts's local date decides the subtree (docs/acting-today.md, §11)
 # Tables with no unit_code that carry no unit's data: every unit reads them whole.
 UNIT_WIDE_TABLES = ("act_refresh",)
 # What names the handlers (NguoiXuLy, personal data): units read it through RLS, BI never.

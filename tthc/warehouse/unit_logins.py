@@ -1,5 +1,5 @@
 """Per-unit login roles: a unit's people log in as their unit's role and read, through row-level
-security, the actions lists of their unit's subtree, handlers' names included (domain.md §11,
+security, the actions lists of their unit's subtree, handlers' names included (docs/acting-today.md, §11,
 docs/decisions/008-unit-row-level-security.md).
 
 `tthc warehouse unit-login create --unit U [--password-file F]` (and `list`, `drop`), as the admin

@@ -1,5 +1,5 @@
 """A small real province for the dashboards' test: one night (ingest over HTTP from the simulator,
-dbt build, gate, marts) and two published refreshes of the lists of §11, so the marts, the
+dbt build, gate, marts) and two published refreshes of the lists of §11 (docs/acting-today.md), so the marts, the
 actions schema and actions_history.unit_summary all hold rows the pipeline itself wrote."""
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 P, X1 = "000.00.00.H97", "000.01.00.H97"
 NOW = datetime(2025, 8, 1, 1, 0, tzinfo=LOCAL)
 DAYS = 30
-PERSONAL = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi")  # domain.md: the applicant's data
+PERSONAL = ("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi")  # personal: docs/spec/contracts/one-stop-api.md
 R1_OPEN = dossier("R1", X1, "2025-06-02 09:00", due="2025-06-27 17:00", status=4, updated="2025-06-03 09:00",
                   SoGiayToChuHoSo="038090000001")
 DOSSIERS_NOW = [

@@ -1,4 +1,4 @@
-"""Per-unit logins read their subtree's actions rows and nothing else (domain.md §11, access).
+"""Per-unit logins read their subtree's actions rows and nothing else (docs/acting-today.md, §11, access).
 
 A scratch warehouse bootstrapped as the pipeline does it; the tables the dbt models will build
 (core.dim_unit, intermediate.int_unit_closure and the published actions tables with the

@@ -1,4 +1,4 @@
-{#- Every received dossier that matters at a moment T (domain.md §11), read as it stood at T:
+{#- Every received dossier that matters at a moment T (docs/acting-today.md, §11), read as it stood at T:
     received (§6a: not status 1 or 3, not deleted) by T and open at T, or received in the current
     period (the month containing T) up to T, or closed in it up to T, or with its result ready at T
     and not handed back. One row per (at_ts, dossier_code). No personal data.

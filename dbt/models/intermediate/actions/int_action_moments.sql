@@ -1,5 +1,5 @@
 {#- The moments T of this build (var actions_at, else env TTHC_ACTIONS_AT, else now(): macro
-    actions_moments_select), one row each, with the current period (domain.md §11: the calendar
+    actions_moments_select), one row each, with the current period (docs/acting-today.md, §11: the calendar
     month containing T's local date) as local midnights. Every actions model joins this table,
     so a build holds one now() and a backtest many moments. -#}
 

@@ -1,4 +1,4 @@
-{#- The month-end projection of 2.1 per dossier (domain.md §11): every dossier known at T in
+{#- The month-end projection of 2.1 per dossier (docs/acting-today.md, §11): every dossier known at T in
     2.1's scope for the current period (received in it up to T, or carried over open at its
     start; int_action_dossier_states), in one class, the first that holds:
       decided_on_time / decided_late  closed by T (§5 verdict, is_closed_on_time); waiting on the

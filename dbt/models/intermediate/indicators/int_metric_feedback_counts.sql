@@ -1,4 +1,4 @@
-{#- Feedback (PAKN) metrics 5.1 and 5.2 (domain.md section 6a) per period and reporting unit,
+{#- Feedback (PAKN) metrics 5.1 and 5.2 (docs/metrics.md, §6a) per period and reporting unit,
     before pooling, by macro feedback_metric_counts (macros/metric_rules.sql, shared with
     int_action_metric_counts). Handled = HANDLED or REJECTED; "handled by end" uses handledAt < end, so an
     item handled after the period end was still open at it.

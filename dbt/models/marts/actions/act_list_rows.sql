@@ -1,4 +1,4 @@
-{#- Today's lists (domain.md §11): one row per (at_ts, unit_code, list_name, dossier_code), where
+{#- Today's lists (docs/acting-today.md, §11): one row per (at_ts, unit_code, list_name, dossier_code), where
     unit_code is the VIEWING unit U and the row's unit (row_unit_code) is in U's subtree as of T's
     local date (int_unit_closure rows valid that day), so a row appears once for each of its
     unit's ancestors. No personal data and no handler's name (act_list_rows_named has it).

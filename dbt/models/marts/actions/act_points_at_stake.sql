@@ -1,4 +1,4 @@
-{#- Points at stake per unit and metric, month to date at T (domain.md §11): every metric of the
+{#- Points at stake per unit and metric, month to date at T (docs/acting-today.md, §11): every metric of the
     scoring rules for every unit valid at T (int_action_metric_counts: §6a on [period start, T],
     pooled over the subtree, open dossiers judged at T). lost_points = max - points;
     gain_one_more = the points one more numerator dossier adds (linear w/d; capped w/(c d) while

@@ -1,4 +1,4 @@
-{#- The month-end projection of 2.1 and of the total it moves (domain.md §11), per unit valid at
+{#- The month-end projection of 2.1 and of the total it moves (docs/acting-today.md, §11), per unit valid at
     T, pooled over its subtree as of T's local date, over the dossiers known at T in 2.1's scope
     (int_action_projection_dossiers: decided on time / late, safe, undecided). Arrivals after T
     are not projected.

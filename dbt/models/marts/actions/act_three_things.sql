@@ -1,4 +1,4 @@
-{#- Each unit's three things to do now (domain.md §11): of the pairs (2.1, sap_den_han),
+{#- Each unit's three things to do now (docs/acting-today.md, §11): of the pairs (2.1, sap_den_han),
     (4.1, thieu_ket_qua_dien_tu), (4.2, thieu_ket_qua_dien_tu) and (1.4, chua_dong_bo), the three
     with the most points at stake, in the unit's own metric at T:
       (2.1, L1)  the points 2.1 would lose if every listed dossier turned late (each takes one

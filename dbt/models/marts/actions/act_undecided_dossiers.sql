@@ -1,4 +1,4 @@
-{#- The dossiers that decide the month (domain.md §11): open at T with T < due < period end, on
+{#- The dossiers that decide the month (docs/acting-today.md, §11): open at T with T < due < period end, on
     time only if closed by their due time (int_action_projection_dossiers), once per viewing unit
     U whose subtree (as of T's local date) holds the dossier's unit, soonest due first (due_rank 1;
     ties by dossier_code). -#}

@@ -1,4 +1,4 @@
-{#- One row per unit valid at T (domain.md §11): how many rows each of today's lists holds for
+{#- One row per unit valid at T (docs/acting-today.md, §11): how many rows each of today's lists holds for
     the unit's subtree (act_list_rows; n_qua_han_chua_xin_loi = overdue without an apology
     letter, which the unit owes), the month-end projection (act_projection), today's total and
     the points lost so far (the sum over the metrics of max - points, int_action_metric_counts).

@@ -1,6 +1,6 @@
-{#- The rules of the 766 metrics (domain.md §6a) that more than one model applies: the monthly
+{#- The rules of the 766 metrics (docs/metrics.md, §6a) that more than one model applies: the monthly
     marts per period (int_metric_*, mart_metric_monthly) and "act today" at a moment T
-    (int_action_metric_counts, domain.md §11). One rule, one place: a model passes its own
+    (int_action_metric_counts, docs/acting-today.md (§11)). One rule, one place: a model passes its own
     periods relation and the macros do the counting and the scoring.
 
     A periods relation has period_type, period_key (text: the key of a period, or of a moment),
@@ -516,7 +516,7 @@ cross join lateral (values
 {%- endmacro %}
 
 {#- ------------------------------------------------------------------------------------------
-    "Act today" (domain.md §11) -#}
+    "Act today" (docs/acting-today.md, §11) -#}
 
 {#- An L5 dossier (resolved in the period up to T, its result a document, no result file) of
     int_action_dossier_states (alias s) that 4.2 would also count if its file were attached:

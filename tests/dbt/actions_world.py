@@ -1,4 +1,4 @@
-"""One small crafted province for the "act today" tests (domain.md §11), built once per test
+"""One small crafted province for the "act today" tests (docs/acting-today.md, §11), built once per test
 worker and shared by tests/dbt/test_actions_lists.py, test_actions_points.py and
 test_actions_projection.py. Every expected number in those files is worked out by hand from
 the records below; the comments here say what each record is for.

@@ -26,7 +26,7 @@ WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate/dossiers
 MARTS_SELECTION = ["path:models/intermediate/indicators", "path:models/marts/indicators"]
 FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 
-# Act today (domain.md §11, tthc/actions/refresh.py). The lists are the models tagged `actions`;
+# Act today (docs/acting-today.md, §11, tthc/actions/refresh.py). The lists are the models tagged `actions`;
 # what an intraday refresh rebuilds before them is what lies between the raw entities it ingests
 # (dossiers, process steps, sync records) and those models: the stored staging models, the
 # per-dossier intermediates (the metric inputs kept per dossier among them) and the core facts,

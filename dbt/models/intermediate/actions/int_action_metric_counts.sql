@@ -1,4 +1,4 @@
-{#- Every 766 metric of the scoring rules month to date at a moment T (domain.md §11 "points at
+{#- Every 766 metric of the scoring rules month to date at a moment T (docs/acting-today.md, §11 "points at
     stake"), per unit valid on T's local date: §6a on [period start, T] (the calendar month
     containing T), pooled over the unit's subtree as of T's date, open dossiers judged at T as
     §6a judges them at a period end. The rules are the monthly marts' own macros

@@ -1,6 +1,6 @@
 {{ merged_per_dossier(pre_hook=["{{ remember_night_start() }}"],
                       post_hook=["{{ delete_uncounted_dossiers(ref('stg_one_stop__dossiers')) }}"]) }}
-{#- Received dossiers with the 766 timing rules applied (domain.md section 5):
+{#- Received dossiers with the 766 timing rules applied (docs/spec/timeliness.md, §5):
     end of processing = NgayKetThucXuLy (statuses 9, 7, 8) else NgayTra (10); a single pending
     supplement request ends processing at the request time; NgayHenTra as the source gives it,
     else a due time derived from the TTHC's limit (working time, supplement time excluded). -#}

@@ -67,7 +67,7 @@ select
     channel,
     received_at,
     effective_due_at                                                        as due_at,
-    -- the end §5 judges (a single pending supplement request ends processing), the one the
+    -- the end §5 (docs/spec/timeliness.md) judges (a single pending supplement request ends processing), the one the
     -- overdue hours run to
     case when is_closed_in_period then timeliness_end_at end                as end_of_processing_at,
     round(greatest(coalesce(overdue_working_seconds, 0), 0) / 3600.0, 4)    as overdue_working_hours,

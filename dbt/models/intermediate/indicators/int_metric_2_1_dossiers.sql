@@ -1,4 +1,4 @@
-{#- Metric 2.1 per dossier and period (domain.md section 6a), before pooling:
+{#- Metric 2.1 per dossier and period (docs/metrics.md, §6a), before pooling:
     in scope  = received in [start, end), or received before start and still open at start
                 (no judged end before start);
     on time   = closed in the period with end <= due (at most one supplement request), or

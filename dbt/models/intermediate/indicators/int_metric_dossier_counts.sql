@@ -1,4 +1,4 @@
-{#- Dossier-based metrics (domain.md section 6a) per period and reporting unit, before pooling
+{#- Dossier-based metrics (docs/metrics.md, §6a) per period and reporting unit, before pooling
     over the unit tree. A dossier counts for its unit, or for the unit's successor when the
     unit is gone by the period's last day (int_period_unit_mappings).
       received in the period : NgayTiepNhan in [start, end)      -> 1.4, 3.3, 3.4, 4.2, 4.4-4.6

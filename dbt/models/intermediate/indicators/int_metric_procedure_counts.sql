@@ -1,4 +1,4 @@
-{#- TTHC-based metrics (domain.md section 6a) per period and unit, before pooling: the rules are
+{#- TTHC-based metrics (docs/metrics.md, §6a) per period and unit, before pooling: the rules are
     macro procedure_metric_counts (macros/metric_rules.sql), shared with "act today"
     (int_action_metric_counts); this model cuts the dossiers and payments into periods. They count
     (unit, TTHC) pairs, so pooling them over a subtree is a plain sum.

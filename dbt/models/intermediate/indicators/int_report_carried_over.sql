@@ -1,4 +1,4 @@
-{#- Report form II.06a's carried-over dossiers (domain.md section 8, column (5)): per period,
+{#- Report form II.06a's carried-over dossiers (docs/spec/report-ii06a.md, §8, column (5)): per period,
     the dossiers received before its start and not closed (a result, 9/10, or a withdrawal, 7)
     before it, with what mart_report_ii06a classifies them by at the period's end: resolved in
     it (early, on time, late by report_form_class) or still in progress (within the deadline or

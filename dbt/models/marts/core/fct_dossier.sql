@@ -122,7 +122,7 @@ final as (
         round(allowed_working_seconds / 3600.0, 4)                           as working_hours_allowed,
         round(working_seconds_used / 3600.0, 4)                              as working_hours_used,
         supplement_count > 1                                                 as is_late_by_supplements,
-        -- §5 (macro closed_on_time_766, shared with "act today")
+        -- §5, docs/spec/timeliness.md (macro closed_on_time_766, shared with "act today")
         {{ closed_on_time_766('timeliness_end_at', 'effective_due_at', 'supplement_count') }}
                                                                              as is_closed_on_time_766,
         -- report form (II.06a) classification by dates; withdrawn (7) / stopped (8) are a 4th class

@@ -1,4 +1,4 @@
-{#- Report form II.06a (Circular 01/2020/TT-VPCP, domain.md section 8) per period, unit and
+{#- Report form II.06a (Circular 01/2020/TT-VPCP, docs/spec/report-ii06a.md (§8)) per period, unit and
     field (lĩnh vực), each unit pooling its whole subtree as of the period's last day, with
     dossiers of merged units counted for their successor. Fill rules as the provincial software
     applies them:

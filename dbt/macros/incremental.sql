@@ -65,7 +65,7 @@
     --full-refresh re-ranks all of raw. `business_key`, when the model's unique column is not
     the merge key itself (the record's id as parsed from the payload), gets a unique index too:
     the database then refuses a duplicate on every merge, and the nightly tests need only read
-    the night's rows (macros/test_scope.sql). `lookup_key`: a column the night looks rows up by
+    the night's rows (var night_rows_always). `lookup_key`: a column the night looks rows up by
     (a plain index). -#}
 {% macro stored_latest_version(unique_key='record_key', business_key=none, lookup_key=none) -%}
     {%- set indexes = [{'columns': [unique_key], 'unique': true}, {'columns': ['loaded_at']}] -%}

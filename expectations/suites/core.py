@@ -1,4 +1,7 @@
-"""core dimensions and facts besides fct_dossier: units and portal payments."""
+"""core dimensions and facts besides fct_dossier: units and portal payments.
+
+Keys, relationships and each model's own row rules are dbt tests (dbt/models/marts/core/
+_core__models.yml; docs/decisions/010): the gate keeps what they do not check."""
 from expectations.checks import FAIL, WARN, E, Suite, column, rows
 
 UNIT_LEVELS = ["TINH", "SO", "HUYEN", "XA", "CHI_NHANH"]
@@ -8,17 +11,8 @@ DIM_UNIT = Suite(
     schema="core",
     table="dim_unit",
     checks=(
-        column("unit_code_present", FAIL, lambda: E.ExpectColumnValuesToNotBeNull(column="unit_code")),
-        column("unit_code_unique", FAIL, lambda: E.ExpectColumnValuesToBeUnique(column="unit_code")),
         column("unit_level_known", FAIL, lambda: E.ExpectColumnValuesToBeInSet(column="unit_level", value_set=UNIT_LEVELS),
                "CapDonVi is one of the contract's levels: the marts' applicability rules key on it"),
-        rows("parent_known", FAIL,
-             "select unit_code, parent_unit_code from {batch} where parent_unit_code is not null "
-             "and parent_unit_code not in (select unit_code from {core}.dim_unit)",
-             "every parent is a unit: the subtree pooling follows these links"),
-        rows("validity_in_order", WARN,
-             "select unit_code, valid_from, valid_to from {batch} where valid_to < valid_from",
-             "valid_from ≤ valid_to"),
     ),
 )
 
@@ -27,8 +21,6 @@ FCT_PAYMENT = Suite(
     schema="core",
     table="fct_payment",
     checks=(
-        column("transaction_id_present", FAIL, lambda: E.ExpectColumnValuesToNotBeNull(column="transaction_id")),
-        column("transaction_id_unique", FAIL, lambda: E.ExpectColumnValuesToBeUnique(column="transaction_id")),
         column("payment_status_known", FAIL, lambda: E.ExpectColumnValuesToBeInSet(
             column="payment_status", value_set=["INIT", "SUCCESS", "FAILED", "REFUNDED", "CANCELLED"])),
         column("fee_type_known", FAIL, lambda: E.ExpectColumnValuesToBeInSet(column="fee_type", value_set=["PHI", "LE_PHI"])),

@@ -6,6 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from tthc.pipeline.dbt import checks_scope_option
 from tthc.privacy import pii_key
 from tthc.warehouse import Dsn
 
@@ -15,8 +16,9 @@ PROJECT = REPO / "dbt"
 
 
 def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: bool = True,
-            variables: dict | None = None):
-    """dbt <args> with a private target/log folder, so parallel workers never share state."""
+            variables: dict | None = None, test_scope: str | None = None):
+    """dbt <args> with a private target/log folder, so parallel workers never share state;
+    `test_scope` as the pipeline passes it (session setting tthc.test_scope, default 'all')."""
     cmd = [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
            "--target", "warehouse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     variables = dict(variables or {}) | ({"as_of_date": as_of} if as_of else {})
@@ -24,7 +26,7 @@ def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: b
         cmd += ["--vars", json.dumps(variables)]
     # the applicant key as the pipeline passes it (tthc/pipeline/dbt.py): a session setting
     env = {**os.environ, **dsn.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "PGOPTIONS": pii_key.pg_options(pii_key.load_key())}
+           "PGOPTIONS": f"{checks_scope_option(test_scope)} {pii_key.pg_options(pii_key.load_key())}"}
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")

@@ -32,19 +32,18 @@ def test_clean_data_passes_and_results_are_kept(fresh_db):
 def test_a_failing_check_fails_the_gate_with_samples(fresh_db):
     setup(fresh_db, """
         insert into core.fct_dossier (dossier_code, unit_code, status, channel, applicant_type, received_at)
-        values ('D1', 'U1', 10, 2, 1, '2025-07-02 08:00+07'),   -- duplicate key, closed without an end
-               ('D4', 'U9', 3, 2, 1, '2025-07-02 08:00+07');    -- unknown unit, refused status
+        values ('D1', 'U1', 10, 2, 1, '2025-07-02 08:00+07'),   -- closed without an end
+               ('D4', null, 4, 9, 7, '2025-07-02 08:00+07');    -- no unit, unknown channel and applicant type
     """)
     gate = run_gate(fresh_db, SUITES, "run-2", docs_dir=None)
     assert not gate.passed
     failed = {r.check: r for r in gate.failures}
-    assert set(failed) == {"dossier_code_unique", "unit_known", "received_statuses_only"}
-    assert failed["dossier_code_unique"].sample == ["D1", "D1"]
-    assert failed["unit_known"].sample == [{"dossier_code": "D4", "unit_code": "U9"}]
+    assert set(failed) == {"unit_present", "channel_known", "applicant_type_known"}
+    assert failed["channel_known"].sample == [9]
     # closed without an end, returned without NgayTra: warnings, not failures
     assert {r.check for r in gate.warnings} == {"end_date_exactly_when_closed", "returned_date_when_returned"}
-    assert "FAIL" in gate.summary() and "dossier_code_unique" in gate.summary()
-    with pytest.raises(QualityGateFailed, match="dossier_code_unique"):
+    assert "FAIL" in gate.summary() and "channel_known" in gate.summary()
+    with pytest.raises(QualityGateFailed, match="channel_known"):
         gate.raise_if_failed()
 
 
@@ -64,18 +63,18 @@ def test_a_missing_table_fails_its_checks_with_the_error(fresh_db):
 def test_a_night_checks_the_rows_it_merged_and_a_full_gate_every_row(fresh_db):
     setup(fresh_db, """
         alter table core.fct_dossier add column loaded_at timestamptz not null default now();
-        update core.fct_dossier set status = 3, loaded_at = now() - interval '10 days' where dossier_code = 'D1';
+        update core.fct_dossier set channel = 9, loaded_at = now() - interval '10 days' where dossier_code = 'D1';
     """)
     night = run_gate(fresh_db, SUITES, "night-1", docs_dir=None, night_only=True)
     full = run_gate(fresh_db, SUITES, "full-1", docs_dir=None)
     assert night.passed, night.summary()   # D1 was loaded (and checked) ten days ago
-    assert [r.check for r in full.failures] == ["received_statuses_only"]
+    assert [r.check for r in full.failures] == ["channel_known"]
 
     with psycopg.connect(fresh_db.conninfo()) as conn:
-        conn.execute("update core.fct_dossier set status = 3 where dossier_code = 'D2'")
+        conn.execute("update core.fct_dossier set channel = 9 where dossier_code = 'D2'")
     night = run_gate(fresh_db, SUITES, "night-2", docs_dir=None, night_only=True)
-    assert [r.check for r in night.failures] == ["received_statuses_only"]
-    assert night.failures[0].sample == [3]
+    assert [r.check for r in night.failures] == ["channel_known"]
+    assert night.failures[0].sample == [9]
 
 
 def test_the_gates_sessions_read_one_schema_without_jit(fresh_db):

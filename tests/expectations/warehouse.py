@@ -46,9 +46,6 @@ create table core.fct_payment (transaction_id text, dossier_code text, payment_s
 insert into core.fct_payment values ('T1', 'D1', 'SUCCESS', 'LE_PHI', 'PAYGOV', 50000, '2025-07-01 09:00+07', '2025-07-01 09:05+07'),
                                     ('T2', 'D1', 'FAILED', 'PHI', 'LOCAL_GATEWAY', 10000, '2025-07-01 09:00+07', null);
 
-create table staging.stg_one_stop__dossiers as select dossier_code, status from core.fct_dossier;
-insert into staging.stg_one_stop__dossiers values ('D0', 1);
-create table staging.stg_dvc_portal__payments as select transaction_id from core.fct_payment;
 """
 
 # One ho_so run per night with a steady volume, and full lists with their totals.
@@ -92,8 +89,6 @@ insert into marts.mart_report_ii06a (period_type, period_key, unit_code, field_c
     received_online, received_in_person_postal, carried_over, resolved_total, resolved_early, resolved_on_time,
     resolved_late, in_progress_total, in_progress_within_deadline, in_progress_overdue)
 values ('month', '2025-07', 'P', 'DD', 'Đất đai', 10, 4, 5, 1, 7, 3, 3, 1, 3, 2, 1);
-insert into marts.mart_late_dossiers (period_type, period_key, dossier_code, unit_code, received_at, overdue_working_hours)
-values ('month', '2025-07', 'D9', 'U1', '2025-07-01 08:00+07', 3.5);
 """
 
 

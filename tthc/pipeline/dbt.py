@@ -68,10 +68,10 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
             phase: str = "adhoc", test_scope: str | None = None, run_settings: dict | None = None) -> None:
     """dbt with its output in our logs. `phase` names the target folder, which keeps dbt's parsed
     project between runs: dbt re-parses all of it (seconds, whatever the data size) when the vars
-    differ from its last run there. So what changes from night to night, the as-of day and the
-    tests' scope, goes in environment variables that the macros read only when executing
-    (macro run_setting), and the vars stay the same; `run_settings` adds more of them (the
-    actions' moment T)."""
+    differ from its last run there. So what changes from night to night stays out of the vars:
+    the as-of day goes in an environment variable that the macros read only when executing
+    (macro run_setting; `run_settings` adds more, the actions' moment T), the tests' scope in
+    the session setting tthc.test_scope (checks_scope_option)."""
     exe = dbt_executable()
     if not exe.exists():
         raise DbtError(f"dbt is not installed at {exe}: run 'make setup' (or set TTHC_DBT_BIN)")
@@ -80,8 +80,7 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     # (docs/decisions/007). Commands that build models refuse to run without a strong one.
     key = _pii_key(required=bool(args) and args[0] in KEYED_COMMANDS)
     dsn = as_stage(dsn, "transformer")  # an admin's DSN: bootstrapped, then dbt logs in as the transformer
-    settings = {"TTHC_AS_OF_DATE": as_of.isoformat() if as_of is not None else "",
-                "TTHC_TEST_SCOPE": test_scope or "all"} | dict(run_settings or {})
+    settings = {"TTHC_AS_OF_DATE": as_of.isoformat() if as_of is not None else ""} | dict(run_settings or {})
     cmd = [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target", "warehouse"]
     if variables:
@@ -93,7 +92,7 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
         # JIT compiles for seconds per query when the planner overestimates rows (joins to the
         # calendar), which an incremental merge of a few thousand rows never repays. libpq
         # applies it to every dbt connection.
-        "PGOPTIONS": "-c jit=off" + (f" {pii_key.pg_options(key)}" if key else ""),
+        "PGOPTIONS": f"-c jit=off {checks_scope_option(test_scope)}" + (f" {pii_key.pg_options(key)}" if key else ""),
         # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
         "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
         "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase),
@@ -113,6 +112,16 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
             tail = (tail + [line])[-40:]
         if proc.wait() != 0:
             raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+
+
+def checks_scope_option(scope: str | None) -> str:
+    """The data tests' scope as the session setting tthc.test_scope, which the tests whose YAML
+    says `where: "{{ var('night_rows') }}"` read when they run (dbt_project.yml, decision 010):
+    'night' reads the rows loaded lately, anything else every row. A setting, not a var: dbt
+    renders test configs when it parses, and a var that changed would make it parse again."""
+    if scope not in (None, "night", "all"):
+        raise ValueError(f"test scope must be 'night' or 'all', not {scope!r}")
+    return f"-c tthc.test_scope={scope or 'all'}"
 
 
 def build_lock_wait() -> float:
@@ -157,7 +166,7 @@ def grant_publisher_reads_as_owner(dsn: Dsn) -> None:
 
 def checks_scope(as_of: date | None, full_refresh: bool = False) -> str:
     """'night': the checks of incremental tables read the rows the night loaded (dbt tests:
-    macros/test_scope.sql; the gate: expectations.runner); 'all': every row. Every row after
+    var night_rows in their YAML; the gate: expectations.runner); 'all': every row. Every row after
     a full refresh, on FULL_CHECKS_WEEKDAY and when no day is given, so a row a night merged
     outside its window (a dossier re-merged for a late payment) is read within a week. Builds
     by hand (`tthc build`, `tthc gate`) check every row unless told --night."""

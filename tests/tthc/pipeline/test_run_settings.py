@@ -4,7 +4,7 @@ from datetime import date
 
 from tthc.pipeline.dbt import run_dbt
 
-SHOW = ["show", "--inline", "select {{ as_of_date() }} as as_of, '{{ run_setting(\"TTHC_TEST_SCOPE\") }}' as scope"]
+SHOW = ["show", "--inline", "select {{ as_of_date() }} as as_of, current_setting('tthc.test_scope', true) as scope"]
 
 
 def dbt_lines(caplog) -> list[str]:

@@ -11,7 +11,8 @@
     refresh, as after a change of the TTHC catalogue or the calendar) or the model's code
     changes, so a night's counts do not redo these joins for every dossier. -#}
 
--- depends_on: {{ ref('stg_one_stop__dossiers') }}, {{ ref('stg_dvc_portal__payments') }}, {{ ref('stg_dvc_portal__sync_statuses') }}
+-- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
+-- depends_on: {{ ref('int_dossier_changes') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -21,7 +22,7 @@
         'periods': none,
         'changed_by': ['stg_one_stop__dossiers', 'stg_dvc_portal__payments', 'stg_dvc_portal__sync_statuses']}},
     pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ remember_period_inputs() }}"]
+    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
 ) }}
 {%- set plan = period_plan() %}
 

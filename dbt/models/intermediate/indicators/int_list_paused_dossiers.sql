@@ -19,7 +19,8 @@
     expects a few rows after the joins and loops over them; hash joins are faster by an order
     of magnitude (the last-step lookups stay nested loops, the only plan for a lateral
     subquery). -#}
--- depends_on: {{ ref('stg_one_stop__dossiers') }}, {{ ref('stg_one_stop__process_steps') }}
+-- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
+-- depends_on: {{ ref('int_dossier_changes') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -31,7 +32,7 @@
         'changed_by': ['stg_one_stop__dossiers', 'stg_one_stop__process_steps']}},
     pre_hook=['set local enable_mergejoin = off', 'set local enable_nestloop = off',
               "{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ remember_period_inputs() }}"]
+    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
 ) }}
 {%- set plan = period_plan() %}
 {#- a night reads a few dossiers: they are looked up once, and the other inputs only for them -#}

@@ -9,7 +9,8 @@
     of the dossiers whose record changed (by the staged dossiers' loaded_at index instead of a
     scan of all of staging) and a new period adds the rows of the dossiers decided in it. -#}
 
--- depends_on: {{ ref('stg_one_stop__dossiers') }}, {{ ref('fct_dossier') }}, {{ ref('int_metric_periods') }}
+-- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
+-- depends_on: {{ ref('int_dossier_changes') }}, {{ ref('fct_dossier') }}, {{ ref('int_metric_periods') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -17,7 +18,7 @@
     indexes=[{'columns': ['dossier_code', 'period_type', 'period_key'], 'unique': true},
              {'columns': ['loaded_at']}],
     pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ remember_period_inputs() }}"]
+    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
 ) }}
 {%- set plan = period_plan() %}
 

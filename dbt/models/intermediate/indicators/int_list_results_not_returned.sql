@@ -15,7 +15,8 @@
 {#- The planner underestimates the waiting rows several times over and looks up both calendar
     days by index, once per row each: hash joins to the small calendar are faster (decision 004:
     one local switch per model). -#}
--- depends_on: {{ ref('stg_one_stop__dossiers') }}
+-- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
+-- depends_on: {{ ref('int_dossier_changes') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -26,7 +27,7 @@
         'periods': 'int_metric_period_cuts', 'key': ['cut_day'], 'signature': [],
         'settings': ['results_not_returned_working_days']}},
     pre_hook=['set local enable_nestloop = off', "{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ remember_period_inputs() }}"]
+    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
 ) }}
 {%- set plan = period_plan() %}
 {%- set days = var('results_not_returned_working_days', 5) %}

@@ -6,7 +6,8 @@
     "Judged end" is timeliness_end_at (a single pending supplement request ends processing);
     "due" is NgayHenTra, or the due derived from the TTHC limit when it is missing. -#}
 
--- depends_on: {{ ref('stg_one_stop__dossiers') }}
+-- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
+-- depends_on: {{ ref('int_dossier_changes') }}
 {#- Kept per dossier (macros/per_dossier_periods.sql): a night replaces the rows of the dossiers
     whose record changed and adds a new period's rows. Every column comes from fct_dossier's
     dossier fields and the period; its payment fields (merged again when a payment changes) are
@@ -18,7 +19,7 @@
     indexes=[{'columns': ['dossier_code', 'period_type', 'period_key'], 'unique': true},
              {'columns': ['loaded_at']}],
     pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ remember_period_inputs() }}"]
+    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
 ) }}
 {%- set plan = period_plan() %}
 with periods as (

@@ -9,7 +9,8 @@
     whose record changed and a new period adds the rows of the dossiers open at its start,
     instead of computing every period each night. -#}
 
--- depends_on: {{ ref('stg_one_stop__dossiers') }}
+-- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
+-- depends_on: {{ ref('int_dossier_changes') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -17,7 +18,7 @@
     indexes=[{'columns': ['dossier_code', 'period_type', 'period_key'], 'unique': true},
              {'columns': ['loaded_at']}],
     pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ remember_period_inputs() }}"]
+    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
 ) }}
 {%- set plan = period_plan() %}
 {%- set form_end = 'case when status in (7, 9, 10) then end_of_processing_at end' %}

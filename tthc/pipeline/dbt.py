@@ -33,8 +33,10 @@ FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 # all incremental, so a refresh merges the hour's changes. Seeds, units, procedures, payments,
 # feedback, the monthly indicator counts and the marts are not ancestors of both, and do not
 # change during the day. Each incremental model keeps its own bookkeeping (the newest load it
-# merged, or saw: macros/incremental.sql, per_dossier_periods.sql), so the night merges on from
-# the last refresh (tests/tthc/actions/test_refresh.py compares the night after with one without).
+# merged: macros/incremental.sql; the change set int_dossier_changes, which the refresh builds
+# too, and the kept models' rows in intermediate.kept_model_state: docs/decisions/009), so the
+# night merges on from the last refresh (tests/tthc/actions/test_refresh.py compares the night
+# after with one without).
 ACTIONS_TAG = "tag:actions"
 ACTIONS_SOURCES = ("source:one_stop.one_stop__ho_so", "source:one_stop.one_stop__qua_trinh_xu_ly",
                    "source:dvc_portal.dvc_portal__sync_status")

@@ -71,6 +71,9 @@ STEPS = [
     step("G", 1, X1, "2025-07-14 10:00", due="2025-07-14 17:00", started="2025-07-14 09:00"),
     {**step("G", 2, X2, None, due="2025-07-17 17:00", started="2025-07-14 10:00"),
      "NgayCapNhat": "20250714100000"},
+    # E is refused at intake (never received, so not among the states): its handler is looked up
+    # in the process log at T
+    {**step("E", 1, X1, "2025-07-09 10:00", started="2025-07-09 09:30"), "NguoiXuLy": "Cán bộ tiếp nhận"},
 ]
 
 SYNCS = [sync_at("A", X1, "2025-07-14 10:00"), sync_at("B", X1, "2025-07-12 10:00")]
@@ -203,6 +206,9 @@ def test_handler_names_only_in_the_named_table(built):
     assert "handler_name" not in columns
     assert query(built, "SELECT count(*) FROM actions.act_list_rows") == \
         query(built, "SELECT count(*) FROM actions.act_list_rows_named")
+    refused = query(built, "SELECT DISTINCT dossier_code, handler_name FROM actions.act_list_rows_named"
+                           " WHERE at_ts = %s AND list_name = 'thieu_ly_do' ORDER BY 1", at(T1))
+    assert refused == [("E", "Cán bộ tiếp nhận"), ("E2", None), ("E3", None)]
 
 
 def test_refresh_row_per_moment(built):

@@ -21,10 +21,13 @@ dossiers as (
 handlers as (
     select d.at_ts, d.dossier_code, h.handler_name
     from dossiers d
-    left join {{ ref('int_action_dossier_states') }} s on s.at_ts = d.at_ts and s.dossier_code = d.dossier_code
-    {{ join_current_step_at('case when s.dossier_code is null then d.dossier_code end', 'd.at_ts') }}
+    -- (not aliased s: join_current_step_at's own subquery reads the process log as s, and a
+    -- condition on s there would test the log's rows, not the states', probing every step)
+    left join {{ ref('int_action_dossier_states') }} states
+      on states.at_ts = d.at_ts and states.dossier_code = d.dossier_code
+    {{ join_current_step_at('case when states.dossier_code is null then d.dossier_code end', 'd.at_ts') }}
     join {{ ref('stg_one_stop__process_step_handlers') }} h
-      on h.dossier_step_key = coalesce(s.current_step_key, current_step.dossier_step_key)
+      on h.dossier_step_key = coalesce(states.current_step_key, current_step.dossier_step_key)
 )
 
 select

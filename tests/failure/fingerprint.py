@@ -57,6 +57,13 @@ BOOKKEEPING = frozenset({"loaded_at", "batch_id", "run_id", "dbt_updated_at", "d
 RELATION_BOOKKEEPING = {
     # the portal's scores have no update time: their loader stores the time it fetched them
     "staging.stg_dvc_portal__service_results": frozenset({"source_updated_at"}),
+    # the incremental state (docs/decisions/009): which build recorded a change and when, and what a
+    # kept model was built from in this database (relation oids, the compiled SQL, which names the
+    # database, the change set's times) say how the night ran; the dossiers, modes, reasons,
+    # settings and periods say what it did
+    "intermediate.int_dossier_changes": frozenset({"build_id", "built_at"}),
+    "intermediate.kept_model_state": frozenset({"build_id", "built_at", "upstream", "compiled_sql_hash",
+                                                "changes_through"}),
 }
 
 

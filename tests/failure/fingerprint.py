@@ -53,17 +53,15 @@ BOOKKEEPING = frozenset({"loaded_at", "batch_id", "run_id", "dbt_updated_at", "d
                          "dbt_valid_to", "dbt_scd_id", "built_at", "refreshed_at", "_loaded_at"})
 
 
+# Records of how builds ran, not of what the warehouse holds (docs/decisions/009): the change set
+# has rows per build and the kept models' state a row per run, so a night with a failed attempt
+# or an intraday refresh before it has more of them by design, as meta.extract_runs does.
+RUN_RECORDS = frozenset({"intermediate.int_dossier_changes", "intermediate.kept_model_state"})
+
 # Columns that are bookkeeping in one relation only.
 RELATION_BOOKKEEPING = {
     # the portal's scores have no update time: their loader stores the time it fetched them
     "staging.stg_dvc_portal__service_results": frozenset({"source_updated_at"}),
-    # the incremental state (docs/decisions/009): which build recorded a change and when, and what a
-    # kept model was built from in this database (relation oids, the compiled SQL, which names the
-    # database, the change set's times) say how the night ran; the dossiers, modes, reasons,
-    # settings and periods say what it did
-    "intermediate.int_dossier_changes": frozenset({"build_id", "built_at"}),
-    "intermediate.kept_model_state": frozenset({"build_id", "built_at", "upstream", "compiled_sql_hash",
-                                                "changes_through"}),
 }
 
 
@@ -181,6 +179,8 @@ def warehouse_tables(conn: psycopg.Connection, schemas: tuple[str, ...],
         (list(schemas), only, only)).fetchall()
     out = {}
     for schema, table in relations:
+        if f"{schema}.{table}" in RUN_RECORDS:
+            continue
         skip = exclude | RELATION_BOOKKEEPING.get(f"{schema}.{table}", frozenset())
         columns = [c for (c,) in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "

@@ -45,7 +45,11 @@ INITIAL_FROM = datetime(2025, 1, 1, tzinfo=LOCAL)
 # portal's scores also carry the time they were fetched as their source time).
 WHEN_IT_RAN = {"*": frozenset({"loaded_at", "batch_id", "run_id", "started_at", "finished_at", "seconds",
                                "updated_at", "quarantined_at", "id"}),
-               "raw.dvc_portal__service_results": frozenset({"source_updated_at"})}
+               "raw.dvc_portal__service_results": frozenset({"source_updated_at"}),
+               # the incremental state's build ids, times, relation oids and compiled-SQL hash
+               "intermediate.int_dossier_changes": frozenset({"build_id", "built_at"}),
+               "intermediate.kept_model_state": frozenset({"build_id", "built_at", "upstream", "compiled_sql_hash",
+                                                           "changes_through"})}
 
 CORE_MERGE = """
 CREATE SCHEMA IF NOT EXISTS core;

@@ -26,9 +26,9 @@ from psycopg.rows import dict_row
 
 from tests.dbt import dbt_runner
 from tests.dbt.dbt_runner import run_dbt
-from tests.dbt.records import entity, load_raw
+from tests.dbt.records import load_raw
 from tests.dbt.test_incremental_rebuild import UPDATES
-from tests.dbt.test_metric_2_1 import DOSSIERS, PROCEDURES, UNITS
+from tests.dbt.test_per_dossier_periods import load_nights_ago
 from tthc.pipeline.dbt import WAREHOUSE_SELECTION
 
 pytestmark = pytest.mark.slow
@@ -88,15 +88,7 @@ def comment(dsn, model: str) -> str | None:
 
 def test_state_is_data_a_macro_edit_rebuilds_what_calls_it_and_persist_docs_breaks_nothing(
         module_db, dbt_work, monkeypatch):
-    with psycopg.connect(module_db.conninfo()) as conn:
-        load_raw(conn, "one_stop", "don_vi", UNITS)
-        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
-        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
-        # loaded nights ago, the unchanged dossier before the others (as test_per_dossier_periods)
-        for name in ("don_vi", "thu_tuc", "ho_so"):
-            conn.execute(f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'")
-        conn.execute(f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
-                     " WHERE record_key = %s", (UNCHANGED,))
+    load_nights_ago(module_db)   # the unchanged dossier (D04, as UNCHANGED here) before the others
     run_dbt(module_db, dbt_work, "seed")
     run_dbt(module_db, dbt_work, "run", "--select", *WAREHOUSE_SELECTION, as_of=AS_OF, variables=DOCS)
     run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=AS_OF, variables=DOCS)

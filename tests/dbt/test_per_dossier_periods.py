@@ -44,22 +44,26 @@ def flipped_back(stored: set[tuple], fresh: tuple = ()) -> set[tuple]:
             for r in stored}
 
 
+def load_nights_ago(dsn) -> None:
+    """The raw records loaded nights ago, the UNCHANGED dossier before the others: tonight's window
+    (from the newest row a kept model holds minus incremental_lookback, 1 day) holds the others again."""
+    with psycopg.connect(dsn.conninfo()) as conn:
+        load_raw(conn, "one_stop", "don_vi", UNITS)
+        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
+        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
+        for name in ("don_vi", "thu_tuc", "ho_so"):
+            conn.execute(f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'")
+        conn.execute(f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
+                     " WHERE record_key = %s", (UNCHANGED,))
+
+
 def rebuilt(dsn, work, as_of) -> set[tuple]:
     run_dbt(dsn, work, "run", "--full-refresh", "--select", "int_metric_2_1_dossiers", as_of=as_of)
     return rows(dsn)
 
 
 def test_a_night_replaces_changed_dossiers_a_month_adds_its_rows_a_new_fct_dossier_rebuilds(module_db, dbt_work):
-    with psycopg.connect(module_db.conninfo()) as conn:
-        load_raw(conn, "one_stop", "don_vi", UNITS)
-        load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
-        load_raw(conn, "one_stop", "ho_so", DOSSIERS)
-        # loaded nights ago, the tampered dossier before the others: tonight's window (from the
-        # newest row the model holds minus incremental_lookback, 1 day) holds the others again
-        for name in ("don_vi", "thu_tuc", "ho_so"):
-            conn.execute(f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'")
-        conn.execute(f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
-                     " WHERE record_key = %s", (UNCHANGED,))
+    load_nights_ago(module_db)
     run_dbt(module_db, dbt_work, "seed")
     run_dbt(module_db, dbt_work, "run", "--select", *WAREHOUSE_SELECTION, as_of=AS_OF)
     run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of=AS_OF)

@@ -63,7 +63,10 @@ def built(pg_cluster):
         saved = {k: os.environ.pop(k, None) for k in (pii_key.KEY_ENV, pii_key.KEY_FILE_ENV)}
         os.environ[pii_key.KEY_ENV] = KEY
         root.addHandler(captured)
-        level, root.level = root.level, logging.DEBUG
+        # setLevel, not an assignment: it clears the loggers' cached isEnabledFor answers, which an
+        # earlier test's INFO line under the default WARNING root left behind
+        level = root.level
+        root.setLevel(logging.DEBUG)
         target = LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}"
         try:
             dbt.build_warehouse(dsn, date(2025, 7, 20))
@@ -71,7 +74,7 @@ def built(pg_cluster):
             yield dsn, target, docs, captured
         finally:
             root.removeHandler(captured)
-            root.level = level
+            root.setLevel(level)
             for k, v in saved.items():
                 os.environ.pop(k, None)
                 if v is not None:

@@ -928,7 +928,7 @@ def main() -> int:
     if args.report_only:
         write_markdown(json.loads((args.out / "partitioning.json").read_text()), args.out)
         return 0
-    from tthc.demo import _free_port
+    from tthc.demo.pipeline import _free_port
     from tthc.warehouse import EmbeddedPostgres
 
     scale = Scale(args.dossiers, args.steps_per_dossier, args.raw_dossiers)

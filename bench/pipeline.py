@@ -59,11 +59,11 @@ from extractors.timefmt import LOCAL  # noqa: E402
 from tthc.actions.backtest import run_backtest  # noqa: E402
 from tthc.actions.refresh import refresh_actions  # noqa: E402
 from tthc.actions.workdays import is_working_day  # noqa: E402
-from tthc.demo import DEMO_API_KEY, DEMO_CLIENT, DemoPlan, SimulatorProcess, _free_port  # noqa: E402
+from tthc.demo.pipeline import DEMO_API_KEY, DEMO_CLIENT, DemoPlan, SimulatorProcess, _free_port  # noqa: E402
 from tthc.pipeline import dbt  # noqa: E402
 from tthc.privacy import pii_key  # noqa: E402
-from tthc.publish.monthly import publish_month  # noqa: E402
-from tthc.publish.periods import Month  # noqa: E402
+from tthc.province_package.monthly import publish_month  # noqa: E402
+from tthc.province_package.periods import Month  # noqa: E402
 from tthc.warehouse import EmbeddedPostgres  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"

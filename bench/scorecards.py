@@ -125,7 +125,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="leave the built warehouse running; prints its DSN")
     args = parser.parse_args()
 
-    from tthc.publish.periods import Month
+    from tthc.province_package.periods import Month
     from tthc.scorecards.data import read_period
     from tthc.scorecards.publish import publish_scorecards
 
@@ -216,7 +216,7 @@ def main() -> int:
 
 
 def _free_port() -> int:
-    from tthc.demo import _free_port as free
+    from tthc.demo.pipeline import _free_port as free
 
     return free()
 

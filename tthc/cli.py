@@ -162,7 +162,7 @@ def cmd_gate(args) -> int:
     from expectations.suites import GATE_SUITES
     from tthc.warehouse import stage_dsn
 
-    # A run id of its own per call: the manifest counts the checks of one run (tthc/publish/monthly.py).
+    # A run id of its own per call: the manifest counts the checks of one run (tthc/province_package/monthly.py).
     run_id = f"cli-{datetime.now(LOCAL):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     gate = run_gate(stage_dsn("transformer"), GATE_SUITES, run_id, night_only=args.night)
     print(gate.summary())
@@ -185,9 +185,9 @@ def cmd_marts(args) -> int:
 
 def cmd_docs(args) -> int:
     if args.what == "metrics":
-        from tthc import docs_metrics
+        from tthc.metrics import docs_page
 
-        return docs_metrics.main(["--check"] if args.check else [])
+        return docs_page.main(["--check"] if args.check else [])
     from tthc.pipeline import dbt
     from tthc.warehouse import stage_dsn
 
@@ -318,7 +318,7 @@ def cmd_scorecard(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from tthc.demo import run_demo
+    from tthc.demo.pipeline import run_demo
 
     run_demo()
     return 0

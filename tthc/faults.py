@@ -7,9 +7,9 @@ land reliably inside a window of milliseconds, such as between two files of one 
 `finally`, exactly what a power cut or the OOM killer leaves behind.
 
 Points (every call site is listed here, so reviewers can find them all):
-    extract.package.file_written   tthc/extract/atomic.py, after the first file of a package
+    package.file_written   tthc/province_package/atomic.py, after the first file of a package
                                    is written into its temporary folder
-    delivery.answered              tthc/extract/delivery.py, after the province inbox answered a
+    delivery.answered              tthc/province_package/delivery.py, after the province inbox answered a
                                    package and before the answer is recorded in deliveries.jsonl
 
 The failure tests also kill the CLI when it calls a named function (tests/failure/kill_at.py:

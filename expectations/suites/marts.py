@@ -75,7 +75,7 @@ REPORT_II06A = Suite(
 # The month the next monthly publish delivers (the one before the newest month in the marts): a
 # province root whose total the portal has not scored gets a reconciliation with an empty
 # official column. Not a failure (the portal publishes late, or its ingest was skipped), but
-# never silent: the manifest of that package says it too (tthc/publish/monthly.py).
+# never silent: the manifest of that package says it too (tthc/province_package/monthly.py).
 PORTAL_RECONCILIATION = Suite(
     name="mart_portal_reconciliation", schema="marts", table="mart_portal_reconciliation",
     checks=(

@@ -1,7 +1,7 @@
 """The province-extract contract (docs/spec/contracts/province-extract.md, schema 1.0) as the
 project's own check of a package folder.
 
-Written from the contract, not from the writer (tthc/extract): it shares no code with it, so a
+Written from the contract, not from the writer (tthc/province_package): it shares no code with it, so a
 wrong rule in the writer cannot pass here because both read it from one place. Standard library
 plus openpyxl (for bao_cao.xlsx). Every problem has a kind (KINDS), so a test can ask which rule a
 package breaks; `python -m tests.contract.package_conformance PACKAGE [--require FILE ...]` prints

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from tests.contract.package_conformance import KINDS, check_package, main
-from tests.tthc.extract.sample import all_tables, chi_so_rows, write
+from tests.tthc.province_package.sample import all_tables, chi_so_rows, write
 
 ALL_FILES = [*all_tables(), "bao_cao.xlsx"]
 

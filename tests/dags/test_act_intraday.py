@@ -18,7 +18,7 @@ from extractors.sources import SourceSettings
 from extractors.timefmt import LOCAL
 from simulator import SimulatorServer, World, WorldConfig
 from tests.failure.night import Night, create_database, drop_database, run_night
-from tthc.airflow_local import airflow_env, ensure_metadata_db
+from tthc.orchestration.airflow_local import airflow_env, ensure_metadata_db
 
 pytestmark = pytest.mark.slow
 

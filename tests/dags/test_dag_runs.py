@@ -15,7 +15,7 @@ from extractors.entities import ONE_STOP, of_source
 from extractors.sources import SourceSettings
 from extractors.timefmt import LOCAL
 from simulator import SimulatorServer, World, WorldConfig
-from tthc.airflow_local import airflow_env, ensure_metadata_db
+from tthc.orchestration.airflow_local import airflow_env, ensure_metadata_db
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """The seeds load and pass their own tests, and the metric registry names every scored metric and
 metric_groups every group (checked in the warehouse here; the registry's own rules are
-tests/docs/test_metric_registry.py)."""
+tests/tthc/metrics/test_registry.py)."""
 from __future__ import annotations
 
 import psycopg

@@ -20,9 +20,9 @@ from tests.failure.conftest import assert_same_as
 from tests.failure.night import (
     PERIOD, ShortClock, alert_on_failure, alert_webhook, run_night, start_cli,
 )
-from tthc.extract import delivery_log
-from tthc.publish.delivery import TIMEOUT, DeliveryFailed, DeliveryNotAnswered, deliver_outbox
-from tthc.publish.inbox import InboxSettings
+from tthc.province_package import delivery_log
+from tthc.province_package.delivery import TIMEOUT, DeliveryFailed, DeliveryNotAnswered, deliver_outbox
+from tthc.province_package.inbox import InboxSettings
 
 pytestmark = pytest.mark.slow
 

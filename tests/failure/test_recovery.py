@@ -198,7 +198,7 @@ def test_package_writer_killed_mid_package_then_publish_again(reference, scenari
     the reference's bytes."""
     night = scenario(reference.templates["publish"])
     run = start_cli(night, ["publish", "--period", PERIOD, "--now", CLOCK.isoformat()], tmp_path,
-                    {"TTHC_CRASH_AT": "extract.package.file_written"})
+                    {"TTHC_CRASH_AT": "package.file_written"})
     assert run.wait(timeout=180) == -signal.SIGKILL, run.output()
     assert fingerprint.package_files(night.outbox) == {}, "a version was issued by a write that never finished"
     leftovers = fingerprint.litter(night.outbox)

@@ -25,8 +25,8 @@ from simulator import SimulatorServer, World, WorldConfig
 from tests import oracle
 from tests.contract.extract_check import check_extract
 from tthc.pipeline import dbt
-from tthc.publish.monthly import publish_month
-from tthc.publish.periods import Month
+from tthc.province_package.monthly import publish_month
+from tthc.province_package.periods import Month
 
 pytestmark = pytest.mark.slow  # one module, one worker (make test uses --dist loadfile)
 

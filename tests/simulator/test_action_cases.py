@@ -1,6 +1,6 @@
 """Every case of docs/acting-today.md (§11) is in the demo's province at the demo's moments.
 
-The demo's world (tthc/demo.py DemoPlan: its nights at 01:00 and its working-hour refresh) is
+The demo's world (tthc/demo/pipeline.py DemoPlan: its nights at 01:00 and its working-hour refresh) is
 read from the raw records the sources serve, through tests/simulator/action_cases.py (a reading
 of §11 that shares nothing with the warehouse): at each night as that night loaded it, and at the
 working hour both as an hourly refresh then would read it and as the demo reads it (what the
@@ -21,7 +21,7 @@ from tests.oracle import unit_on, units_from
 from tests.simulator import test_world
 from tests.simulator.action_cases import CASES, PERIOD_CASES, ActionInputs, Cases, find_cases
 from tests.simulator.conftest import FAR_FUTURE
-from tthc.demo import DemoPlan
+from tthc.demo.pipeline import DemoPlan
 
 PLAN = DemoPlan()
 NIGHTS = PLAN.night_moments()

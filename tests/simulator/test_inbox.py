@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from simulator import FaultConfig, SimulatorServer
-from tthc.extract.delivery import ALREADY_RECEIVED, DELIVERED, deliver_package
+from tthc.province_package.delivery import ALREADY_RECEIVED, DELIVERED, deliver_package
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": "Bearer demo-inbox-token"}

@@ -39,7 +39,7 @@ from tthc.actions.recipients import Recipient, RecipientsError, load_recipients
 from tthc.actions.unit_day import (RefreshMoved, known_units, published_refresh, read_day_tables, read_unit_day,
                                    units_with_rows)
 from tthc.actions.workbook import WorkbookResult, workbook_path, write_unit_workbook
-from tthc.extract.values import VN_TZ
+from tthc.province_package.values import VN_TZ
 from tthc.warehouse import Dsn
 
 log = logging.getLogger(__name__)

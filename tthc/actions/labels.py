@@ -1,7 +1,7 @@
 """The Vietnamese words officials read in the daily workbook and message (one place for both)."""
 from __future__ import annotations
 
-from tthc.metric_registry import registry
+from tthc.metrics.registry import registry
 
 # The lists of §11 (the contract's list_name → what an official calls it). Sheet names too:
 # Excel allows 31 characters and none of []:*?/\ in them.

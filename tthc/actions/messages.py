@@ -34,7 +34,7 @@ from extractors.http import RETRY_STATUSES, TRANSIENT_ERRORS, RetryPolicy
 from tthc.actions.labels import LIST_TITLES, NOT_PROJECTED, metric_title, stake_verb
 from tthc.actions.recipients import EMAIL, Recipient
 from tthc.actions.unit_day import LISTS, UnitDay
-from tthc.extract.values import VN_TZ
+from tthc.province_package.values import VN_TZ
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from tthc.extract.values import VN_TZ
+from tthc.province_package.values import VN_TZ
 
 SCHEMA = "actions"
 # The lists of §11 in the order people read them (the contract's list_name values).

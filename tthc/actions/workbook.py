@@ -7,7 +7,7 @@ first. Headings in Vietnamese, the header row frozen, times as Excel datetimes i
 (+07:00), figures as numbers rounded to 2 decimals (rates to 4, shown as percentages), half away
 from zero as the CLI and the extract round.
 
-Bytes are reproducible (tthc/extract/workbook.py's way: the document and zip dates are the
+Bytes are reproducible (tthc/province_package/workbook.py's way: the document and zip dates are the
 refresh's time), so the same lists give the same file, and a rerun that finds that file leaves
 it untouched; other content replaces it atomically (a temporary file renamed over it).
 """
@@ -31,9 +31,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from tthc.actions.labels import CHANNELS, LIST_TITLES, NOT_PROJECTED, STATUSES, metric_title, stake_verb
 from tthc.actions.unit_day import LISTS, UnitDay
-from tthc.extract.spec import Kind
-from tthc.extract.values import VN_TZ, normalize, to_excel
-from tthc.extract.workbook import _repack
+from tthc.province_package.spec import Kind
+from tthc.province_package.values import VN_TZ, normalize, to_excel
+from tthc.province_package.workbook import _repack
 
 OVERVIEW_SHEET = "Tổng quan"
 UNDECIDED_SHEET = "Hồ sơ chưa quyết định"

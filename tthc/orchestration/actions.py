@@ -33,7 +33,7 @@ def publish_daily(at: datetime, outbox=OUTBOX, reports=REPORTS) -> dict:
     A failure of either is raised after both were tried."""
     from tthc.actions.daily import DailyMessagesFailed
     from tthc.actions.daily import publish_daily as publish
-    from tthc.extract.values import VN_TZ
+    from tthc.province_package.values import VN_TZ
     from tthc.scorecards.publish import pipeline_mode, publish_scorecards
 
     dsn = warehouse_dsn("publisher")

@@ -19,9 +19,9 @@ from tthc import settings
 from tthc.orchestration.connections import source_settings, warehouse_dsn
 from tthc.paths import OUTBOX, REPORTS
 from tthc.pipeline import dbt
-from tthc.publish.monthly import publish_month
-from tthc.publish.periods import Month
-from tthc.publish.rows import reporting_roots
+from tthc.province_package.monthly import publish_month
+from tthc.province_package.periods import Month
+from tthc.province_package.rows import reporting_roots
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def publish(now: datetime, period: str | None = None, unit_code: str | None = No
     then push every package not yet delivered to the province inbox (when one is configured),
     then write the scorecards of the month, its quarter and its year for every unit (under
     `reports`, beside the outbox, never inside a package)."""
-    from tthc.publish.delivery import deliver_outbox
+    from tthc.province_package.delivery import deliver_outbox
 
     month = Month.parse(period) if period else Month.before(now)
     dsn = warehouse_dsn("publisher")

@@ -55,7 +55,7 @@ def swap_in(conninfo: str, attempts: int = SWAP_ATTEMPTS, before_commit: BeforeC
 
 
 # Which gate run the published marts passed, one row per publication, written in the swap's own
-# transaction: the monthly package counts the checks of exactly that run (tthc/publish/monthly.py),
+# transaction: the monthly package counts the checks of exactly that run (tthc/province_package/monthly.py),
 # not of whatever gate ran last.
 PUBLICATIONS = "meta.marts_publications"
 _PUBLICATIONS_DDL = """

@@ -30,9 +30,9 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 
 from tthc.actions.labels import LIST_TITLES
-from tthc.extract.values import VN_TZ
+from tthc.province_package.values import VN_TZ
 from tthc.paths import DBT_PROJECT_DIR
-from tthc.publish.monthly import source_bounds
+from tthc.province_package.monthly import source_bounds
 from tthc.scorecards import periods as P
 from tthc.scorecards.bands import band_of, competition_ranks
 from tthc.scorecards.key_rates import load_key_rates
@@ -328,7 +328,7 @@ def _code_order(code: str) -> tuple[int, ...]:
 
 
 def _source_bounds(conn: psycopg.Connection) -> list[datetime]:
-    """tthc.publish.monthly.source_bounds (the extract's manifest reads the same), in this snapshot."""
+    """tthc.province_package.monthly.source_bounds (the extract's manifest reads the same), in this snapshot."""
     if not _exists(conn, "meta.watermarks"):
         return []
     conn.row_factory = tuple_row

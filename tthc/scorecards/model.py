@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from tthc.metric_registry import scorecard_groups
+from tthc.metrics.registry import scorecard_groups
 
 PeriodKind = Literal["month", "quarter", "year", "month_to_date"]
 

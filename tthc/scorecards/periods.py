@@ -8,7 +8,7 @@
 
 Months, quarters and years are the marts' periods (period_type month/quarter/year; Decree 09's
 report_month is not a scorecard period). A month is final after its closing day
-(tthc/publish/periods.py Month.status_at); a quarter or a year when its last month is; the month
+(tthc/province_package/periods.py Month.status_at); a quarter or a year when its last month is; the month
 to date never is.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from tthc.publish.periods import FINAL, Month
+from tthc.province_package.periods import FINAL, Month
 from tthc.scorecards.model import ScorecardPeriod
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

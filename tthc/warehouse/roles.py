@@ -51,7 +51,7 @@ OPTIONAL_SCHEMAS = SHADOW_SCHEMAS + ACTIONS_SCHEMAS
 # measures, the summary views); the rest (run records, watermarks, retention runs) the loader's.
 TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary", "unit_logins",
                     "marts_publications")
-# What the monthly extract reads outside the marts (tthc/publish/rows.py).
+# What the monthly extract reads outside the marts (tthc/province_package/rows.py).
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)
 # Raised when what the bootstrap sets up changes, so existing warehouses get it once.

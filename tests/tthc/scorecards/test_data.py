@@ -254,7 +254,7 @@ def test_the_exposures_name_what_the_scorecards_and_the_extract_read():
     import yaml
 
     from tthc.paths import DBT_PROJECT_DIR
-    from tthc.publish.rows import RELATIONS
+    from tthc.province_package.rows import RELATIONS
     from tthc.scorecards import data
 
     exposures = {e["name"]: {d.removeprefix("ref('").removesuffix("')") for d in e["depends_on"]}

@@ -162,7 +162,7 @@ def stand_ins(monkeypatch):
 
 def test_the_monthly_publish_writes_the_month_quarter_and_year_after_the_packages(pg_cluster, tmp_path, monkeypatch,
                                                                                      stand_ins):
-    from tests.tthc.publish.province import PROVINCE, UNITS, create_marts
+    from tests.tthc.province_package.province import PROVINCE, UNITS, create_marts
     from tthc.orchestration.tasks import ScorecardsNotWritten, publish
 
     monkeypatch.delenv("PROVINCE_INBOX_URL", raising=False)
@@ -201,7 +201,7 @@ def test_the_daily_publish_writes_the_month_to_date_once_a_day(made, tmp_path, m
 
 def test_the_demo_prints_the_busiest_communes_month(made, tmp_path, monkeypatch, stand_ins):
     import tthc.paths
-    from tthc.demo import _scorecard_line
+    from tthc.demo.pipeline import _scorecard_line
 
     monkeypatch.setattr(tthc.paths, "REPORTS", tmp_path)
     with psycopg.connect(made.conninfo()) as conn:   # C3 the busiest commune in July

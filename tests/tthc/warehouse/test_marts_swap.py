@@ -179,7 +179,7 @@ def test_gated_marts_are_published_and_readable_by_bi(province):
 
 
 def test_failed_marts_gate_keeps_the_published_marts_exactly(province):
-    from tthc.publish.monthly import PublishBlocked, last_gate
+    from tthc.province_package.monthly import PublishBlocked, last_gate
 
     dsn, *_ = province
     before = marts_fingerprint(dsn.conninfo())

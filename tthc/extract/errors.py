@@ -1,6 +1,0 @@
-"""The one error the extract writer raises for bad input or a broken outbox."""
-from __future__ import annotations
-
-
-class ExtractError(ValueError):
-    """Input that would make a package break the delivery contract; nothing was written."""

@@ -23,7 +23,7 @@ from tthc.pipeline.dbt import WAREHOUSE_SELECTION
 
 pytestmark = pytest.mark.slow
 
-INDICATORS = ["--select", "path:models/intermediate/indicators"]
+INDICATORS = ["--select", "path:models/marts/indicators/intermediate"]
 
 
 # a list's rows are kept per period, or per cut day for the lists cut at a period's end

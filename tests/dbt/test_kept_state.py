@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 KEPT = ["int_metric_2_1_dossiers", "int_report_carried_over", "int_list_late_dossiers",
         "int_list_refused_returned_stopped", "int_list_paused_dossiers", "int_list_results_not_returned",
         "int_dossier_metric_inputs"]
-INDICATORS = ["--select", "path:models/intermediate/indicators"]
+INDICATORS = ["--select", "path:models/marts/indicators/intermediate"]
 DOCS = {"persist_docs": True}
 AS_OF = "2025-07-20"
 UNCHANGED = "D04"   # open and overdue from June: carried over into July, in the metric inputs

@@ -21,7 +21,7 @@ from tthc.pipeline.dbt import WAREHOUSE_SELECTION
 pytestmark = pytest.mark.slow
 
 MODEL = "intermediate.int_metric_2_1_dossiers"
-INDICATORS = ["--select", "path:models/intermediate/indicators"]
+INDICATORS = ["--select", "path:models/marts/indicators/intermediate"]
 UNCHANGED = "D04"   # open and overdue from June: rows in many periods, not among UPDATES
 AS_OF, NEXT_MONTH = "2025-07-20", "2025-08-04"
 

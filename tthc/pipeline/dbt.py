@@ -18,12 +18,13 @@ from tthc.warehouse.stages import as_stage
 log = logging.getLogger(__name__)
 
 # The two halves of a build; the quality gate runs between them.
-WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate/dossiers",
-                       "path:models/intermediate/units", "path:models/marts/core"]
-# The indicator intermediates (rebuilt over every period, or kept per dossier and replaced for
-# the dossiers a night changed: docs/decisions/005) belong to the marts, which refresh after
-# the gate, not to the nightly warehouse increment.
-MARTS_SELECTION = ["path:models/intermediate/indicators", "path:models/marts/indicators"]
+# The dbt folders are in build order (dbt/README.md, "Layout"): the warehouse is the folders up
+# to the core facts.
+WAREHOUSE_SELECTION = ["path:models/staging", "path:models/intermediate", "path:models/marts/core"]
+# The indicator marts and their steps (models/marts/indicators/intermediate: rebuilt over every
+# period, or kept per dossier and replaced for the dossiers a night changed: docs/decisions/005),
+# which refresh after the gate, not in the nightly warehouse increment.
+MARTS_SELECTION = ["path:models/marts/indicators"]
 FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 
 # Act today (docs/acting-today.md, §11, tthc/actions/refresh.py). The lists are the models tagged `actions`;
@@ -41,7 +42,9 @@ ACTIONS_TAG = "tag:actions"
 ACTIONS_SOURCES = ("source:one_stop.one_stop__ho_so", "source:one_stop.one_stop__qua_trinh_xu_ly",
                    "source:dvc_portal.dvc_portal__sync_status")
 ACTIONS_UPSTREAM_SELECTION = [f"{source}+,+{ACTIONS_TAG}" for source in ACTIONS_SOURCES]
-ACTIONS_UPSTREAM_EXCLUDE = [ACTIONS_TAG, "resource_type:seed", "path:models/marts/indicators", "test_type:unit"]
+# The indicator marts themselves (the folder's top-level models, a glob: not its intermediate/,
+# whose metric inputs kept per dossier the actions models read) are never rebuilt by day.
+ACTIONS_UPSTREAM_EXCLUDE = [ACTIONS_TAG, "resource_type:seed", "path:models/marts/indicators/*.sql", "test_type:unit"]
 ACTIONS_AT_ENV = "TTHC_ACTIONS_AT"   # the moment T of the actions models (dbt var actions_at)
 
 

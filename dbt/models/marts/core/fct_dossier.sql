@@ -14,7 +14,7 @@
                "{{ ensure_index(['end_of_processing_at']) }}", "{{ ensure_index(['returned_at']) }}"]
 ) }}
 {#- end_of_processing_at and returned_at are indexed for the actions' open-at-T reads
-    (models/intermediate/actions), by post-hooks that make them when missing, so a warehouse
+    (models/marts/actions/intermediate), by post-hooks that make them when missing, so a warehouse
     built before them gets them on its next build without a full refresh. -#}
 {#- One row per received dossier (statuses 1 and 3 and deleted dossiers excluded) with its
     dates, working time and both timeliness classifications.

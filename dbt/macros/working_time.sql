@@ -50,11 +50,12 @@
 {#- The first working day, on or after `from_day_expr`, by whose end `target_expr` working seconds
     (since the calendar start) are reached: the day a limit counted in working time falls on
     (columns date_day, cumulative_working_seconds_before; none when the target is null). A
-    lateral on dim_date itself, not a CTE: its date index ends the scan early. -#}
+    lateral on the calendar itself, not a CTE: its date index ends the scan early. The calendar
+    is int_calendar_days (dim_date's source), as the dossiers' timing in intermediate calls it. -#}
 {% macro join_working_day_reaching(from_day_expr, target_expr, alias) -%}
     left join lateral (
         select d.date_day, d.cumulative_working_seconds_before
-        from {{ ref('dim_date') }} d
+        from {{ ref('int_calendar_days') }} d
         where {{ target_expr }} is not null
           and d.date_day >= {{ from_day_expr }}
           and d.is_working_day

@@ -31,3 +31,22 @@ def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: b
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     return result
+
+
+def run_dbt_offline(work: Path, *args: str) -> subprocess.CompletedProcess:
+    """dbt commands that read the project only (parse, ls): no database, no key. The profile
+    still renders, so its connection variables get values that reach nothing."""
+    cmd = [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+           "--target", "warehouse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    env = {**os.environ, "TTHC_PG_HOST": "127.0.0.1", "TTHC_PG_PORT": "1", "TTHC_PG_USER": "nobody",
+           "TTHC_PG_PASSWORD": "unused", "TTHC_PG_DBNAME": "none", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    return result
+
+
+def parsed_manifest(work: Path) -> dict:
+    """dbt's manifest of the project as it is (dbt parse into `work`)."""
+    run_dbt_offline(work, "parse")
+    return json.loads((work / "target" / "manifest.json").read_text())

@@ -26,8 +26,8 @@ with_working_time as (
         {{ cumulative_working_seconds('received_back_at', 'back_day') }}
           - {{ cumulative_working_seconds('requested_at', 'request_day') }} as citizen_working_seconds
     from requests
-    left join {{ ref('dim_date') }} request_day on request_day.date_day = {{ local_date('requested_at') }}
-    left join {{ ref('dim_date') }} back_day on back_day.date_day = {{ local_date('received_back_at') }}
+    left join {{ ref('int_calendar_days') }} request_day on request_day.date_day = {{ local_date('requested_at') }}
+    left join {{ ref('int_calendar_days') }} back_day on back_day.date_day = {{ local_date('received_back_at') }}
 ),
 
 summarized as (

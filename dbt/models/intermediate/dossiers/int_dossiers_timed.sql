@@ -46,7 +46,7 @@ joined as (
 ),
 
 calendar as (
-    select * from {{ ref('dim_date') }}
+    select * from {{ ref('int_calendar_days') }}
 ),
 
 targets as (
@@ -87,7 +87,7 @@ timed as (
     ) calendar_target on true
     left join lateral (
         select min(d.date_day) as date_day
-        from {{ ref('dim_date') }} d
+        from {{ ref('int_calendar_days') }} d
         where calendar_target.calendar_due is not null
           and d.is_working_day and d.date_day >= {{ local_date('calendar_target.calendar_due') }}
     ) next_day on true

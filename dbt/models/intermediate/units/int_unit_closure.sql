@@ -4,8 +4,10 @@
     The path follows each unit's current parent link (the source keeps one per unit code). -#}
 
 with recursive units as (
-    select unit_code, parent_unit_code, valid_from, valid_to
-    from {{ ref('dim_unit') }}
+    -- the units as dim_unit has them, from staging (core is built after this folder)
+    select unit_code, parent_unit_code, coalesce(valid_from, date '1900-01-01') as valid_from, valid_to
+    from {{ ref('stg_one_stop__units') }}
+    where unit_code is not null
 ),
 
 walk as (

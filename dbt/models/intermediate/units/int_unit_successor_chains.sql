@@ -2,8 +2,10 @@
     (hops 0). A dossier of unit U counts on day D for the first unit in U's chain valid on D. -#}
 
 with recursive units as (
-    select unit_code, successor_unit_code, valid_from, valid_to
-    from {{ ref('dim_unit') }}
+    -- the units as dim_unit has them, from staging (core is built after this folder)
+    select unit_code, successor_unit_code, coalesce(valid_from, date '1900-01-01') as valid_from, valid_to
+    from {{ ref('stg_one_stop__units') }}
+    where unit_code is not null
 ),
 
 chain as (

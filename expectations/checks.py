@@ -17,7 +17,7 @@ import great_expectations as gx
 FAIL = "fail"
 WARN = "warn"
 
-LOGICAL_SCHEMAS = ("raw", "meta", "staging", "restricted", "intermediate", "core", "marts", "util")
+LOGICAL_SCHEMAS = ("raw", "meta", "staging", "restricted", "intermediate", "core", "marts")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,12 @@ ROLES = (LOADER, TRANSFORMER, PUBLISHER, BI)
 UNIT_READER = "tthc_unit_reader"    # NOLOGIN group of the per-unit logins; not a stage
 LOADER_SCHEMAS = ("raw", "meta")
 # unit_access: the one definer function row-level security calls (see grant_actions).
-BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "util", "unit_access")
+BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "unit_access")
+# Schemas earlier versions made, with the routines they put there: the bootstrap drops those routines,
+# then the schema if nothing else is in it (anything else is someone's, and stays with a warning).
+# util: dim_date's working-time functions, which nothing called (removed in tthc-roles:3).
+RETIRED_SCHEMAS = {"util": ("working_seconds_at(timestamptz)", "working_seconds_between(timestamptz, timestamptz)",
+                            "add_working_seconds(timestamptz, numeric)")}
 SHADOW_SCHEMAS = ("marts__next", "marts__prev")  # tthc/pipeline/marts.py
 # The actions lists (tthc/actions/publish.py: built in actions__next, swapped in) and their
 # history (appended, never swapped); the transformer's when they exist.
@@ -55,8 +60,8 @@ TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_s
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)
 # Raised when what the bootstrap sets up changes, so existing warehouses get it once.
-VERSION = "tthc-roles:2"   # 2: the unit readers' group, unit_access, meta.unit_logins, RLS on actions,
-#                            meta.action_messages
+VERSION = "tthc-roles:3"   # 2: the unit readers' group, unit_access, meta.unit_logins, RLS on actions,
+#                            meta.action_messages; 3: the retired util schema dropped
 _LOCK = "tthc-warehouse-bootstrap"
 _ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
@@ -232,6 +237,8 @@ def _setup_database(conn: psycopg.Connection) -> None:
             conn.execute(q("ALTER SCHEMA {} OWNER TO {}").format(ident(schema), ident(owner)))
         conn.execute(q("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
 
+    _drop_retired(conn)
+
     for kind, schema, name, args in _misowned(conn):
         target = owner_of(schema, name)
         name_sql = q("{}.{}").format(ident(schema), ident(name))
@@ -267,6 +274,22 @@ def _setup_database(conn: psycopg.Connection) -> None:
         grant_actions(conn, ACTIONS)
     conn.execute("RESET ROLE")
     conn.execute(q("COMMENT ON DATABASE {} IS {}").format(ident(database), sql.Literal(VERSION)))
+
+
+def _drop_retired(conn: psycopg.Connection) -> None:
+    ident, q = sql.Identifier, sql.SQL
+    for schema, routines in RETIRED_SCHEMAS.items():
+        if conn.execute("SELECT to_regnamespace(%s) IS NULL", (schema,)).fetchone()[0]:
+            continue
+        for routine in routines:
+            conn.execute(q("DROP FUNCTION IF EXISTS {}.{}").format(ident(schema), q(routine)))
+        try:
+            with conn.transaction():  # a savepoint: a schema that is not empty stays, the bootstrap goes on
+                conn.execute(q("DROP SCHEMA {} RESTRICT").format(ident(schema)))
+            log.info("warehouse: retired schema %s dropped", schema)
+        except psycopg.errors.DependentObjectsStillExist:
+            log.warning("warehouse: schema %s is no longer the project's but holds objects it did not make; "
+                        "left as it is", schema)
 
 
 def _existing(conn: psycopg.Connection, roles: tuple[str, ...]) -> list[str]:

@@ -4,6 +4,8 @@ The warehouse is built the way the pipeline builds it: the superuser bootstraps,
 creates and fills raw and its run records, the transformer builds the layers and the marts
 (swapped in from the shadow), then every role is tried at what it may and may not do.
 """
+import logging
+
 import psycopg
 import pytest
 
@@ -162,7 +164,7 @@ def test_objects_the_superuser_made_move_to_their_stage_once(fresh_db):
         ensure_raw_schema(conn)
         conn.execute(RESULTS_DDL)
         conn.execute("create schema core; create table core.fct_dossier (dossier_code text); "
-                     "create schema util; create function util.one() returns int language sql as 'select 1'")
+                     "create function core.one() returns int language sql as 'select 1'")
     bootstrap(fresh_db)
     with psycopg.connect(fresh_db.conninfo()) as conn:
         owners = dict(conn.execute(
@@ -250,3 +252,24 @@ def test_the_bootstrap_command_sets_every_role_password_from_the_environment(fre
     for role in ROLES:
         with psycopg.connect(fresh_db.with_user(role, f"env-{role}").conninfo()) as conn:
             assert conn.execute("select current_user").fetchone()[0] == role
+
+
+def test_the_retired_util_schema_goes_with_its_functions_and_a_foreign_one_stays(fresh_db, caplog):
+    """util held dim_date's working-time functions until nothing called them: a warehouse that has
+    them loses them and the schema; a util holding anything else is left, with a warning."""
+    before_3 = f"comment on database {fresh_db.dbname} is 'tthc-roles:2'"  # a warehouse set up before version 3
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        conn.execute(before_3)
+        conn.execute("create schema util; create function util.working_seconds_at(ts timestamptz) returns numeric "
+                     "language sql as 'select 0'; create function util.add_working_seconds(ts timestamptz, s numeric) "
+                     "returns timestamptz language sql as 'select ts'")
+    bootstrap(fresh_db)
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        assert conn.execute("select to_regnamespace('util')").fetchone()[0] is None
+        conn.execute(before_3)
+        conn.execute("create schema util; create table util.kept_by_someone (x int)")
+    with caplog.at_level(logging.WARNING, logger="tthc.warehouse.roles"):
+        bootstrap(fresh_db)
+    with psycopg.connect(fresh_db.conninfo()) as conn:
+        assert conn.execute("select to_regclass('util.kept_by_someone')").fetchone()[0] == "util.kept_by_someone"
+    assert any("util" in r.getMessage() and "left as it is" in r.getMessage() for r in caplog.records)

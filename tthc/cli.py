@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--as-of")
     p.set_defaults(func=cmd_marts)
 
-    p = sub.add_parser("publish", help="write the monthly extract package")
+    p = sub.add_parser("publish", help="write the province's monthly package (the contract's extract) and deliver it")
     p.add_argument("--period", help="YYYY-MM; default the month before --now")
     p.add_argument("--unit", help="reporting unit (MaDinhDanh); default every province unit")
     p.add_argument("--now", help="generation time (ISO); default now")

@@ -9,7 +9,7 @@ LOCAL = PROJECT_ROOT / ".local"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DAGS_DIR = PROJECT_ROOT / "dags"
 OUTBOX = Path(os.environ.get("TTHC_OUTBOX", PROJECT_ROOT / "outbox"))
-# Scorecards per unit and period (tthc/scorecards), beside the outbox: not part of the extract package.
+# Scorecards per unit and period (tthc/scorecards), beside the outbox: not part of the province package.
 REPORTS = Path(os.environ.get("TTHC_REPORTS", PROJECT_ROOT / "reports"))
 
 

@@ -5,7 +5,7 @@ projection of 2.1 and of the total (with the line saying arrivals after T are no
 then one sheet per list of §11 (docs/acting-today.md) and the undecided dossiers that decide the month, soonest due
 first. Headings in Vietnamese, the header row frozen, times as Excel datetimes in local time
 (+07:00), figures as numbers rounded to 2 decimals (rates to 4, shown as percentages), half away
-from zero as the CLI and the extract round.
+from zero as the CLI and the province package round.
 
 Bytes are reproducible (tthc/province_package/workbook.py's way: the document and zip dates are the
 refresh's time), so the same lists give the same file, and a rerun that finds that file leaves

@@ -3,7 +3,7 @@
 Starts the warehouse and the bundled source simulator, then for each demo night moves the
 simulator's clock to that night and runs the real DAGs with `airflow dags test`: ingest,
 build + quality gate + marts, and on the first of the month the monthly publish. Ends by
-printing where the marts and the extract are, a short table of scores, and one commune's day
+printing where the marts and the province package are, a short table of scores, and one commune's day
 (tthc/demo/actions.py): its lists as of a working hour of the last month, the three things to
 do, the month-end projection and the path of its workbook.
 """
@@ -132,7 +132,7 @@ def _score_table(dsn: Dsn, period: str) -> str:
         ).fetchall()
     head = (f"  {'unit':<16} {'level':<9} {'CKMB':>5} {'TDGQ':>5} {'CLGQ':>5} {'TTTT':>5} {'MDHL':>5} "
             f"{'MDSH':>5} {'total':>6} {'rank':>4}  band        name")
-    lines = [f"766 scores, {period} (provisional or final as in the extract):", head]
+    lines = [f"766 scores, {period} (provisional or final as in the province package):", head]
     for code, level, *groups, total, rank, band, name in rows:
         cells = " ".join(f"{float(g):>5.2f}" for g in groups)
         lines.append(f"  {code:<16} {level:<9} {cells} {float(total):>6.2f} {rank:>4}  {band:<11} {name}")

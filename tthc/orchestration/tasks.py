@@ -94,7 +94,7 @@ def build_marts(as_of: date, run_id: str | None = None) -> dict:
 
 def publish(now: datetime, period: str | None = None, unit_code: str | None = None,
             outbox: Path = OUTBOX, reports: Path = REPORTS) -> dict:
-    """Write the extract of `period` (default: the month that just ended) for each province,
+    """Write the province package of `period` (default: the month that just ended) for each province,
     then push every package not yet delivered to the province inbox (when one is configured),
     then write the scorecards of the month, its quarter and its year for every unit (under
     `reports`, beside the outbox, never inside a package)."""
@@ -118,7 +118,7 @@ def publish(now: datetime, period: str | None = None, unit_code: str | None = No
     cards, failure = month_scorecards(dsn, month, now, reports, unit_code)
     report.raise_if_failed()  # a rejected package is a finding for people, not a silent skip
     if failure:
-        raise ScorecardsNotWritten(f"the extract packages of {month.key} are written and delivered, but {failure}")
+        raise ScorecardsNotWritten(f"the province packages of {month.key} are written and delivered, but {failure}")
     return {"written": written, "delivery": report.as_dict(), "scorecards": cards}
 
 

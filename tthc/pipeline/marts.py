@@ -97,7 +97,7 @@ def publish_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None
     marts gate) failed; the published marts are then untouched.
 
     The marts gate joins the core gate's run (its run id, unless `run_id` is given), so one
-    night's checks are one run in meta.quality_results, and the extract's "last gate" sees both."""
+    night's checks are one run in meta.quality_results, and the package's "last gate" sees both."""
     dsn = as_stage(dsn, "transformer")
     conninfo = dsn.conninfo()
     core = latest_core_gate(conninfo)

@@ -11,7 +11,7 @@ published schema stays exactly as it was (and the failed shadow stays for inspec
 readers' reach, until the next build replaces it).
 
 A reader never sees a mix: the swap first takes ACCESS EXCLUSIVE locks on every published
-table, so it waits for readers that hold one (the extract writer locks all it reads in one
+table, so it waits for readers that hold one (the package writer locks all it reads in one
 snapshot); it waits at most LOCK_TIMEOUT at a time, below PostgreSQL's deadlock_timeout, and then
 retries, so a BI session that reads table after table in one transaction keeps its old view
 instead of deadlocking with the swap.

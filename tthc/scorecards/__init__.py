@@ -5,7 +5,7 @@ self-contained HTML file and the same as an A4 PDF (docs/scorecards.md).
 
 Periods: a month ('2025-07'), a quarter ('2025-Q3'), a year ('2025') from the marts, and the
 month to date ('2025-07-31', the published lists' day) from act_points_at_stake. The monthly
-publish writes the month's, its quarter's and its year's for every unit after the extract
+publish writes the month's, its quarter's and its year's for every unit after the province
 packages; the day's first intraday publish writes the month to date (kept for the day);
 `tthc scorecard --unit U --period P` writes one by hand.
 

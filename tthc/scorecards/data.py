@@ -328,7 +328,7 @@ def _code_order(code: str) -> tuple[int, ...]:
 
 
 def _source_bounds(conn: psycopg.Connection) -> list[datetime]:
-    """tthc.province_package.monthly.source_bounds (the extract's manifest reads the same), in this snapshot."""
+    """tthc.province_package.monthly.source_bounds (the package's manifest reads the same), in this snapshot."""
     if not _exists(conn, "meta.watermarks"):
         return []
     conn.row_factory = tuple_row

@@ -9,9 +9,9 @@ Who may do what (docs/decisions/006-least-privilege-roles.md says why):
   the loader's run records; creates meta.quality_results and the summary views in meta; may create
   schemas in the database (the swap renames schemas, which PostgreSQL allows only to a schema's
   owner holding CREATE on the database).
-- tthc_publisher: the monthly extract. Reads the marts, the two relations the extract joins
+- tthc_publisher: the monthly province package. Reads the marts, the two relations it joins
   (core.dim_unit, intermediate.int_unit_closure) and the run records in meta; writes only its
-  log of the daily action messages, meta.action_messages (deliveries of the monthly extract are
+  log of the daily action messages, meta.action_messages (deliveries of the monthly packages are
   recorded in the outbox's files).
 - tthc_bi: BI tools read the marts and the actions lists (every row) except the one table that
   names the handlers (act_list_rows_named); never `restricted` nor raw payloads.
@@ -56,7 +56,7 @@ OPTIONAL_SCHEMAS = SHADOW_SCHEMAS + ACTIONS_SCHEMAS
 # measures, the summary views); the rest (run records, watermarks, retention runs) the loader's.
 TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary", "unit_logins",
                     "marts_publications")
-# What the monthly extract reads outside the marts (tthc/province_package/rows.py).
+# What the monthly package reads outside the marts (tthc/province_package/rows.py).
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)
 # Raised when what the bootstrap sets up changes, so existing warehouses get it once.

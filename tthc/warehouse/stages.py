@@ -15,7 +15,7 @@ password (peer or trust authentication) a random one is generated once and kept,
 .local/roles/<host>-<port>/<role>.password.
 
 as_stage(dsn, stage) is the same switch for library functions handed a DSN (dbt, the gate, the
-marts swap, the extract writer, the extractors): a stage role's DSN is kept as it is, an admin's
+marts swap, the package writer, the extractors): a stage role's DSN is kept as it is, an admin's
 is bootstrapped and replaced by the stage's role.
 """
 from __future__ import annotations

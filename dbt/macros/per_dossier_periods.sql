@@ -42,8 +42,31 @@
         later periods, last night's cut). A rerun with no build between reads no dossier.
     The pre-hook replace_changed_rows deletes what the run replaces; the model's select reads
     the dossiers kept_dossiers_filter lets through and keeps what changed_rows_filter says.
-    Needs columns dossier_code and the key's; the indexes are the model's own (indexes in its
-    config: dbt creates them with the table). -#}
+    Needs columns dossier_code and the key's; a kept model is configured by kept_per_dossier
+    (below), which gives it the indexes (dbt creates them with the table). -#}
+
+{#- The config of a model kept per dossier: `spec` is its meta 'kept_per_dossier' (above; {} for
+    every default), `pre_hook` planner settings to run before the rows are replaced. One macro,
+    not a copy in each kept model, because these settings only work together: append (the
+    pre-hook replace_changed_rows deletes what the run replaces, so appending is the merge),
+    the post-hook record_kept_model_state (without it the next run finds no state and rebuilds
+    every row), a unique index on the dossier and the spec's key (the same key the pre-hook
+    deletes by; its uniqueness test reads only the night's rows because the index refuses a
+    duplicate on every run: tests/dbt/test_test_scope.py) and one on loaded_at (the tests'
+    night scope). -#}
+{% macro kept_per_dossier(spec={}, pre_hook=[]) -%}
+    {%- set key = [] if ('periods' in spec and spec.periods is none)
+                  else spec.get('key', ['period_type', 'period_key']) -%}
+    {{- config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        indexes=[{'columns': ['dossier_code'] + key, 'unique': true}, {'columns': ['loaded_at']}],
+        pre_hook=pre_hook + ["{{ replace_changed_rows() }}"],
+        post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
+    ) -}}
+    {%- if spec -%}{{- config(meta={'kept_per_dossier': spec}) -}}{%- endif -%}
+{%- endmacro %}
 
 {% macro kept_spec() -%}
     {%- set spec = config.meta_get('kept_per_dossier') or {} -%}

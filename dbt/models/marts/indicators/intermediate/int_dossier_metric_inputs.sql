@@ -13,17 +13,9 @@
 
 -- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
 -- depends_on: {{ ref('int_dossier_changes') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['loaded_at']}],
-    meta={'kept_per_dossier': {
-        'periods': none,
-        'changed_by': ['stg_one_stop__dossiers', 'stg_dvc_portal__payments', 'stg_dvc_portal__sync_statuses']}},
-    pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
-) }}
+{{ kept_per_dossier(
+    {'periods': none,
+     'changed_by': ['stg_one_stop__dossiers', 'stg_dvc_portal__payments', 'stg_dvc_portal__sync_statuses']}) }}
 {%- set plan = period_plan() %}
 
 with dossiers as (

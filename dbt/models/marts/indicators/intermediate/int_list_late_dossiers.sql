@@ -12,16 +12,7 @@
 -- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
 -- depends_on: {{ ref('int_dossier_changes') }}
 {#- Its rows are made from 2.1's: every row again when 2.1 rewrote all of its own (upstream). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['dossier_code', 'period_type', 'period_key'], 'unique': true},
-             {'columns': ['loaded_at']}],
-    meta={'kept_per_dossier': {'upstream': ['fct_dossier', 'int_metric_2_1_dossiers']}},
-    pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
-) }}
+{{ kept_per_dossier({'upstream': ['fct_dossier', 'int_metric_2_1_dossiers']}) }}
 {%- set plan = period_plan() %}
 
 with periods as (

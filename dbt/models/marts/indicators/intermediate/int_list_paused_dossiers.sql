@@ -21,19 +21,10 @@
     subquery). -#}
 -- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
 -- depends_on: {{ ref('int_dossier_changes') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['dossier_code', 'cut_day'], 'unique': true},
-             {'columns': ['loaded_at']}],
-    meta={'kept_per_dossier': {
-        'periods': 'int_metric_period_cuts', 'key': ['cut_day'], 'signature': [],
-        'changed_by': ['stg_one_stop__dossiers', 'stg_one_stop__process_steps']}},
-    pre_hook=['set local enable_mergejoin = off', 'set local enable_nestloop = off',
-              "{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
-) }}
+{{ kept_per_dossier(
+    {'periods': 'int_metric_period_cuts', 'key': ['cut_day'], 'signature': [],
+     'changed_by': ['stg_one_stop__dossiers', 'stg_one_stop__process_steps']},
+    pre_hook=['set local enable_mergejoin = off', 'set local enable_nestloop = off']) }}
 {%- set plan = period_plan() %}
 {#- a night reads a few dossiers: they are looked up once, and the other inputs only for them -#}
 {%- set some = plan.mode != 'all' %}

@@ -17,18 +17,10 @@
     one local switch per model). -#}
 -- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
 -- depends_on: {{ ref('int_dossier_changes') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['dossier_code', 'cut_day'], 'unique': true},
-             {'columns': ['loaded_at']}],
-    meta={'kept_per_dossier': {
-        'periods': 'int_metric_period_cuts', 'key': ['cut_day'], 'signature': [],
-        'settings': ['results_not_returned_working_days']}},
-    pre_hook=['set local enable_nestloop = off', "{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
-) }}
+{{ kept_per_dossier(
+    {'periods': 'int_metric_period_cuts', 'key': ['cut_day'], 'signature': [],
+     'settings': ['results_not_returned_working_days']},
+    pre_hook=['set local enable_nestloop = off']) }}
 {%- set plan = period_plan() %}
 {%- set days = var('results_not_returned_working_days', 5) %}
 

@@ -12,15 +12,7 @@
     whose record changed and adds a new period's rows. Every column comes from fct_dossier's
     dossier fields and the period; its payment fields (merged again when a payment changes) are
     not read. Kept, so a night neither rebuilds every row nor tests every row's grain. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['dossier_code', 'period_type', 'period_key'], 'unique': true},
-             {'columns': ['loaded_at']}],
-    pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
-) }}
+{{ kept_per_dossier() }}
 {%- set plan = period_plan() %}
 with periods as (
     select

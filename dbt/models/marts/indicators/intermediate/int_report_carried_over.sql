@@ -11,15 +11,7 @@
 
 -- the change set (macros/per_dossier_periods.sql): which dossiers a night replaces
 -- depends_on: {{ ref('int_dossier_changes') }}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['dossier_code', 'period_type', 'period_key'], 'unique': true},
-             {'columns': ['loaded_at']}],
-    pre_hook=["{{ replace_changed_rows() }}"],
-    post_hook=["{{ analyze_when_every_period_row_rebuilt() }}", "{{ record_kept_model_state() }}"]
-) }}
+{{ kept_per_dossier() }}
 {%- set plan = period_plan() %}
 {%- set form_end = 'case when status in (7, 9, 10) then end_of_processing_at end' %}
 

@@ -313,9 +313,10 @@
     until instant `until` (null: still) may fall in a period that appeared, whose local days run
     from its `low` column to its `high` column of the periods model (high exclusive): since <
     the greatest high's midnight and until >= the least low's. The bounds are literals, read
-    first, and compared with instants, not local days: a subquery per row over the periods cost
-    44 s for the 2 M dossiers of a night (the paused list, 4 new cuts), local days 3 s. A
-    superset when the new periods are apart (a backfill), which changed_rows_filter narrows. -#}
+    first (not a subquery per row over the periods), and compared with the rows' instants as
+    they are (not each converted to its local day), so a night over every dossier stays cheap
+    (bench/README.md, "Figures behind the code"). A superset when the new periods are apart (a
+    backfill), which changed_rows_filter narrows. -#}
 {% macro spans_added_periods(plan, since, until, low='period_start', high='period_end') -%}
     {%- if not plan.added -%}
         false

@@ -1,8 +1,9 @@
 """core.fct_dossier: one row per received dossier; what the indicator marts are built on.
 
-Its key, statuses, report-form classes and unit relationship are dbt tests (_core__models.yml,
-on the night's rows like these; docs/decisions/010): the gate keeps the columns the marts read,
-the values no dbt test checks, the date-order warnings and the volume per unit."""
+Its key, statuses, applicant types, report-form classes and unit relationship are dbt tests
+(_core__models.yml, on the night's rows like these; docs/decisions/010): the gate keeps the
+columns the marts read, the unit's presence, the channel (as staging's dbt test has it), the
+date-order warnings and the volume per unit."""
 from expectations.checks import MERGED_LATELY, FAIL, WARN, E, Suite, column, columns_are, rows
 
 # The columns the indicator marts read; more may come (exact_match=False), none may go.
@@ -61,8 +62,6 @@ FCT_DOSSIER = Suite(
                     description="the columns the indicator marts read are all there"),
         column("unit_present", FAIL, lambda: E.ExpectColumnValuesToNotBeNull(column="unit_code")),
         column("channel_known", FAIL, lambda: E.ExpectColumnValuesToBeInSet(column="channel", value_set=[1, 2, 3])),
-        column("applicant_type_known", FAIL,
-               lambda: E.ExpectColumnValuesToBeInSet(column="applicant_type", value_set=[1, 2, 3, 4])),
         rows("procedure_known", WARN,
              "select dossier_code, procedure_code from {batch} where procedure_code is not null "
              "and procedure_code not in (select procedure_code from {core}.dim_procedure where procedure_code is not null)",

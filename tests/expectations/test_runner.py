@@ -33,12 +33,12 @@ def test_a_failing_check_fails_the_gate_with_samples(fresh_db):
     setup(fresh_db, """
         insert into core.fct_dossier (dossier_code, unit_code, status, channel, applicant_type, received_at)
         values ('D1', 'U1', 10, 2, 1, '2025-07-02 08:00+07'),   -- closed without an end
-               ('D4', null, 4, 9, 7, '2025-07-02 08:00+07');    -- no unit, unknown channel and applicant type
+               ('D4', null, 4, 9, 7, '2025-07-02 08:00+07');    -- no unit, unknown channel (and applicant type: a dbt test's)
     """)
     gate = run_gate(fresh_db, SUITES, "run-2", docs_dir=None)
     assert not gate.passed
     failed = {r.check: r for r in gate.failures}
-    assert set(failed) == {"unit_present", "channel_known", "applicant_type_known"}
+    assert set(failed) == {"unit_present", "channel_known"}
     assert failed["channel_known"].sample == [9]
     # closed without an end, returned without NgayTra: warnings, not failures
     assert {r.check for r in gate.warnings} == {"end_date_exactly_when_closed", "returned_date_when_returned"}

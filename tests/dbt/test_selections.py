@@ -9,8 +9,13 @@ from __future__ import annotations
 import pytest
 
 from tests.dbt.dbt_runner import parsed_manifest, run_dbt_offline
-from tthc.pipeline.dbt import (ACTIONS_TAG, ACTIONS_UPSTREAM_EXCLUDE, ACTIONS_UPSTREAM_SELECTION,
-                               MARTS_SELECTION, WAREHOUSE_SELECTION)
+from tthc.pipeline.dbt import (
+    ACTIONS_TAG,
+    ACTIONS_UPSTREAM_EXCLUDE,
+    ACTIONS_UPSTREAM_SELECTION,
+    MARTS_SELECTION,
+    WAREHOUSE_SELECTION,
+)
 
 
 @pytest.fixture(scope="module")

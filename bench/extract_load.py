@@ -17,6 +17,7 @@ Runs against an embedded PostgreSQL in a temporary folder (removed at the end) a
 Targets (issue 3/7): (a) ≤ 3× plain COPY and ≥ 10× faster than to_sql; (b) < 120 s for a medium
 province-year (~170,000 dossiers).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,8 +66,9 @@ def free_port() -> int:
 def year_world(dossiers_per_year: int, seed: int):
     from simulator import World, WorldConfig
 
-    return World(WorldConfig(seed=seed, dossiers_per_year=dossiers_per_year,
-                             start=date(2024, 1, 1), end=date(2024, 12, 31)))
+    return World(
+        WorldConfig(seed=seed, dossiers_per_year=dossiers_per_year, start=date(2024, 1, 1), end=date(2024, 12, 31))
+    )
 
 
 AS_OF = datetime(2025, 1, 1, tzinfo=LOCAL)  # the province-year is over
@@ -104,10 +106,17 @@ def dossier_pages(world, page_size: int) -> tuple[list[bytes], int]:
     pages = -(-total // page_size)
     bodies = []
     for k in range(pages):
-        rows = index.payloads(positions[k * page_size:(k + 1) * page_size])
-        bodies.append(orjson.dumps({"error_code": "0", "message": "OK", "data": rows,
-                                    "pagination": {"page": k + 1, "page_size": page_size,
-                                                   "total_pages": pages, "total": total}}))
+        rows = index.payloads(positions[k * page_size : (k + 1) * page_size])
+        bodies.append(
+            orjson.dumps(
+                {
+                    "error_code": "0",
+                    "message": "OK",
+                    "data": rows,
+                    "pagination": {"page": k + 1, "page_size": page_size, "total_pages": pages, "total": total},
+                }
+            )
+        )
     return bodies, total
 
 
@@ -132,11 +141,15 @@ def plain_copy(dsn, data: bytes) -> float:
         conn.execute(PLAIN_TABLE)
         conn.commit()
         t0 = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(
-                "COPY plain_copy (record_key, source_updated_at, payload, payload_hash) FROM STDIN (FORMAT csv)") as cp:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY plain_copy (record_key, source_updated_at, payload, payload_hash) FROM STDIN (FORMAT csv)"
+            ) as cp,
+        ):
             view = memoryview(data)
             for i in range(0, len(data), 1 << 20):
-                cp.write(view[i:i + (1 << 20)])
+                cp.write(view[i : i + (1 << 20)])
         conn.commit()
         return time.perf_counter() - t0
 
@@ -153,8 +166,14 @@ def pandas_to_sql(dsn, records: list[dict], rows: list[RawRow]) -> float:
     engine = sqlalchemy.create_engine(dsn.sqlalchemy_url())
     try:
         t0 = time.perf_counter()
-        frame = pd.DataFrame({"record_key": [r.key for r in rows], "source_updated_at": [r.updated for r in rows],
-                              "payload": records, "payload_hash": [r.payload_hash for r in rows]})
+        frame = pd.DataFrame(
+            {
+                "record_key": [r.key for r in rows],
+                "source_updated_at": [r.updated for r in rows],
+                "payload": records,
+                "payload_hash": [r.payload_hash for r in rows],
+            }
+        )
         frame.to_sql("tutorial_to_sql", engine, if_exists="append", index=False, dtype={"payload": JSONB})
         return time.perf_counter() - t0
     finally:
@@ -169,8 +188,9 @@ def part_a(admin, world, tosql_rows: int) -> dict:
         ensure_raw_schema(conn)
     client = ReplayClient(bodies, PAGE["one_stop"])
     t0 = time.perf_counter()
-    run = extract_entity(dsn.conninfo(), client, HO_SO, EVERYTHING.end, initial_from=EVERYTHING.start,
-                         window=EVERYTHING)
+    run = extract_entity(
+        dsn.conninfo(), client, HO_SO, EVERYTHING.end, initial_from=EVERYTHING.start, window=EVERYTHING
+    )
     pipeline_s = time.perf_counter() - t0
     assert run.loaded == total, (run.loaded, total)
 
@@ -192,10 +212,14 @@ def part_a(admin, world, tosql_rows: int) -> dict:
             parse_record(HO_SO, rec)
     parse_s = time.perf_counter() - t0
     return {
-        "records": total, "pages": len(bodies), "payload_mb": round(sum(map(len, bodies)) / 1e6, 1),
-        "pipeline_parse_copy_s": round(pipeline_s, 2), "of_which_parse_s": round(parse_s, 2),
+        "records": total,
+        "pages": len(bodies),
+        "payload_mb": round(sum(map(len, bodies)) / 1e6, 1),
+        "pipeline_parse_copy_s": round(pipeline_s, 2),
+        "of_which_parse_s": round(parse_s, 2),
         "plain_copy_csv_s": round(copy_s, 2),
-        "to_sql_subset_rows": n, "to_sql_subset_s": round(tosql_subset_s, 2),
+        "to_sql_subset_rows": n,
+        "to_sql_subset_s": round(tosql_subset_s, 2),
         "to_sql_extrapolated_s": round(tosql_s, 1),
         "ratio_pipeline_vs_plain_copy": round(pipeline_s / copy_s, 2),
         "speedup_vs_to_sql": round(tosql_s / pipeline_s, 1),
@@ -211,10 +235,12 @@ def child_extract(url: str, conninfo: str, upper: str) -> None:
 
     upper_dt = datetime.fromisoformat(upper)
     clients = {
-        "one_stop": make_client("one_stop", SourceSettings(url, "tthc-demo", "demo-secret"), RetryPolicy(),
-                                PAGE["one_stop"]),
-        "dvc_portal": make_client("dvc_portal", SourceSettings(url, api_key="demo-api-key"), RetryPolicy(),
-                                  PAGE["dvc_portal"]),
+        "one_stop": make_client(
+            "one_stop", SourceSettings(url, "tthc-demo", "demo-secret"), RetryPolicy(), PAGE["one_stop"]
+        ),
+        "dvc_portal": make_client(
+            "dvc_portal", SourceSettings(url, api_key="demo-api-key"), RetryPolicy(), PAGE["dvc_portal"]
+        ),
     }
     out = {}
     t0 = time.perf_counter()
@@ -247,16 +273,24 @@ def part_b(admin, world, label: str, nodelay: bool) -> dict:
         for source, name in world.entities():
             world.index(source, name)
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--child", server.url, dsn.conninfo(), AS_OF.isoformat()],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", server.url, dsn.conninfo(), AS_OF.isoformat()],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         stats = server.stats.to_dict()
     if proc.returncode != 0:
         raise RuntimeError(f"extract process failed:\n{proc.stderr[-4000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     records = sum(e["records"] for e in result["entities"].values())
-    result.update(process_wall_s=round(wall, 1), records=records, records_per_s=round(records / result["wall_s"]),
-                  requests=stats["requests"], server_nodelay=nodelay)
+    result.update(
+        process_wall_s=round(wall, 1),
+        records=records,
+        records_per_s=round(records / result["wall_s"]),
+        requests=stats["requests"],
+        server_nodelay=nodelay,
+    )
     result["wall_s"] = round(result["wall_s"], 1)
     result["peak_rss_mb"] = round(result["peak_rss_mb"], 1)
     return result
@@ -283,8 +317,11 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="tthc-bench-"))
     base.chmod(0o755)
     cluster = EmbeddedPostgres(root=base / "cluster", port=free_port())
-    report: dict = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
-                    "dossiers_per_year": args.dossiers_per_year}
+    report: dict = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "dossiers_per_year": args.dossiers_per_year,
+    }
     try:
         cluster.start()
         admin = cluster.admin_dsn()
@@ -305,10 +342,16 @@ def main() -> None:
             rss_small = part_b(admin, small, "small", modes[-1])
             big = report["b_http"]["server_nodelay" if modes[-1] else "simulator_as_is"]
             report["c_memory"] = {
-                "small": {"dossiers_per_year": small_n, "records": rss_small["records"],
-                          "peak_rss_mb": rss_small["peak_rss_mb"]},
-                "large": {"dossiers_per_year": args.dossiers_per_year, "records": big["records"],
-                          "peak_rss_mb": big["peak_rss_mb"]},
+                "small": {
+                    "dossiers_per_year": small_n,
+                    "records": rss_small["records"],
+                    "peak_rss_mb": rss_small["peak_rss_mb"],
+                },
+                "large": {
+                    "dossiers_per_year": args.dossiers_per_year,
+                    "records": big["records"],
+                    "peak_rss_mb": big["peak_rss_mb"],
+                },
             }
             print(json.dumps(report["c_memory"]), flush=True)
     finally:
@@ -318,8 +361,12 @@ def main() -> None:
 
 
 def machine() -> dict:
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "postgres": "15 (embedded, tthc.warehouse.EmbeddedPostgres)"}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "postgres": "15 (embedded, tthc.warehouse.EmbeddedPostgres)",
+    }
 
 
 def write_report(report: dict, md_only: bool = False) -> None:
@@ -328,35 +375,53 @@ def write_report(report: dict, md_only: bool = False) -> None:
         (RESULTS / "extract_load.json").write_text(json.dumps(report, indent=2) + "\n")
     a = report["a_parse_copy"]
     lines = [
-        "# Extract and load benchmark", "",
+        "# Extract and load benchmark",
+        "",
         f"Run {report['when']} on {report['machine']['cpus']} CPUs, Python {report['machine']['python']}; "
-        f"{report['dossiers_per_year']:,} dossiers per year (world built in {report['world_s']} s).", "",
-        "## (a) Parse + COPY of dossier pages (no HTTP)", "",
-        "| method | seconds | vs plain COPY |", "|---|---|---|",
+        f"{report['dossiers_per_year']:,} dossiers per year (world built in {report['world_s']} s).",
+        "",
+        "## (a) Parse + COPY of dossier pages (no HTTP)",
+        "",
+        "| method | seconds | vs plain COPY |",
+        "|---|---|---|",
         f"| plain `COPY … FROM STDIN` (CSV, same rows, same table shape) | {a['plain_copy_csv_s']} | 1× |",
         f"| extractors: decode + check + hash + COPY + insert new versions | {a['pipeline_parse_copy_s']} "
         f"| {a['ratio_pipeline_vs_plain_copy']}× |",
         f"| pandas `to_sql` (extrapolated from {a['to_sql_subset_rows']:,} rows: {a['to_sql_subset_s']} s) "
-        f"| {a['to_sql_extrapolated_s']} | {round(a['to_sql_extrapolated_s'] / a['plain_copy_csv_s'], 1)}× |", "",
+        f"| {a['to_sql_extrapolated_s']} | {round(a['to_sql_extrapolated_s'] / a['plain_copy_csv_s'], 1)}× |",
+        "",
         f"{a['records']:,} dossiers, {a['pages']} pages, {a['payload_mb']} MB of JSON; the extractors load "
         f"{a['pipeline_records_per_s']:,} records/s, of which decoding and checking take {a['of_which_parse_s']} s; "
-        f"to_sql takes {a['speedup_vs_to_sql']}× the extractors' time (target: ≥ 10×).", "",
+        f"to_sql takes {a['speedup_vs_to_sql']}× the extractors' time (target: ≥ 10×).",
+        "",
     ]
     if "b_http" in report:
-        lines += ["## (b) One province-year over HTTP, every entity", "",
-                  "| simulator | wall s | records | records/s | requests | peak RSS MB |", "|---|---|---|---|---|---|"]
+        lines += [
+            "## (b) One province-year over HTTP, every entity",
+            "",
+            "| simulator | wall s | records | records/s | requests | peak RSS MB |",
+            "|---|---|---|---|---|---|",
+        ]
         for key, b in report["b_http"].items():
-            lines.append(f"| {key.replace('_', ' ')} | {b['wall_s']} | {b['records']:,} | {b['records_per_s']:,} "
-                         f"| {b['requests']:,} | {b['peak_rss_mb']} |")
+            lines.append(
+                f"| {key.replace('_', ' ')} | {b['wall_s']} | {b['records']:,} | {b['records_per_s']:,} "
+                f"| {b['requests']:,} | {b['peak_rss_mb']} |"
+            )
         lines += ["", "Per entity (last mode):", "", "| entity | pages | records | seconds |", "|---|---|---|---|"]
         last = list(report["b_http"].values())[-1]
         for name, e in last["entities"].items():
             lines.append(f"| {name} | {e['pages']} | {e['records']:,} | {e['seconds']} |")
         c = report["c_memory"]
-        lines += ["", "## (c) Peak RSS of the extract process", "",
-                  "| dossiers/year | records | peak RSS MB |", "|---|---|---|",
-                  f"| {c['small']['dossiers_per_year']:,} | {c['small']['records']:,} | {c['small']['peak_rss_mb']} |",
-                  f"| {c['large']['dossiers_per_year']:,} | {c['large']['records']:,} | {c['large']['peak_rss_mb']} |", ""]
+        lines += [
+            "",
+            "## (c) Peak RSS of the extract process",
+            "",
+            "| dossiers/year | records | peak RSS MB |",
+            "|---|---|---|",
+            f"| {c['small']['dossiers_per_year']:,} | {c['small']['records']:,} | {c['small']['peak_rss_mb']} |",
+            f"| {c['large']['dossiers_per_year']:,} | {c['large']['records']:,} | {c['large']['peak_rss_mb']} |",
+            "",
+        ]
     (RESULTS / "extract_load.md").write_text("\n".join(lines))
     print(f"wrote {RESULTS / 'extract_load.json'} and {RESULTS / 'extract_load.md'}")
 

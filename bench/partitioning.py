@@ -25,6 +25,7 @@ Bytes per row and ANALYZE time of each layout too.
 Writes bench/results/partitioning.json and .md (or --out). tests/bench/test_partitioning.py runs
 the same core at a tiny scale and checks that both layouts hold the same rows and answer alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,38 +72,81 @@ RAW_DOSSIERS_DEFAULT = 1_000_000
 # -- column lists (core.fct_dossier and core.fct_dossier_step as dbt builds them) -------------
 
 FCT_DOSSIER = [
-    ("dossier_code", "text"), ("unit_code", "text"), ("procedure_code", "text"), ("field_code", "text"),
+    ("dossier_code", "text"),
+    ("unit_code", "text"),
+    ("procedure_code", "text"),
+    ("field_code", "text"),
     ("applicant_key", "text"),
-    ("status", "integer"), ("channel", "integer"), ("applicant_type", "integer"), ("is_inter_agency", "boolean"),
-    ("submitted_at", "timestamptz"), ("received_at", "timestamptz"), ("due_at", "timestamptz"),
-    ("processing_ended_at", "timestamptz"), ("returned_at", "timestamptz"), ("end_of_processing_at", "timestamptz"),
+    ("status", "integer"),
+    ("channel", "integer"),
+    ("applicant_type", "integer"),
+    ("is_inter_agency", "boolean"),
+    ("submitted_at", "timestamptz"),
+    ("received_at", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("processing_ended_at", "timestamptz"),
+    ("returned_at", "timestamptz"),
+    ("end_of_processing_at", "timestamptz"),
     ("closing_status", "integer"),
-    ("supplement_count", "integer"), ("first_supplement_requested_at", "timestamptz"),
-    ("second_supplement_requested_at", "timestamptz"), ("pending_supplement_requested_at", "timestamptz"),
+    ("supplement_count", "integer"),
+    ("first_supplement_requested_at", "timestamptz"),
+    ("second_supplement_requested_at", "timestamptz"),
+    ("pending_supplement_requested_at", "timestamptz"),
     ("supplement_working_hours", "numeric"),
-    ("timeliness_end_at", "timestamptz"), ("derived_due_at", "timestamptz"), ("effective_due_at", "timestamptz"),
-    ("time_limit", "integer"), ("time_limit_unit", "text"), ("working_hours_allowed", "numeric"),
-    ("working_hours_used", "numeric"), ("is_late_by_supplements", "boolean"), ("is_closed_on_time_766", "boolean"),
+    ("timeliness_end_at", "timestamptz"),
+    ("derived_due_at", "timestamptz"),
+    ("effective_due_at", "timestamptz"),
+    ("time_limit", "integer"),
+    ("time_limit_unit", "text"),
+    ("working_hours_allowed", "numeric"),
+    ("working_hours_used", "numeric"),
+    ("is_late_by_supplements", "boolean"),
+    ("is_closed_on_time_766", "boolean"),
     ("report_form_class", "text"),
-    ("online_level", "text"), ("is_digitized", "boolean"), ("has_reused_data", "boolean"),
-    ("uses_personal_data_store", "boolean"), ("is_vneid_authenticated", "boolean"),
-    ("has_electronic_result", "boolean"), ("component_count", "integer"), ("digitized_component_count", "integer"),
-    ("fee_amount", "numeric"), ("has_fee_obligation", "boolean"), ("online_payment_kind", "integer"),
-    ("is_paid_online", "boolean"), ("first_paid_online_at", "timestamptz"), ("amount_paid_online", "numeric"),
-    ("apology_letter_count", "integer"), ("has_apology_letter", "boolean"), ("apology_new_due_at", "timestamptz"),
+    ("online_level", "text"),
+    ("is_digitized", "boolean"),
+    ("has_reused_data", "boolean"),
+    ("uses_personal_data_store", "boolean"),
+    ("is_vneid_authenticated", "boolean"),
+    ("has_electronic_result", "boolean"),
+    ("component_count", "integer"),
+    ("digitized_component_count", "integer"),
+    ("fee_amount", "numeric"),
+    ("has_fee_obligation", "boolean"),
+    ("online_payment_kind", "integer"),
+    ("is_paid_online", "boolean"),
+    ("first_paid_online_at", "timestamptz"),
+    ("amount_paid_online", "numeric"),
+    ("apology_letter_count", "integer"),
+    ("has_apology_letter", "boolean"),
+    ("apology_new_due_at", "timestamptz"),
     ("days_result_ready_to_returned", "numeric"),
-    ("source_updated_at", "timestamptz"), ("loaded_at", "timestamptz"),
+    ("source_updated_at", "timestamptz"),
+    ("loaded_at", "timestamptz"),
 ]
 FCT_STEP = [
-    ("dossier_step_key", "text"), ("dossier_code", "text"), ("step_number", "integer"), ("unit_code", "text"),
-    ("status_after_step", "integer"), ("department_name", "text"), ("step_started_at", "timestamptz"),
-    ("processed_at", "timestamptz"), ("step_due_at", "timestamptz"), ("working_hours", "numeric"),
-    ("is_overdue", "boolean"), ("overdue_working_hours", "numeric"),
-    ("source_updated_at", "timestamptz"), ("loaded_at", "timestamptz"),
+    ("dossier_step_key", "text"),
+    ("dossier_code", "text"),
+    ("step_number", "integer"),
+    ("unit_code", "text"),
+    ("status_after_step", "integer"),
+    ("department_name", "text"),
+    ("step_started_at", "timestamptz"),
+    ("processed_at", "timestamptz"),
+    ("step_due_at", "timestamptz"),
+    ("working_hours", "numeric"),
+    ("is_overdue", "boolean"),
+    ("overdue_working_hours", "numeric"),
+    ("source_updated_at", "timestamptz"),
+    ("loaded_at", "timestamptz"),
 ]
 RAW = [
-    ("record_key", "text"), ("source_updated_at", "timestamptz"), ("payload", "jsonb"), ("payload_hash", "text"),
-    ("batch_id", "bigint"), ("loaded_at", "timestamptz"),
+    ("record_key", "text"),
+    ("source_updated_at", "timestamptz"),
+    ("payload", "jsonb"),
+    ("payload_hash", "text"),
+    ("batch_id", "bigint"),
+    ("loaded_at", "timestamptz"),
 ]
 
 
@@ -112,12 +156,12 @@ class TablePair:
 
     name: str
     columns: list[tuple[str, str]]
-    partition_key: str            # column of the partitioned table's range key
-    partition_key_expr: str       # how it is computed from the source rows (same for both loads)
-    plain_indexes: list[str]      # DDL fragments after "on <table>"
+    partition_key: str  # column of the partitioned table's range key
+    partition_key_expr: str  # how it is computed from the source rows (same for both loads)
+    plain_indexes: list[str]  # DDL fragments after "on <table>"
     part_indexes: list[str]
-    source: str                   # the generated rows (unlogged), already in the physical order a
-                                  # full rebuild (facts) or the nightly loads (raw) leave
+    source: str  # the generated rows (unlogged), already in the physical order a
+    # full rebuild (facts) or the nightly loads (raw) leave
 
     @property
     def plain(self) -> str:
@@ -136,7 +180,9 @@ class TablePair:
 
 
 DOSSIER = TablePair(
-    name="fct_dossier", columns=FCT_DOSSIER, partition_key="received_month",
+    name="fct_dossier",
+    columns=FCT_DOSSIER,
+    partition_key="received_month",
     partition_key_expr="received_month",
     # dbt's config of fct_dossier: unique dossier_code, received_at, loaded_at
     plain_indexes=["unique (dossier_code)", "(received_at)", "(loaded_at)"],
@@ -144,14 +190,18 @@ DOSSIER = TablePair(
     source="bench.src_dossier",
 )
 STEP = TablePair(
-    name="fct_dossier_step", columns=FCT_STEP, partition_key="received_month",
+    name="fct_dossier_step",
+    columns=FCT_STEP,
+    partition_key="received_month",
     partition_key_expr="received_month",
     plain_indexes=["unique (dossier_step_key)", "(dossier_code, step_number)", "(loaded_at)"],
     part_indexes=["unique (dossier_step_key, received_month)", "(dossier_code, step_number)", "(loaded_at)"],
     source="bench.src_step",
 )
 RAW_HO_SO = TablePair(
-    name="raw_ho_so", columns=RAW, partition_key="source_updated_at",
+    name="raw_ho_so",
+    columns=RAW,
+    partition_key="source_updated_at",
     partition_key_expr="source_updated_at",
     plain_indexes=["primary key (record_key, payload_hash)", "using brin (loaded_at)"],
     part_indexes=["primary key (record_key, payload_hash, source_updated_at)", "using brin (loaded_at)"],
@@ -350,8 +400,10 @@ def step_source_sql(steps_per_dossier: float) -> str:
     """fct_dossier_step's rows of every generated dossier: k steps (mean ≈ steps_per_dossier)
     spread from receipt to the end (or to the instant observed), each with its own deadline."""
     spread = 2 * steps_per_dossier - 1  # k = 1 + floor(r * spread): mean ≈ steps_per_dossier
-    departments = ("'Bộ phận tiếp nhận và trả kết quả', 'Phòng Tài nguyên và Môi trường', 'Phòng Tư pháp', "
-                   "'Văn phòng đăng ký đất đai', 'Phòng Kinh tế', 'Phòng Quản lý đô thị'")
+    departments = (
+        "'Bộ phận tiếp nhận và trả kết quả', 'Phòng Tài nguyên và Môi trường', 'Phòng Tư pháp', "
+        "'Văn phòng đăng ký đất đai', 'Phòng Kinh tế', 'Phòng Quản lý đô thị'"
+    )
     return f"""
 create unlogged table bench.src_step as
 with spans as (
@@ -466,7 +518,8 @@ def changes_sql(existing: int, changed: int) -> list[str]:
     }
     update_cols = ", ".join(f"{overrides.get(c, 's.' + c)} as {c}" for c, _ in FCT_DOSSIER)
     new_cols = ", ".join(
-        {"loaded_at": f"timestamptz '{NIGHT_LOAD}' as loaded_at"}.get(c, f"s.{c}") for c, _ in FCT_DOSSIER)
+        {"loaded_at": f"timestamptz '{NIGHT_LOAD}' as loaded_at"}.get(c, f"s.{c}") for c, _ in FCT_DOSSIER
+    )
     step_cols = ", ".join(f"s.{c}" for c, _ in FCT_STEP if c != "loaded_at")
     return [
         f"""
@@ -527,11 +580,27 @@ from bench.src_raw where loaded_at = timestamptz '{LAST_LOAD}'
 
 # -- building the tables -----------------------------------------------------------------------
 
+
 def create_tables(conn, pair: TablePair) -> None:
-    cols = ",\n    ".join(f"{c} {t}" + (" not null" if c in ("dossier_code", "dossier_step_key", "record_key",
-                                                                "payload", "payload_hash", "batch_id",
-                                                                "loaded_at", "received_at") else "")
-                            for c, t in pair.columns)
+    cols = ",\n    ".join(
+        f"{c} {t}"
+        + (
+            " not null"
+            if c
+            in (
+                "dossier_code",
+                "dossier_step_key",
+                "record_key",
+                "payload",
+                "payload_hash",
+                "batch_id",
+                "loaded_at",
+                "received_at",
+            )
+            else ""
+        )
+        for c, t in pair.columns
+    )
     conn.execute(f"create table {pair.plain} (\n    {cols}\n)")
     extra = "" if pair.partition_key in dict(pair.columns) else f",\n    {pair.partition_key} date not null"
     conn.execute(f"create table {pair.part} (\n    {cols}{extra}\n) partition by range ({pair.partition_key})")
@@ -541,8 +610,10 @@ def create_tables(conn, pair: TablePair) -> None:
         bounds = (month_literal(month), month_literal(next_month(month)))
         if pair.partition_key == "source_updated_at":
             bounds = (local_midnight(month), local_midnight(next_month(month)))
-        conn.execute(f"create table {pair.part}_{month:%Y_%m} partition of {pair.part} "
-                     f"for values from ({bounds[0]}) to ({bounds[1]})")
+        conn.execute(
+            f"create table {pair.part}_{month:%Y_%m} partition of {pair.part} "
+            f"for values from ({bounds[0]}) to ({bounds[1]})"
+        )
 
 
 def create_indexes(conn, table: str, indexes: list[str]) -> None:
@@ -564,14 +635,19 @@ def load_pair(conn, pair: TablePair, limit_ids: int | None, log=print) -> dict:
     build the indexes, as dbt's table materialization does; analyze."""
     where = f"where id <= {limit_ids}" if limit_ids is not None else ""
     out = {}
-    for layout, table, cols, indexes in (("plain", pair.plain, pair.cols(), pair.plain_indexes),
-                                         ("partitioned", pair.part, pair.part_cols(), pair.part_indexes)):
-        insert = timed(lambda: conn.execute(
-            f"insert into {table} ({cols}) select {cols} from {pair.source} {where}"))
+    for layout, table, cols, indexes in (
+        ("plain", pair.plain, pair.cols(), pair.plain_indexes),
+        ("partitioned", pair.part, pair.part_cols(), pair.part_indexes),
+    ):
+        insert = timed(lambda: conn.execute(f"insert into {table} ({cols}) select {cols} from {pair.source} {where}"))
         index = timed(lambda: create_indexes(conn, table, indexes))
         analyze = timed(lambda: conn.execute(f"analyze {table}"))
-        out[layout] = {"insert_s": insert, "indexes_s": index, "analyze_s": analyze,
-                       "total_s": round(insert + index, 2)}
+        out[layout] = {
+            "insert_s": insert,
+            "indexes_s": index,
+            "analyze_s": analyze,
+            "total_s": round(insert + index, 2),
+        }
         log(f"   {table}: insert {insert}s, indexes {index}s")
     return out
 
@@ -622,16 +698,22 @@ def build(conn, scale: Scale, log=print) -> dict:
         log(f"-- loading {pair.name} …")
         create_tables(conn, pair)
         loads[pair.name] = load_pair(conn, pair, None if pair is RAW_HO_SO else scale.dossiers, log)
-    payload = conn.execute("select round(avg(octet_length(payload::text))), round(avg(pg_column_size(payload))) "
-                           "from bench.src_raw").fetchone()
+    payload = conn.execute(
+        "select round(avg(octet_length(payload::text))), round(avg(pg_column_size(payload))) from bench.src_raw"
+    ).fetchone()
     conn.execute("reset synchronize_seqscans")
     # the big source goes; the dossier and step sources stay for the checks of the night's changes
     conn.execute("drop table bench.src_raw")
-    return {"generate": gen, "load": loads,
-            "payload_text_bytes_avg": int(payload[0] or 0), "payload_stored_bytes_avg": int(payload[1] or 0)}
+    return {
+        "generate": gen,
+        "load": loads,
+        "payload_text_bytes_avg": int(payload[0] or 0),
+        "payload_stored_bytes_avg": int(payload[1] or 0),
+    }
 
 
 # -- workloads ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Variant:
@@ -654,10 +736,12 @@ def merge_sql(target: str, source: str, key: str, cols: list[str]) -> str:
     """dbt-postgres's merge strategy (default__get_merge_sql) on `key`: today's nightly increment."""
     sets = ", ".join(f"{c} = DBT_INTERNAL_SOURCE.{c}" for c in cols)
     col_list = ", ".join(cols)
-    return (f"merge into {target} as DBT_INTERNAL_DEST using {source} as DBT_INTERNAL_SOURCE "
-            f"on (DBT_INTERNAL_SOURCE.{key} = DBT_INTERNAL_DEST.{key}) "
-            f"when matched then update set {sets} "
-            f"when not matched then insert ({col_list}) values ({col_list})")
+    return (
+        f"merge into {target} as DBT_INTERNAL_DEST using {source} as DBT_INTERNAL_SOURCE "
+        f"on (DBT_INTERNAL_SOURCE.{key} = DBT_INTERNAL_DEST.{key}) "
+        f"when matched then update set {sets} "
+        f"when not matched then insert ({col_list}) values ({col_list})"
+    )
 
 
 def workloads(conn) -> list[Workload]:
@@ -666,8 +750,10 @@ def workloads(conn) -> list[Workload]:
 
     def changed_rows(table: str, cols: list[str], changes: str) -> list[str]:
         """After a merge: the table's row count and the changed dossiers' rows."""
-        return [f"select count(*) from {table}",
-                f"select {', '.join(cols)} from {table} where dossier_code in (select dossier_code from {changes})"]
+        return [
+            f"select count(*) from {table}",
+            f"select {', '.join(cols)} from {table} where dossier_code in (select dossier_code from {changes})",
+        ]
 
     month, month_end = READ_MONTH, next_month(READ_MONTH)
     start, end = local_midnight(month), local_midnight(month_end)
@@ -702,9 +788,11 @@ select 'resolved', to_char(end_of_processing_at, 'YYYY-MM'), unit_code, count(*)
        count(*) filter (where has_electronic_result), null, sum(working_hours_used)
 from {table} where status in (9, 10) and end_of_processing_at is not null group by 2, 3"""
 
-    pages = conn.execute("select page, array_agg(record_key order by source_updated_at, record_key), "
-                         "min(source_updated_at), max(source_updated_at) from bench.raw_pages "
-                         "group by page order by page").fetchall()
+    pages = conn.execute(
+        "select page, array_agg(record_key order by source_updated_at, record_key), "
+        "min(source_updated_at), max(source_updated_at) from bench.raw_pages "
+        "group by page order by page"
+    ).fetchall()
 
     def lookups(table: str, with_range: bool) -> list[tuple[str, tuple]]:
         """extractors/loader.py's "which versions are stored" per page, optionally with the page's
@@ -716,38 +804,72 @@ from {table} where status in (9, 10) and end_of_processing_at is not null group 
 
     d_part, s_part = d_cols + ["received_month"], s_cols + ["received_month"]
     return [
-        Workload("1b_dossier_merge", "fct_dossier nightly increment: MERGE on dossier_code (today's strategy)",
-                 Variant([(merge_sql(DOSSIER.plain, "bench.changes_dossier", "dossier_code", d_cols), ())],
-                         changed_rows(DOSSIER.plain, d_cols, "bench.changes_dossier")),
-                 Variant([(merge_sql(DOSSIER.part, "bench.changes_dossier", "dossier_code", d_part), ())],
-                         changed_rows(DOSSIER.part, d_cols, "bench.changes_dossier")), dml=True),
-        Workload("2b_step_merge", "fct_dossier_step: MERGE on dossier_step_key (today's strategy)",
-                 Variant([(merge_sql(STEP.plain, "bench.changes_step", "dossier_step_key", s_cols), ())],
-                         changed_rows(STEP.plain, s_cols, "bench.changes_step")),
-                 Variant([(merge_sql(STEP.part, "bench.changes_step", "dossier_step_key", s_part), ())],
-                         changed_rows(STEP.part, s_cols, "bench.changes_step")), dml=True),
-        Workload("3a_month_received", f"one month's marts read: dossiers received in {month:%Y-%m}, per unit",
-                 Variant([(received_in_month(DOSSIER.plain, False), ())]),
-                 Variant([(received_in_month(DOSSIER.part, True), ())])),
-        Workload("3b_month_resolved", f"one month's marts read: dossiers whose end of processing is in {month:%Y-%m}",
-                 Variant([(resolved_in_month(DOSSIER.plain), ())]),
-                 Variant([(resolved_in_month(DOSSIER.part), ())])),
-        Workload("4_full_history", "full-history aggregate: every month, received and resolved, per unit",
-                 Variant([(full_history(DOSSIER.plain), ())]),
-                 Variant([(full_history(DOSSIER.part), ())])),
-        Workload("5a_raw_lookup",
-                 f"raw: loader lookup record_key = ANY(page keys), the last night's {len(pages)} page(s)",
-                 Variant(lookups(RAW_HO_SO.plain, False)), Variant(lookups(RAW_HO_SO.part, False))),
-        Workload("5b_raw_lookup_range", "raw: the same lookup plus the page's update-time range",
-                 Variant(lookups(RAW_HO_SO.plain, True)), Variant(lookups(RAW_HO_SO.part, True))),
+        Workload(
+            "1b_dossier_merge",
+            "fct_dossier nightly increment: MERGE on dossier_code (today's strategy)",
+            Variant(
+                [(merge_sql(DOSSIER.plain, "bench.changes_dossier", "dossier_code", d_cols), ())],
+                changed_rows(DOSSIER.plain, d_cols, "bench.changes_dossier"),
+            ),
+            Variant(
+                [(merge_sql(DOSSIER.part, "bench.changes_dossier", "dossier_code", d_part), ())],
+                changed_rows(DOSSIER.part, d_cols, "bench.changes_dossier"),
+            ),
+            dml=True,
+        ),
+        Workload(
+            "2b_step_merge",
+            "fct_dossier_step: MERGE on dossier_step_key (today's strategy)",
+            Variant(
+                [(merge_sql(STEP.plain, "bench.changes_step", "dossier_step_key", s_cols), ())],
+                changed_rows(STEP.plain, s_cols, "bench.changes_step"),
+            ),
+            Variant(
+                [(merge_sql(STEP.part, "bench.changes_step", "dossier_step_key", s_part), ())],
+                changed_rows(STEP.part, s_cols, "bench.changes_step"),
+            ),
+            dml=True,
+        ),
+        Workload(
+            "3a_month_received",
+            f"one month's marts read: dossiers received in {month:%Y-%m}, per unit",
+            Variant([(received_in_month(DOSSIER.plain, False), ())]),
+            Variant([(received_in_month(DOSSIER.part, True), ())]),
+        ),
+        Workload(
+            "3b_month_resolved",
+            f"one month's marts read: dossiers whose end of processing is in {month:%Y-%m}",
+            Variant([(resolved_in_month(DOSSIER.plain), ())]),
+            Variant([(resolved_in_month(DOSSIER.part), ())]),
+        ),
+        Workload(
+            "4_full_history",
+            "full-history aggregate: every month, received and resolved, per unit",
+            Variant([(full_history(DOSSIER.plain), ())]),
+            Variant([(full_history(DOSSIER.part), ())]),
+        ),
+        Workload(
+            "5a_raw_lookup",
+            f"raw: loader lookup record_key = ANY(page keys), the last night's {len(pages)} page(s)",
+            Variant(lookups(RAW_HO_SO.plain, False)),
+            Variant(lookups(RAW_HO_SO.part, False)),
+        ),
+        Workload(
+            "5b_raw_lookup_range",
+            "raw: the same lookup plus the page's update-time range",
+            Variant(lookups(RAW_HO_SO.plain, True)),
+            Variant(lookups(RAW_HO_SO.part, True)),
+        ),
     ]
 
 
 # -- running them -----------------------------------------------------------------------------
 
 # heap scans only: a bitmap heap scan's index scan would count its relation twice
-SCAN = re.compile(r"(?:^|->)\s*(?:Parallel )?(Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan|Tid Scan)"
-                  r"(?: Backward)?(?: using (\S+))? on (\S+)")
+SCAN = re.compile(
+    r"(?:^|->)\s*(?:Parallel )?(Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan|Tid Scan)"
+    r"(?: Backward)?(?: using (\S+))? on (\S+)"
+)
 
 
 def plan_summary(lines: list[str]) -> dict:
@@ -757,8 +879,12 @@ def plan_summary(lines: list[str]) -> dict:
     buffers = next((ln.strip() for ln in lines if ln.strip().startswith("Buffers:")), None)
     planning = [float(v) for ln in lines for v in re.findall(r"Planning Time: ([\d.]+) ms", ln)]
     jit = sum(int(x) for ln in lines for x in re.findall(r"^\s*Functions: (\d+)", ln))
-    return {"relations_scanned": len(scanned), "jit_functions": jit, "buffers_top": buffers,
-            "planning_ms": planning[0] if planning else None}
+    return {
+        "relations_scanned": len(scanned),
+        "jit_functions": jit,
+        "buffers_top": buffers,
+        "planning_ms": planning[0] if planning else None,
+    }
 
 
 def fingerprint(rows: list[tuple]) -> str:
@@ -772,8 +898,9 @@ def run_once(conn, variant: Variant, dml: bool) -> tuple[float, list[dict], str 
     with conn.transaction(force_rollback=True):
         started = time.monotonic()
         for sql, params in variant.statements:
-            lines = [r[0] for r in conn.execute("explain (analyze, buffers, timing off) " + sql,
-                                                params or None).fetchall()]
+            lines = [
+                r[0] for r in conn.execute("explain (analyze, buffers, timing off) " + sql, params or None).fetchall()
+            ]
             summaries.append(plan_summary(lines))
         seconds = time.monotonic() - started
         if dml:  # the table's row count, and a fingerprint of the changed dossiers' rows
@@ -784,8 +911,12 @@ def run_once(conn, variant: Variant, dml: bool) -> tuple[float, list[dict], str 
 
 def result_fingerprint(conn, variant: Variant) -> str:
     """A read's answer: every statement's rows, order-independent."""
-    return fingerprint([("#", i, fingerprint(conn.execute(sql, params or None).fetchall()))
-                        for i, (sql, params) in enumerate(variant.statements)])
+    return fingerprint(
+        [
+            ("#", i, fingerprint(conn.execute(sql, params or None).fetchall()))
+            for i, (sql, params) in enumerate(variant.statements)
+        ]
+    )
 
 
 def measure(conn, w: Workload, repetitions: int) -> dict:
@@ -793,7 +924,7 @@ def measure(conn, w: Workload, repetitions: int) -> dict:
     seconds = {"plain": [], "partitioned": []}
     plans, digests = {}, {}
     for rep in range(repetitions):
-        for layout in (("plain", "partitioned") if rep % 2 == 0 else ("partitioned", "plain")):
+        for layout in ("plain", "partitioned") if rep % 2 == 0 else ("partitioned", "plain"):
             s, summaries, digest = run_once(conn, getattr(w, layout), w.dml)
             seconds[layout].append(round(s, 4))
             plans.setdefault(layout, summaries)
@@ -803,13 +934,20 @@ def measure(conn, w: Workload, repetitions: int) -> dict:
         digests = {layout: result_fingerprint(conn, getattr(w, layout)) for layout in seconds}
     med = {k: round(statistics.median(v), 4) for k, v in seconds.items()}
     return {
-        "seconds": seconds, "median_s": med,
+        "seconds": seconds,
+        "median_s": med,
         "ratio_partitioned_vs_plain": round(med["partitioned"] / med["plain"], 2) if med["plain"] else None,
         "fingerprints": digests,
-        "plan": {layout: {"first_statement": p[0],
-                          "all_statements": {"jit_functions": sum(s["jit_functions"] for s in p),
-                                             "planning_ms": round(sum(s["planning_ms"] or 0 for s in p), 2)}}
-                 for layout, p in plans.items()},
+        "plan": {
+            layout: {
+                "first_statement": p[0],
+                "all_statements": {
+                    "jit_functions": sum(s["jit_functions"] for s in p),
+                    "planning_ms": round(sum(s["planning_ms"] or 0 for s in p), 2),
+                },
+            }
+            for layout, p in plans.items()
+        },
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
 
@@ -853,7 +991,9 @@ def sizes(conn, rows: dict[str, int]) -> dict:
             n = rows[table]
             parts, table_b, index_b, nonempty = (int(x) for x in conn.execute(SIZES, {"t": table}).fetchone())
             out[f"{pair.name}.{layout}"] = {
-                "table": table, "rows": n, "partitions": parts if layout == "partitioned" else 0,
+                "table": table,
+                "rows": n,
+                "partitions": parts if layout == "partitioned" else 0,
                 "partitions_with_rows": nonempty if layout == "partitioned" else 0,
                 "table_bytes_per_row": round(table_b / n, 1) if n else None,
                 "index_bytes_per_row": round(index_b / n, 1) if n else None,
@@ -866,7 +1006,8 @@ def table_difference(conn, pair: TablePair) -> int:
     cols = pair.cols()
     return conn.execute(
         f"select count(*) from ((select {cols} from {pair.plain} except all select {cols} from {pair.part}) "
-        f"union all (select {cols} from {pair.part} except all select {cols} from {pair.plain})) d").fetchone()[0]
+        f"union all (select {cols} from {pair.part} except all select {cols} from {pair.plain})) d"
+    ).fetchone()[0]
 
 
 def table_checksum(conn, table: str, pair: TablePair) -> list:
@@ -875,8 +1016,11 @@ def table_checksum(conn, table: str, pair: TablePair) -> list:
     cols = pair.cols()
     if pair is RAW_HO_SO:
         cols = cols.replace("payload,", "pg_column_size(payload), payload ->> 'NgayCapNhat',")
-    return list(conn.execute(f"select count(*), sum(hashtextextended(t::text, 0)::numeric) "
-                             f"from (select {cols} from {table}) t").fetchone())
+    return list(
+        conn.execute(
+            f"select count(*), sum(hashtextextended(t::text, 0)::numeric) from (select {cols} from {table}) t"
+        ).fetchone()
+    )
 
 
 def run(conninfo: str, scale: Scale, repetitions: int = 3, exact_equality: bool = False, log=print) -> dict:
@@ -897,30 +1041,54 @@ def run(conninfo: str, scale: Scale, repetitions: int = 3, exact_equality: bool 
             log(f"-- {w.key} …")
             r = run_workload(conn, w, repetitions)
             off = r.get("jit_off", {}).get("median_s")
-            log(f"   plain {r['median_s']['plain']}s, partitioned {r['median_s']['partitioned']}s"
+            log(
+                f"   plain {r['median_s']['plain']}s, partitioned {r['median_s']['partitioned']}s"
                 + (f" (jit off: {off['plain']}s, {off['partitioned']}s)" if off else "")
-                + f", same result: {r['same_result']}")
+                + f", same result: {r['same_result']}"
+            )
             results.append(r)
-        counts = dict(zip(("changed_dossiers", "changed_steps", "raw_pages"), conn.execute(
-            "select (select count(*) from bench.changes_dossier), (select count(*) from bench.changes_step), "
-            "(select count(distinct page) from bench.raw_pages)").fetchone()))
-        moved = conn.execute("select count(*) from bench.changes_dossier c join bench.src_dossier s using (id) "
-                             "where c.received_month <> s.received_month").fetchone()[0]
+        counts = dict(
+            zip(
+                ("changed_dossiers", "changed_steps", "raw_pages"),
+                conn.execute(
+                    "select (select count(*) from bench.changes_dossier), (select count(*) from bench.changes_step), "
+                    "(select count(distinct page) from bench.raw_pages)"
+                ).fetchone(),
+            )
+        )
+        moved = conn.execute(
+            "select count(*) from bench.changes_dossier c join bench.src_dossier s using (id) "
+            "where c.received_month <> s.received_month"
+        ).fetchone()[0]
         touched = conn.execute("select count(distinct received_month) from bench.changes_dossier").fetchone()[0]
-        return {"build": built, "equality": equal, "workloads": results, "sizes": sizes(conn, rows),
-                "inputs": counts | {"moved_to_other_month": moved, "months_touched_by_changes": touched},
-                "settings": dict(conn.execute("select name, setting from pg_settings where name in "
-                                              "('shared_buffers', 'work_mem', 'jit', 'server_version')").fetchall())}
+        return {
+            "build": built,
+            "equality": equal,
+            "workloads": results,
+            "sizes": sizes(conn, rows),
+            "inputs": counts | {"moved_to_other_month": moved, "months_touched_by_changes": touched},
+            "settings": dict(
+                conn.execute(
+                    "select name, setting from pg_settings where name in "
+                    "('shared_buffers', 'work_mem', 'jit', 'server_version')"
+                ).fetchall()
+            ),
+        }
 
 
 # -- the script -------------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=2_000_000, help="dossiers in the tables (all months)")
     parser.add_argument("--steps-per-dossier", type=float, default=4.7)
-    parser.add_argument("--raw-dossiers", type=int, default=RAW_DOSSIERS_DEFAULT,
-                        help="raw versions are generated for this many dossiers (default %(default)s)")
+    parser.add_argument(
+        "--raw-dossiers",
+        type=int,
+        default=RAW_DOSSIERS_DEFAULT,
+        help="raw versions are generated for this many dossiers (default %(default)s)",
+    )
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of partitioning.{json,md}")
     parser.add_argument("--report-only", action="store_true", help="rewrite the .md from the last .json")
@@ -938,8 +1106,12 @@ def main() -> int:
     started, load_start = time.monotonic(), os.getloadavg()
     try:
         dsn = cluster.start()
-        measured = run(dsn.conninfo(), scale, args.repetitions,
-                       log=lambda message: print(time.strftime("%H:%M:%S"), message, flush=True))
+        measured = run(
+            dsn.conninfo(),
+            scale,
+            args.repetitions,
+            log=lambda message: print(time.strftime("%H:%M:%S"), message, flush=True),
+        )
     finally:
         cluster.destroy()
         shutil.rmtree(base, ignore_errors=True)
@@ -948,11 +1120,17 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "load_avg_at_start": [round(x, 2) for x in load_start],
         "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
-        "scale": {"dossiers": scale.dossiers, "steps_per_dossier": scale.steps_per_dossier,
-                  "raw_dossiers": scale.raw_count, "changed_per_night": scale.changed,
-                  "of_them_new": scale.new, "repetitions": args.repetitions,
-                  "received_from": DATA_START.isoformat(), "received_until": DATA_END.isoformat(),
-                  "read_month": f"{READ_MONTH:%Y-%m}"},
+        "scale": {
+            "dossiers": scale.dossiers,
+            "steps_per_dossier": scale.steps_per_dossier,
+            "raw_dossiers": scale.raw_count,
+            "changed_per_night": scale.changed,
+            "of_them_new": scale.new,
+            "repetitions": args.repetitions,
+            "received_from": DATA_START.isoformat(),
+            "received_until": DATA_END.isoformat(),
+            "read_month": f"{READ_MONTH:%Y-%m}",
+        },
         "total_seconds": round(time.monotonic() - started, 1),
     } | measured
     args.out.mkdir(parents=True, exist_ok=True)
@@ -975,7 +1153,8 @@ def render(report: dict) -> str:
     """The figures docs/scaling.md §4 decides on; what they mean is written there, not here."""
     sc, s = report["scale"], report["settings"]
     lines = [
-        "# Monthly partitioning of the big tables, measured", "",
+        "# Monthly partitioning of the big tables, measured",
+        "",
         f"`bench/partitioning.py`, run {report['at']} on {report['machine']['cpus']} CPUs, PostgreSQL "
         f"{s.get('server_version')} embedded (jit {s.get('jit')}); whole run {report['total_seconds']:.0f} s; "
         f"load average at start {report['load_avg_at_start']}, at end {report['load_avg_at_end']}. "
@@ -984,21 +1163,30 @@ def render(report: dict) -> str:
         f"({report['inputs']['moved_to_other_month']} moved to another month; "
         f"{report['inputs']['months_touched_by_changes']} received months touched), "
         f"{report['inputs']['changed_steps']:,} steps. Medians of {sc['repetitions']}. "
-        "The decision and its reasons: docs/scaling.md §4.", "",
+        "The decision and its reasons: docs/scaling.md §4.",
+        "",
         "| workload | plain s | partitioned s | ratio | ratio, jit off | relations scanned (partitioned) | same result |",
         "|---|---|---|---|---|---|---|",
     ]
     for w in report["workloads"]:
         off = f"{w['jit_off']['ratio_partitioned_vs_plain']}×" if "jit_off" in w else "–"
-        lines.append(f"| {w['key']}: {w['title']} | {_s(w['median_s']['plain'])} | "
-                     f"{_s(w['median_s']['partitioned'])} | {w['ratio_partitioned_vs_plain']}× | {off} | "
-                     f"{w['plan']['partitioned']['first_statement']['relations_scanned']} | "
-                     f"{'yes' if w['same_result'] else '**NO**'} |")
-    lines += ["", "| table | layout | rows | table + TOAST B/row | indexes B/row | ANALYZE s |", "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {w['key']}: {w['title']} | {_s(w['median_s']['plain'])} | "
+            f"{_s(w['median_s']['partitioned'])} | {w['ratio_partitioned_vs_plain']}× | {off} | "
+            f"{w['plan']['partitioned']['first_statement']['relations_scanned']} | "
+            f"{'yes' if w['same_result'] else '**NO**'} |"
+        )
+    lines += [
+        "",
+        "| table | layout | rows | table + TOAST B/row | indexes B/row | ANALYZE s |",
+        "|---|---|---|---|---|---|",
+    ]
     for key, size in report["sizes"].items():
         table, layout = key.split(".")
-        lines.append(f"| {table} | {layout} | {size['rows']:,} | {size['table_bytes_per_row']} | "
-                     f"{size['index_bytes_per_row']} | {report['build']['load'][table][layout]['analyze_s']} |")
+        lines.append(
+            f"| {table} | {layout} | {size['rows']:,} | {size['table_bytes_per_row']} | "
+            f"{size['index_bytes_per_row']} | {report['build']['load'][table][layout]['analyze_s']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,7 @@ Targets (issue 7/7): medium province-year end to end < 5 min, large < 30 min; ni
 increment < 90 s; dbt nightly build < 30 s (issue 4/7); one intraday refresh of the lists
 (a working hour's changes, ingest included) <= 60 s at 2 M dossiers a year (issue 21).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,8 +116,11 @@ class Stages:
         result = fn()
         seconds = time.monotonic() - started
         cpu_after = self._cpu_now()
-        row = {"stage": name, "seconds": round(seconds, 1),
-               "cpu_s": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_before}}
+        row = {
+            "stage": name,
+            "seconds": round(seconds, 1),
+            "cpu_s": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_before},
+        }
         if records is not None or isinstance(result, int):
             count = records if records is not None else result
             row |= {"records": count, "records_per_s": round(count / seconds) if seconds else None}
@@ -151,8 +155,10 @@ def emulate_nightly_loads(dsn, on: bool) -> None:
         for e in ENTITIES:
             conn.execute(f"DROP TRIGGER IF EXISTS bench_nightly ON raw.{e.table}")
             if on:
-                conn.execute(f"CREATE TRIGGER bench_nightly BEFORE INSERT ON raw.{e.table} "
-                             "FOR EACH ROW EXECUTE FUNCTION raw.bench_nightly_loaded_at()")
+                conn.execute(
+                    f"CREATE TRIGGER bench_nightly BEFORE INSERT ON raw.{e.table} "
+                    "FOR EACH ROW EXECUTE FUNCTION raw.bench_nightly_loaded_at()"
+                )
 
 
 def loading_baselines(cluster, dsn, extractors_s: float, tosql_rows: int = 20_000) -> dict:
@@ -160,19 +166,25 @@ def loading_baselines(cluster, dsn, extractors_s: float, tosql_rows: int = 20_00
     other ways (same machine, same run): plain COPY of them as CSV into a table of raw's shape,
     and pandas to_sql."""
     sys.path.insert(0, str(REPO / "bench"))
-    from extract_load import pandas_to_sql, plain_copy  # noqa: E402
+    from extract_load import pandas_to_sql, plain_copy
+
     from extractors.records import RawRow
 
     with psycopg.connect(dsn.conninfo()) as conn:
-        run = conn.execute("SELECT loaded, seconds FROM meta.extract_runs WHERE entity = 'ho_so' "
-                           "ORDER BY batch_id LIMIT 1").fetchone()  # the pipeline's first extract
+        run = conn.execute(
+            "SELECT loaded, seconds FROM meta.extract_runs WHERE entity = 'ho_so' ORDER BY batch_id LIMIT 1"
+        ).fetchone()  # the pipeline's first extract
         buf = bytearray()
-        with conn.cursor().copy("COPY (SELECT record_key, source_updated_at, payload, payload_hash "
-                                "FROM raw.one_stop__ho_so) TO STDOUT (FORMAT csv)") as copy:
+        with conn.cursor().copy(
+            "COPY (SELECT record_key, source_updated_at, payload, payload_hash "
+            "FROM raw.one_stop__ho_so) TO STDOUT (FORMAT csv)"
+        ) as copy:
             for chunk in copy:
                 buf += chunk
-        subset = conn.execute("SELECT record_key, source_updated_at, payload, payload_hash "
-                              "FROM raw.one_stop__ho_so LIMIT %s", (tosql_rows,)).fetchall()
+        subset = conn.execute(
+            "SELECT record_key, source_updated_at, payload, payload_hash FROM raw.one_stop__ho_so LIMIT %s",
+            (tosql_rows,),
+        ).fetchall()
     admin = cluster.admin_dsn()
     for name in ("bench_plain", "bench_to_sql"):
         with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
@@ -184,10 +196,13 @@ def loading_baselines(cluster, dsn, extractors_s: float, tosql_rows: int = 20_00
     loaded, in_pipeline_s = int(run[0]), float(run[1])
     tosql_s = tosql_subset_s * loaded / len(subset)
     return {
-        "records": loaded, "csv_mb": round(len(buf) / 1e6, 1),
-        "extractors_http_parse_copy_s": round(extractors_s, 2), "extractors_in_pipeline_s": round(in_pipeline_s, 2),
+        "records": loaded,
+        "csv_mb": round(len(buf) / 1e6, 1),
+        "extractors_http_parse_copy_s": round(extractors_s, 2),
+        "extractors_in_pipeline_s": round(in_pipeline_s, 2),
         "plain_copy_csv_s": round(copy_s, 2),
-        "to_sql_subset_rows": len(subset), "to_sql_extrapolated_s": round(tosql_s, 1),
+        "to_sql_subset_rows": len(subset),
+        "to_sql_extrapolated_s": round(tosql_s, 1),
         "ratio_extractors_vs_plain_copy": round(extractors_s / copy_s, 2),
         "speedup_vs_to_sql": round(tosql_s / extractors_s, 2),
     }
@@ -202,8 +217,7 @@ def slowest_dbt_nodes(dsn, phase: str, n: int = 8) -> list[dict]:
         return []
     results = json.loads(path.read_text())["results"]
     results.sort(key=lambda r: r.get("execution_time") or 0, reverse=True)
-    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 1)}
-            for r in results[:n]]
+    return [{"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 1)} for r in results[:n]]
 
 
 RELATION_SIZES = """
@@ -284,8 +298,7 @@ def extract_one(conninfo: str, url: str, table: str, upper: datetime) -> int:
     entity = BY_TABLE[table]
     client = _client(url, entity.source)
     try:
-        return extract_entity(conninfo, client, entity, upper,
-                              initial_from=datetime(2000, 1, 1, tzinfo=LOCAL)).fetched
+        return extract_entity(conninfo, client, entity, upper, initial_from=datetime(2000, 1, 1, tzinfo=LOCAL)).fetched
     finally:
         client.close()
 
@@ -296,7 +309,9 @@ def extract_all(dsn, url: str, upper: datetime) -> int:
     # forked: a worker starts with the modules loaded (spawned, each imported GX and dbt's helpers
     # again, 6 s of CPU); this process holds no connection or thread while it forks
     fork = multiprocessing.get_context("fork")
-    pools = {source: ProcessPoolExecutor(max_workers=EXTRACTS_AT_ONCE, mp_context=fork) for source in (ONE_STOP, DVC_PORTAL)}
+    pools = {
+        source: ProcessPoolExecutor(max_workers=EXTRACTS_AT_ONCE, mp_context=fork) for source in (ONE_STOP, DVC_PORTAL)
+    }
     try:
         futures = [pools[e.source].submit(extract_one, dsn.conninfo(), url, e.table, upper) for e in ENTITIES]
         return sum(f.result() for f in futures)
@@ -326,9 +341,15 @@ def intraday_refreshes(stages: Stages, sim, dsn, night: datetime) -> dict:
     """Two refreshes of the lists on the first working day after the night, as the intraday DAG
     runs them: at 08:00 (what changed since the night, 01:00-08:00) and at 09:00 (one working
     hour's changes, the target: <= 60 s end to end, ingest included)."""
-    os.environ.update({"ONE_STOP_BASE_URL": sim.url, "ONE_STOP_CLIENT_ID": DEMO_CLIENT[0],
-                       "ONE_STOP_CLIENT_SECRET": DEMO_CLIENT[1], "DVC_PORTAL_BASE_URL": sim.url,
-                       "DVC_PORTAL_API_KEY": DEMO_API_KEY})
+    os.environ.update(
+        {
+            "ONE_STOP_BASE_URL": sim.url,
+            "ONE_STOP_CLIENT_ID": DEMO_CLIENT[0],
+            "ONE_STOP_CLIENT_SECRET": DEMO_CLIENT[1],
+            "DVC_PORTAL_BASE_URL": sim.url,
+            "DVC_PORTAL_API_KEY": DEMO_API_KEY,
+        }
+    )
     day = night.date()
     while not is_working_day(day):
         day += timedelta(days=1)
@@ -336,10 +357,16 @@ def intraday_refreshes(stages: Stages, sim, dsn, night: datetime) -> dict:
     for hour in (8, 9):
         at = datetime.combine(day, datetime.min.time(), LOCAL).replace(hour=hour)
         sim.set_clock(at)
-        name = f"intraday: actions refresh at {at:%H:%M}" + (" (one working hour)" if hour == 9 else " (since the night)")
+        name = f"intraday: actions refresh at {at:%H:%M}" + (
+            " (one working hour)" if hour == 9 else " (since the night)"
+        )
         result = stages.run(name, lambda: refresh_actions(dsn, at=at))
-        runs[f"{at:%H:%M}"] = {"at": at.isoformat(), "seconds": stages.rows[-1]["seconds"],
-                               "steps": result.seconds, "ingested": result.ingested}
+        runs[f"{at:%H:%M}"] = {
+            "at": at.isoformat(),
+            "seconds": stages.rows[-1]["seconds"],
+            "steps": result.seconds,
+            "ingested": result.ingested,
+        }
     return runs
 
 
@@ -358,26 +385,36 @@ def intraday_lines(intraday: dict) -> list[str]:
     if not hour:
         return []
     steps = ", ".join(f"{k} {v} s" for k, v in hour["steps"].items())
-    return ["", f"Intraday refresh of the lists, one working hour's changes (09:00): **{hour['seconds']} s** "
-                f"end to end, ingest included (target ≤ 60 s): {steps}; new raw versions "
-                f"{sum(hour['ingested'].values())}. The 08:00 refresh (since the night): "
-                f"{intraday['08:00']['seconds']} s."]
+    return [
+        "",
+        f"Intraday refresh of the lists, one working hour's changes (09:00): **{hour['seconds']} s** "
+        f"end to end, ingest included (target ≤ 60 s): {steps}; new raw versions "
+        f"{sum(hour['ingested'].values())}. The 08:00 refresh (since the night): "
+        f"{intraday['08:00']['seconds']} s.",
+    ]
 
 
 def backtest_lines(backtest: dict | None) -> list[str]:
     if not backtest:
         return []
-    lines = ["", f"Backtest of the month-end 2.1 projection ({', '.join(backtest['months'])}, 09:00 of every "
-                 f"working day, every unit with dossiers): the final rate fell inside the projected range in "
-                 f"{backtest['hits']} of {backtest['unit_days']} unit-days ({backtest['hit_rate']}); above it "
-                 f"{backtest['above']}, below it {backtest['below']} (above: the arrivals after T, which §11 leaves out "
-                 "of the projection and which are mostly in time at the month's end, and the dossiers §11 decides "
-                 "late that §6a counts in time at the month's end, such as an open one with two supplement "
-                 "requests whose due time is ahead; bench/README.md).", "",
-             "| working day of the month | unit-days | inside the range | share | above | below | mean width of the range |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['working_day']} | {r['unit_days']} | {r['hits']} | {r['hit_rate']} | {r['above']} | {r['below']} | "
-              f"{r['mean_width']} |" for r in backtest["by_working_day"]]
+    lines = [
+        "",
+        f"Backtest of the month-end 2.1 projection ({', '.join(backtest['months'])}, 09:00 of every "
+        f"working day, every unit with dossiers): the final rate fell inside the projected range in "
+        f"{backtest['hits']} of {backtest['unit_days']} unit-days ({backtest['hit_rate']}); above it "
+        f"{backtest['above']}, below it {backtest['below']} (above: the arrivals after T, which §11 leaves out "
+        "of the projection and which are mostly in time at the month's end, and the dossiers §11 decides "
+        "late that §6a counts in time at the month's end, such as an open one with two supplement "
+        "requests whose due time is ahead; bench/README.md).",
+        "",
+        "| working day of the month | unit-days | inside the range | share | above | below | mean width of the range |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['working_day']} | {r['unit_days']} | {r['hits']} | {r['hit_rate']} | {r['above']} | {r['below']} | "
+        f"{r['mean_width']} |"
+        for r in backtest["by_working_day"]
+    ]
     return lines
 
 
@@ -386,10 +423,15 @@ def main() -> int:
     parser.add_argument("--dossiers-per-year", type=int, default=170_000)
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--label", default=None)
-    parser.add_argument("--backtest-months", type=int, default=3,
-                        help="closed months (the last of the year backwards) whose 2.1 projection is backtested")
-    parser.add_argument("--keep", action="store_true",
-                        help="leave the warehouse running afterwards (for profiling); prints its DSN")
+    parser.add_argument(
+        "--backtest-months",
+        type=int,
+        default=3,
+        help="closed months (the last of the year backwards) whose 2.1 projection is backtested",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the warehouse running afterwards (for profiling); prints its DSN"
+    )
     args = parser.parse_args()
     label = args.label or f"{args.dossiers_per_year}"
     if not (os.environ.get(pii_key.KEY_ENV) or os.environ.get(pii_key.KEY_FILE_ENV)):
@@ -400,8 +442,11 @@ def main() -> int:
     cluster = EmbeddedPostgres(root=base / "cluster", port=_free_port())
     stages = Stages()
     slowest: dict[str, list[dict]] = {}
-    plan = DemoPlan(dossiers_per_year=args.dossiers_per_year, world_start=date(args.year, 1, 1),
-                    world_end=date(args.year + 1, 3, 31))
+    plan = DemoPlan(
+        dossiers_per_year=args.dossiers_per_year,
+        world_start=date(args.year, 1, 1),
+        world_end=date(args.year + 1, 3, 31),
+    )
     try:
         dsn = cluster.start()
         machine_speed = calibration(dsn)
@@ -417,18 +462,22 @@ def main() -> int:
             emulate_nightly_loads(dsn, on=True)
             stages.run("extract over HTTP (all entities)", lambda: extract_all(dsn, sim.url, year_end))
             emulate_nightly_loads(dsn, on=False)
-            stages.run("dbt full build (staging, intermediate, core)",
-                       lambda: dbt.build_warehouse(dsn, year_end.date(), full_refresh=True))
+            stages.run(
+                "dbt full build (staging, intermediate, core)",
+                lambda: dbt.build_warehouse(dsn, year_end.date(), full_refresh=True),
+            )
             slowest["dbt full build"] = slowest_dbt_nodes(dsn, "warehouse")
             gate = stages.run("quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench"))
             stages.run("dbt marts", lambda: dbt.build_marts(dsn, year_end.date()))
             slowest["dbt marts"] = slowest_dbt_nodes(dsn, "marts")
             outbox = base / "outbox"
             with psycopg.connect(dsn.conninfo()) as conn:
-                root = conn.execute("select unit_code from core.dim_unit where parent_unit_code is null "
-                                    "order by unit_code limit 1").fetchone()[0]
-            stages.run("extract package (one month)",
-                       lambda: publish_month(dsn, root, Month(args.year, 12), year_end, outbox))
+                root = conn.execute(
+                    "select unit_code from core.dim_unit where parent_unit_code is null order by unit_code limit 1"
+                ).fetchone()[0]
+            stages.run(
+                "extract package (one month)", lambda: publish_month(dsn, root, Month(args.year, 12), year_end, outbox)
+            )
             full_seconds = sum(r["seconds"] for r in stages.rows)
             print("-- the dossiers extracted again on their own (for the loading baselines) …", flush=True)
             extractors_s = dossiers_alone(cluster, dsn, sim.url, year_end)
@@ -439,8 +488,10 @@ def main() -> int:
             stages.run("nightly: extract one day", lambda: extract_all(dsn, sim.url, night))
             stages.run("nightly: dbt incremental build", lambda: dbt.build_warehouse(dsn, night.date()))
             slowest["nightly: dbt incremental build"] = slowest_dbt_nodes(dsn, "warehouse")
-            stages.run("nightly: quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench-night",
-                                              night_only=dbt.checks_scope(night.date()) == "night"))
+            stages.run(
+                "nightly: quality gate",
+                lambda: run_gate(dsn, GATE_SUITES, "bench-night", night_only=dbt.checks_scope(night.date()) == "night"),
+            )
             stages.run("nightly: dbt marts", lambda: dbt.build_marts(dsn, night.date()))
             slowest["nightly: dbt marts"] = slowest_dbt_nodes(dsn, "marts")
             # the night's own refresh of the lists (§11): no ingest, the night just did it
@@ -464,61 +515,93 @@ def main() -> int:
             cluster.destroy()
             shutil.rmtree(base, ignore_errors=True)
     report = {
-        "label": label, "dossiers_per_year": args.dossiers_per_year, "received_dossiers": dossiers,
-        "process_log_versions": steps, "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
-        "at": datetime.now(LOCAL).isoformat(timespec="seconds"), "stages": stages.rows,
-        "end_to_end_seconds": round(full_seconds, 1), "nightly_seconds": round(night_seconds, 1),
-        "warehouse_mb": round(float(size_mb), 1), "gate_passed": gate.passed,
-        "simulator_peak_rss_mb": simulator_mb, "loading_baselines": baselines,
-        "slowest_dbt_nodes": slowest, "largest_relations": sizes, "generate_seconds": generate_s,
-        "night_index_use": night_index_use, "calibration": machine_speed,
-        "intraday": intraday, "projection_backtest": backtest,
+        "label": label,
+        "dossiers_per_year": args.dossiers_per_year,
+        "received_dossiers": dossiers,
+        "process_log_versions": steps,
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
+        "at": datetime.now(LOCAL).isoformat(timespec="seconds"),
+        "stages": stages.rows,
+        "end_to_end_seconds": round(full_seconds, 1),
+        "nightly_seconds": round(night_seconds, 1),
+        "warehouse_mb": round(float(size_mb), 1),
+        "gate_passed": gate.passed,
+        "simulator_peak_rss_mb": simulator_mb,
+        "loading_baselines": baselines,
+        "slowest_dbt_nodes": slowest,
+        "largest_relations": sizes,
+        "generate_seconds": generate_s,
+        "night_index_use": night_index_use,
+        "calibration": machine_speed,
+        "intraday": intraday,
+        "projection_backtest": backtest,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"pipeline-{label}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    lines = [f"# Pipeline benchmark: {label} ({args.dossiers_per_year} dossiers a year)", "",
-             f"{report['at']}, {report['machine']}; {dossiers} received dossiers in core, "
-             f"{steps} process-log versions in raw; warehouse {report['warehouse_mb']} MB.", "",
-             f"Machine calibration at the start (fixed CPU work; lower is faster): a Python loop over 20 M "
-             f"integers {machine_speed['python_loop_20m_s']} s, PostgreSQL sum over generate_series(1, 20 M) "
-             f"{machine_speed['postgres_sum_20m_s']} s.", "",
-             "| stage | seconds | records | records/s | peak RSS self / children: dbt, extract workers (MB) | load avg (1 min) at end "
-             "| CPU s: pipeline + dbt / PostgreSQL / simulator |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Pipeline benchmark: {label} ({args.dossiers_per_year} dossiers a year)",
+        "",
+        f"{report['at']}, {report['machine']}; {dossiers} received dossiers in core, "
+        f"{steps} process-log versions in raw; warehouse {report['warehouse_mb']} MB.",
+        "",
+        f"Machine calibration at the start (fixed CPU work; lower is faster): a Python loop over 20 M "
+        f"integers {machine_speed['python_loop_20m_s']} s, PostgreSQL sum over generate_series(1, 20 M) "
+        f"{machine_speed['postgres_sum_20m_s']} s.",
+        "",
+        "| stage | seconds | records | records/s | peak RSS self / children: dbt, extract workers (MB) | load avg (1 min) at end "
+        "| CPU s: pipeline + dbt / PostgreSQL / simulator |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in stages.rows:
         cpu = r.get("cpu_s", {})
-        lines.append(f"| {r['stage']} | {r['seconds']} | {r.get('records', '')} | {r.get('records_per_s', '')} | "
-                     f"{r['self_mb']} / {r['children_mb']} | {r['load_avg_1m']} | "
-                     f"{cpu.get('pipeline', '')} / {cpu.get('postgres', '')} / {cpu.get('simulator', '')} |")
+        lines.append(
+            f"| {r['stage']} | {r['seconds']} | {r.get('records', '')} | {r.get('records_per_s', '')} | "
+            f"{r['self_mb']} / {r['children_mb']} | {r['load_avg_1m']} | "
+            f"{cpu.get('pipeline', '')} / {cpu.get('postgres', '')} / {cpu.get('simulator', '')} |"
+        )
     b = baselines
-    lines += ["", f"End to end (first load of the year): **{report['end_to_end_seconds']} s** "
-                  "(targets: medium < 300 s, large < 1800 s).",
-              f"Nightly increment: **{report['nightly_seconds']} s** (target < 90 s); of it the dbt "
-              f"incremental build {next(r['seconds'] for r in stages.rows if r['stage'].startswith('nightly: dbt inc'))} s "
-              "(target < 30 s).",
-              f"Generate (the simulator builds the world, started before the clock; not counted above): "
-              f"{generate_s} s. "
-              f"Simulator peak RSS: {simulator_mb} MB. The one-year extract ran with nightly loads emulated "
-              "(see bench/pipeline.py).", "",
-              f"Loading baselines, same {b['records']} dossier records ({b['csv_mb']} MB as CSV), same run:", "",
-              "| method | seconds | vs plain COPY |", "|---|---|---|",
-              f"| plain `COPY … FROM STDIN` (CSV, raw's table shape) | {b['plain_copy_csv_s']} | 1× |",
-              f"| extractors, on their own: HTTP pages + decode + checks + hash + COPY + insert new versions | "
-              f"{b['extractors_http_parse_copy_s']} | {b['ratio_extractors_vs_plain_copy']}× |",
-              f"| (the same entity within the pipeline's extract, beside the other entities) | "
-              f"{b['extractors_in_pipeline_s']} | |",
-              f"| pandas `to_sql` (from {b['to_sql_subset_rows']} rows, extrapolated) | "
-              f"{b['to_sql_extrapolated_s']} | {round(b['to_sql_extrapolated_s'] / b['plain_copy_csv_s'], 2)}× |",
-              "", f"to_sql / extractors: {b['speedup_vs_to_sql']}× (target ≥ 10×; bench/README.md explains "
-              "why a JSONB-heavy row caps this ratio).", "",
-              "Largest relations at the end of the run:", "",
-              "| relation | table + TOAST MB | indexes MB | rows (estimate) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        f"End to end (first load of the year): **{report['end_to_end_seconds']} s** "
+        "(targets: medium < 300 s, large < 1800 s).",
+        f"Nightly increment: **{report['nightly_seconds']} s** (target < 90 s); of it the dbt "
+        f"incremental build {next(r['seconds'] for r in stages.rows if r['stage'].startswith('nightly: dbt inc'))} s "
+        "(target < 30 s).",
+        f"Generate (the simulator builds the world, started before the clock; not counted above): "
+        f"{generate_s} s. "
+        f"Simulator peak RSS: {simulator_mb} MB. The one-year extract ran with nightly loads emulated "
+        "(see bench/pipeline.py).",
+        "",
+        f"Loading baselines, same {b['records']} dossier records ({b['csv_mb']} MB as CSV), same run:",
+        "",
+        "| method | seconds | vs plain COPY |",
+        "|---|---|---|",
+        f"| plain `COPY … FROM STDIN` (CSV, raw's table shape) | {b['plain_copy_csv_s']} | 1× |",
+        f"| extractors, on their own: HTTP pages + decode + checks + hash + COPY + insert new versions | "
+        f"{b['extractors_http_parse_copy_s']} | {b['ratio_extractors_vs_plain_copy']}× |",
+        f"| (the same entity within the pipeline's extract, beside the other entities) | "
+        f"{b['extractors_in_pipeline_s']} | |",
+        f"| pandas `to_sql` (from {b['to_sql_subset_rows']} rows, extrapolated) | "
+        f"{b['to_sql_extrapolated_s']} | {round(b['to_sql_extrapolated_s'] / b['plain_copy_csv_s'], 2)}× |",
+        "",
+        f"to_sql / extractors: {b['speedup_vs_to_sql']}× (target ≥ 10×; bench/README.md explains "
+        "why a JSONB-heavy row caps this ratio).",
+        "",
+        "Largest relations at the end of the run:",
+        "",
+        "| relation | table + TOAST MB | indexes MB | rows (estimate) |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {r['relation']} | {r['table_mb']} | {r['indexes_mb']} | {r['rows']} |" for r in sizes]
     unused = [i for i in night_index_use if i["scans"] == 0]
-    lines += ["", f"Indexes of raw, staging, intermediate and core: {len(night_index_use)}, "
-                  f"{round(sum(i['mb'] for i in night_index_use), 1)} MB; not scanned by the nightly increment: "
-                  f"{len(unused)}, {round(sum(i['mb'] for i in unused), 1)} MB"
-                  + (" (" + ", ".join(f"{i['index']} {i['mb']} MB" for i in unused[:12]) + ")" if unused else "") + "."]
+    lines += [
+        "",
+        f"Indexes of raw, staging, intermediate and core: {len(night_index_use)}, "
+        f"{round(sum(i['mb'] for i in night_index_use), 1)} MB; not scanned by the nightly increment: "
+        f"{len(unused)}, {round(sum(i['mb'] for i in unused), 1)} MB"
+        + (" (" + ", ".join(f"{i['index']} {i['mb']} MB" for i in unused[:12]) + ")" if unused else "")
+        + ".",
+    ]
     lines += intraday_lines(intraday) + backtest_lines(backtest)
     for stage, nodes in slowest.items():
         lines += ["", f"Slowest dbt nodes, {stage}: " + ", ".join(f"{n['node']} {n['seconds']} s" for n in nodes) + "."]

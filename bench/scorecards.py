@@ -17,6 +17,7 @@ Timed: reading the month for every unit (one snapshot), then `publish_scorecards
 of the month with HTML and PDF (read, render, one Chromium printing every page, atomic writes),
 then the same with HTML only. Writes bench/results/scorecards-<label>.json and .md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,11 +61,17 @@ def load_world(dsn: Dsn, config, clock: datetime) -> int:
         batch = conn.execute("select nextval('meta.batch_id_seq')").fetchone()[0]
         loader = RawLoader(conn)
         for entity in ENTITIES:
-            rows = [r for r in (parse_record(entity, rec) for rec in world.records(entity.source, entity.name, clock))
-                    if isinstance(r, RawRow)]
+            rows = [
+                r
+                for r in (parse_record(entity, rec) for rec in world.records(entity.source, entity.name, clock))
+                if isinstance(r, RawRow)
+            ]
             stored += loader.load(entity, batch, rows)
-            conn.execute("insert into meta.watermarks (source, entity, high_watermark) values (%s, %s, %s) "
-                         "on conflict do nothing", (entity.source, entity.name, clock))
+            conn.execute(
+                "insert into meta.watermarks (source, entity, high_watermark) values (%s, %s, %s) "
+                "on conflict do nothing",
+                (entity.source, entity.name, clock),
+            )
         conn.commit()
     return stored
 
@@ -77,20 +84,32 @@ def build_province(dsn: Dsn, args, month_start: date, month_end: date) -> dict:
     from tthc.pipeline import dbt
 
     clock = datetime.combine(month_end, datetime.min.time(), LOCAL).replace(hour=1)
-    config = WorldConfig(seed=7, dossiers_per_year=args.dossiers_per_year, start=date(month_start.year, 1, 1),
-                         end=month_end - timedelta(days=1), districts=args.districts,
-                         communes_per_district=args.communes_per_district)
+    config = WorldConfig(
+        seed=7,
+        dossiers_per_year=args.dossiers_per_year,
+        start=date(month_start.year, 1, 1),
+        end=month_end - timedelta(days=1),
+        districts=args.districts,
+        communes_per_district=args.communes_per_district,
+    )
     seconds = {}
     t0 = time.monotonic()
     records = load_world(dsn, config, clock)
     seconds["generate and load raw"] = round(time.monotonic() - t0, 1)
     print(f"   raw: {records} record versions in {seconds['generate and load raw']} s", flush=True)
-    for name, step in (("dbt build", lambda: dbt.build_warehouse(dsn, clock.date(), full_refresh=True)),
-                       ("quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench-scorecards")),
-                       ("dbt marts", lambda: dbt.build_marts(dsn, clock.date())),
-                       ("lists of §11", lambda: refresh_actions(
-                           dsn, at=datetime.combine(month_end - timedelta(days=1), datetime.min.time(), LOCAL)
-                           .replace(hour=16), ingest=False))):
+    for name, step in (
+        ("dbt build", lambda: dbt.build_warehouse(dsn, clock.date(), full_refresh=True)),
+        ("quality gate", lambda: run_gate(dsn, GATE_SUITES, "bench-scorecards")),
+        ("dbt marts", lambda: dbt.build_marts(dsn, clock.date())),
+        (
+            "lists of §11",
+            lambda: refresh_actions(
+                dsn,
+                at=datetime.combine(month_end - timedelta(days=1), datetime.min.time(), LOCAL).replace(hour=16),
+                ingest=False,
+            ),
+        ),
+    ):
         if name == "lists of §11" and args.no_lists:
             continue
         t0 = time.monotonic()
@@ -102,9 +121,13 @@ def build_province(dsn: Dsn, args, month_start: date, month_end: date) -> dict:
 
 def units_by_level(dsn: Dsn, month: str) -> dict[str, int]:
     with psycopg.connect(dsn.conninfo()) as conn:
-        return dict(conn.execute("select coalesce(unit_level, '?'), count(*) from marts.mart_score_monthly "
-                                 "where period_type = 'month' and period_key = %s group by 1 order by 2 desc",
-                                 (month,)).fetchall())
+        return dict(
+            conn.execute(
+                "select coalesce(unit_level, '?'), count(*) from marts.mart_score_monthly "
+                "where period_type = 'month' and period_key = %s group by 1 order by 2 desc",
+                (month,),
+            ).fetchall()
+        )
 
 
 def sizes(root: Path, suffix: str) -> dict:
@@ -130,8 +153,9 @@ def main() -> int:
     from tthc.scorecards.publish import publish_scorecards
 
     month = Month.parse(args.month)
-    label = args.label or (f"{args.dossiers_per_year}-{args.districts}x{args.communes_per_district}"
-                           if not args.dsn else "existing")
+    label = args.label or (
+        f"{args.dossiers_per_year}-{args.districts}x{args.communes_per_district}" if not args.dsn else "existing"
+    )
     if not (os.environ.get(pii_key.KEY_ENV) or os.environ.get(pii_key.KEY_FILE_ENV)):
         os.environ[pii_key.KEY_FILE_ENV] = str(pii_key.local_key_file())  # generated data: a local key
     base = Path(tempfile.mkdtemp(prefix="tthc-bench-scorecards-"))
@@ -144,8 +168,11 @@ def main() -> int:
         else:
             cluster = EmbeddedPostgres(root=base / "cluster", port=_free_port())
             dsn = cluster.start()
-            print(f"-- building a province: {args.dossiers_per_year} dossiers a year, {args.districts} districts × "
-                  f"{args.communes_per_district} communes before the merger …", flush=True)
+            print(
+                f"-- building a province: {args.dossiers_per_year} dossiers a year, {args.districts} districts × "
+                f"{args.communes_per_district} communes before the merger …",
+                flush=True,
+            )
             built = build_province(dsn, args, month.start, month.end)
         levels = units_by_level(dsn, month.key)
         now = datetime.combine(month.end, datetime.min.time(), LOCAL).replace(hour=3)
@@ -180,36 +207,64 @@ def main() -> int:
 
     units = len(full.written)
     report = {
-        "label": label, "month": month.key, "units": units, "units_by_level": levels,
+        "label": label,
+        "month": month.key,
+        "units": units,
+        "units_by_level": levels,
         "dossiers_per_year": None if args.dsn else args.dossiers_per_year,
         "districts": None if args.dsn else args.districts,
         "communes_per_district": None if args.dsn else args.communes_per_district,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "at": datetime.now(LOCAL).isoformat(timespec="seconds"),
-        "read_seconds": read_s, "html_pdf_seconds": full_s, "html_only_seconds": html_s,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "at": datetime.now(LOCAL).isoformat(timespec="seconds"),
+        "read_seconds": read_s,
+        "html_pdf_seconds": full_s,
+        "html_only_seconds": html_s,
         "per_unit_ms": round(1000 * full_s / units, 1) if units else None,
-        "target_seconds": TARGET_SECONDS, "within_target": full_s <= TARGET_SECONDS,
-        "html": html_sizes, "pdf": pdf_sizes, "lists_at": data.lists_at.isoformat() if data.lists_at else None,
-        "cpu_seconds": {"self": round(own.ru_utime + own.ru_stime, 1), "children": round(kids.ru_utime + kids.ru_stime, 1)},
+        "target_seconds": TARGET_SECONDS,
+        "within_target": full_s <= TARGET_SECONDS,
+        "html": html_sizes,
+        "pdf": pdf_sizes,
+        "lists_at": data.lists_at.isoformat() if data.lists_at else None,
+        "cpu_seconds": {
+            "self": round(own.ru_utime + own.ru_stime, 1),
+            "children": round(kids.ru_utime + kids.ru_stime, 1),
+        },
         "peak_rss_mb": {"self": round(own.ru_maxrss / 1024, 1), "children": round(kids.ru_maxrss / 1024, 1)},
-        "build": built, "failed": full.failed or html_only.failed,
+        "build": built,
+        "failed": full.failed or html_only.failed,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"scorecards-{label}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    lines = [f"# Scorecards benchmark: {label}", "",
-             f"{report['at']}, {report['machine']}; month {month.key}, {units} units "
-             f"({', '.join(f'{k} {v}' for k, v in levels.items())})"
-             + ("" if args.dsn else f"; built from {args.dossiers_per_year} dossiers a year, {args.districts} districts "
-                f"× {args.communes_per_district} communes before the merger") + ".", "",
-             "| step | seconds |", "|---|---|",
-             f"| read every unit's month (one snapshot) | {read_s} |",
-             f"| every unit: read, render, HTML + PDF written | **{full_s}** (target ≤ {TARGET_SECONDS}) |",
-             f"| every unit: HTML only | {html_s} |", "",
-             f"Per unit, HTML + PDF: {report['per_unit_ms']} ms. Mean sizes: HTML {html_sizes['mean_kb']} KB, "
-             f"PDF {pdf_sizes['mean_kb']} KB. Peak RSS: this process {report['peak_rss_mb']['self']} MB, "
-             f"children (Chromium) {report['peak_rss_mb']['children']} MB."]
+    lines = [
+        f"# Scorecards benchmark: {label}",
+        "",
+        f"{report['at']}, {report['machine']}; month {month.key}, {units} units "
+        f"({', '.join(f'{k} {v}' for k, v in levels.items())})"
+        + (
+            ""
+            if args.dsn
+            else f"; built from {args.dossiers_per_year} dossiers a year, {args.districts} districts "
+            f"× {args.communes_per_district} communes before the merger"
+        )
+        + ".",
+        "",
+        "| step | seconds |",
+        "|---|---|",
+        f"| read every unit's month (one snapshot) | {read_s} |",
+        f"| every unit: read, render, HTML + PDF written | **{full_s}** (target ≤ {TARGET_SECONDS}) |",
+        f"| every unit: HTML only | {html_s} |",
+        "",
+        f"Per unit, HTML + PDF: {report['per_unit_ms']} ms. Mean sizes: HTML {html_sizes['mean_kb']} KB, "
+        f"PDF {pdf_sizes['mean_kb']} KB. Peak RSS: this process {report['peak_rss_mb']['self']} MB, "
+        f"children (Chromium) {report['peak_rss_mb']['children']} MB.",
+    ]
     if built:
-        lines += ["", "Building the province (not part of the target): "
-                  + ", ".join(f"{k} {v} s" for k, v in built["seconds"].items()) + "."]
+        lines += [
+            "",
+            "Building the province (not part of the target): "
+            + ", ".join(f"{k} {v} s" for k, v in built["seconds"].items())
+            + ".",
+        ]
     (RESULTS / f"scorecards-{label}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0 if not report["failed"] else 1

@@ -8,6 +8,7 @@ for the DVC portal side, the seconds to its first page of each entity (built on 
 the peak memory after it, and the seconds for one year of official scores.
 Targets: generation well under a minute; first portal page in a few seconds; a few hundred MB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,12 @@ def main() -> None:
     p.add_argument("--years", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args()
-    config = WorldConfig(seed=args.seed, dossiers_per_year=args.dossiers_per_year, start=date(2024, 1, 1),
-                         end=date(2024 + args.years - 1, 12, 31))
+    config = WorldConfig(
+        seed=args.seed,
+        dossiers_per_year=args.dossiers_per_year,
+        start=date(2024, 1, 1),
+        end=date(2024 + args.years - 1, 12, 31),
+    )
     results = {}
     t0 = time.perf_counter()
     world = World(config)
@@ -45,7 +50,7 @@ def main() -> None:
     t0 = time.perf_counter()
     pages = 20
     for k in range(pages):
-        orjson.dumps(ho_so.payloads(positions[k * 1000:(k + 1) * 1000]))
+        orjson.dumps(ho_so.payloads(positions[k * 1000 : (k + 1) * 1000]))
     results["render_page_of_1000_s"] = (time.perf_counter() - t0) / pages
     for entity in ("payments", "sync_status", "feedback", "ratings", "online_services"):
         t0 = time.perf_counter()
@@ -56,8 +61,9 @@ def main() -> None:
     t0 = time.perf_counter()
     service_results(world, {"timeType": "year", "year": 2024, "rootDepartmentCode": world.units.province.code}, as_of)
     results["service_results_year_s"] = time.perf_counter() - t0
-    results.update(dossiers=world.plan.n, dossier_versions=len(ho_so), process_steps=len(world.steps),
-                   step_versions=len(steps))
+    results.update(
+        dossiers=world.plan.n, dossier_versions=len(ho_so), process_steps=len(world.steps), step_versions=len(steps)
+    )
     print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
 
 

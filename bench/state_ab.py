@@ -8,6 +8,7 @@ bench/pipeline.py with this checkout's environments (.venv, .venv-dbt), so only 
 Issue 23 asks this of the incremental state's redesign (docs/decisions/009): the 2 M night no more
 than 10 % slower than the code before it. Writes bench/results/state-ab-<label>.{json,md}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,26 @@ def worktree(rev: str) -> Path:
 
 
 def run_pipeline(tree: Path, label: str, dossiers: int) -> dict:
-    env = os.environ | {"PYTHONPATH": str(tree), "TTHC_HOME": str(tree),
-                        "TTHC_DBT_BIN": str(ROOT / ".venv-dbt" / "bin" / "dbt")}
-    subprocess.run([sys.executable, str(tree / "bench" / "pipeline.py"), "--dossiers-per-year", str(dossiers),
-                    "--label", label, "--backtest-months", "0"], cwd=tree, env=env, check=True)
+    env = os.environ | {
+        "PYTHONPATH": str(tree),
+        "TTHC_HOME": str(tree),
+        "TTHC_DBT_BIN": str(ROOT / ".venv-dbt" / "bin" / "dbt"),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            str(tree / "bench" / "pipeline.py"),
+            "--dossiers-per-year",
+            str(dossiers),
+            "--label",
+            label,
+            "--backtest-months",
+            "0",
+        ],
+        cwd=tree,
+        env=env,
+        check=True,
+    )
     return json.loads((tree / "bench" / "results" / f"pipeline-{label}.json").read_text())
 
 
@@ -53,10 +70,13 @@ def compare(before: dict, after: dict) -> list[str]:
     ratio = after["nightly_seconds"] / before["nightly_seconds"]
     lines = [f"| stage | before ({before['commit']}) | after ({after['commit']}) |", "|---|---|---|"]
     lines += [f"| {name} | {b.get(name, '—')} | {a.get(name, '—')} |" for name in dict.fromkeys([*b, *a])]
-    lines += [f"| **night** | **{before['nightly_seconds']}** | **{after['nightly_seconds']}** |",
-              f"| end to end | {before['end_to_end_seconds']} | {after['end_to_end_seconds']} |",
-              f"| calibration | {before.get('calibration')} | {after.get('calibration')} |", "",
-              f"After / before, the night: **{ratio:.3f}** (target ≤ 1.10: {'met' if ratio <= 1.10 else 'NOT met'})."]
+    lines += [
+        f"| **night** | **{before['nightly_seconds']}** | **{after['nightly_seconds']}** |",
+        f"| end to end | {before['end_to_end_seconds']} | {after['end_to_end_seconds']} |",
+        f"| calibration | {before.get('calibration')} | {after.get('calibration')} |",
+        "",
+        f"After / before, the night: **{ratio:.3f}** (target ≤ 1.10: {'met' if ratio <= 1.10 else 'NOT met'}).",
+    ]
     return lines
 
 

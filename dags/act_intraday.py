@@ -5,13 +5,14 @@ atomically, then the day's workbooks and messages.
 Runs hourly every day and skips at once on a day off: the holiday seed decides (HOLIDAY and
 DAY_OFF are off, a WORKDAY Saturday works). A failed refresh leaves the last good lists.
 """
+
 from airflow.sdk import dag, task
 
 from tthc.orchestration.defaults import DEFAULT_ARGS, START
 
 
 @dag(
-    schedule="0 7-17 * * *",   # in START's timezone: Asia/Ho_Chi_Minh
+    schedule="0 7-17 * * *",  # in START's timezone: Asia/Ho_Chi_Minh
     start_date=START,
     catchup=False,
     max_active_runs=1,

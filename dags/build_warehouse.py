@@ -4,6 +4,7 @@ then the act-today lists (docs/acting-today.md, §11) as of the night.
 A failed gate stops the run before the marts. The marts are built into a shadow schema, gated
 there and swapped in only when they pass, so BI and the province package keep the last good marts.
 """
+
 from airflow.sdk import dag, task
 
 from tthc.orchestration.assets import MARTS, RAW_DVC_PORTAL, RAW_ONE_STOP, WAREHOUSE_CORE

@@ -1,4 +1,5 @@
 """Nightly: pull every entity of the provincial one-stop system into the raw layer."""
+
 from airflow.sdk import DAG
 
 from extractors.entities import ONE_STOP

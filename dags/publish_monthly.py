@@ -3,6 +3,7 @@
 Publishes only when the last quality gate passed; a rerun writes a new version only when
 the content changed (late updates), never over an issued one.
 """
+
 from airflow.sdk import dag, task
 
 from tthc.orchestration.defaults import DEFAULT_ARGS, START

@@ -5,6 +5,7 @@ Sundays 04:00, after the night's build (it reads staging to know what closed whe
 nightly budget. Incremental: only what closed past the cutoff, or got a version, since the last
 run (tthc/privacy/retention.py, docs/decisions/007).
 """
+
 from airflow.sdk import dag, task
 
 from tthc.orchestration.defaults import DEFAULT_ARGS, START

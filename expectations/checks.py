@@ -7,10 +7,11 @@ A check builds its Great Expectations expectation from a `Scope`, which knows wh
 logical schema really is on this run: the marts gate checks the shadow schema `marts__next`
 with the same SQL that names `{marts}`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 import great_expectations as gx
 
@@ -24,13 +25,14 @@ LOGICAL_SCHEMAS = ("raw", "meta", "staging", "restricted", "intermediate", "core
 class Scope:
     """Where each logical schema lives for this run (default: under its own name), and the
     rows of the lookups a check reads (`{name}` → a VALUES list; see Lookup)."""
+
     schemas: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, str] = field(default_factory=dict)
 
     def schema(self, logical: str) -> str:
         return self.schemas.get(logical, logical)
 
-    def with_values(self, values: Mapping[str, str]) -> "Scope":
+    def with_values(self, values: Mapping[str, str]) -> Scope:
         return Scope(self.schemas, {**self.values, **values})
 
     def render(self, query: str) -> str:
@@ -48,17 +50,21 @@ class Lookup:
     GX evaluates an UnexpectedRowsExpectation through two metrics (the rows, and their count),
     and each runs the query: an expensive part belongs in a lookup, paid once (the load
     reconciliation after a first load counts every raw key of the history)."""
+
     name: str
-    query: str                              # may name logical schemas, like a check's SQL
-    columns: tuple[tuple[str, str], ...]    # (name, PostgreSQL type), in the query's order
+    query: str  # may name logical schemas, like a check's SQL
+    columns: tuple[tuple[str, str], ...]  # (name, PostgreSQL type), in the query's order
 
     def values(self, rows: list[tuple], literal: Callable[[object], str]) -> str:
         """`rows` as a query; `literal` renders one value as SQL (psycopg's, for the connection)."""
         if not rows:
             return "select " + ", ".join(f"null::{kind} as {name}" for name, kind in self.columns) + " where false"
         tuples = ", ".join(
-            "(" + ", ".join(f"{literal(value)}::{kind}" for value, (_, kind) in zip(row, self.columns, strict=True)) + ")"
-            for row in rows)
+            "("
+            + ", ".join(f"{literal(value)}::{kind}" for value, (_, kind) in zip(row, self.columns, strict=True))
+            + ")"
+            for row in rows
+        )
         # GX fills {batch} with str.format later: a brace inside a literal must come out single
         tuples = tuples.replace("{", "{{").replace("}", "}}")
         return f"select * from (values {tuples}) as v({', '.join(name for name, _ in self.columns)})"
@@ -85,7 +91,7 @@ class Suite:
     checks: tuple[Check, ...] = field(default_factory=tuple)
     # For a table that incremental builds merge into: which rows a night merged. A gate run
     # with night_only checks those rows instead of the whole table (see run_gate).
-    night_rows: "NightRows | None" = None
+    night_rows: NightRows | None = None
     # Run by the gate after the checks, to keep the suite's measures with the run:
     # record(dsn, run_id, scope with the lookups' rows) -> the rows a failure message names.
     record: Callable | None = None
@@ -104,6 +110,7 @@ class NightRows:
     table's real name) returns. The gate runs `since` once and puts its value in the batch's
     query as a literal: with the subquery there, the planner cannot see how few rows pass, and
     every check scanned the whole table."""
+
     column: str
     since: str
 
@@ -129,8 +136,13 @@ def rows(name: str, severity: str, query: str, description: str, lookups: tuple[
     """
     if "{batch}" not in query:
         query = query + "\n/* gate batch: {batch} */"
-    return Check(name, severity, lambda scope: E.UnexpectedRowsExpectation(
-        unexpected_rows_query=scope.render(query), description=description), description, lookups)
+    return Check(
+        name,
+        severity,
+        lambda scope: E.UnexpectedRowsExpectation(unexpected_rows_query=scope.render(query), description=description),
+        description,
+        lookups,
+    )
 
 
 def column(name: str, severity: str, make: Callable[[], object], description: str = "") -> Check:
@@ -140,14 +152,16 @@ def column(name: str, severity: str, make: Callable[[], object], description: st
 
 def columns_are(name: str, columns: list[str], exact: bool, description: str) -> Check:
     """The table has these columns (exactly, or at least these)."""
-    return column(name, FAIL, lambda: E.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=exact),
-                  description)
+    return column(
+        name, FAIL, lambda: E.ExpectTableColumnsToMatchSet(column_set=list(columns), exact_match=exact), description
+    )
 
 
 def column_types(name: str, schema: str, table: str, types: Mapping[str, str], description: str) -> Check:
     """Each named column exists with this PostgreSQL type (information_schema's data_type)."""
     expected = " union all ".join(
-        f"select '{col}'::text as column_name, '{kind}'::text as expected_type" for col, kind in types.items())
+        f"select '{col}'::text as column_name, '{kind}'::text as expected_type" for col, kind in types.items()
+    )
     query = f"""
         select e.column_name, e.expected_type, c.data_type as actual_type
         from ({expected}) e

@@ -3,9 +3,10 @@
 dbt's `_indicators__models.yml` names every column of each BI-facing mart with its type; the
 gate checks the shadow marts against the same file, so there is one schema to review.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import yaml
 
@@ -14,7 +15,7 @@ from tthc.paths import DBT_PROJECT_DIR
 CONTRACT_FILE = DBT_PROJECT_DIR / "models" / "marts" / "indicators" / "_indicators__models.yml"
 
 
-@lru_cache(maxsize=None)
+@cache
 def mart_columns(model: str) -> dict[str, str]:
     """Column → PostgreSQL type of one mart, in contract order."""
     spec = yaml.safe_load(CONTRACT_FILE.read_text(encoding="utf-8"))
@@ -22,4 +23,3 @@ def mart_columns(model: str) -> dict[str, str]:
         if entry["name"] == model:
             return {c["name"]: c["data_type"] for c in entry["columns"]}
     raise KeyError(f"{model} has no contract in {CONTRACT_FILE}")
-

@@ -4,6 +4,7 @@ The gate's context is ephemeral (suites are code), except for two folders: the s
 it, the validation results GX renders it from, so the site's index lists past runs too. Only the
 last KEEP_RUNS runs are kept, so the folder does not grow without bound.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,16 @@ def _prune(docs_dir: Path, keep: int) -> None:
     if not results.is_dir():
         return
     for suite in (p for p in results.iterdir() if p.is_dir()):
-        runs = sorted(((run_time.name, run_time) for run_name in suite.iterdir() if run_name.is_dir()
-                       for run_time in run_name.iterdir() if run_time.is_dir()), reverse=True)
+        runs = sorted(
+            (
+                (run_time.name, run_time)
+                for run_name in suite.iterdir()
+                if run_name.is_dir()
+                for run_time in run_name.iterdir()
+                if run_time.is_dir()
+            ),
+            reverse=True,
+        )
         for _, old in runs[keep:]:
             page = docs_dir / "validations" / old.relative_to(results)
             shutil.rmtree(old, ignore_errors=True)

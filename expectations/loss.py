@@ -14,6 +14,7 @@ when that loss fails the night; docs/loss-thresholds.md explains them. The quali
 per-entity counts are kept in meta.loss_status, which `tthc summary` and the monthly extract's
 manifest read: neither needs to read raw.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,8 @@ log = logging.getLogger(__name__)
 
 THRESHOLDS_FILE = Path(__file__).with_name("loss_thresholds.yml")
 THRESHOLDS_ENV = "TTHC_LOSS_THRESHOLDS"
-FIRST_RECORDS = 5           # keys (with reasons) named per entity in checks, alerts and the summary
-REASON_CHARS = 200          # a reason is cut to this length where it is named
+FIRST_RECORDS = 5  # keys (with reasons) named per entity in checks, alerts and the summary
+REASON_CHARS = 200  # a reason is cut to this length where it is named
 NIGHT_ZONE = "Asia/Ho_Chi_Minh"
 
 
@@ -53,8 +54,10 @@ class Thresholds:
 
     def describe(self) -> str:
         nights = f", a record open on {self.fail_after_nights} nights" if self.fail_after_nights else ""
-        return (f"quarantined > {self.max_quarantined} or > {self.max_quarantined_pct:g} % of the night's fetched; "
-                f"missing > {self.max_missing} or > {self.max_missing_pct:g} % of the source's total{nights}")
+        return (
+            f"quarantined > {self.max_quarantined} or > {self.max_quarantined_pct:g} % of the night's fetched; "
+            f"missing > {self.max_missing} or > {self.max_missing_pct:g} % of the source's total{nights}"
+        )
 
 
 _FIELDS = ("max_quarantined", "max_quarantined_pct", "max_missing", "max_missing_pct", "fail_after_nights")
@@ -68,8 +71,10 @@ def _number(where: str, name: str, value, whole: bool, optional: bool = False):
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (whole and value != int(value)):
-        raise ThresholdsError(f"{where}: {name} must be a non-negative {'whole ' if whole else ''}number"
-                              f"{' or null' if optional else ''}, got {value!r}")
+        raise ThresholdsError(
+            f"{where}: {name} must be a non-negative {'whole ' if whole else ''}number"
+            f"{' or null' if optional else ''}, got {value!r}"
+        )
     return int(value) if whole else float(value)
 
 
@@ -86,7 +91,9 @@ def load_thresholds(path: Path | None = None) -> dict[tuple[str, str], Threshold
     overrides = data.get("entities") or {}
     for name, values in overrides.items():
         if name not in known:
-            raise ThresholdsError(f"loss thresholds {path}: unknown entity {name!r} (one of {', '.join(sorted(known))})")
+            raise ThresholdsError(
+                f"loss thresholds {path}: unknown entity {name!r} (one of {', '.join(sorted(known))})"
+            )
         if not isinstance(values, dict) or set(values) - set(_FIELDS):
             raise ThresholdsError(f"loss thresholds {path}: {name} may set only {', '.join(_FIELDS)}")
     unknown = set(data["default"]) - set(_FIELDS)
@@ -114,22 +121,28 @@ def _limits(thresholds: dict[tuple[str, str], Thresholds]) -> str:
         f"('{source}'::text, '{name}'::text, {t.max_quarantined}::bigint, {t.max_quarantined_pct!r}::numeric, "
         f"{t.max_missing}::bigint, {t.max_missing_pct!r}::numeric, "
         f"{'null' if t.fail_after_nights is None else t.fail_after_nights}::int)"
-        for (source, name), t in sorted(thresholds.items()))
-    return (f"select * from (values {rows}) as t(source, entity, max_quarantined, max_quarantined_pct, "
-            "max_missing, max_missing_pct, fail_after_nights)")
+        for (source, name), t in sorted(thresholds.items())
+    )
+    return (
+        f"select * from (values {rows}) as t(source, entity, max_quarantined, max_quarantined_pct, "
+        "max_missing, max_missing_pct, fail_after_nights)"
+    )
 
 
 def _open_quarantine() -> str:
     """Open rows of raw.quarantine: not replayed, and no version of the key loaded after them.
     Per entity, so the look-up into raw uses that table's primary key (record_key first)."""
-    return " union all ".join(f"""
+    return " union all ".join(
+        f"""
         select q.id, q.source, q.entity, q.batch_id, q.record_key, q.reason
         from {{raw}}.quarantine q
         where q.source = '{e.source}' and q.entity = '{e.name}' and q.replayed_at is null
           and q.pii_cleared_at is null
           and (q.record_key is null or not exists (
                 select 1 from {{raw}}."{e.table}" r
-                where r.record_key = q.record_key and r.loaded_at > q.quarantined_at))""" for e in ENTITIES)
+                where r.record_key = q.record_key and r.loaded_at > q.quarantined_at))"""
+        for e in ENTITIES
+    )
 
 
 def status_sql(thresholds: dict[tuple[str, str], Thresholds] | None = None) -> str:
@@ -212,6 +225,7 @@ CREATE TABLE IF NOT EXISTS meta.loss_status (
 );
 """
 
+
 @dataclass(frozen=True)
 class EntityLoss:
     source: str
@@ -236,10 +250,11 @@ class EntityLoss:
 
     def line(self) -> str:
         """One line an on-call engineer reads: counts, the verdict, the first keys and reasons."""
-        parts = [f"{self.source}/{self.entity}: {self.quarantined_open} open quarantined "
-                 f"(last run fetched {self.fetched})",
-                 f"{self.missing if self.missing is not None else '?'} missing (source total "
-                 f"{self.source_total if self.source_total is not None else '?'})"]
+        parts = [
+            f"{self.source}/{self.entity}: {self.quarantined_open} open quarantined (last run fetched {self.fetched})",
+            f"{self.missing if self.missing is not None else '?'} missing (source total "
+            f"{self.source_total if self.source_total is not None else '?'})",
+        ]
         if self.open_too_long:
             parts.append(f"{self.open_too_long} quarantined on too many nights")
         verdict = "OVER THRESHOLDS" if self.over else "within thresholds"
@@ -247,8 +262,9 @@ class EntityLoss:
         return text + (f"; first: {self.first_records}" if self.first_records else "")
 
 
-def measure(conn: psycopg.Connection, scope: Scope | None = None,
-            thresholds: dict[tuple[str, str], Thresholds] | None = None) -> list[EntityLoss]:
+def measure(
+    conn: psycopg.Connection, scope: Scope | None = None, thresholds: dict[tuple[str, str], Thresholds] | None = None
+) -> list[EntityLoss]:
     """Every entity's loss now. `scope` may carry the gate's `stored_keys` rows already
     counted; without them the count runs here (as the gate's lookup does)."""
     from expectations.checks import Scope  # Great Expectations loads with it: only when measuring
@@ -266,13 +282,18 @@ def measure(conn: psycopg.Connection, scope: Scope | None = None,
 def _entity_loss(v: dict, thresholds: dict[tuple[str, str], Thresholds]) -> EntityLoss:
     first = v["first_open_too_long"] if v["open_too_long"] else v["first_records"]
     return EntityLoss(
-        source=v["source"], entity=v["entity"], fetched=int(v["fetched"]),
+        source=v["source"],
+        entity=v["entity"],
+        fetched=int(v["fetched"]),
         source_total=None if v["source_total"] is None else int(v["source_total"]),
         quarantined_open=int(v["quarantined_open"]),
         missing=None if v["missing"] is None else int(v["missing"]),
-        open_too_long=int(v["open_too_long"]), quarantine_over=bool(v["quarantine_over"]),
-        missing_over=bool(v["missing_over"]), first_records=first,
-        thresholds=thresholds[(v["source"], v["entity"])].describe())
+        open_too_long=int(v["open_too_long"]),
+        quarantine_over=bool(v["quarantine_over"]),
+        missing_over=bool(v["missing_over"]),
+        first_records=first,
+        thresholds=thresholds[(v["source"], v["entity"])].describe(),
+    )
 
 
 def record_status(dsn, run_id: str, scope: Scope | None = None) -> list[EntityLoss]:
@@ -291,9 +312,24 @@ def record_status(dsn, run_id: str, scope: Scope | None = None) -> list[EntityLo
                 "open_too_long = EXCLUDED.open_too_long, quarantine_over = EXCLUDED.quarantine_over, "
                 "missing_over = EXCLUDED.missing_over, first_records = EXCLUDED.first_records, "
                 "thresholds = EXCLUDED.thresholds, recorded_at = now()",
-                [(run_id, x.source, x.entity, x.fetched, x.source_total, x.quarantined_open, x.missing,
-                  x.open_too_long, x.quarantine_over, x.missing_over, x.first_records, x.thresholds)
-                 for x in losses])
+                [
+                    (
+                        run_id,
+                        x.source,
+                        x.entity,
+                        x.fetched,
+                        x.source_total,
+                        x.quarantined_open,
+                        x.missing,
+                        x.open_too_long,
+                        x.quarantine_over,
+                        x.missing_over,
+                        x.first_records,
+                        x.thresholds,
+                    )
+                    for x in losses
+                ],
+            )
     over = [x for x in losses if x.over]
     for x in losses:
         if x.lost or x.open_too_long:
@@ -313,5 +349,6 @@ def last_status(conn: psycopg.Connection, run_id: str | None = None) -> list[Ent
     rows = conn.execute(
         "select source, entity, fetched, source_total, quarantined_open, missing, open_too_long, quarantine_over, "
         "missing_over, first_records, thresholds from meta.loss_status where run_id = %s order by source, entity",
-        (run_id,)).fetchall()
+        (run_id,),
+    ).fetchall()
     return [EntityLoss(*row) for row in rows]

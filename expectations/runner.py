@@ -7,15 +7,16 @@ rendered as Data Docs (a static site, expectations/data_docs.py).
 Each schema gets its own GX data source whose connection sets `search_path` to it: GX 1.x
 deprecates `schema_name` on table assets in favour of the schema in the connection.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import quote
 
 import psycopg
@@ -89,14 +90,18 @@ class GateResult:
         return not self.failures
 
     def summary(self) -> str:
-        lines = [f"quality gate {'PASSED' if self.passed else 'FAILED'}: {len(self.results)} checks, "
-                 f"{len(self.failures)} failing, {len(self.warnings)} warnings ({self.seconds:.1f}s)"]
+        lines = [
+            f"quality gate {'PASSED' if self.passed else 'FAILED'}: {len(self.results)} checks, "
+            f"{len(self.failures)} failing, {len(self.warnings)} warnings ({self.seconds:.1f}s)"
+        ]
         if self.loss:
             lines.append("  records lost past the thresholds (keys and reasons only):")
             lines += [f"    {x.line()}" for x in self.loss]
         for r in self.failures + self.warnings:
             tag = "FAIL" if r.severity == FAIL else "WARN"
-            lines.append(f"  [{tag}] {r.suite}.{r.check}: {r.observed}; sample {json.dumps(r.sample, default=str, ensure_ascii=False)[:400]}")
+            lines.append(
+                f"  [{tag}] {r.suite}.{r.check}: {r.observed}; sample {json.dumps(r.sample, default=str, ensure_ascii=False)[:400]}"
+            )
         if self.docs_index is not None:
             lines.append(f"Data Docs: {self.docs_index.as_uri()}")
         return "\n".join(lines)
@@ -116,7 +121,9 @@ def _quiet_gx(context) -> None:
 def _observed(result) -> tuple[str, list]:
     detail = result.result or {}
     if "unexpected_count" in detail:
-        return f"{detail['unexpected_count']} unexpected", list(detail.get("partial_unexpected_list") or [])[:SAMPLE_ROWS]
+        return f"{detail['unexpected_count']} unexpected", list(detail.get("partial_unexpected_list") or [])[
+            :SAMPLE_ROWS
+        ]
     rows = (detail.get("details") or {}).get("unexpected_rows") or []
     if "observed_value" in detail:
         return f"observed {detail['observed_value']}", list(rows)[:SAMPLE_ROWS]
@@ -165,9 +172,14 @@ def _with_lookups(dsn: Dsn, scope: Scope, lookups: tuple[Lookup, ...], cache: di
     return scope.with_values({lookup.name: values[lookup.name] for lookup in lookups})
 
 
-def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
-             schemas: Mapping[str, str] | None = None, docs_dir=_DEFAULT_DOCS,
-             night_only: bool = False) -> GateResult:
+def run_gate(
+    dsn: Dsn,
+    suites: tuple[Suite, ...],
+    run_id: str | None = None,
+    schemas: Mapping[str, str] | None = None,
+    docs_dir=_DEFAULT_DOCS,
+    night_only: bool = False,
+) -> GateResult:
     """Run `suites`; `schemas` places logical schemas (e.g. {"marts": "marts__next"});
     `docs_dir` is the Data Docs folder (default: data_docs.default_docs_dir(); None: no docs).
     `night_only`: suites with `night_rows` check the rows the night merged, not the whole table
@@ -192,19 +204,30 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
     for suite in suites:
         schema = scope.schema(suite.schema)
         if schema not in sources:
-            sources[schema] = context.data_sources.add_postgres(name=f"warehouse_{schema}",
-                                                               connection_string=_schema_url(dsn, schema))
+            sources[schema] = context.data_sources.add_postgres(
+                name=f"warehouse_{schema}", connection_string=_schema_url(dsn, schema)
+            )
         try:
             if night_only and suite.night_rows:
                 table = f'"{schema}"."{suite.table}"'
                 asset = sources[schema].add_query_asset(
-                    name=suite.name, query=f"select * from {table} where {_night_condition(dsn, suite, table)}")
+                    name=suite.name, query=f"select * from {table} where {_night_condition(dsn, suite, table)}"
+                )
             else:
                 asset = sources[schema].add_table_asset(name=suite.name, table_name=suite.table)
         except TestConnectionError as exc:  # GX probes the table: a missing one fails its checks
-            gate.results += [CheckResult(suite.name, c.name, c.severity, False,
-                                         f"error: {schema}.{suite.table} cannot be read: {str(exc)[:300]}", [],
-                                         c.description) for c in suite.checks]
+            gate.results += [
+                CheckResult(
+                    suite.name,
+                    c.name,
+                    c.severity,
+                    False,
+                    f"error: {schema}.{suite.table} cannot be read: {str(exc)[:300]}",
+                    [],
+                    c.description,
+                )
+                for c in suite.checks
+            ]
             continue
         batch = asset.add_batch_definition_whole_table(f"{suite.name}_whole")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
@@ -212,12 +235,24 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
             try:
                 expectation = check.build(_with_lookups(dsn, scope, check.lookups, looked_up))
             except psycopg.Error as exc:  # a lookup that cannot run fails its check, not the gate
-                gate.results.append(CheckResult(suite.name, check.name, check.severity, False,
-                                                f"error: lookup failed: {str(exc)[:300]}", [], check.description))
+                gate.results.append(
+                    CheckResult(
+                        suite.name,
+                        check.name,
+                        check.severity,
+                        False,
+                        f"error: lookup failed: {str(exc)[:300]}",
+                        [],
+                        check.description,
+                    )
+                )
                 continue
             except ValueError as exc:  # a check built from settings (loss thresholds) that do not read
-                gate.results.append(CheckResult(suite.name, check.name, check.severity, False,
-                                                f"error: {str(exc)[:300]}", [], check.description))
+                gate.results.append(
+                    CheckResult(
+                        suite.name, check.name, check.severity, False, f"error: {str(exc)[:300]}", [], check.description
+                    )
+                )
                 continue
             expectation.meta = {"suite": suite.name, "check": check.name}
             expectation.severity = "critical" if check.severity == FAIL else "warning"
@@ -226,14 +261,19 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
             gx_suite.add_expectation(expectation)
             checks[(suite.name, check.name)] = check
         validated.append(suite.name)
-        definitions.append(context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch, suite=gx_suite)
-        ))
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{suite.name}_gate", data=batch, suite=gx_suite)
+            )
+        )
     if definitions:
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name="quality_gate", validation_definitions=definitions,
-            result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS},
-        ))
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name="quality_gate",
+                validation_definitions=definitions,
+                result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS},
+            )
+        )
         outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
         for suite_result in outcome.run_results.values():
             for result in suite_result.results:
@@ -243,8 +283,17 @@ def run_gate(dsn: Dsn, suites: tuple[Suite, ...], run_id: str | None = None,
                 error = _error_of(result)
                 if error:
                     observed = f"error: {error[:500]}"
-                gate.results.append(CheckResult(meta["suite"], check.name, check.severity, bool(result.success),
-                                                observed, sample, check.description))
+                gate.results.append(
+                    CheckResult(
+                        meta["suite"],
+                        check.name,
+                        check.severity,
+                        bool(result.success),
+                        observed,
+                        sample,
+                        check.description,
+                    )
+                )
         if docs is not None:
             gate.docs_index = data_docs.build(context, docs, list(outcome.run_results), list(validated))
     for suite in suites:
@@ -267,6 +316,17 @@ def _persist(dsn: Dsn, gate: GateResult) -> None:
                 "INSERT INTO meta.quality_results (run_id, suite, check_name, severity, success, observed, sample, description) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, suite, check_name) DO UPDATE "
                 "SET success = EXCLUDED.success, observed = EXCLUDED.observed, sample = EXCLUDED.sample, checked_at = now()",
-                [(gate.run_id, r.suite, r.check, r.severity, r.success, r.observed,
-                  json.dumps(r.sample, default=str, ensure_ascii=False), r.description) for r in gate.results],
+                [
+                    (
+                        gate.run_id,
+                        r.suite,
+                        r.check,
+                        r.severity,
+                        r.success,
+                        r.observed,
+                        json.dumps(r.sample, default=str, ensure_ascii=False),
+                        r.description,
+                    )
+                    for r in gate.results
+                ],
             )

@@ -13,6 +13,7 @@ rows stays small; the distinct count is taken once, at the end. Two different ke
 64-bit hash would make the pass look one short (odds about n²/2⁶⁵: 1 in 400,000 at 9 M rows)
 and fail a run that the rerun passes.
 """
+
 from __future__ import annotations
 
 from array import array
@@ -45,5 +46,6 @@ class PassTally:
                 f"{entity.source}/{entity.name}: the pass read {distinct} distinct records "
                 f"({fetched} rows on {pages} pages, {rewinds} step-backs for rows leaving the window) "
                 f"but the source's final total is {source_total}: {source_total - distinct} records "
-                "were never served; the run fails and the next one reads the same window again")
+                "were never served; the run fails and the next one reads the same window again"
+            )
         return distinct

@@ -16,13 +16,15 @@ Rules shared by every kind:
 The bounds keep every accepted value castable by staging (dbt/macros/parsing.sql: `::integer`
 is 32-bit, times must be dates PostgreSQL and the calendar models can hold).
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from extractors.entities import DVC_PORTAL, ONE_STOP, Entity
 
@@ -31,28 +33,28 @@ CODE = "code"
 INTEGER = "integer"
 NUMBER = "number"
 BOOLEAN = "boolean"
-FLAG = "flag"              # the integer 0 or 1
+FLAG = "flag"  # the integer 0 or 1
 LOCAL_TIME = "local time"  # yyyyMMddHHmmss (a bare yyyyMMdd reads as midnight, as staging reads it)
 LOCAL_DATE = "local date"  # yyyyMMdd
-ISO_TIME = "ISO time"      # yyyy-MM-ddTHH:mm[:ss[.ffffff]] with Z or ±HH:MM
-ISO_DATE = "ISO date"      # yyyy-MM-dd
-CODE_LIST = "code list"    # a list of string codes
-OBJECTS = "object list"    # a list of objects with their own fields
+ISO_TIME = "ISO time"  # yyyy-MM-ddTHH:mm[:ss[.ffffff]] with Z or ±HH:MM
+ISO_DATE = "ISO date"  # yyyy-MM-dd
+CODE_LIST = "code list"  # a list of string codes
+OBJECTS = "object list"  # a list of objects with their own fields
 
-INT32_MAX = 2**31 - 1      # staging casts these with ::integer
-MONEY_MAX = 10**15         # VND; a quadrillion is far beyond any fee, and exact in a double
-YEARS = ("1900", "2199")   # dates outside are typos, and would stretch the calendar models
+INT32_MAX = 2**31 - 1  # staging casts these with ::integer
+MONEY_MAX = 10**15  # VND; a quadrillion is far beyond any fee, and exact in a double
+YEARS = ("1900", "2199")  # dates outside are typos, and would stretch the calendar models
 
 
 @dataclass(frozen=True)
 class Field:
     kind: str
     required: bool = False
-    codes: tuple = ()                       # CODE, CODE_LIST: the closed list
-    low: int | float | None = None          # INTEGER, NUMBER: inclusive bounds
+    codes: tuple = ()  # CODE, CODE_LIST: the closed list
+    low: int | float | None = None  # INTEGER, NUMBER: inclusive bounds
     high: int | float | None = None
-    items: Mapping[str, "Field"] | None = None  # OBJECTS: the fields of each item
-    personal: bool = False                  # never shown in a reason or a log line
+    items: Mapping[str, Field] | None = None  # OBJECTS: the fields of each item
+    personal: bool = False  # never shown in a reason or a log line
 
 
 def text(required: bool = False, personal: bool = False) -> Field:
@@ -111,98 +113,175 @@ STATUS = tuple(range(1, 11))
 CONTRACTS: dict[tuple[str, str], dict[str, Field]] = {
     # one-stop (docs/spec/contracts/one-stop-api.md)
     (ONE_STOP, "don_vi"): {
-        "MaDinhDanh": text(required=True), "TenDonVi": text(),
+        "MaDinhDanh": text(required=True),
+        "TenDonVi": text(),
         "CapDonVi": code("TINH", "SO", "HUYEN", "XA", "CHI_NHANH"),
-        "MaDonViCha": text(), "MaDVCQG": text(), "HieuLucTu": local_date(), "HieuLucDen": local_date(),
-        "MaDonViKeNhiem": text(), "NgayCapNhat": local_time(required=True),
+        "MaDonViCha": text(),
+        "MaDVCQG": text(),
+        "HieuLucTu": local_date(),
+        "HieuLucDen": local_date(),
+        "MaDonViKeNhiem": text(),
+        "NgayCapNhat": local_time(required=True),
     },
     (ONE_STOP, "thu_tuc"): {
-        "MaTTHC": text(required=True), "TenTTHC": text(), "MaLinhVuc": text(), "TenLinhVuc": text(),
+        "MaTTHC": text(required=True),
+        "TenTTHC": text(),
+        "MaLinhVuc": text(),
+        "TenLinhVuc": text(),
         "CapThucHien": code_list("TINH", "HUYEN", "XA"),
         "DoiTuongThucHien": code_list("CONG_DAN", "DOANH_NGHIEP", "TO_CHUC"),
         # a limit in days or hours; int_dossiers_timed adds it as ::int days
         "ThoiHanGiaiQuyet": number(0, 10_000),
         "DonViThoiHan": code("NGAY_LAM_VIEC", "NGAY", "GIO"),
-        "CoPhiLePhi": boolean(), "KetQuaLaGiayTo": boolean(),
-        "NgayCongBo": local_date(), "NgayHieuLucVanBan": local_date(), "NgayCongKhai": local_date(),
-        "CongKhaiDayDu": boolean(), "NgayCapNhat": local_time(required=True),
+        "CoPhiLePhi": boolean(),
+        "KetQuaLaGiayTo": boolean(),
+        "NgayCongBo": local_date(),
+        "NgayHieuLucVanBan": local_date(),
+        "NgayCongKhai": local_date(),
+        "CongKhaiDayDu": boolean(),
+        "NgayCapNhat": local_time(required=True),
     },
     (ONE_STOP, "thu_tuc_don_vi"): {
-        "MaDinhDanh": text(required=True), "MaTTHC": text(required=True),
+        "MaDinhDanh": text(required=True),
+        "MaTTHC": text(required=True),
         "MucDoDVC": code("TOAN_TRINH", "MOT_PHAN", "KHONG"),
-        "HieuLucTu": local_date(required=True), "HieuLucDen": local_date(),
+        "HieuLucTu": local_date(required=True),
+        "HieuLucDen": local_date(),
         "NgayCapNhat": local_time(required=True),
     },
     (ONE_STOP, "ho_so"): {
-        "MaHoSo": text(required=True), "MaTTHC": text(), "MaLinhVuc": text(), "MaDinhDanhDonVi": text(),
-        "KenhThucHien": code(1, 2, 3), "LoaiDoiTuong": code(1, 2, 3, 4), "LienThong": boolean(),
-        "ChuHoSo": text(personal=True), "SoGiayToChuHoSo": text(personal=True),
-        "SoDienThoai": text(personal=True), "Email": text(personal=True), "DiaChi": text(personal=True),
+        "MaHoSo": text(required=True),
+        "MaTTHC": text(),
+        "MaLinhVuc": text(),
+        "MaDinhDanhDonVi": text(),
+        "KenhThucHien": code(1, 2, 3),
+        "LoaiDoiTuong": code(1, 2, 3, 4),
+        "LienThong": boolean(),
+        "ChuHoSo": text(personal=True),
+        "SoGiayToChuHoSo": text(personal=True),
+        "SoDienThoai": text(personal=True),
+        "Email": text(personal=True),
+        "DiaChi": text(personal=True),
         "TrichYeuHoSo": text(),
-        "NgayNopHoSo": local_time(), "NgayTiepNhan": local_time(), "NgayHenTra": local_time(),
-        "NgayKetThucXuLy": local_time(), "NgayTra": local_time(), "NgayTuChoi": local_time(),
+        "NgayNopHoSo": local_time(),
+        "NgayTiepNhan": local_time(),
+        "NgayHenTra": local_time(),
+        "NgayKetThucXuLy": local_time(),
+        "NgayTra": local_time(),
+        "NgayTuChoi": local_time(),
         "TrangThaiHoSo": code(*STATUS, required=True),  # staging tests it not null
         "LyDo": text(),
-        "HoSoCoThanhPhanSoHoa": flag(), "TaiKhoanDuocXacThucVoiVNeID": flag(),
+        "HoSoCoThanhPhanSoHoa": flag(),
+        "TaiKhoanDuocXacThucVoiVNeID": flag(),
         "DuocThanhToanTrucTuyen": code(0, 1, 2),
         "TaiLieuNop": objects(
-            MaThanhPhanHoSo=text(), TenTepDinhKem=text(), DuongDanTaiTepTin=text(),
-            DuocSoHoa=flag(), DuocTaiSuDung=flag(), DuocLayTuKhoDMQG=flag()),
+            MaThanhPhanHoSo=text(),
+            TenTepDinhKem=text(),
+            DuongDanTaiTepTin=text(),
+            DuocSoHoa=flag(),
+            DuocTaiSuDung=flag(),
+            DuocLayTuKhoDMQG=flag(),
+        ),
         "DanhSachLePhi": objects(
-            MaPhiLePhi=text(), TenPhiLePhi=text(), LoaiPhiLePhi=code(1, 2), HinhThucThu=text(),
-            Gia=integer(0, MONEY_MAX)),
+            MaPhiLePhi=text(),
+            TenPhiLePhi=text(),
+            LoaiPhiLePhi=code(1, 2),
+            HinhThucThu=text(),
+            Gia=integer(0, MONEY_MAX),
+        ),
         "DanhSachHoSoBoSung": objects(
-            NgayYeuCauBoSung=local_time(), NgayTiepNhanBoSung=local_time(), NgayHenTraTruoc=local_time(),
-            NgayHenTraMoi=local_time(), NoiDungBoSung=text()),
+            NgayYeuCauBoSung=local_time(),
+            NgayTiepNhanBoSung=local_time(),
+            NgayHenTraTruoc=local_time(),
+            NgayHenTraMoi=local_time(),
+            NoiDungBoSung=text(),
+        ),
         "DanhSachGiayToKetQua": objects(MaGiayToKetQua=text(), TenGiayTo=text(), DuongDanTepTinKetQua=text()),
         "PhieuXinLoi": objects(NgayXinLoi=local_time(), NgayHenTraMoi=local_time(), LyDo=text()),
-        "DaXoa": boolean(), "NgayCapNhat": local_time(required=True),
+        "DaXoa": boolean(),
+        "NgayCapNhat": local_time(required=True),
     },
     (ONE_STOP, "qua_trinh_xu_ly"): {
-        "MaHoSo": text(required=True), "STT": integer(0, 1_000_000, required=True),
-        "TrangThai": code(*STATUS), "MaDinhDanhDonVi": text(), "PhongBanXuLy": text(),
-        "NguoiXuLy": text(personal=True), "NoiDungXuLy": text(),
-        "ThoiDiemXuLy": local_time(), "NgayBatDau": local_time(), "NgayKetThucTheoQuyDinh": local_time(),
+        "MaHoSo": text(required=True),
+        "STT": integer(0, 1_000_000, required=True),
+        "TrangThai": code(*STATUS),
+        "MaDinhDanhDonVi": text(),
+        "PhongBanXuLy": text(),
+        "NguoiXuLy": text(personal=True),
+        "NoiDungXuLy": text(),
+        "ThoiDiemXuLy": local_time(),
+        "NgayBatDau": local_time(),
+        "NgayKetThucTheoQuyDinh": local_time(),
         "NgayCapNhat": local_time(required=True),
     },
     # portal (docs/spec/contracts/dvc-portal-api.md)
     (DVC_PORTAL, "payments"): {
-        "transactionId": text(required=True), "dossierCode": text(), "departmentCode": text(),
-        "procedureCode": text(), "feeCode": text(), "feeType": code("PHI", "LE_PHI"),
+        "transactionId": text(required=True),
+        "dossierCode": text(),
+        "departmentCode": text(),
+        "procedureCode": text(),
+        "feeCode": text(),
+        "feeType": code("PHI", "LE_PHI"),
         "amount": integer(0, MONEY_MAX),
         "status": code("INIT", "SUCCESS", "FAILED", "REFUNDED", "CANCELLED"),
-        "channel": code("PAYGOV", "LOCAL_GATEWAY"), "bankCode": text(), "resultCode": text(),
-        "createdAt": iso_time(), "paidAt": iso_time(), "updatedAt": iso_time(required=True),
+        "channel": code("PAYGOV", "LOCAL_GATEWAY"),
+        "bankCode": text(),
+        "resultCode": text(),
+        "createdAt": iso_time(),
+        "paidAt": iso_time(),
+        "updatedAt": iso_time(required=True),
     },
     (DVC_PORTAL, "sync_status"): {
-        "dossierCode": text(required=True), "departmentCode": text(), "receivedAt": iso_time(),
-        "syncedAt": iso_time(), "portalStatus": code(*STATUS), "syncResult": code("SUCCESS", "ERROR"),
-        "errorMessage": text(), "updatedAt": iso_time(required=True),
+        "dossierCode": text(required=True),
+        "departmentCode": text(),
+        "receivedAt": iso_time(),
+        "syncedAt": iso_time(),
+        "portalStatus": code(*STATUS),
+        "syncResult": code("SUCCESS", "ERROR"),
+        "errorMessage": text(),
+        "updatedAt": iso_time(required=True),
     },
     (DVC_PORTAL, "feedback"): {
-        "feedbackId": text(required=True), "departmentCode": text(), "dossierCode": text(),
-        "channel": code("PORTAL", "HOTLINE_1022", "OTHER"), "category": code("PROCEDURE", "STAFF"),
-        "content": text(personal=True), "receivedAt": iso_time(), "dueAt": iso_time(), "handledAt": iso_time(),
+        "feedbackId": text(required=True),
+        "departmentCode": text(),
+        "dossierCode": text(),
+        "channel": code("PORTAL", "HOTLINE_1022", "OTHER"),
+        "category": code("PROCEDURE", "STAFF"),
+        "content": text(personal=True),
+        "receivedAt": iso_time(),
+        "dueAt": iso_time(),
+        "handledAt": iso_time(),
         "status": code("RECEIVED", "PROCESSING", "HANDLED", "REJECTED"),
-        "likes": integer(0, INT32_MAX), "dislikes": integer(0, INT32_MAX), "reraised": boolean(),
+        "likes": integer(0, INT32_MAX),
+        "dislikes": integer(0, INT32_MAX),
+        "reraised": boolean(),
         "updatedAt": iso_time(required=True),
     },
     (DVC_PORTAL, "ratings"): {
-        "ratingId": text(required=True), "dossierCode": text(), "departmentCode": text(),
-        "level": code(1, 2, 3), "ratedAt": iso_time(), "updatedAt": iso_time(required=True),
+        "ratingId": text(required=True),
+        "dossierCode": text(),
+        "departmentCode": text(),
+        "level": code(1, 2, 3),
+        "ratedAt": iso_time(),
+        "updatedAt": iso_time(required=True),
     },
     (DVC_PORTAL, "online_services"): {
-        "departmentCode": text(required=True), "procedureCode": text(required=True),
-        "level": code("FULL", "PARTIAL"), "publishedOnPortal": boolean(), "paymentIntegrated": boolean(),
-        "validFrom": iso_date(required=True), "validTo": iso_date(), "updatedAt": iso_time(required=True),
+        "departmentCode": text(required=True),
+        "procedureCode": text(required=True),
+        "level": code("FULL", "PARTIAL"),
+        "publishedOnPortal": boolean(),
+        "paymentIntegrated": boolean(),
+        "validFrom": iso_date(required=True),
+        "validTo": iso_date(),
+        "updatedAt": iso_time(required=True),
     },
 }
 
-PERSONAL_FIELDS = frozenset(
-    name for fields in CONTRACTS.values() for name, spec in fields.items() if spec.personal)
+PERSONAL_FIELDS = frozenset(name for fields in CONTRACTS.values() for name, spec in fields.items() if spec.personal)
 
 
 # -- value tests (the hot path: cheap checks first, a calendar only when a day could be invalid) --
+
 
 def json_type(value: Any) -> str:
     """The JSON type of a decoded value, as a reason names it."""
@@ -244,8 +323,14 @@ def _day_ok(day: str) -> bool:
 
 
 def _clock_ok(clock: str) -> bool:
-    ok = (len(clock) == 6 and clock.isdigit() and clock.isascii()
-          and clock[:2] <= "23" and clock[2:4] <= "59" and clock[4:] <= "59")
+    ok = (
+        len(clock) == 6
+        and clock.isdigit()
+        and clock.isascii()
+        and clock[:2] <= "23"
+        and clock[2:4] <= "59"
+        and clock[4:] <= "59"
+    )
     if len(_CLOCKS) < _MEMO_LIMIT:
         _CLOCKS[clock] = ok
     return ok
@@ -288,8 +373,16 @@ MAX_OFFSET_SECONDS = 14 * 3600  # real zones span -12:00..+14:00; PostgreSQL ref
 
 _ISO_DAYS: dict[str, bool] = {}
 _ISO_CLOCKS: dict[str, bool] = {}
-_OFFSETS = frozenset({"Z"} | {f"{sign}{h:02d}:{m:02d}" for sign in "+-" for h in range(15) for m in range(60)
-                              if h * 3600 + m * 60 <= MAX_OFFSET_SECONDS})
+_OFFSETS = frozenset(
+    {"Z"}
+    | {
+        f"{sign}{h:02d}:{m:02d}"
+        for sign in "+-"
+        for h in range(15)
+        for m in range(60)
+        if h * 3600 + m * 60 <= MAX_OFFSET_SECONDS
+    }
+)
 
 
 def _iso_day_ok(day: str) -> bool:
@@ -300,9 +393,18 @@ def _iso_day_ok(day: str) -> bool:
 
 
 def _iso_clock_ok(clock: str) -> bool:
-    ok = (len(clock) == 8 and clock[2] == ":" and clock[5] == ":" and clock.isascii()
-          and clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit()
-          and clock[:2] <= "23" and clock[3:5] <= "59" and clock[6:] <= "59")
+    ok = (
+        len(clock) == 8
+        and clock[2] == ":"
+        and clock[5] == ":"
+        and clock.isascii()
+        and clock[:2].isdigit()
+        and clock[3:5].isdigit()
+        and clock[6:].isdigit()
+        and clock[:2] <= "23"
+        and clock[3:5] <= "59"
+        and clock[6:] <= "59"
+    )
     if len(_ISO_CLOCKS) < _MEMO_LIMIT:
         _ISO_CLOCKS[clock] = ok
     return ok
@@ -336,8 +438,15 @@ def is_iso_time(value: str) -> bool:
 def is_iso_date(value: str) -> bool:
     """yyyy-MM-dd, a real day between YEARS."""
     value = value.strip()
-    if not (len(value) == 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit()
-            and value[5:7].isdigit() and value[8:].isdigit() and value.isascii()):
+    if not (
+        len(value) == 10
+        and value[4] == "-"
+        and value[7] == "-"
+        and value[:4].isdigit()
+        and value[5:7].isdigit()
+        and value[8:].isdigit()
+        and value.isascii()
+    ):
         return False
     if not YEARS[0] <= value[:4] <= YEARS[1]:
         return False
@@ -375,6 +484,7 @@ def foreign_problem(value: Any) -> str | None:
 
 # -- compiled checks -------------------------------------------------------------------------------
 
+
 @dataclass
 class Checker:
     """One entity's (or one nested list item's) fields, grouped by kind for a tight loop each."""
@@ -390,10 +500,14 @@ class Checker:
         by = lambda kind: tuple(n for n, f in mine.items() if f.kind == kind)  # noqa: E731
         self.required = tuple(n for n, f in mine.items() if f.required)
         self.texts = by(TEXT)
-        self.str_codes = tuple((n, frozenset(f.codes)) for n, f in mine.items()
-                               if f.kind == CODE and type(f.codes[0]) is str)
-        self.int_codes = tuple((n, frozenset(f.codes), f.kind) for n, f in mine.items()
-                               if f.kind == FLAG or (f.kind == CODE and type(f.codes[0]) is int))
+        self.str_codes = tuple(
+            (n, frozenset(f.codes)) for n, f in mine.items() if f.kind == CODE and type(f.codes[0]) is str
+        )
+        self.int_codes = tuple(
+            (n, frozenset(f.codes), f.kind)
+            for n, f in mine.items()
+            if f.kind == FLAG or (f.kind == CODE and type(f.codes[0]) is int)
+        )
         self.integers = tuple((n, f.low, f.high) for n, f in mine.items() if f.kind == INTEGER)
         self.numbers = tuple((n, f.low, f.high) for n, f in mine.items() if f.kind == NUMBER)
         self.booleans = by(BOOLEAN)
@@ -411,7 +525,9 @@ class Checker:
         """The first field of `record` that breaks the contract, as a reason; None if none does."""
         if self.passes(record):
             return None
-        return self.explain(record, where) or f"{where}(record) breaks the contract"  # explain and passes agree (tested)
+        return (
+            self.explain(record, where) or f"{where}(record) breaks the contract"
+        )  # explain and passes agree (tested)
 
     def explain(self, record: dict, where: str = "") -> str | None:
         """The table-driven reading of the rules: the reason of the first problem, else None."""
@@ -439,8 +555,11 @@ class Checker:
             if type(v) is not int:  # True, 1.0 and "1" are not the code 1
                 return f"{where}{name} is {json_type(v)}, not " + ("0 or 1" if kind == FLAG else "an integer code")
             if v not in allowed:
-                return (f"{where}{name} {shown(v)} is not 0 or 1" if kind == FLAG
-                        else f"unknown code {where}{name}={shown(v)}")
+                return (
+                    f"{where}{name} {shown(v)} is not 0 or 1"
+                    if kind == FLAG
+                    else f"unknown code {where}{name}={shown(v)}"
+                )
         for name, low, high in self.integers:
             v = get(name)
             if v is None:
@@ -457,17 +576,22 @@ class Checker:
             if t is not int and t is not float:
                 return f"{where}{name} is {json_type(v)}, not a number"
             if not low <= v <= high:  # NaN compares false, inf is past any bound
-                return (f"{where}{name} {shown(v)} is out of range [{low}, {high}]" if t is int or math.isfinite(v)
-                        else f"{where}{name} is {v!r}, not a finite number")
+                return (
+                    f"{where}{name} {shown(v)} is out of range [{low}, {high}]"
+                    if t is int or math.isfinite(v)
+                    else f"{where}{name} is {v!r}, not a finite number"
+                )
         for name in self.booleans:
             v = get(name)
             if v is not None and type(v) is not bool:
                 return f"{where}{name} is {json_type(v)}, not a boolean"
         empty_ok = self.empty_is_missing  # "" is a missing one-stop date (older units), not the portal's
-        for names, valid, noun, blank_ok in ((self.local_times, is_local_time, "time", empty_ok),
-                                             (self.local_dates, is_local_date, "date", empty_ok),
-                                             (self.iso_times, is_iso_time, "time", False),
-                                             (self.iso_dates, is_iso_date, "date", False)):
+        for names, valid, noun, blank_ok in (
+            (self.local_times, is_local_time, "time", empty_ok),
+            (self.local_dates, is_local_date, "date", empty_ok),
+            (self.iso_times, is_iso_time, "time", False),
+            (self.iso_dates, is_iso_date, "date", False),
+        ):
             for name in names:
                 v = get(name)
                 if v is None or (blank_ok and v == ""):
@@ -537,6 +661,7 @@ def checker(entity: Entity) -> Checker:
 # whether a record passes; Checker.explain (the tables above) names the problem. The two must
 # agree: tests/extractors/test_contract.py checks them against each other on generated records.
 
+
 def _condition(spec: Field, name: str, empty_ok: bool) -> str:
     """A Python expression over `v` (not None) that is true when `v` breaks `spec`."""
     a = f"A_{name}"
@@ -553,8 +678,12 @@ def _condition(spec: Field, name: str, empty_ok: bool) -> str:
         return f"(type(v) is not int and type(v) is not float) or not {spec.low!r} <= v <= {spec.high!r}"
     if kind == BOOLEAN:
         return "type(v) is not bool"
-    test = {LOCAL_TIME: "is_local_time", LOCAL_DATE: "is_local_date",
-            ISO_TIME: "is_iso_time", ISO_DATE: "is_iso_date"}.get(kind)
+    test = {
+        LOCAL_TIME: "is_local_time",
+        LOCAL_DATE: "is_local_date",
+        ISO_TIME: "is_iso_time",
+        ISO_DATE: "is_iso_date",
+    }.get(kind)
     if test:
         empty = 'v != "" and ' if empty_ok and kind in (LOCAL_TIME, LOCAL_DATE) else ""
         return f"{empty}(type(v) is not str or not {test}(v))"
@@ -566,9 +695,14 @@ def _condition(spec: Field, name: str, empty_ok: bool) -> str:
 
 
 def _compile(check: Checker):
-    names: dict[str, Any] = {"is_local_time": is_local_time, "is_local_date": is_local_date,
-                             "is_iso_time": is_iso_time, "is_iso_date": is_iso_date, "KNOWN": check.known,
-                             "foreign_problem": foreign_problem}
+    names: dict[str, Any] = {
+        "is_local_time": is_local_time,
+        "is_local_date": is_local_date,
+        "is_iso_time": is_iso_time,
+        "is_iso_date": is_iso_date,
+        "KNOWN": check.known,
+        "foreign_problem": foreign_problem,
+    }
     lines = ["def passes(record):", "    get = record.get"]
     for i, (name, spec) in enumerate(check.fields.items()):
         if name in check.skip:

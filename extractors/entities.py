@@ -4,6 +4,7 @@ The clients, the loader, the raw tables and the DAGs all read this registry, so 
 endpoint is one entry here. `key` fields make the business key (joined with '|' when
 composite); `updated` is the source's last-update field, the incremental watermark.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,12 +12,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Entity:
-    source: str            # "one_stop" | "dvc_portal"
-    name: str              # raw table suffix: raw.<source>__<name>
-    path: str              # endpoint path under the base URL
-    key: tuple[str, ...]   # business key fields
-    updated: str           # last-update field
-    incremental: bool      # True: windowed on `updated`; False: full list each run
+    source: str  # "one_stop" | "dvc_portal"
+    name: str  # raw table suffix: raw.<source>__<name>
+    path: str  # endpoint path under the base URL
+    key: tuple[str, ...]  # business key fields
+    updated: str  # last-update field
+    incremental: bool  # True: windowed on `updated`; False: full list each run
     method: str = "GET"
 
     @property
@@ -34,14 +35,28 @@ DVC_PORTAL = "dvc_portal"
 ENTITIES: tuple[Entity, ...] = (
     Entity(ONE_STOP, "don_vi", "/api/v1/don-vi", ("MaDinhDanh",), "NgayCapNhat", False),
     Entity(ONE_STOP, "thu_tuc", "/api/v1/thu-tuc", ("MaTTHC",), "NgayCapNhat", False),
-    Entity(ONE_STOP, "thu_tuc_don_vi", "/api/v1/thu-tuc-don-vi", ("MaDinhDanh", "MaTTHC", "HieuLucTu"), "NgayCapNhat", False),
+    Entity(
+        ONE_STOP,
+        "thu_tuc_don_vi",
+        "/api/v1/thu-tuc-don-vi",
+        ("MaDinhDanh", "MaTTHC", "HieuLucTu"),
+        "NgayCapNhat",
+        False,
+    ),
     Entity(ONE_STOP, "ho_so", "/api/v1/ho-so", ("MaHoSo",), "NgayCapNhat", True),
     Entity(ONE_STOP, "qua_trinh_xu_ly", "/api/v1/qua-trinh-xu-ly", ("MaHoSo", "STT"), "NgayCapNhat", True),
     Entity(DVC_PORTAL, "payments", "/api/v1/payments", ("transactionId",), "updatedAt", True),
     Entity(DVC_PORTAL, "sync_status", "/api/v1/sync-status", ("dossierCode",), "updatedAt", True),
     Entity(DVC_PORTAL, "feedback", "/api/v1/feedback", ("feedbackId",), "updatedAt", True),
     Entity(DVC_PORTAL, "ratings", "/api/v1/ratings", ("ratingId",), "updatedAt", True),
-    Entity(DVC_PORTAL, "online_services", "/api/v1/online-services", ("departmentCode", "procedureCode", "validFrom"), "updatedAt", False),
+    Entity(
+        DVC_PORTAL,
+        "online_services",
+        "/api/v1/online-services",
+        ("departmentCode", "procedureCode", "validFrom"),
+        "updatedAt",
+        False,
+    ),
 )
 
 BY_TABLE = {e.table: e for e in ENTITIES}

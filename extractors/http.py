@@ -4,16 +4,17 @@ Sources answer 429 with Retry-After when we are too fast, and 502/503/504 or dro
 connection now and then. Those are retried with capped exponential backoff and full
 jitter; Retry-After is honoured (capped too). Anything else is the caller's business.
 """
+
 from __future__ import annotations
 
 import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Callable
 
 import requests
 
@@ -46,15 +47,15 @@ class TransientSourceError(SourceError):
 @dataclass
 class RetryPolicy:
     max_attempts: int = 8
-    base_delay: float = 0.5       # seconds before the first retry
-    max_delay: float = 30.0       # cap of one backoff sleep
+    base_delay: float = 0.5  # seconds before the first retry
+    max_delay: float = 30.0  # cap of one backoff sleep
     max_retry_after: float = 120.0  # cap of a server-requested wait
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2^attempt)]."""
-        return rng.uniform(0, min(self.max_delay, self.base_delay * (2 ** attempt)))
+        return rng.uniform(0, min(self.max_delay, self.base_delay * (2**attempt)))
 
 
 @dataclass
@@ -94,8 +95,15 @@ class RetryingSession:
             if attempt + 1 == self.policy.max_attempts:
                 break
             self.note_retry(last_problem.split(":")[0])
-            log.warning("%s %s: %s; retry %d/%d in %.2fs", method, _redact(url), last_problem,
-                        attempt + 1, self.policy.max_attempts - 1, delay)
+            log.warning(
+                "%s %s: %s; retry %d/%d in %.2fs",
+                method,
+                _redact(url),
+                last_problem,
+                attempt + 1,
+                self.policy.max_attempts - 1,
+                delay,
+            )
             self.sleep(delay)
         raise RetriesExhausted(
             f"{method} {_redact(url)} failed after {self.policy.max_attempts} attempts: {last_problem}"
@@ -121,8 +129,8 @@ class RetryingSession:
             except (TypeError, ValueError):
                 return None
             if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - datetime.now(UTC)).total_seconds()
         return min(max(seconds, 0.0), self.policy.max_retry_after)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ holds its entity's advisory lock (run.claim_entity), so nobody else adds version
 should a COPY still hit a duplicate (a writer that did not take the lock), the batch is
 loaded again the safe way: COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,8 +40,10 @@ class RawLoader:
             return 0
         try:
             with self.conn.transaction():  # a savepoint: a duplicate undoes this COPY only
-                with self.conn.cursor() as cur, cur.copy(
-                        sql.SQL("COPY raw.{} " + COLUMNS + " FROM STDIN").format(table)) as copy:
+                with (
+                    self.conn.cursor() as cur,
+                    cur.copy(sql.SQL("COPY raw.{} " + COLUMNS + " FROM STDIN").format(table)) as copy,
+                ):
                     for row in fresh:
                         copy.write_row((row.key, row.updated, row.payload, row.payload_hash, batch_id))
             return len(fresh)
@@ -50,10 +53,12 @@ class RawLoader:
     def _not_stored(self, table: sql.Identifier, rows: Sequence[RawRow]) -> list[RawRow]:
         """The batch's rows whose (key, hash) is neither stored nor earlier in the batch."""
         keys = list({row.key for row in rows})
-        stored = set(self.conn.execute(
-            sql.SQL("SELECT record_key, payload_hash FROM raw.{} WHERE record_key = ANY(%s)").format(table),
-            (keys,),
-        ).fetchall())
+        stored = set(
+            self.conn.execute(
+                sql.SQL("SELECT record_key, payload_hash FROM raw.{} WHERE record_key = ANY(%s)").format(table),
+                (keys,),
+            ).fetchall()
+        )
         fresh = []
         for row in rows:
             version = (row.key, row.payload_hash)
@@ -69,9 +74,11 @@ class RawLoader:
                 for row in rows:
                     copy.write_row((row.key, row.updated, row.payload, row.payload_hash))
             cur.execute(
-                sql.SQL("INSERT INTO raw.{} " + COLUMNS + " "
-                        "SELECT record_key, source_updated_at, payload, payload_hash, %s FROM _incoming "
-                        "ON CONFLICT (record_key, payload_hash) DO NOTHING").format(table),
+                sql.SQL(
+                    "INSERT INTO raw.{} " + COLUMNS + " "
+                    "SELECT record_key, source_updated_at, payload, payload_hash, %s FROM _incoming "
+                    "ON CONFLICT (record_key, payload_hash) DO NOTHING"
+                ).format(table),
                 (batch_id,),
             )
             inserted = cur.rowcount

@@ -1,13 +1,14 @@
 """The paging loop both clients share; each client says how to fetch and unwrap one page."""
+
 from __future__ import annotations
 
 import json
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator
 
 import orjson
 import requests
@@ -55,8 +56,9 @@ class IncompletePaging(SourceError):
     within the run, since asking again would hide a source that loses rows."""
 
 
-def paging_info(source: str, entity: Entity, number: int, pagination, pages_field: str,
-                total_field: str) -> tuple[int, int]:
+def paging_info(
+    source: str, entity: Entity, number: int, pagination, pages_field: str, total_field: str
+) -> tuple[int, int]:
     """(total pages, total records) from a response's paging block, or IncompletePaging.
 
     Without them a pass cannot tell its last page from a page cut short, nor check that it
@@ -64,7 +66,8 @@ def paging_info(source: str, entity: Entity, number: int, pagination, pages_fiel
     if not isinstance(pagination, dict):
         raise IncompletePaging(
             f"{source} {entity.path} ({entity.name}) page {number}: the response has no 'pagination' block "
-            f"(the contract gives {pages_field} and {total_field}); cannot tell whether every record was read")
+            f"(the contract gives {pages_field} and {total_field}); cannot tell whether every record was read"
+        )
     values = []
     for field in (pages_field, total_field):
         value = pagination.get(field)
@@ -72,7 +75,8 @@ def paging_info(source: str, entity: Entity, number: int, pagination, pages_fiel
             raise IncompletePaging(
                 f"{source} {entity.path} ({entity.name}) page {number}: pagination.{field} is "
                 f"{'missing' if field not in pagination else repr(value)}, not a count; "
-                "cannot tell whether every record was read")
+                "cannot tell whether every record was read"
+            )
         values.append(value)
     return values[0], values[1]
 
@@ -137,28 +141,40 @@ class PagedClient(ABC):
             shrunk = seen_total is not None and page.total is not None and page.total < seen_total
             if shrunk and rewinds == MAX_REWINDS:
                 rewinds += 1  # warn once
-                log.warning("%s %s: totals keep changing while paging; not stepping back again in this pass "
-                            "(a pass that then falls short of the total fails and is read again)", self.source, entity.path)
+                log.warning(
+                    "%s %s: totals keep changing while paging; not stepping back again in this pass "
+                    "(a pass that then falls short of the total fails and is read again)",
+                    self.source,
+                    entity.path,
+                )
             elif shrunk and rewinds < MAX_REWINDS:
                 rewinds += 1
                 back = -(-(seen_total - page.total) // self.page_size)  # ceil
                 self.rewinds += 1
-                log.info("%s %s: %d rows left the window while paging (total %d -> %d); "
-                         "reading from page %d again", self.source, entity.path, seen_total - page.total,
-                         seen_total, page.total, max(1, number - back))
+                log.info(
+                    "%s %s: %d rows left the window while paging (total %d -> %d); reading from page %d again",
+                    self.source,
+                    entity.path,
+                    seen_total - page.total,
+                    seen_total,
+                    page.total,
+                    max(1, number - back),
+                )
                 seen_total = page.total
                 number = max(1, number - back)
                 continue
             if page.total is not None:
                 seen_total = page.total
-            if not page.records and (number < page.total_pages or
-                                     (page.total is not None and (number - 1) * self.page_size < page.total)):
+            if not page.records and (
+                number < page.total_pages or (page.total is not None and (number - 1) * self.page_size < page.total)
+            ):
                 # rows leaving the window shrink the total (handled above); an empty page the
                 # source's own numbers say should hold rows means rows it will not give us
                 raise IncompletePaging(
                     f"{self.source} {entity.path} ({entity.name}) page {number}: empty, but the source reports "
                     f"{page.total} records on {page.total_pages} pages (page size {self.page_size}): "
-                    "the page sequence ends before the source's total")
+                    "the page sequence ends before the source's total"
+                )
             if not page.records or number >= page.total_pages:
                 return
             number += 1

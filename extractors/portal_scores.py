@@ -4,6 +4,7 @@ Not a list endpoint: one call per root unit and period. Each answer is stored li
 record (key = root|timeType|year|month-or-quarter, payload = request + data), so an unchanged
 score adds nothing and a moved score (an open period) is a new version.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,9 +26,9 @@ TABLE = "dvc_portal__service_results"
 
 @dataclass(frozen=True)
 class ScorePeriod:
-    time_type: str          # month | quarter | year
+    time_type: str  # month | quarter | year
     year: int
-    number: int | None      # month or quarter
+    number: int | None  # month or quarter
 
     @property
     def key_part(self) -> str:
@@ -39,8 +40,11 @@ def periods_around(day: date) -> list[ScorePeriod]:
     prev = date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
     out: list[ScorePeriod] = []
     for d in (prev, day):
-        for period in (ScorePeriod("month", d.year, d.month), ScorePeriod("quarter", d.year, (d.month - 1) // 3 + 1),
-                       ScorePeriod("year", d.year, None)):
+        for period in (
+            ScorePeriod("month", d.year, d.month),
+            ScorePeriod("quarter", d.year, (d.month - 1) // 3 + 1),
+            ScorePeriod("year", d.year, None),
+        ):
             if period not in out:
                 out.append(period)
     return out
@@ -53,19 +57,27 @@ def ensure_table(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL(RAW_TABLE).format(table=sql.Identifier(TABLE), pk=sql.Identifier(f"{TABLE}_pk")))
 
 
-def fetch_service_results(conninfo: str, client: DvcPortalClient, root_units: list[str],
-                          periods: list[ScorePeriod]) -> int:
+def fetch_service_results(
+    conninfo: str, client: DvcPortalClient, root_units: list[str], periods: list[ScorePeriod]
+) -> int:
     """Fetch and store; returns how many new versions were stored."""
     fetched_at = datetime.now(LOCAL)
     rows = []
     for root in root_units:
         for period in periods:
-            kwargs = {"month": period.number} if period.time_type == "month" else \
-                {"quarter": period.number} if period.time_type == "quarter" else {}
+            kwargs = (
+                {"month": period.number}
+                if period.time_type == "month"
+                else {"quarter": period.number}
+                if period.time_type == "quarter"
+                else {}
+            )
             data = client.service_results(root, period.year, **kwargs)
             request = {"timeType": period.time_type, "year": period.year, "rootDepartmentCode": root} | kwargs
             payload = orjson.dumps({"request": request, "data": data}, option=orjson.OPT_SORT_KEYS)
-            rows.append((f"{root}|{period.key_part}", fetched_at, payload.decode(), hashlib.sha256(payload).hexdigest()))
+            rows.append(
+                (f"{root}|{period.key_part}", fetched_at, payload.decode(), hashlib.sha256(payload).hexdigest())
+            )
     with psycopg.connect(conninfo) as conn:
         ensure_table(conn)
         batch = new_batch_id(conn)

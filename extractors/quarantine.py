@@ -15,6 +15,7 @@ Every try counts in `attempts`. Replaying twice adds nothing: resolved rows are 
 again, and the loader skips versions raw already holds. A replay holds the entity's extract
 lock (extractors.run.claim_entity), so it never runs beside that entity's extract.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,8 @@ from datetime import datetime
 
 import psycopg
 
-from extractors.entities import BY_TABLE, ENTITIES, Entity, entity as entity_of
+from extractors.entities import BY_TABLE, ENTITIES, Entity
+from extractors.entities import entity as entity_of
 from extractors.loader import RawLoader
 from extractors.raw.schema import ensure_raw_schema
 from extractors.records import RawRow, parse_record
@@ -56,8 +58,10 @@ class Quarantined:
         return self.last_reason or self.reason
 
 
-COLUMNS = ("id, source, entity, batch_id, record_key, reason, last_reason, attempts, quarantined_at, "
-           "replayed_at, replay_batch_id")
+COLUMNS = (
+    "id, source, entity, batch_id, record_key, reason, last_reason, attempts, quarantined_at, "
+    "replayed_at, replay_batch_id"
+)
 
 
 def _where(ids, source, entity, open_only) -> tuple[str, list]:
@@ -76,13 +80,21 @@ def _where(ids, source, entity, open_only) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def list_quarantined(conn: psycopg.Connection, source: str | None = None, entity: str | None = None,
-                     open_only: bool = True, ids=None, limit: int | None = None) -> list[Quarantined]:
+def list_quarantined(
+    conn: psycopg.Connection,
+    source: str | None = None,
+    entity: str | None = None,
+    open_only: bool = True,
+    ids=None,
+    limit: int | None = None,
+) -> list[Quarantined]:
     """Quarantined records, oldest first (never their text: it can hold personal data)."""
     ensure_raw_schema(conn)
     where, params = _where(ids, source, entity, open_only)
-    rows = conn.execute(f"SELECT {COLUMNS} FROM raw.quarantine{where} ORDER BY id"
-                        + (" LIMIT %s" if limit else ""), params + ([limit] if limit else [])).fetchall()
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM raw.quarantine{where} ORDER BY id" + (" LIMIT %s" if limit else ""),
+        params + ([limit] if limit else []),
+    ).fetchall()
     return [Quarantined(*row) for row in rows]
 
 
@@ -92,17 +104,20 @@ class ReplayResult:
     entity: str
     batch_id: int
     tried: int = 0
-    resolved: int = 0       # now pass: loaded (or already stored), replayed_at set
-    loaded: int = 0         # of those, new versions in raw
+    resolved: int = 0  # now pass: loaded (or already stored), replayed_at set
+    loaded: int = 0  # of those, new versions in raw
     still_failing: int = 0  # stay open with their new reason
 
     def summary(self) -> str:
-        return (f"{self.source}/{self.entity} batch {self.batch_id}: {self.tried} replayed, {self.resolved} now pass "
-                f"({self.loaded} new versions loaded), {self.still_failing} still fail")
+        return (
+            f"{self.source}/{self.entity} batch {self.batch_id}: {self.tried} replayed, {self.resolved} now pass "
+            f"({self.loaded} new versions loaded), {self.still_failing} still fail"
+        )
 
 
-def replay(conninfo: str, ids=None, source: str | None = None, entity: str | None = None,
-           everything: bool = False) -> list[ReplayResult]:
+def replay(
+    conninfo: str, ids=None, source: str | None = None, entity: str | None = None, everything: bool = False
+) -> list[ReplayResult]:
     """Replay the open quarantined records selected by ids, by source (and entity), or all of
     them (`everything`); one batch per entity that has any. Returns one result per entity."""
     if not (ids or source or entity or everything):
@@ -122,7 +137,9 @@ def replay(conninfo: str, ids=None, source: str | None = None, entity: str | Non
     for src, name in sorted(groups, key=lambda g: order.get(f"{g[0]}__{g[1]}", len(order))):
         target = BY_TABLE.get(f"{src}__{name}")
         if target is None:
-            log.warning("quarantine holds records of %s/%s, an entity the extractors no longer know; left open", src, name)
+            log.warning(
+                "quarantine holds records of %s/%s, an entity the extractors no longer know; left open", src, name
+            )
             continue
         results.append(_replay_entity(conninfo, target, ids))
     return results
@@ -134,16 +151,23 @@ def _replay_entity(conninfo: str, target: Entity, ids) -> ReplayResult:
     with psycopg.connect(conninfo) as conn:
         claim_entity(conn, target)  # no extract of this entity meanwhile
         batch_id = new_batch_id(conn)
-        record = RunRecord(batch_id=batch_id, run_id=REPLAY_RUN_ID, source=target.source, entity=target.name,
-                           window_from=None, window_to=None)
+        record = RunRecord(
+            batch_id=batch_id,
+            run_id=REPLAY_RUN_ID,
+            source=target.source,
+            entity=target.name,
+            window_from=None,
+            window_to=None,
+        )
         record.save(conn)
         conn.commit()
         result = ReplayResult(target.source, target.name, batch_id)
         try:
             with conn.transaction():
                 where, params = _where(ids, target.source, target.name, open_only=True)
-                rows = conn.execute(f"SELECT id, raw_text FROM raw.quarantine{where} ORDER BY id FOR UPDATE",
-                                    params).fetchall()
+                rows = conn.execute(
+                    f"SELECT id, raw_text FROM raw.quarantine{where} ORDER BY id FOR UPDATE", params
+                ).fetchall()
                 good: list[RawRow] = []
                 good_ids: list[int] = []
                 failing: dict[str, list[int]] = defaultdict(list)
@@ -161,12 +185,18 @@ def _replay_entity(conninfo: str, target: Entity, ids) -> ReplayResult:
                 result.tried = len(rows)
                 result.loaded = RawLoader(conn).load(target, batch_id, good)
                 result.resolved = len(good_ids)
-                conn.execute("UPDATE raw.quarantine SET replayed_at = now(), replay_batch_id = %s, "
-                             "attempts = attempts + 1, last_attempt_at = now(), last_reason = NULL "
-                             "WHERE id = ANY(%s)", (batch_id, good_ids))
+                conn.execute(
+                    "UPDATE raw.quarantine SET replayed_at = now(), replay_batch_id = %s, "
+                    "attempts = attempts + 1, last_attempt_at = now(), last_reason = NULL "
+                    "WHERE id = ANY(%s)",
+                    (batch_id, good_ids),
+                )
                 for reason, qids in failing.items():
-                    conn.execute("UPDATE raw.quarantine SET attempts = attempts + 1, last_attempt_at = now(), "
-                                 "last_reason = %s WHERE id = ANY(%s)", (reason, qids))
+                    conn.execute(
+                        "UPDATE raw.quarantine SET attempts = attempts + 1, last_attempt_at = now(), "
+                        "last_reason = %s WHERE id = ANY(%s)",
+                        (reason, qids),
+                    )
                 result.still_failing = sum(len(q) for q in failing.values())
                 record.status = REPLAY_STATUS
                 record.fetched, record.loaded = result.tried, result.loaded

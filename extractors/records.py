@@ -16,6 +16,7 @@ Keys: one field's trimmed value as is; a composite key joins its parts with '|' 
 escaping '\\' as '\\\\' and '|' as '\\|' in each part, so no two keys differ only by where a
 separator falls, and keys whose parts hold neither character are what they always were.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ from extractors.timefmt import parse_iso, parse_local
 class RawRow:
     key: str
     updated: datetime
-    payload: str      # canonical JSON text of the record as received (text cleaned, see above)
+    payload: str  # canonical JSON text of the record as received (text cleaned, see above)
     payload_hash: str
 
 
@@ -43,15 +44,14 @@ class RawRow:
 class Rejected:
     key: str | None
     reason: str
-    raw_text: str     # the record as JSON text PostgreSQL's text type accepts (quarantine_text)
+    raw_text: str  # the record as JSON text PostgreSQL's text type accepts (quarantine_text)
 
 
 def encode_key(parts: list[str] | tuple[str, ...]) -> str:
     """The record key of a business key's parts (see the module docstring)."""
     if len(parts) == 1:
         return parts[0]
-    return "|".join(p.replace("\\", "\\\\").replace("|", "\\|") if ("\\" in p or "|" in p) else p
-                    for p in parts)
+    return "|".join(p.replace("\\", "\\\\").replace("|", "\\|") if ("\\" in p or "|" in p) else p for p in parts)
 
 
 def decode_key(key: str, parts: int) -> list[str]:
@@ -80,8 +80,7 @@ def canonical_json(value: Any) -> bytes:
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode()
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def quarantine_text(value: Any) -> str:
@@ -152,7 +151,10 @@ def _plan(entity: Entity) -> _Plan:
         fields = C.fields_of(entity)
         plan = _PLANS[entity.table] = _Plan(
             key=tuple((name, fields[name].kind == C.TEXT, fields[name]) for name in entity.key),
-            updated=entity.updated, local=entity.source == ONE_STOP, checker=C.checker(entity))
+            updated=entity.updated,
+            local=entity.source == ONE_STOP,
+            checker=C.checker(entity),
+        )
     return plan
 
 

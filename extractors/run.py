@@ -14,6 +14,7 @@ same way, and its record says why (extractors/completeness.py). One run per enti
 'abandoned'. The closing log line is the run's summary: pages,
 records, new, already stored, quarantined, retries (by reason), seconds, records/s.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,7 @@ DEFAULT_LOOKBACK = timedelta(days=1)
 PROGRESS_EVERY_SECONDS = 5.0
 
 
-def plan_window(watermark: datetime | None, upper: datetime, lookback: timedelta,
-                initial_from: datetime) -> Window:
+def plan_window(watermark: datetime | None, upper: datetime, lookback: timedelta, initial_from: datetime) -> Window:
     start = (watermark - lookback) if watermark else initial_from
     return Window(start=min(start, upper), end=upper)
 
@@ -72,8 +72,12 @@ def extract_entity(
         else:
             window = None  # full list: a snapshot each run
         record = RunRecord(
-            batch_id=new_batch_id(conn), run_id=run_id, source=entity.source, entity=entity.name,
-            window_from=window.start if window else None, window_to=window.end if window else upper,
+            batch_id=new_batch_id(conn),
+            run_id=run_id,
+            source=entity.source,
+            entity=entity.name,
+            window_from=window.start if window else None,
+            window_to=window.end if window else upper,
         )
         record.save(conn)
         conn.commit()
@@ -105,18 +109,36 @@ def extract_entity(
                 record.quarantined += len(bad)
                 record.source_total = page.total if page.total is not None else record.source_total
                 for rejected in bad:
-                    log.warning("%s/%s: quarantined %s: %s", entity.source, entity.name,
-                                rejected.key or "(no key)", rejected.reason)
+                    log.warning(
+                        "%s/%s: quarantined %s: %s",
+                        entity.source,
+                        entity.name,
+                        rejected.key or "(no key)",
+                        rejected.reason,
+                    )
                 now = time.monotonic()
                 if now - last_report >= PROGRESS_EVERY_SECONDS:
                     last_report = now
                     rate = record.fetched / max(now - started, 1e-9)
-                    log.info("%s/%s: page %d/%d, %d records (%.0f/s), %d new, %d quarantined",
-                             entity.source, entity.name, page.number, page.total_pages,
-                             record.fetched, rate, record.loaded, record.quarantined)
+                    log.info(
+                        "%s/%s: page %d/%d, %d records (%.0f/s), %d new, %d quarantined",
+                        entity.source,
+                        entity.name,
+                        page.number,
+                        page.total_pages,
+                        record.fetched,
+                        rate,
+                        record.loaded,
+                        record.quarantined,
+                    )
             # a pass that read fewer distinct records than the source's final total missed some
-            tally.check(entity, record.source_total, pages=record.pages, fetched=record.fetched,
-                        rewinds=client.rewinds - rewinds_before)
+            tally.check(
+                entity,
+                record.source_total,
+                pages=record.pages,
+                fetched=record.fetched,
+                rewinds=client.rewinds - rewinds_before,
+            )
         except BaseException as exc:
             conn.rollback()
             record.status = "failed"
@@ -125,8 +147,14 @@ def extract_entity(
             record.seconds = round(time.monotonic() - started, 3)
             record.save(conn, finished=True)
             conn.commit()
-            log.error("%s/%s batch %d failed after %d pages: %s", entity.source, entity.name,
-                      record.batch_id, record.pages, record.error)
+            log.error(
+                "%s/%s batch %d failed after %d pages: %s",
+                entity.source,
+                entity.name,
+                record.batch_id,
+                record.pages,
+                record.error,
+            )
             raise
 
         record.status = "success"
@@ -141,12 +169,22 @@ def extract_entity(
     reasons = client.http.retry_reasons - reasons_before
     log.info(
         "%s/%s batch %d done: %d pages, %d records, %d new, %d already stored, %d quarantined, "
-        "%d retries%s, %.1fs, %.0f records/s%s", entity.source, entity.name, record.batch_id, record.pages,
-        record.fetched, record.loaded, record.duplicates, record.quarantined, record.retries,
+        "%d retries%s, %.1fs, %.0f records/s%s",
+        entity.source,
+        entity.name,
+        record.batch_id,
+        record.pages,
+        record.fetched,
+        record.loaded,
+        record.duplicates,
+        record.quarantined,
+        record.retries,
         f" ({', '.join(f'{k} ×{v}' for k, v in sorted(reasons.items()))})" if reasons else "",
-        record.seconds, record.fetched / max(record.seconds, 1e-3),
+        record.seconds,
+        record.fetched / max(record.seconds, 1e-3),
         f", {client.rewinds - rewinds_before} page rewinds (rows moved while paging)"
-        if client.rewinds > rewinds_before else "",
+        if client.rewinds > rewinds_before
+        else "",
     )
     return record
 
@@ -157,8 +195,9 @@ def claim_entity(conn: psycopg.Connection, entity: Entity) -> None:
     A session advisory lock, so it is released when the connection ends, however the process
     ends. Holding it proves no other live run of the entity exists.
     """
-    got = conn.execute("SELECT pg_try_advisory_lock(hashtext('tthc-extract'), hashtext(%s))",
-                       (entity.table,)).fetchone()[0]
+    got = conn.execute(
+        "SELECT pg_try_advisory_lock(hashtext('tthc-extract'), hashtext(%s))", (entity.table,)
+    ).fetchone()[0]
     if not got:
         conn.rollback()
         raise RuntimeError(f"another extract of {entity.source}/{entity.name} is running; try again when it ends")
@@ -170,6 +209,10 @@ def claim_entity(conn: psycopg.Connection, entity: Entity) -> None:
     ).fetchall()
     conn.commit()
     if stale:
-        log.warning("%s/%s: batches %s never finished (killed?); marked abandoned, their pages are kept "
-                    "and this run reads their window again", entity.source, entity.name,
-                    ", ".join(str(b) for (b,) in stale))
+        log.warning(
+            "%s/%s: batches %s never finished (killed?); marked abandoned, their pages are kept "
+            "and this run reads their window again",
+            entity.source,
+            entity.name,
+            ", ".join(str(b) for (b,) in stale),
+        )

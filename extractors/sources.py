@@ -1,4 +1,5 @@
 """Build a source client from settings; settings come from the environment or Airflow."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,6 @@ from extractors.http import RetryingSession, RetryPolicy
 from extractors.one_stop import OneStopClient
 from extractors.paging import PagedClient
 
-
 # How many entities of one source are extracted at once (the ingest DAG's mapped extracts): what
 # one source system's API is asked to bear in a night. The benchmark extracts the same way.
 EXTRACTS_AT_ONCE = 2
@@ -19,9 +19,9 @@ EXTRACTS_AT_ONCE = 2
 @dataclass(frozen=True)
 class SourceSettings:
     base_url: str
-    client_id: str | None = None       # one-stop OAuth2 client id
-    client_secret: str | None = None   # one-stop OAuth2 client secret
-    api_key: str | None = None         # portal X-API-Key
+    client_id: str | None = None  # one-stop OAuth2 client id
+    client_secret: str | None = None  # one-stop OAuth2 client secret
+    api_key: str | None = None  # portal X-API-Key
 
     def __repr__(self) -> str:  # secrets stay out of logs
         return f"SourceSettings({self.base_url})"
@@ -46,8 +46,9 @@ def settings_from_env(source: str) -> SourceSettings:
     )
 
 
-def make_client(source: str, settings: SourceSettings, policy: RetryPolicy | None = None,
-                page_size: int | None = None) -> PagedClient:
+def make_client(
+    source: str, settings: SourceSettings, policy: RetryPolicy | None = None, page_size: int | None = None
+) -> PagedClient:
     http = RetryingSession(policy or RetryPolicy())
     if source == ONE_STOP:
         if not (settings.client_id and settings.client_secret):

@@ -1,4 +1,5 @@
 """Incremental state and run records, kept in the warehouse beside the data they describe."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

@@ -3,6 +3,7 @@
 One-stop: local Asia/Ho_Chi_Minh wall time, `yyyyMMddHHmmss` (dates `yyyyMMdd`), no offset;
 a missing value is null or "". Portal: ISO 8601 with offset.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,16 +24,24 @@ def parse_local(value: str) -> datetime:
         raise ValueError(f"{value!r} is not a yyyyMMddHHmmss time")
     try:
         if n == 14:
-            return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
-                            int(text[12:]), tzinfo=LOCAL)
+            return datetime(
+                int(text[:4]),
+                int(text[4:6]),
+                int(text[6:8]),
+                int(text[8:10]),
+                int(text[10:12]),
+                int(text[12:]),
+                tzinfo=LOCAL,
+            )
         return datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), tzinfo=LOCAL)
     except ValueError:
         raise ValueError(f"{value!r} is not a valid yyyyMMddHHmmss time") from None
 
 
 # yyyyMMdd with an optional HHmmss, every part in range; only "day 29-31 of this month" needs a calendar
-_LOCAL_SHAPE = re.compile(r"(?!0000)\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:(?:[01]\d|2[0-3])[0-5]\d[0-5]\d)?",
-                          re.ASCII)
+_LOCAL_SHAPE = re.compile(
+    r"(?!0000)\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:(?:[01]\d|2[0-3])[0-5]\d[0-5]\d)?", re.ASCII
+)
 
 
 def is_local_time(value: str) -> bool:

@@ -1,7 +1,8 @@
 """A simulated province behind the one-stop and DVC portal contracts.
 
-    from simulator import World, WorldConfig, SimulatorServer, FaultConfig
+from simulator import World, WorldConfig, SimulatorServer, FaultConfig
 """
+
 from simulator.config import WorldConfig
 from simulator.faults import FaultConfig
 from simulator.server import SimulatorServer

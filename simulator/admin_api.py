@@ -1,4 +1,5 @@
 """Admin endpoints (no auth, loopback only unless allowed) so another process can drive the simulator."""
+
 from __future__ import annotations
 
 import orjson
@@ -12,8 +13,12 @@ def handle_admin(handler, method: str, path: str, query: dict, body: bytes) -> t
     if not (handler.is_loopback or sim.allow_remote_admin):
         return 403, {"error": "admin endpoints answer loopback clients only"}
     if path == "/_sim/health" and method == "GET":
-        return 200, {"status": "ok", "as_of": sim.clock.isoformat(), "seed": sim.world.config.seed,
-                     "dossiers_per_year": sim.world.config.dossiers_per_year}
+        return 200, {
+            "status": "ok",
+            "as_of": sim.clock.isoformat(),
+            "seed": sim.world.config.seed,
+            "dossiers_per_year": sim.world.config.dossiers_per_year,
+        }
     if path == "/_sim/clock":
         if method == "POST":
             try:
@@ -23,7 +28,7 @@ def handle_admin(handler, method: str, path: str, query: dict, body: bytes) -> t
                 elif "advance_seconds" in data:
                     sim.advance_clock(int(data["advance_seconds"]))
                 else:
-                    return 400, {"error": "send {\"as_of\": \"2024-06-01T00:00:00+07:00\"} or {\"advance_seconds\": N}"}
+                    return 400, {"error": 'send {"as_of": "2024-06-01T00:00:00+07:00"} or {"advance_seconds": N}'}
             except (ValueError, TypeError, orjson.JSONDecodeError) as e:
                 return 400, {"error": f"bad clock request: {e}"}
         elif method != "GET":

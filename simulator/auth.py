@@ -4,6 +4,7 @@ Tokens are random and expire after `ttl` seconds of real time (the contract's ex
 the `revoke_tokens_every` fault revokes them all mid-run; under `credentials_revoked` no token
 is issued (401 invalid_client) and none is accepted.
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,8 +61,10 @@ def handle_token(handler, method: str, body: bytes) -> tuple[int, dict]:
             return _oauth_error(401, "invalid_client", "malformed Basic credentials")
     if form.get("grant_type") != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
-    if not (secrets.compare_digest(client_id or "", sim.client_id)
-            and secrets.compare_digest(client_secret or "", sim.client_secret)):
+    if not (
+        secrets.compare_digest(client_id or "", sim.client_id)
+        and secrets.compare_digest(client_secret or "", sim.client_secret)
+    ):
         return _oauth_error(401, "invalid_client", "wrong client_id or client_secret")
     if sim.faults.credentials_revoked:
         return _oauth_error(401, "invalid_client", "client credentials revoked")

@@ -1,4 +1,5 @@
 """What a simulated world is made from: a seed, a scale and a date range (plus a few knobs)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,15 +15,15 @@ MERGER_DAY = date(2025, 7, 1)  # two-tier local government: districts end, commu
 class WorldConfig:
     seed: int = 7
     dossiers_per_year: int = 2000
-    start: date = date(2024, 1, 1)         # first day dossiers are submitted
-    end: date = date(2025, 12, 31)         # last day dossiers are submitted (inclusive)
-    province_code: str = "H56"             # last group of every MaDinhDanh
-    province_name: str = "An Hòa"          # fictional province
-    departments: int = 12                  # sở (at most the 15 named ones)
-    districts: int = 6                     # huyện before the merger
-    communes_per_district: int = 10        # xã per huyện before the merger (on average)
-    merge_group: int = 3                   # old communes per new commune (on average)
-    procedures: int = 300                  # size of the TTHC catalogue
+    start: date = date(2024, 1, 1)  # first day dossiers are submitted
+    end: date = date(2025, 12, 31)  # last day dossiers are submitted (inclusive)
+    province_code: str = "H56"  # last group of every MaDinhDanh
+    province_name: str = "An Hòa"  # fictional province
+    departments: int = 12  # sở (at most the 15 named ones)
+    districts: int = 6  # huyện before the merger
+    communes_per_district: int = 10  # xã per huyện before the merger (on average)
+    merge_group: int = 3  # old communes per new commune (on average)
+    procedures: int = 300  # size of the TTHC catalogue
     holidays_csv: Path = field(default=DEFAULT_SEED)
     # moments (aware datetimes) at which one commune's lists hold every case of docs/acting-today.md (§11)
     # (simulator/showcase.py); empty: the world is exactly what the generator makes

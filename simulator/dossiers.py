@@ -13,6 +13,7 @@ events are in order by construction:
     processing 2% | supplements 5-30% | liên thông 32-60% | financial 70-85% | end 100%
 (withdrawn and stopped dossiers end earlier, at 35-90%, and lose what would come after.)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from simulator.catalogue import Catalogue
-from simulator.config import MERGER_DAY, WorldConfig
+from simulator.config import WorldConfig
 from simulator.rand import stream
 from simulator.units import UnitSet
 from simulator.worktime import DAY, WorkCalendar, day_number
@@ -48,35 +49,35 @@ class Plan:
     """Column arrays, one entry per dossier, in generation order."""
 
     n: int
-    unit: np.ndarray          # receiving unit index
-    proc: np.ndarray          # procedure index
-    offer_level: np.ndarray   # 0 KHONG, 1 MOT_PHAN, 2 TOAN_TRINH
-    channel: np.ndarray       # KenhThucHien 1/2/3
-    subject: np.ndarray       # LoaiDoiTuong 1..4
+    unit: np.ndarray  # receiving unit index
+    proc: np.ndarray  # procedure index
+    offer_level: np.ndarray  # 0 KHONG, 1 MOT_PHAN, 2 TOAN_TRINH
+    channel: np.ndarray  # KenhThucHien 1/2/3
+    subject: np.ndarray  # LoaiDoiTuong 1..4
     path: np.ndarray
-    t: np.ndarray             # (n, N_SLOTS) event times
-    due: np.ndarray           # (n, 4) NgayHenTra after 0..3 completed supplements
-    end_status: np.ndarray    # 9, 7 or 8 (for the END slot)
-    lien_thong: np.ndarray    # bool
-    partner: np.ndarray       # liên thông partner unit, or -1
-    lt_send: np.ndarray       # times of the liên thông hand-over and partner's completion
+    t: np.ndarray  # (n, N_SLOTS) event times
+    due: np.ndarray  # (n, 4) NgayHenTra after 0..3 completed supplements
+    end_status: np.ndarray  # 9, 7 or 8 (for the END slot)
+    lien_thong: np.ndarray  # bool
+    partner: np.ndarray  # liên thông partner unit, or -1
+    lt_send: np.ndarray  # times of the liên thông hand-over and partner's completion
     lt_done: np.ndarray
     lt_deadline: np.ndarray
-    has_file: np.ndarray      # result file (DuongDanTepTinKetQua) once attached
-    fee: np.ndarray           # Gia of the fee row (0 = exempt), -1 = no fee row
-    pay_slot: np.ndarray      # slot at which DuocThanhToanTrucTuyen becomes pay_value, -1 never
-    pay_value: np.ndarray     # 1 national portal, 2 provincial gateway
+    has_file: np.ndarray  # result file (DuongDanTepTinKetQua) once attached
+    fee: np.ndarray  # Gia of the fee row (0 = exempt), -1 = no fee row
+    pay_slot: np.ndarray  # slot at which DuocThanhToanTrucTuyen becomes pay_value, -1 never
+    pay_value: np.ndarray  # 1 national portal, 2 provincial gateway
     vneid: np.ndarray
-    n_comp: np.ndarray        # 1..4 submitted components
+    n_comp: np.ndarray  # 1..4 submitted components
     comp_digitized: np.ndarray  # bit masks over components
     comp_reused: np.ndarray
     comp_dmqg: np.ndarray
-    reuse_flag: np.ndarray    # HoSoCoThanhPhanSoHoa
-    personal: np.ndarray      # uint64 seed for fake personal data
-    seq: np.ndarray           # daily sequence number in MaHoSo
-    code: np.ndarray          # MaHoSo (str objects)
+    reuse_flag: np.ndarray  # HoSoCoThanhPhanSoHoa
+    personal: np.ndarray  # uint64 seed for fake personal data
+    seq: np.ndarray  # daily sequence number in MaHoSo
+    code: np.ndarray  # MaHoSo (str objects)
     reason_missing: np.ndarray  # refused/withdrawn/stopped without LyDo: 0 given, 1 null, 2 blank
-    never_synced: np.ndarray    # every sync to the portal fails (set only by the showcase)
+    never_synced: np.ndarray  # every sync to the portal fails (set only by the showcase)
 
 
 def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalendar) -> Plan:
@@ -91,12 +92,15 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     day = np.sort(days[rng.integers(0, days.size, n)]) if n else np.zeros(0, np.int64)
     unit, proc, level = _choose_offerings(rng, day, units, cat)
     p = units.p
-    field_code = np.array([cat.procedures[i].field.code for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, "<U4")
+    field_code = (
+        np.array([cat.procedures[i].field.code for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, "<U4")
+    )
 
     online_p = p["online"][unit]
     r = rng.random(n)
-    online = np.where(level == 2, r < np.minimum(0.98, online_p * 1.2 + 0.1),
-                      np.where(level == 1, r < online_p * 0.8, False))
+    online = np.where(
+        level == 2, r < np.minimum(0.98, online_p * 1.2 + 0.1), np.where(level == 1, r < online_p * 0.8, False)
+    )
     postal = ~online & (rng.random(n) < 0.02)
     channel = np.where(online, 2, np.where(postal, 3, 1))
 
@@ -118,11 +122,19 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     recv_online = cal.add_work(submit_online, review)
     # an online dossier is submitted and received while its unit exists (the merger cuts units off)
     u_from = np.array([day_number(u.valid_from) for u in units.units])[unit] * DAY if n else np.zeros(0, np.int64)
-    u_to = np.array([day_number(u.valid_to) + 1 if u.valid_to else 10**6 for u in units.units])[unit] * DAY if n else np.zeros(0, np.int64)
+    u_to = (
+        np.array([day_number(u.valid_to) + 1 if u.valid_to else 10**6 for u in units.units])[unit] * DAY
+        if n
+        else np.zeros(0, np.int64)
+    )
     outside = (submit_online < u_from) | (recv_online >= u_to)
     submit_online = np.where(outside, base - rng.integers(60, 1500, n), submit_online)
     recv_online = np.where(outside, base, recv_online)
-    t_submit = np.where(online, submit_online, np.where(postal, base - rng.integers(2 * DAY, 4 * DAY, n), base - rng.integers(60, 1500, n)))
+    t_submit = np.where(
+        online,
+        submit_online,
+        np.where(postal, base - rng.integers(2 * DAY, 4 * DAY, n), base - rng.integers(60, 1500, n)),
+    )
     t_recv = np.where(online, recv_online, base)
     t[:, SUBMIT] = np.where(online | postal, t_submit, NONE)
 
@@ -139,7 +151,9 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     t[:, REFUSE] = np.where(path == REFUSED, t_recv, NONE)
 
     # -- limits and agency time ------------------------------------------------------------
-    lim_unit = np.array([cat.procedures[i].limit_unit for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, "<U13")
+    lim_unit = (
+        np.array([cat.procedures[i].limit_unit for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, "<U13")
+    )
     lim = np.array([cat.procedures[i].limit for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, np.int64)
     due0 = cal.due(t_recv, lim, lim_unit)
     w0 = cal.to_work(t_recv)
@@ -158,8 +172,8 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     citizen = (rng.exponential(2.5, (n, 3)) * cal.day_seconds + rng.integers(1800, 8 * 3600, (n, 3))).astype(np.int64)
     due_w = np.zeros((n, 4), dtype=np.int64)
     due_w[:, 0] = cal.to_work(due0)
-    spent = np.zeros(n, dtype=np.int64)   # citizen time so far
-    alive = received.copy()               # events after an open supplement do not happen
+    spent = np.zeros(n, dtype=np.int64)  # citizen time so far
+    alive = received.copy()  # events after an open supplement do not happen
     for i in range(3):
         exists = alive & (k_supp > i)
         req_w = w0 + (pos[:, i] * agency).astype(np.int64) + spent
@@ -189,8 +203,11 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     culprit_partner = late & (rng.random(n) < 0.7)
     lt_send = at(np.full(n, 0.32))
     lim_f = np.minimum(agency, limit_w).astype(np.float64)
-    lt_done_w = np.where(late & culprit_partner, agency - 0.1 * lim_f,
-                         np.where(late, np.maximum(0.55 * limit_w, 0.4 * agency), 0.6 * agency)).astype(np.int64)
+    lt_done_w = np.where(
+        late & culprit_partner,
+        agency - 0.1 * lim_f,
+        np.where(late, np.maximum(0.55 * limit_w, 0.4 * agency), 0.6 * agency),
+    ).astype(np.int64)
     lt_done = cal.from_work(w0 + lt_done_w + spent)
     lt_deadline = cal.from_work(w0 + (0.6 * limit_w).astype(np.int64) + spent)
     lt_ok = lien_thong & (~ends_early | (lt_done < t_end))
@@ -214,25 +231,41 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     # -- apology letters for late dossiers ------------------------------------------------------
     final_due_w = due_w[:, 3]  # later columns add nothing once supplements stop
     apology = closed_normal & late & (rng.random(n) < p["apology"][unit])
-    t_apology = cal.from_work(np.maximum(final_due_w - (rng.random(n) * 4 * 3600).astype(np.int64), cal.to_work(np.where(received, t[:, PROC], t_recv)) + 120))
+    t_apology = cal.from_work(
+        np.maximum(
+            final_due_w - (rng.random(n) * 4 * 3600).astype(np.int64),
+            cal.to_work(np.where(received, t[:, PROC], t_recv)) + 120,
+        )
+    )
     t_apology = np.minimum(t_apology, t_end - 300)
     t[:, APOLOGY] = np.where(apology & (t_apology > t[:, PROC]), t_apology, NONE)
 
     # -- return, result files, late updates ---------------------------------------------------------
     fast = (channel == 2) & (level == 2)
-    lag_w = np.where(fast, rng.integers(300, 2 * 3600, n),
-                     (rng.exponential(1.0, n) * p["return_lag_days"][unit] * cal.day_seconds).astype(np.int64) + 300)
+    lag_w = np.where(
+        fast,
+        rng.integers(300, 2 * 3600, n),
+        (rng.exponential(1.0, n) * p["return_lag_days"][unit] * cal.day_seconds).astype(np.int64) + 300,
+    )
     returned = closed_normal & (rng.random(n) >= p["never_returned"][unit])
     t[:, RETURN] = np.where(returned, cal.from_work(cal.to_work(t_end) + lag_w), NONE)
-    document = np.array([cat.procedures[i].document for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, bool)
+    document = (
+        np.array([cat.procedures[i].document for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, bool)
+    )
     has_file = closed_normal & document & (rng.random(n) < p["digitize_result"][unit])
     late_attach = has_file & (rng.random(n) < 0.2)
     t[:, ATTACH] = np.where(late_attach, t_end + rng.integers(DAY, 15 * DAY, n), NONE)
     t[:, CORRECT] = np.where(received & (rng.random(n) < 0.03), t_recv + rng.integers(DAY, 60 * DAY, n), NONE)
 
     # -- money, flags, components -----------------------------------------------------------
-    has_fee = np.array([cat.procedures[i].has_fee for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, bool)
-    amount = np.array([cat.procedures[i].fee_amount for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, np.int64)
+    has_fee = (
+        np.array([cat.procedures[i].has_fee for i in range(len(cat.procedures))])[proc] if n else np.zeros(0, bool)
+    )
+    amount = (
+        np.array([cat.procedures[i].fee_amount for i in range(len(cat.procedures))])[proc]
+        if n
+        else np.zeros(0, np.int64)
+    )
     pages = np.where(field_code == "CT", rng.integers(1, 6, n), 1)
     exempt = rng.random(n) < 0.08
     fee = np.where(has_fee, np.where(exempt, 0, amount * pages), -1)
@@ -260,20 +293,45 @@ def generate(config: WorldConfig, units: UnitSet, cat: Catalogue, cal: WorkCalen
     t[cut] = NONE
     lt_send = np.where(deleted & (lt_send > t_del), NONE, lt_send)
     lt_done = np.where(deleted & (lt_done > t_del), NONE, lt_done)
-    pay_slot = np.where((pay_slot >= 0) & (t[np.arange(n), np.maximum(pay_slot, 0)] < 0), -1, pay_slot) if n else pay_slot
+    pay_slot = (
+        np.where((pay_slot >= 0) & (t[np.arange(n), np.maximum(pay_slot, 0)] < 0), -1, pay_slot) if n else pay_slot
+    )
     has_file &= ~deleted | (t[:, END] >= 0)
 
     personal = rng.integers(0, 2**63 - 1, n, dtype=np.int64).astype(np.uint64)
     seq, code = _codes(units, unit, t, first)
     reason_missing = _missing_reasons(config, units, unit, path)
     return Plan(
-        n=n, unit=unit, proc=proc, offer_level=level, channel=channel, subject=subject, path=path, t=t, due=due,
-        end_status=end_status, lien_thong=lien_thong, partner=np.where(lien_thong, partner, -1),
-        lt_send=np.where(lien_thong, lt_send, NONE), lt_done=np.where(lien_thong, lt_done, NONE),
-        lt_deadline=lt_deadline, has_file=has_file, fee=fee, pay_slot=pay_slot, pay_value=pay_value,
-        vneid=vneid, n_comp=n_comp, comp_digitized=comp_digitized, comp_reused=comp_reused,
-        comp_dmqg=comp_dmqg, reuse_flag=reuse_flag, personal=personal, seq=seq, code=code,
-        reason_missing=reason_missing, never_synced=np.zeros(n, dtype=bool),
+        n=n,
+        unit=unit,
+        proc=proc,
+        offer_level=level,
+        channel=channel,
+        subject=subject,
+        path=path,
+        t=t,
+        due=due,
+        end_status=end_status,
+        lien_thong=lien_thong,
+        partner=np.where(lien_thong, partner, -1),
+        lt_send=np.where(lien_thong, lt_send, NONE),
+        lt_done=np.where(lien_thong, lt_done, NONE),
+        lt_deadline=lt_deadline,
+        has_file=has_file,
+        fee=fee,
+        pay_slot=pay_slot,
+        pay_value=pay_value,
+        vneid=vneid,
+        n_comp=n_comp,
+        comp_digitized=comp_digitized,
+        comp_reused=comp_reused,
+        comp_dmqg=comp_dmqg,
+        reuse_flag=reuse_flag,
+        personal=personal,
+        seq=seq,
+        code=code,
+        reason_missing=reason_missing,
+        never_synced=np.zeros(n, dtype=bool),
     )
 
 
@@ -334,7 +392,11 @@ def _partners(rng, unit, field_code, wanted, units: UnitSet) -> np.ndarray:
     n = unit.size
     out = np.full(n, -1, dtype=np.int64)
     level = np.array([u.level for u in units.units])[unit] if n else np.zeros(0, "<U9")
-    district = np.array([u.district if u.district is not None else -1 for u in units.units])[unit] if n else np.zeros(0, np.int64)
+    district = (
+        np.array([u.district if u.district is not None else -1 for u in units.units])[unit]
+        if n
+        else np.zeros(0, np.int64)
+    )
     branch_of = {b.district: b.index for b in units.branches}
     deps = [d.index for d in units.departments]
     for i in np.flatnonzero(wanted):

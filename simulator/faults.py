@@ -11,10 +11,11 @@ with 5xx, counted from when the faults were set, then the source recovers) and r
 credentials (`credentials_revoked`: the client's credentials stop working until the switch is
 turned off, as when a source rotates or revokes them).
 """
+
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 from simulator.rand import unit_float
 
@@ -25,30 +26,39 @@ MALFORMED_KINDS = ("bad_date", "unknown_code", "missing_key")
 class FaultConfig:
     seed: int = 0
     # transport, per request (data endpoints only; /oauth/token and /_sim are never faulted)
-    rate_limit: float = 0.0        # HTTP 429 with Retry-After
-    retry_after: int = 1           # seconds announced in Retry-After
-    server_error: float = 0.0      # HTTP 502, 503 or 504
-    storm_requests: int = 0        # the first N data requests in scope all answer 502/503/504, then it recovers
-    error_envelope: float = 0.0    # HTTP 200 whose error_code is not "0"
-    slow: float = 0.0              # the page (or inbox answer) is delayed by slow_seconds: a client timeout
+    rate_limit: float = 0.0  # HTTP 429 with Retry-After
+    retry_after: int = 1  # seconds announced in Retry-After
+    server_error: float = 0.0  # HTTP 502, 503 or 504
+    storm_requests: int = 0  # the first N data requests in scope all answer 502/503/504, then it recovers
+    error_envelope: float = 0.0  # HTTP 200 whose error_code is not "0"
+    slow: float = 0.0  # the page (or inbox answer) is delayed by slow_seconds: a client timeout
     slow_seconds: float = 1.0
-    drop: float = 0.0              # the connection is closed without a response
-    revoke_tokens_every: int = 0   # every N authorised requests all tokens are revoked (0: never)
+    drop: float = 0.0  # the connection is closed without a response
+    revoke_tokens_every: int = 0  # every N authorised requests all tokens are revoked (0: never)
     credentials_revoked: bool = False  # /oauth/token answers 401, tokens and the portal's API key are refused
-    repeat_rows: float = 0.0       # the page also repeats the last repeat_count rows of the previous page
+    repeat_rows: float = 0.0  # the page also repeats the last repeat_count rows of the previous page
     repeat_count: int = 3
-    advance_per_page: int = 0      # seconds the clock moves after each data page: rows move while paging
+    advance_per_page: int = 0  # seconds the clock moves after each data page: rows move while paging
     # records, per record (deterministic)
-    malformed: float = 0.0         # bad dates, unknown codes, missing key fields
-    empty_dates: float = 0.0       # "" instead of null for missing dates (older units)
-    padded_codes: float = 0.0      # codes with surrounding spaces
+    malformed: float = 0.0  # bad dates, unknown codes, missing key fields
+    empty_dates: float = 0.0  # "" instead of null for missing dates (older units)
+    padded_codes: float = 0.0  # codes with surrounding spaces
     # scope: endpoint paths / raw entity names faults apply to (empty: all)
     paths: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
 
     def __post_init__(self):
-        for name in ("rate_limit", "server_error", "error_envelope", "slow", "drop", "repeat_rows",
-                     "malformed", "empty_dates", "padded_codes"):
+        for name in (
+            "rate_limit",
+            "server_error",
+            "error_envelope",
+            "slow",
+            "drop",
+            "repeat_rows",
+            "malformed",
+            "empty_dates",
+            "padded_codes",
+        ):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"FaultConfig.{name} must be a probability in [0, 1], got {value!r}")
@@ -63,7 +73,7 @@ class FaultConfig:
         self.entities = tuple(self.entities)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FaultConfig":
+    def from_dict(cls, data: dict) -> FaultConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -90,37 +100,83 @@ class FaultConfig:
 @dataclass(frozen=True)
 class EntityFields:
     key: tuple[str, ...]
-    dates: tuple[str, ...]                  # date/timestamp fields that may be null
-    codes: tuple[str, ...]                  # code fields that may arrive padded
-    bad_date_field: str                     # where a bad date goes
-    unknown_code: tuple[str, object]        # field and an unknown value
-    nested_dates: tuple[tuple[str, str], ...] = ()   # (list field, date field) inside lists
+    dates: tuple[str, ...]  # date/timestamp fields that may be null
+    codes: tuple[str, ...]  # code fields that may arrive padded
+    bad_date_field: str  # where a bad date goes
+    unknown_code: tuple[str, object]  # field and an unknown value
+    nested_dates: tuple[tuple[str, str], ...] = ()  # (list field, date field) inside lists
     bad_dates: tuple[str, ...] = ("2024-13-45", "20241399250000")
 
 
 ENTITY_FIELDS: dict[str, EntityFields] = {
-    "don_vi": EntityFields(("MaDinhDanh",), ("HieuLucDen",), ("MaDinhDanh", "MaDonViCha", "MaDonViKeNhiem", "CapDonVi"),
-                           "HieuLucTu", ("CapDonVi", "THON")),
-    "thu_tuc": EntityFields(("MaTTHC",), ("NgayCongKhai",), ("MaTTHC", "MaLinhVuc", "DonViThoiHan"),
-                            "NgayCongBo", ("DonViThoiHan", "TUAN")),
-    "thu_tuc_don_vi": EntityFields(("MaDinhDanh", "MaTTHC", "HieuLucTu"), ("HieuLucDen",), ("MaDinhDanh", "MaTTHC", "MucDoDVC"),
-                                   "HieuLucDen", ("MucDoDVC", "MUC_DO_4")),
-    "ho_so": EntityFields(("MaHoSo",), ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi"),
-                          ("MaHoSo", "MaTTHC", "MaLinhVuc", "MaDinhDanhDonVi"), "NgayTiepNhan", ("TrangThaiHoSo", 42),
-                          nested_dates=(("DanhSachHoSoBoSung", "NgayTiepNhanBoSung"), ("DanhSachHoSoBoSung", "NgayHenTraMoi"))),
-    "qua_trinh_xu_ly": EntityFields(("MaHoSo", "STT"), ("NgayKetThucTheoQuyDinh",), ("MaHoSo", "MaDinhDanhDonVi"),
-                                    "ThoiDiemXuLy", ("TrangThai", 99)),
-    "payments": EntityFields(("transactionId",), ("paidAt",), ("transactionId", "dossierCode", "departmentCode", "procedureCode"),
-                             "createdAt", ("status", "PENDING_REVIEW"), bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30")),
-    "sync_status": EntityFields(("dossierCode",), ("syncedAt",), ("dossierCode", "departmentCode"),
-                                "receivedAt", ("syncResult", "UNKNOWN"), bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30")),
-    "feedback": EntityFields(("feedbackId",), ("handledAt",), ("feedbackId", "departmentCode", "dossierCode"),
-                             "receivedAt", ("status", "ESCALATED"), bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30")),
-    "ratings": EntityFields(("ratingId",), (), ("ratingId", "dossierCode", "departmentCode"),
-                            "ratedAt", ("level", 7), bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30")),
-    "online_services": EntityFields(("departmentCode", "procedureCode", "validFrom"), ("validTo",),
-                                    ("departmentCode", "procedureCode", "level"), "validFrom", ("level", "HALF"),
-                                    bad_dates=("2024-02-30", "02/05/2024")),
+    "don_vi": EntityFields(
+        ("MaDinhDanh",),
+        ("HieuLucDen",),
+        ("MaDinhDanh", "MaDonViCha", "MaDonViKeNhiem", "CapDonVi"),
+        "HieuLucTu",
+        ("CapDonVi", "THON"),
+    ),
+    "thu_tuc": EntityFields(
+        ("MaTTHC",), ("NgayCongKhai",), ("MaTTHC", "MaLinhVuc", "DonViThoiHan"), "NgayCongBo", ("DonViThoiHan", "TUAN")
+    ),
+    "thu_tuc_don_vi": EntityFields(
+        ("MaDinhDanh", "MaTTHC", "HieuLucTu"),
+        ("HieuLucDen",),
+        ("MaDinhDanh", "MaTTHC", "MucDoDVC"),
+        "HieuLucDen",
+        ("MucDoDVC", "MUC_DO_4"),
+    ),
+    "ho_so": EntityFields(
+        ("MaHoSo",),
+        ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi"),
+        ("MaHoSo", "MaTTHC", "MaLinhVuc", "MaDinhDanhDonVi"),
+        "NgayTiepNhan",
+        ("TrangThaiHoSo", 42),
+        nested_dates=(("DanhSachHoSoBoSung", "NgayTiepNhanBoSung"), ("DanhSachHoSoBoSung", "NgayHenTraMoi")),
+    ),
+    "qua_trinh_xu_ly": EntityFields(
+        ("MaHoSo", "STT"), ("NgayKetThucTheoQuyDinh",), ("MaHoSo", "MaDinhDanhDonVi"), "ThoiDiemXuLy", ("TrangThai", 99)
+    ),
+    "payments": EntityFields(
+        ("transactionId",),
+        ("paidAt",),
+        ("transactionId", "dossierCode", "departmentCode", "procedureCode"),
+        "createdAt",
+        ("status", "PENDING_REVIEW"),
+        bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30"),
+    ),
+    "sync_status": EntityFields(
+        ("dossierCode",),
+        ("syncedAt",),
+        ("dossierCode", "departmentCode"),
+        "receivedAt",
+        ("syncResult", "UNKNOWN"),
+        bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30"),
+    ),
+    "feedback": EntityFields(
+        ("feedbackId",),
+        ("handledAt",),
+        ("feedbackId", "departmentCode", "dossierCode"),
+        "receivedAt",
+        ("status", "ESCALATED"),
+        bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30"),
+    ),
+    "ratings": EntityFields(
+        ("ratingId",),
+        (),
+        ("ratingId", "dossierCode", "departmentCode"),
+        "ratedAt",
+        ("level", 7),
+        bad_dates=("2024-02-30T10:00:00+07:00", "02/05/2024 09:30"),
+    ),
+    "online_services": EntityFields(
+        ("departmentCode", "procedureCode", "validFrom"),
+        ("validTo",),
+        ("departmentCode", "procedureCode", "level"),
+        "validFrom",
+        ("level", "HALF"),
+        bad_dates=("2024-02-30", "02/05/2024"),
+    ),
 }
 # "" for null dates is a one-stop habit (older units); the portal always sends null
 EMPTY_DATE_SOURCES = ("don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so", "qua_trinh_xu_ly")

@@ -7,6 +7,7 @@ period and version a second time is a conflict (409, success for the sender); an
 rejected (400) with the reason. Received packages stay in memory and, with `inbox_dir`, are also
 written to `inbox_dir/{unit}/{period}/v{N}/` (complete or absent: a temporary folder renamed).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -172,5 +173,14 @@ class Inbox:
         return [p.manifest for p in self.packages]
 
     def listing(self) -> list[dict]:
-        return [{"ma_don_vi": p.key[0], "ky_bao_cao": p.key[1], "phien_ban": p.key[2], "nhan_luc": p.received_at,
-                 "tep": sorted(p.files), "manifest": p.manifest} for p in self.packages]
+        return [
+            {
+                "ma_don_vi": p.key[0],
+                "ky_bao_cao": p.key[1],
+                "phien_ban": p.key[2],
+                "nhan_luc": p.received_at,
+                "tep": sorted(p.files),
+                "manifest": p.manifest,
+            }
+            for p in self.packages
+        ]

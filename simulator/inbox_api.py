@@ -3,6 +3,7 @@
 Under the `slow` fault a received package is stored first and answered late, as a real inbox
 behind a slow proxy does: a sender that timed out does not know it was received (the next
 attempt gets 409)."""
+
 from __future__ import annotations
 
 import secrets
@@ -26,8 +27,12 @@ def handle_inbox(handler, method: str, path: str, body: bytes):
     if method not in ("GET", "POST"):
         raise inbox_error(405, f"{method} not allowed on {path}")
     # a delivery can meet the same transport faults as the sources (an error envelope becomes a 503)
-    transport_faults(handler, path, err=lambda status, msg, headers=None: inbox_error(status, msg, headers),
-                     envelope_error=inbox_error(503, "Hệ thống đang bận, vui lòng thử lại"))
+    transport_faults(
+        handler,
+        path,
+        err=lambda status, msg, headers=None: inbox_error(status, msg, headers),
+        envelope_error=inbox_error(503, "Hệ thống đang bận, vui lòng thử lại"),
+    )
     if method == "POST" and "slow" in sim.page_faults(path):
         # a slow inbox stores the package, then answers late: the sender may have given up by then
         slow_answer = sim.faults.slow_seconds

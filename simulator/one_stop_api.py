@@ -1,4 +1,5 @@
 """The one-stop contract's list endpoints: auth, envelope, paging, windows, faults."""
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,9 @@ class ApiError(Exception):
 
 
 def error(status: int, message: str, code: str | None = None, headers: dict | None = None) -> ApiError:
-    return ApiError(status, {"error_code": code or str(status), "message": message, "data": None, "pagination": None},
-                    headers)
+    return ApiError(
+        status, {"error_code": code or str(status), "message": message, "data": None, "pagination": None}, headers
+    )
 
 
 def int_param(query: dict, name: str, default: int, lo: int, hi: int | None, err=error) -> int:
@@ -76,8 +78,15 @@ def transport_faults(handler, path: str, err=error, envelope_error=None):
     if kind == "server_error":
         raise err(arg, {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}[arg])
     if kind == "error_envelope":
-        raise envelope_error or ApiError(200, {"error_code": "E_SYSTEM_BUSY", "message": "Hệ thống đang bận, vui lòng thử lại",
-                                              "data": None, "pagination": None})
+        raise envelope_error or ApiError(
+            200,
+            {
+                "error_code": "E_SYSTEM_BUSY",
+                "message": "Hệ thống đang bận, vui lòng thử lại",
+                "data": None,
+                "pagination": None,
+            },
+        )
 
 
 def page_slice(handler, path: str, total: int, page: int, size: int) -> tuple[int, int]:
@@ -103,7 +112,11 @@ def handle_one_stop(handler, method: str, path: str, query: dict):
         raise error(405, f"{method} not allowed on {path}")
     token = bearer(handler)
     if not token or not sim.tokens.valid(token) or sim.faults.credentials_revoked:
-        raise error(401, "missing, unknown or expired access token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise error(
+            401,
+            "missing, unknown or expired access token",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     sim.count_authorised(path)
     transport_faults(handler, path)
     page = int_param(query, "page", 1, 1, None)
@@ -119,7 +132,13 @@ def handle_one_stop(handler, method: str, path: str, query: dict):
     if faults.has_record_faults:
         rows = [apply_record_fault(faults, entity, r) for r in rows]
     sim.after_page(path)
-    return 200, {
-        "error_code": "0", "message": "OK", "data": rows,
-        "pagination": {"page": page, "page_size": size, "total_pages": -(-total // size), "total": total},
-    }, None
+    return (
+        200,
+        {
+            "error_code": "0",
+            "message": "OK",
+            "data": rows,
+            "pagination": {"page": page, "page_size": size, "total_pages": -(-total // size), "total": total},
+        },
+        None,
+    )

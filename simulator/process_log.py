@@ -6,6 +6,7 @@ that caused a delay shows), supplement requests and completions, the financial-o
 wait, the end of processing and the return. Key (MaHoSo, STT), STT in time order.
 A few steps are edited later (a second version), as real logs are.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +35,20 @@ KINDS = (
     ("Kết thúc xử lý", -1, False),
     ("Trả kết quả", 10, True),
 )
-K_SUBMIT, K_RECV, K_REFUSE, K_PROC, K_LT_SEND, K_LT_DONE, K_SUPP_REQ, K_SUPP_DONE, K_FIN_REQ, K_FIN_DONE, K_END, K_RET = range(12)
+(
+    K_SUBMIT,
+    K_RECV,
+    K_REFUSE,
+    K_PROC,
+    K_LT_SEND,
+    K_LT_DONE,
+    K_SUPP_REQ,
+    K_SUPP_DONE,
+    K_FIN_REQ,
+    K_FIN_DONE,
+    K_END,
+    K_RET,
+) = range(12)
 END_TEXT = {9: "Đã xử lý xong", 7: "Công dân rút hồ sơ", 8: "Dừng xử lý hồ sơ"}
 
 
@@ -47,7 +61,7 @@ class Steps:
     stt: np.ndarray
     start: np.ndarray
     deadline: np.ndarray
-    edited: np.ndarray     # time of a later edit, -1 none
+    edited: np.ndarray  # time of a later edit, -1 none
 
     def __len__(self):
         return int(self.dossier.size)
@@ -117,8 +131,10 @@ class StepRenderer:
         self.proc = plan.proc.tolist()
         self.end_status = plan.end_status.tolist()
         self.personal = plan.personal.tolist()
-        self.cols = {name: getattr(steps, name).tolist() for name in
-                     ("dossier", "kind", "time", "unit", "stt", "start", "deadline", "edited")}
+        self.cols = {
+            name: getattr(steps, name).tolist()
+            for name in ("dossier", "kind", "time", "unit", "stt", "start", "deadline", "edited")
+        }
 
     def key(self, r: int) -> tuple:
         return (self.codes[self.cols["dossier"][r]], self.cols["stt"][r])
@@ -141,10 +157,15 @@ class StepRenderer:
             label += " (đã cập nhật nội dung)"
         deadline = c["deadline"][r]
         return {
-            "MaHoSo": self.codes[d], "STT": c["stt"][r], "TrangThai": status,
-            "MaDinhDanhDonVi": self.unit_codes[unit], "PhongBanXuLy": dept,
+            "MaHoSo": self.codes[d],
+            "STT": c["stt"][r],
+            "TrangThai": status,
+            "MaDinhDanhDonVi": self.unit_codes[unit],
+            "PhongBanXuLy": dept,
             "NguoiXuLy": person((self.personal[d] >> 3) + kind * 7919 + unit * 104729 & 0xFFFFFF),
-            "NoiDungXuLy": label, "ThoiDiemXuLy": stamp(c["time"][r]), "NgayBatDau": stamp(c["start"][r]),
+            "NoiDungXuLy": label,
+            "ThoiDiemXuLy": stamp(c["time"][r]),
+            "NgayBatDau": stamp(c["start"][r]),
             "NgayKetThucTheoQuyDinh": stamp(deadline) if deadline >= 0 else None,
             "NgayCapNhat": stamp(v),
         }

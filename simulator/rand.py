@@ -1,5 +1,6 @@
 """Seeded randomness: one independent stream per purpose, so adding a feature in one part of
 the world does not reshuffle the others; stable hashes for per-record decisions."""
+
 from __future__ import annotations
 
 import hashlib

@@ -8,6 +8,7 @@ One ThreadingHTTPServer (HTTP/1.1, keep-alive) in a background thread. The world
 of the server's clock, which only moves when told to (`set_clock`, POST /_sim/clock) or, under
 the `advance_per_page` fault, a little after each data page.
 """
+
 from __future__ import annotations
 
 import random
@@ -41,8 +42,13 @@ class Stats:
     faults: Counter = field(default_factory=Counter)
 
     def to_dict(self) -> dict:
-        return {"requests": self.requests, "pages": self.pages, "by_path": dict(self.by_path),
-                "by_status": {str(k): v for k, v in self.by_status.items()}, "faults": dict(self.faults)}
+        return {
+            "requests": self.requests,
+            "pages": self.pages,
+            "by_path": dict(self.by_path),
+            "by_status": {str(k): v for k, v in self.by_status.items()},
+            "faults": dict(self.faults),
+        }
 
 
 class Dropped(Exception):
@@ -50,11 +56,22 @@ class Dropped(Exception):
 
 
 class SimulatorServer:
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, clock: datetime | None = None,
-                 faults: FaultConfig | None = None, *, client_id: str = "tthc-demo",
-                 client_secret: str = "demo-secret", api_key: str = "demo-api-key",
-                 inbox_token: str = "demo-inbox-token", token_ttl: float = 3600.0,
-                 allow_remote_admin: bool = False, inbox_dir: Path | None = None):
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: datetime | None = None,
+        faults: FaultConfig | None = None,
+        *,
+        client_id: str = "tthc-demo",
+        client_secret: str = "demo-secret",
+        api_key: str = "demo-api-key",
+        inbox_token: str = "demo-inbox-token",
+        token_ttl: float = 3600.0,
+        allow_remote_admin: bool = False,
+        inbox_dir: Path | None = None,
+    ):
         self.world = world
         self.host, self.port = host, port
         start = clock if clock is not None else to_aware(world.epoch)
@@ -75,7 +92,7 @@ class SimulatorServer:
         self._inbox = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         if self._httpd is not None:
             return self
         handler = type("Handler", (_Handler,), {"sim": self})
@@ -144,6 +161,7 @@ class SimulatorServer:
         with self._lock:
             if self._inbox is None:
                 from simulator.inbox import Inbox
+
                 self._inbox = Inbox(self.inbox_dir)
             return self._inbox
 
@@ -242,25 +260,31 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith("/_sim"):
                 from simulator.admin_api import handle_admin
+
                 status, payload = handle_admin(self, method, path, query, body)
                 return self._send(status, payload)
             if path == "/oauth/token":
                 from simulator.auth import handle_token
+
                 status, payload = handle_token(self, method, body)
                 return self._send(status, payload)
             if path in ONE_STOP_ROUTES:
                 from simulator.one_stop_api import handle_one_stop
+
                 status, payload, headers = handle_one_stop(self, method, path, query)
                 return self._send(status, payload, headers)
             if path == "/api/v1/extracts":
                 from simulator.inbox_api import handle_inbox
+
                 status, payload, headers = handle_inbox(self, method, path, body)
                 return self._send(status, payload, headers)
             if path.startswith("/webhooks/"):
                 from simulator.webhooks import handle_webhooks
+
                 status, payload = handle_webhooks(self, method, path, body)
                 return self._send(status, payload)
             from simulator.portal.api import PORTAL_ROUTES, handle_portal
+
             if path in PORTAL_ROUTES:
                 status, payload, headers = handle_portal(self, method, path, query, body)
                 return self._send(status, payload, headers)

@@ -19,6 +19,7 @@ other and the ground truth stays consistent. Nothing happens to a showcase dossi
 T + QUIET: a refresh at T sees the same whether the sources were read at T or the night after.
 Without `showcase_at` the world is exactly what the generator makes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -35,7 +36,7 @@ from simulator.worktime import DAY, EPOCH, WorkCalendar
 
 HOUR = 3600
 QUIET = 2 * DAY
-LIMITS = range(5, 16)        # working-day limits long enough to lay every case out before T
+LIMITS = range(5, 16)  # working-day limits long enough to lay every case out before T
 SUBJECT = {"CONG_DAN": 1, "DOANH_NGHIEP": 2, "TO_CHUC": 3}
 LEVEL = {"KHONG": 0, "MOT_PHAN": 1, "TOAN_TRINH": 2}
 
@@ -65,8 +66,9 @@ def extend(plan: D.Plan, config, units: UnitSet, cat: Catalogue, cal: WorkCalend
     """The plan with the showcase dossiers of every moment in config.showcase_at appended."""
     for moment in config.showcase_at:
         if not config.start < moment.date() <= config.end:
-            raise ValueError(f"showcase moment {moment.isoformat()} is outside the world's dates "
-                             f"{config.start}..{config.end}")
+            raise ValueError(
+                f"showcase moment {moment.isoformat()} is outside the world's dates {config.start}..{config.end}"
+            )
     builder = _Builder(config, units, cat, cal)
     rows = [r for moment in config.showcase_at for r in builder.moment(from_aware(moment))]
     return _append(plan, rows, units, cat, stream(config.seed, "showcase"))
@@ -78,10 +80,12 @@ class _Builder:
         self.offers: dict[tuple[int, int], list] = {}
         for o in cat.offerings:
             self.offers.setdefault((o.unit, o.procedure), []).append(o)
-        self.candidates = sorted((p for p in cat.procedures if p.limit_unit == "NGAY_LAM_VIEC" and p.limit in LIMITS),
-                                 key=lambda p: (-p.popularity, p.code))
+        self.candidates = sorted(
+            (p for p in cat.procedures if p.limit_unit == "NGAY_LAM_VIEC" and p.limit in LIMITS),
+            key=lambda p: (-p.popularity, p.code),
+        )
         self.first_instant = (config.start - EPOCH).days * DAY
-        self.turn = 0   # each dossier starts its search one procedure further on: not all one TTHC
+        self.turn = 0  # each dossier starts its search one procedure further on: not all one TTHC
 
     # -- units and procedures -------------------------------------------------------------------
     def showcase_unit(self, day: date) -> int:
@@ -112,8 +116,14 @@ class _Builder:
             holder = self.holder(unit, recv)
             if holder is None or recv < self.first_instant:
                 continue
-            offer = next((o for o in self.offers.get((holder, p.index), ()) if o.valid_from <= _day(recv)
-                          and (o.valid_to is None or _day(recv) <= o.valid_to)), None)
+            offer = next(
+                (
+                    o
+                    for o in self.offers.get((holder, p.index), ())
+                    if o.valid_from <= _day(recv) and (o.valid_to is None or _day(recv) <= o.valid_to)
+                ),
+                None,
+            )
             if offer is None:
                 continue
             row = Row(holder, p.index, LEVEL[offer.level], recv_w)
@@ -121,8 +131,10 @@ class _Builder:
             row.t[D.PROC] = self.at(recv_w + HOUR // 2)
             row.due = [int(self.cal.due(recv, p.limit, "NGAY_LAM_VIEC"))] * 4
             return row
-        raise ValueError(f"showcase: {self.units.units[unit].code} offers no procedure with a limit of "
-                         f"{LIMITS.start}-{LIMITS.stop - 1} working days around that time")
+        raise ValueError(
+            f"showcase: {self.units.units[unit].code} offers no procedure with a limit of "
+            f"{LIMITS.start}-{LIMITS.stop - 1} working days around that time"
+        )
 
     def pick_department(self, recv_w_of_limit) -> Row:
         for dep in self.units.departments:
@@ -172,7 +184,7 @@ class _Builder:
         for k in range(2):
             row.t[D.SUPP_REQ[k]], row.t[D.SUPP_DONE[k]] = self.at(w), self.at(w + 8 * HOUR)
             due_w += 8 * HOUR
-            row.due[k + 1:] = [self.at(due_w)] * (3 - k)
+            row.due[k + 1 :] = [self.at(due_w)] * (3 - k)
             w += 10 * HOUR
         rows.append(close_later(row))
         # waiting on the citizen: one request, answered only after the quiet window
@@ -196,20 +208,20 @@ class _Builder:
             rows.append(row)
         # the cases of the current month: only where it has had the working time for them
         if self.at(wT - 30 * HOUR) >= month_start:
-            row = self.pick(U, lambda lim: wT - 30 * HOUR, document=True)     # L5: resolved, no result file
+            row = self.pick(U, lambda lim: wT - 30 * HOUR, document=True)  # L5: resolved, no result file
             row.t[D.END], row.t[D.RETURN], row.has_file = self.at(wT - 20 * HOUR), self.at(wT - 10 * HOUR), False
             rows.append(row)
-            row = close_later(self.pick(U, lambda lim: wT - 16 * HOUR))          # L6: never synced
+            row = close_later(self.pick(U, lambda lim: wT - 16 * HOUR))  # L6: never synced
             row.never_synced = True
             if T - row.t[D.RECV] > 25 * HOUR:
                 rows.append(row)
             for path, status, recv_h, end_h, missing in ((D.STOPPED, 8, 30, 6, 1), (D.WITHDRAWN, 7, 28, 5, 2)):
-                row = self.pick(U, lambda lim, recv_h=recv_h: wT - recv_h * HOUR)   # L7: no written reason
+                row = self.pick(U, lambda lim, recv_h=recv_h: wT - recv_h * HOUR)  # L7: no written reason
                 row.path, row.end_status, row.reason_missing = path, status, missing
                 row.t[D.END] = self.at(wT - end_h * HOUR)
                 row.has_file = False
                 rows.append(row)
-            row = self.pick(U, lambda lim: wT - 4 * HOUR)                         # L7: refused, no reason
+            row = self.pick(U, lambda lim: wT - 4 * HOUR)  # L7: refused, no reason
             row.path, row.reason_missing, row.has_file = D.REFUSED, 1, False
             row.t[D.REFUSE], row.t[D.RECV], row.t[D.PROC] = row.t[D.RECV], D.NONE, D.NONE
             row.due = [D.NONE] * 4
@@ -217,7 +229,7 @@ class _Builder:
         return rows
 
     def lien_thong(self, U: int, wT: int, wq: int, partner_is_u: bool, finished_before_t: bool) -> Row:
-        send, deadline, done, recv = ((-12, -8, -4, -16) if finished_before_t else (-12, -4, 2, -16))
+        send, deadline, done, recv = (-12, -8, -4, -16) if finished_before_t else (-12, -4, 2, -16)
         if partner_is_u:
             # a department's dossier whose verification step is U's
             row = self.pick_department(lambda lim: wT + recv * HOUR)
@@ -242,7 +254,9 @@ def _append(plan: D.Plan, rows: list[Row], units: UnitSet, cat: Catalogue, rng: 
     first = [r.t[D.RECV] if r.t[D.RECV] >= 0 else r.t[D.REFUSE] for r in rows]
     # daily sequence numbers continue after the generated ones of the same unit and day
     t = plan.t
-    plan_first = np.where(t[:, D.SUBMIT] >= 0, t[:, D.SUBMIT], np.where(t[:, D.RECV] >= 0, t[:, D.RECV], t[:, D.REFUSE]))
+    plan_first = np.where(
+        t[:, D.SUBMIT] >= 0, t[:, D.SUBMIT], np.where(t[:, D.RECV] >= 0, t[:, D.RECV], t[:, D.REFUSE])
+    )
     used: dict[tuple[int, int], int] = {}
     for u, d, s in zip(plan.unit.tolist(), (plan_first // DAY).tolist(), plan.seq.tolist()):
         used[(u, d)] = max(used.get((u, d), 0), s)
@@ -255,19 +269,34 @@ def _append(plan: D.Plan, rows: list[Row], units: UnitSet, cat: Catalogue, rng: 
         codes.append(f"{units.units[r.unit].code}-{x.year % 100:02d}{x.month:02d}{x.day:02d}-{used[key]:04d}")
     procs = [cat.procedures[r.proc] for r in rows]
     new = {
-        "unit": [r.unit for r in rows], "proc": [r.proc for r in rows], "offer_level": [r.level for r in rows],
-        "channel": [1] * k,                                   # received at the desk
-        "subject": [SUBJECT[p.audience[0]] for p in procs], "path": [r.path for r in rows],
-        "t": [r.t for r in rows], "due": [r.due for r in rows], "end_status": [r.end_status for r in rows],
-        "lien_thong": [r.partner >= 0 for r in rows], "partner": [r.partner for r in rows],
-        "lt_send": [r.lt_send for r in rows], "lt_done": [r.lt_done for r in rows],
-        "lt_deadline": [r.lt_deadline for r in rows], "has_file": [r.has_file for r in rows],
+        "unit": [r.unit for r in rows],
+        "proc": [r.proc for r in rows],
+        "offer_level": [r.level for r in rows],
+        "channel": [1] * k,  # received at the desk
+        "subject": [SUBJECT[p.audience[0]] for p in procs],
+        "path": [r.path for r in rows],
+        "t": [r.t for r in rows],
+        "due": [r.due for r in rows],
+        "end_status": [r.end_status for r in rows],
+        "lien_thong": [r.partner >= 0 for r in rows],
+        "partner": [r.partner for r in rows],
+        "lt_send": [r.lt_send for r in rows],
+        "lt_done": [r.lt_done for r in rows],
+        "lt_deadline": [r.lt_deadline for r in rows],
+        "has_file": [r.has_file for r in rows],
         "fee": [p.fee_amount if p.has_fee else -1 for p in procs],
-        "pay_slot": [-1] * k, "pay_value": [1] * k,             # fees paid at the desk
-        "vneid": [False] * k, "n_comp": [2] * k, "comp_digitized": [1] * k, "comp_reused": [0] * k,
-        "comp_dmqg": [0] * k, "reuse_flag": [False] * k,
-        "personal": rng.integers(0, 2**63 - 1, k, dtype=np.int64).astype(np.uint64), "seq": seq,
-        "code": np.array(codes, dtype=object), "reason_missing": [r.reason_missing for r in rows],
+        "pay_slot": [-1] * k,
+        "pay_value": [1] * k,  # fees paid at the desk
+        "vneid": [False] * k,
+        "n_comp": [2] * k,
+        "comp_digitized": [1] * k,
+        "comp_reused": [0] * k,
+        "comp_dmqg": [0] * k,
+        "reuse_flag": [False] * k,
+        "personal": rng.integers(0, 2**63 - 1, k, dtype=np.int64).astype(np.uint64),
+        "seq": seq,
+        "code": np.array(codes, dtype=object),
+        "reason_missing": [r.reason_missing for r in rows],
         "never_synced": [r.never_synced for r in rows],
     }
     columns = {}

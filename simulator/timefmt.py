@@ -3,6 +3,7 @@
 One-stop: local time `yyyyMMddHHmmss`, dates `yyyyMMdd`, no offset.
 DVC portal: ISO 8601 with the +07:00 offset.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

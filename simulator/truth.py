@@ -1,4 +1,5 @@
 """Ground truth on disk: every entity's records as of a time, as the server would serve them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import orjson
 
-from simulator.faults import FaultConfig, apply_record_fault
+from simulator.faults import FaultConfig
 from simulator.world import World
 
 
@@ -29,8 +30,12 @@ def write_truth(world: World, as_of: datetime, out: Path, faults: FaultConfig | 
         counts[name] = len(rows)
         if faults is not None and faults.has_record_faults:
             malformed[name] = sorted("|".join(map(str, k)) for k in world.malformed_keys(source, entity, as_of, faults))
-    summary = {"as_of": as_of.isoformat(), "seed": world.config.seed,
-               "dossiers_per_year": world.config.dossiers_per_year, "counts": counts}
+    summary = {
+        "as_of": as_of.isoformat(),
+        "seed": world.config.seed,
+        "dossiers_per_year": world.config.dossiers_per_year,
+        "counts": counts,
+    }
     if malformed:
         summary["malformed"] = malformed
     (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))

@@ -8,6 +8,7 @@ its successor (`MaDonViKeNhiem`), a new commune under the province from 2025-07-
 Each unit that receives dossiers gets its own propensities (online share, digitized results,
 late rate, ...) so indicators spread the way real ones do.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,13 +47,13 @@ LAND_DEPARTMENT = 1  # index in DEPARTMENTS: parent of the land-registration bra
 
 # propensity ranges: each receiving unit draws uniformly within them
 PROPENSITY_RANGES = {
-    "online": (0.05, 0.90),           # share of dossiers submitted online (where offered online)
+    "online": (0.05, 0.90),  # share of dossiers submitted online (where offered online)
     "digitize_result": (0.20, 0.95),  # results with an electronic file
-    "late": (0.00, 0.15),             # dossiers processed past the deadline
-    "apology": (0.10, 0.90),          # late dossiers with an apology letter
-    "supplement": (0.02, 0.15),       # dossiers with a supplement request
-    "never_returned": (0.00, 0.08),   # results ready but never handed back
-    "return_lag_days": (0.2, 6.0),    # mean working days from ready to returned
+    "late": (0.00, 0.15),  # dossiers processed past the deadline
+    "apology": (0.10, 0.90),  # late dossiers with an apology letter
+    "supplement": (0.02, 0.15),  # dossiers with a supplement request
+    "never_returned": (0.00, 0.08),  # results ready but never handed back
+    "return_lag_days": (0.2, 6.0),  # mean working days from ready to returned
     "digitize_components": (0.20, 0.95),
     "reuse": (0.02, 0.60),
     "dmqg": (0.01, 0.50),
@@ -63,24 +64,24 @@ PROPENSITY_RANGES = {
     "withdraw": (0.002, 0.02),
     "stop": (0.001, 0.015),
     "delete": (0.001, 0.008),
-    "upgrade": (0.0, 0.3),            # offerings moved up a level during the world's span
+    "upgrade": (0.0, 0.3),  # offerings moved up a level during the world's span
 }
 
 
 @dataclass
 class Unit:
     index: int
-    code: str                 # MaDinhDanh
-    name: str                 # TenDonVi
-    level: str                # TINH | SO | HUYEN | XA | CHI_NHANH
+    code: str  # MaDinhDanh
+    name: str  # TenDonVi
+    level: str  # TINH | SO | HUYEN | XA | CHI_NHANH
     parent: str | None
-    dvcqg: str                # MaDVCQG
+    dvcqg: str  # MaDVCQG
     valid_from: date
     valid_to: date | None = None
     successor: str | None = None
-    fields: tuple[str, ...] = ()          # departments: fields they handle
-    district: int | None = None           # index of the district (old communes, branches)
-    place: str = ""                       # bare place name, for addresses
+    fields: tuple[str, ...] = ()  # departments: fields they handle
+    district: int | None = None  # index of the district (old communes, branches)
+    place: str = ""  # bare place name, for addresses
     predecessors: list[int] = field(default_factory=list)
     versions: list[tuple[int, dict]] = field(default_factory=list)  # (local seconds, payload)
 
@@ -103,13 +104,20 @@ class UnitSet:
         places = _unique_places(rng, config.districts * (config.communes_per_district * 2 + 2) + 200)
         take = iter(places)
 
-        self.province = self._add(f"000.00.00.{pc}", f"UBND tỉnh {config.province_name}", "TINH", None,
-                                  OLD_UNITS_FROM, place=config.province_name)
+        self.province = self._add(
+            f"000.00.00.{pc}",
+            f"UBND tỉnh {config.province_name}",
+            "TINH",
+            None,
+            OLD_UNITS_FROM,
+            place=config.province_name,
+        )
         self.departments: list[Unit] = []
         for i in range(config.departments):
             name, fields = DEPARTMENTS[i]
-            self.departments.append(self._add(f"000.00.{i + 1:02d}.{pc}", name, "SO", self.province.code,
-                                              OLD_UNITS_FROM, fields=fields))
+            self.departments.append(
+                self._add(f"000.00.{i + 1:02d}.{pc}", name, "SO", self.province.code, OLD_UNITS_FROM, fields=fields)
+            )
         self.field_department: dict[str, Unit] = {}
         for dep in self.departments:
             for f in dep.fields:
@@ -122,20 +130,44 @@ class UnitSet:
         for d in range(config.districts):
             place = next(take)
             kind = "thành phố" if d == 0 else ("thị xã" if d == 1 and config.districts > 3 else "huyện")
-            dist = self._add(f"000.00.{21 + d:02d}.{pc}", f"UBND {kind} {place}", "HUYEN", self.province.code,
-                             OLD_UNITS_FROM, district=d, place=place)
+            dist = self._add(
+                f"000.00.{21 + d:02d}.{pc}",
+                f"UBND {kind} {place}",
+                "HUYEN",
+                self.province.code,
+                OLD_UNITS_FROM,
+                district=d,
+                place=place,
+            )
             self.districts.append(dist)
-            self.branches.append(self._add(
-                f"000.90.{21 + d:02d}.{pc}", f"Chi nhánh Văn phòng đăng ký đất đai {kind} {place}", "CHI_NHANH",
-                land_parent.code, OLD_UNITS_FROM, district=d, place=place))
-            n_communes = max(1, int(rng.integers(config.communes_per_district * 0.6,
-                                                 config.communes_per_district * 1.4 + 1)))
+            self.branches.append(
+                self._add(
+                    f"000.90.{21 + d:02d}.{pc}",
+                    f"Chi nhánh Văn phòng đăng ký đất đai {kind} {place}",
+                    "CHI_NHANH",
+                    land_parent.code,
+                    OLD_UNITS_FROM,
+                    district=d,
+                    place=place,
+                )
+            )
+            n_communes = max(
+                1, int(rng.integers(config.communes_per_district * 0.6, config.communes_per_district * 1.4 + 1))
+            )
             for c in range(n_communes):
                 cplace = next(take)
                 kind_c = "phường" if d == 0 else ("thị trấn" if c == 0 else "xã")
-                self.old_communes.append(self._add(
-                    f"000.{c + 1:02d}.{21 + d:02d}.{pc}", f"UBND {kind_c} {cplace}", "XA", dist.code,
-                    OLD_UNITS_FROM, district=d, place=cplace))
+                self.old_communes.append(
+                    self._add(
+                        f"000.{c + 1:02d}.{21 + d:02d}.{pc}",
+                        f"UBND {kind_c} {cplace}",
+                        "XA",
+                        dist.code,
+                        OLD_UNITS_FROM,
+                        district=d,
+                        place=cplace,
+                    )
+                )
 
         # the merger: old communes of a district grouped into new communes under the province
         self.new_communes: list[Unit] = []
@@ -205,8 +237,14 @@ def unit_versions(units: UnitSet, epoch: int) -> list[tuple[tuple, list[tuple[in
     out = []
     for u in units.units:
         base = {
-            "MaDinhDanh": u.code, "TenDonVi": u.name, "CapDonVi": u.level, "MaDonViCha": u.parent,
-            "MaDVCQG": u.dvcqg, "HieuLucTu": u.valid_from, "HieuLucDen": None, "MaDonViKeNhiem": None,
+            "MaDinhDanh": u.code,
+            "TenDonVi": u.name,
+            "CapDonVi": u.level,
+            "MaDonViCha": u.parent,
+            "MaDVCQG": u.dvcqg,
+            "HieuLucTu": u.valid_from,
+            "HieuLucDen": None,
+            "MaDonViKeNhiem": None,
         }
         if u.valid_from >= MERGER_DAY:  # created when the merger was announced
             versions = [(announce + 3600 + u.index, base)]

@@ -7,9 +7,10 @@ record starts, so a window [lo, hi) as of C is a bisect plus a vectorized filter
     lo <= t_i < hi, t_i <= C < next_i
 and comes out already in the contract's order (update time, key).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -17,15 +18,21 @@ NEVER = np.iinfo(np.int64).max
 
 
 class VersionIndex:
-    def __init__(self, times: np.ndarray, records: np.ndarray, key_rank: np.ndarray,
-                 render: Callable[[int, int], dict], keys: Callable[[int], tuple]):
+    def __init__(
+        self,
+        times: np.ndarray,
+        records: np.ndarray,
+        key_rank: np.ndarray,
+        render: Callable[[int, int], dict],
+        keys: Callable[[int], tuple],
+    ):
         """times/records: one entry per version; key_rank: rank of each record's key."""
         times = np.asarray(times, dtype=np.int64)
         records = np.asarray(records, dtype=np.int64)
         by_record = np.lexsort((times, records))
         t, r = times[by_record], records[by_record]
         keep = np.ones(t.size, dtype=bool)
-        keep[1:] = (r[1:] != r[:-1]) | (t[1:] != t[:-1])   # same record, same second: one version
+        keep[1:] = (r[1:] != r[:-1]) | (t[1:] != t[:-1])  # same record, same second: one version
         t, r = t[keep], r[keep]
         nxt = np.full(t.size, NEVER, dtype=np.int64)
         same = r[1:] == r[:-1]
@@ -92,8 +99,13 @@ def rank(keys: list[tuple]) -> np.ndarray:
 class ExplicitRecords:
     """A small entity given as [(key, [(time, payload), ...]), ...]; renders payload + update field."""
 
-    def __init__(self, records: list[tuple[tuple, list[tuple[int, dict]]]], stamp_field: str,
-                 stamp: Callable[[int], str], convert: Callable[[dict], dict]):
+    def __init__(
+        self,
+        records: list[tuple[tuple, list[tuple[int, dict]]]],
+        stamp_field: str,
+        stamp: Callable[[int], str],
+        convert: Callable[[dict], dict],
+    ):
         self._keys = [k for k, _ in records]
         self._payloads: dict[tuple[int, int], dict] = {}
         times, recs = [], []
@@ -104,8 +116,13 @@ class ExplicitRecords:
                 self._payloads[(i, t)] = body
                 times.append(t)
                 recs.append(i)
-        self.index = VersionIndex(np.array(times, dtype=np.int64), np.array(recs, dtype=np.int64),
-                                  rank(self._keys), self._render, self._keys.__getitem__)
+        self.index = VersionIndex(
+            np.array(times, dtype=np.int64),
+            np.array(recs, dtype=np.int64),
+            rank(self._keys),
+            self._render,
+            self._keys.__getitem__,
+        )
 
     def _render(self, rec: int, t: int) -> dict:
         return dict(self._payloads[(rec, t)])

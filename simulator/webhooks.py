@@ -10,6 +10,7 @@ tests and the demo.
 `name` is any short word ([A-Za-z0-9_-]), one inbox each; nothing to register first. Kept in
 memory for the server's life.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,7 +64,7 @@ def store_of(sim) -> WebhookStore:
 
 def handle_webhooks(handler, method: str, path: str, body: bytes) -> tuple[int, dict]:
     sim = handler.sim
-    parts = path[len(PREFIX):].split("/") if path.startswith(PREFIX) else []
+    parts = path[len(PREFIX) :].split("/") if path.startswith(PREFIX) else []
     if not parts or not _NAME.match(parts[0]) or len(parts) > 2 or (len(parts) == 2 and parts[1] != "faults"):
         return 404, {"error": f"no webhook at {path}: POST/GET /webhooks/<name> ([A-Za-z0-9_-])"}
     name, store = parts[0], store_of(sim)
@@ -71,7 +72,7 @@ def handle_webhooks(handler, method: str, path: str, body: bytes) -> tuple[int, 
         if not (handler.is_loopback or sim.allow_remote_admin):
             return 403, {"error": "webhook faults answer loopback clients only"}
         if method != "POST":
-            return 405, {"error": "POST {\"status\": 503, \"count\": 2}"}
+            return 405, {"error": 'POST {"status": 503, "count": 2}'}
         try:
             data = orjson.loads(body or b"{}")
             status, count = int(data.get("status", 503)), int(data.get("count", -1))

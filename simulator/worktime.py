@@ -13,6 +13,7 @@ starts at 13:30" fall out of it. `from_work(w)` is its inverse, choosing the end
 day (17:00) rather than the next morning for a boundary instant: a one-day limit starting at
 07:00 Monday ends at 17:00 Monday.
 """
+
 from __future__ import annotations
 
 import csv
@@ -96,9 +97,7 @@ class WorkCalendar:
     # -- bounds -------------------------------------------------------------------------
     def check_range(self, first: date, last: date) -> None:
         if first < self.first_day or last > self.last_day:
-            raise ValueError(
-                f"dates {first}..{last} outside the holiday calendar {self.first_day}..{self.last_day}"
-            )
+            raise ValueError(f"dates {first}..{last} outside the holiday calendar {self.first_day}..{self.last_day}")
 
     def _day_index(self, t: np.ndarray) -> np.ndarray:
         idx = np.asarray(t, dtype=np.int64) // DAY - self.d0

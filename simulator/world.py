@@ -4,6 +4,7 @@ each as versioned records that can be read "as of" any time.
     world = World(WorldConfig(seed=7, dossiers_per_year=2000))
     world.records("one_stop", "ho_so", as_of)   # ground truth, exactly as the server serves it
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -20,7 +21,7 @@ from simulator.faults import FaultConfig, apply_record_fault, record_fault
 from simulator.process_log import StepRenderer, build_steps
 from simulator.timefmt import day_of, day_stamp, from_aware, stamp
 from simulator.units import UnitSet, unit_versions
-from simulator.versions import ExplicitRecords, VersionIndex, rank
+from simulator.versions import ExplicitRecords, VersionIndex
 from simulator.worktime import WorkCalendar
 
 ONE_STOP, DVC_PORTAL = "one_stop", "dvc_portal"
@@ -55,13 +56,15 @@ class World:
         key = (source, entity)
         if key not in self._indexes:
             builders = {
-                (ONE_STOP, "don_vi"): self._don_vi, (ONE_STOP, "thu_tuc"): self._thu_tuc,
-                (ONE_STOP, "thu_tuc_don_vi"): self._thu_tuc_don_vi, (ONE_STOP, "ho_so"): self._ho_so,
+                (ONE_STOP, "don_vi"): self._don_vi,
+                (ONE_STOP, "thu_tuc"): self._thu_tuc,
+                (ONE_STOP, "thu_tuc_don_vi"): self._thu_tuc_don_vi,
+                (ONE_STOP, "ho_so"): self._ho_so,
                 (ONE_STOP, "qua_trinh_xu_ly"): self._qua_trinh_xu_ly,
             }
             if key not in builders:
                 if source == DVC_PORTAL and entity in PORTAL_ENTITIES:
-                    return self.portal.index(entity)   # built per entity, on first use
+                    return self.portal.index(entity)  # built per entity, on first use
                 else:
                     raise KeyError(f"unknown entity {source}/{entity}")
             else:
@@ -109,6 +112,7 @@ class World:
     @cached_property
     def portal(self):
         from simulator.portal.world import PortalWorld
+
         return PortalWorld(self)
 
     # -- ground truth ---------------------------------------------------------------------------

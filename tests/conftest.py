@@ -1,4 +1,5 @@
 """Shared fixtures: a real PostgreSQL cluster per test worker, free ports."""
+
 from __future__ import annotations
 
 import atexit

@@ -15,24 +15,47 @@ Section 11 (act_today, metrics_at) reads the records as they stood at T; how it 
 leaves open is written at the top of its section below, and the dbt models are checked against
 those readings (tests/dbt/test_actions_oracle.py).
 """
+
 from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 LOCAL = timezone(timedelta(hours=7))
 HOLIDAYS_CSV = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "vn_public_holidays.csv"
 # §4: working windows 07:00-11:30 and 13:30-17:00, as seconds since local midnight
 WINDOWS = ((7 * 3600, 11 * 3600 + 1800), (13 * 3600 + 1800, 17 * 3600))
-METRICS = ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6",
-           "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "5.1", "5.2", "5.3")
+METRICS = (
+    "1.1",
+    "1.2",
+    "1.3",
+    "1.4",
+    "2.1",
+    "2.2",
+    "3.1",
+    "3.2",
+    "3.3",
+    "3.4",
+    "3.5",
+    "3.6",
+    "4.1",
+    "4.2",
+    "4.3",
+    "4.4",
+    "4.5",
+    "4.6",
+    "4.7",
+    "5.1",
+    "5.2",
+    "5.3",
+)
 PROVINCE_ONLY = ("1.1", "1.2", "1.3")
-CATALOGUE_METRICS = ("1.1", "1.2", "1.3", "3.1", "3.2", "3.5", "3.6", "4.7")   # count (unit, TTHC) pairs
+CATALOGUE_METRICS = ("1.1", "1.2", "1.3", "3.1", "3.2", "3.5", "3.6", "4.7")  # count (unit, TTHC) pairs
 CERTIFICATION_FIELD = "CT"
 
 
@@ -128,8 +151,14 @@ def units_from(records: list[dict]) -> dict[str, Unit]:
     out = {}
     for r in records:
         c = r["MaDinhDanh"].strip()
-        out[c] = Unit(c, code(r.get("MaDonViCha")), day(r["HieuLucTu"]), day(r.get("HieuLucDen")),
-                      code(r.get("MaDonViKeNhiem")), code(r.get("CapDonVi")))
+        out[c] = Unit(
+            c,
+            code(r.get("MaDonViCha")),
+            day(r["HieuLucTu"]),
+            day(r.get("HieuLucDen")),
+            code(r.get("MaDonViKeNhiem")),
+            code(r.get("CapDonVi")),
+        )
     return out
 
 
@@ -160,7 +189,7 @@ class Dossier:
     unit: str
     received: datetime
     due: datetime | None
-    end: datetime | None          # end of processing for 766, supplement rule applied
+    end: datetime | None  # end of processing for 766, supplement rule applied
     supplements: int
 
 
@@ -180,9 +209,18 @@ def _judged_end(r: dict) -> datetime | None:
 
 
 def dossiers_from(records: list[dict]) -> list[Dossier]:
-    return [Dossier(r["MaHoSo"].strip(), r["MaDinhDanhDonVi"].strip(), ts(r["NgayTiepNhan"]),
-                    ts(r.get("NgayHenTra")), _judged_end(r), len(r.get("DanhSachHoSoBoSung") or []))
-            for r in records if _received(r)]
+    return [
+        Dossier(
+            r["MaHoSo"].strip(),
+            r["MaDinhDanhDonVi"].strip(),
+            ts(r["NgayTiepNhan"]),
+            ts(r.get("NgayHenTra")),
+            _judged_end(r),
+            len(r.get("DanhSachHoSoBoSung") or []),
+        )
+        for r in records
+        if _received(r)
+    ]
 
 
 def _in_scope_2_1(d: Dossier, t0: datetime, t1: datetime) -> bool | None:
@@ -255,18 +293,23 @@ class Truth:
     services: list[dict]
     payments_as_of: Callable[[datetime], list[dict]]
     calendar: Calendar = field(default_factory=Calendar)
-    steps: list[dict] = field(default_factory=list)     # the process log (section 11's current step)
+    steps: list[dict] = field(default_factory=list)  # the process log (section 11's current step)
 
     @classmethod
-    def from_world(cls, world, clock: datetime) -> "Truth":
+    def from_world(cls, world, clock: datetime) -> Truth:
         one, portal = "one_stop", "dvc_portal"
         return cls(
-            units=world.records(one, "don_vi", clock), procedures=world.records(one, "thu_tuc", clock),
-            offerings=world.records(one, "thu_tuc_don_vi", clock), dossiers=world.records(one, "ho_so", clock),
-            syncs=world.records(portal, "sync_status", clock), feedback=world.records(portal, "feedback", clock),
-            ratings=world.records(portal, "ratings", clock), services=world.records(portal, "online_services", clock),
+            units=world.records(one, "don_vi", clock),
+            procedures=world.records(one, "thu_tuc", clock),
+            offerings=world.records(one, "thu_tuc_don_vi", clock),
+            dossiers=world.records(one, "ho_so", clock),
+            syncs=world.records(portal, "sync_status", clock),
+            feedback=world.records(portal, "feedback", clock),
+            ratings=world.records(portal, "ratings", clock),
+            services=world.records(portal, "online_services", clock),
             payments_as_of=lambda t: world.records(portal, "payments", min(t, clock)),
-            steps=world.records(one, "qua_trinh_xu_ly", clock))
+            steps=world.records(one, "qua_trinh_xu_ly", clock),
+        )
 
 
 def _valid(valid_from: date | None, valid_to: date | None, d: date) -> bool:
@@ -295,7 +338,7 @@ class Period:
         return self.end - timedelta(days=1)
 
 
-Rows = dict[str, list]   # metric -> [(unit, numerator, denominator)] before pooling
+Rows = dict[str, list]  # metric -> [(unit, numerator, denominator)] before pooling
 
 
 def metrics(truth: Truth, start: date, end: date) -> dict[tuple[str, str], tuple]:
@@ -307,16 +350,19 @@ def metrics(truth: Truth, start: date, end: date) -> dict[tuple[str, str], tuple
 
 def _metrics(truth: Truth, period: Period) -> dict[tuple[str, str], tuple]:
     units = units_from(truth.units)
-    rows: Rows = defaultdict(list)       # dossier side: counts for the unit's successor after a merger
-    pairs: Rows = defaultdict(list)      # (unit, TTHC) pairs: count for the unit they name
+    rows: Rows = defaultdict(list)  # dossier side: counts for the unit's successor after a merger
+    pairs: Rows = defaultdict(list)  # (unit, TTHC) pairs: count for the unit they name
     _catalogue(truth, period, units, pairs)
     online_pairs, vneid_pairs = _dossiers(truth, period, units, rows)
     _offerings(truth, period, units, online_pairs, vneid_pairs, pairs)
     _feedback(truth, period, rows)
     out: dict[tuple[str, str], tuple] = {}
     for metric in METRICS:
-        pooled = (_pool(pairs[metric], units, period.last, map_successor=False) if metric in CATALOGUE_METRICS
-                  else _pool(rows[metric], units, period.last))
+        pooled = (
+            _pool(pairs[metric], units, period.last, map_successor=False)
+            if metric in CATALOGUE_METRICS
+            else _pool(rows[metric], units, period.last)
+        )
         for unit, (num, den) in pooled.items():
             out[(unit, metric)] = (max(num, 0) if metric == "5.3" else num, den)
     return out
@@ -326,10 +372,17 @@ def _catalogue(truth: Truth, period: Period, units: dict[str, Unit], pairs: Rows
     """1.1-1.3: the TTHC catalogue, counted for the province (provincial duties)."""
     cal, start, end = truth.calendar, period.start, period.end
     announced = [p for p in truth.procedures if day(p.get("NgayCongBo")) and start <= day(p["NgayCongBo"]) < end]
-    in_time = [p for p in announced if day(p.get("NgayHieuLucVanBan"))
-               and day(p["NgayCongBo"]) <= cal.shift_working_days(day(p["NgayHieuLucVanBan"]), -5)]
-    made_public = [p for p in announced if day(p.get("NgayCongKhai"))
-                   and day(p["NgayCongKhai"]) <= cal.shift_working_days(day(p["NgayCongBo"]), 5)]
+    in_time = [
+        p
+        for p in announced
+        if day(p.get("NgayHieuLucVanBan"))
+        and day(p["NgayCongBo"]) <= cal.shift_working_days(day(p["NgayHieuLucVanBan"]), -5)
+    ]
+    made_public = [
+        p
+        for p in announced
+        if day(p.get("NgayCongKhai")) and day(p["NgayCongKhai"]) <= cal.shift_working_days(day(p["NgayCongBo"]), 5)
+    ]
     public = [p for p in truth.procedures if day(p.get("NgayCongKhai")) and day(p["NgayCongKhai"]) < end]
     for u in units.values():
         if u.level == "TINH" and u.valid_on(period.last):
@@ -370,7 +423,9 @@ def _dossiers(truth: Truth, period: Period, units: dict[str, Unit], rows: Rows) 
             if sum(int(f.get("Gia") or 0) for f in r.get("DanhSachLePhi") or []) > 0:
                 rows["3.4"].append((unit, int(r["MaHoSo"].strip() in paid), 1))
             digitized = any(_flag(c, "DuocSoHoa") for c in components)
-            rows["4.2"].append((unit, int(digitized and (_has_result_file(r) or not (resolved_by_end and is_document))), 1))
+            rows["4.2"].append(
+                (unit, int(digitized and (_has_result_file(r) or not (resolved_by_end and is_document))), 1)
+            )
             reused = _flag(r, "HoSoCoThanhPhanSoHoa") or any(_flag(c, "DuocTaiSuDung") for c in components)
             rows["4.4"].append((unit, int(reused), 1))
             rows["4.5"].append((unit, int(any(_flag(c, "DuocLayTuKhoDMQG") for c in components)), 1))
@@ -382,7 +437,9 @@ def _dossiers(truth: Truth, period: Period, units: dict[str, Unit], rows: Rows) 
             if home and citizen and vneid:
                 vneid_pairs.add((home, proc))
         if _resolved_in(r, t0, t1):
-            rows["2.2"].append((unit, Fraction(truth.calendar.working_seconds(received, _end_of_processing(r)), 3600), 1))
+            rows["2.2"].append(
+                (unit, Fraction(truth.calendar.working_seconds(received, _end_of_processing(r)), 3600), 1)
+            )
             if is_document:
                 rows["4.1"].append((unit, int(_has_result_file(r)), 1))
             if code(r.get("MaLinhVuc")) == CERTIFICATION_FIELD:
@@ -397,23 +454,37 @@ def _dossiers(truth: Truth, period: Period, units: dict[str, Unit], rows: Rows) 
 
 def _complained(truth: Truth, t1: datetime) -> set[str]:
     """5.3's complaints: dossiers with a rating of level 3 or a linked feedback item before t1."""
-    return ({code(r["dossierCode"]) for r in truth.ratings
-             if int(r["level"]) == 3 and iso(r.get("ratedAt")) and iso(r["ratedAt"]) < t1}
-            | {code(f["dossierCode"]) for f in truth.feedback
-               if code(f.get("dossierCode")) and iso(f.get("receivedAt")) and iso(f["receivedAt"]) < t1})
+    return {
+        code(r["dossierCode"])
+        for r in truth.ratings
+        if int(r["level"]) == 3 and iso(r.get("ratedAt")) and iso(r["ratedAt"]) < t1
+    } | {
+        code(f["dossierCode"])
+        for f in truth.feedback
+        if code(f.get("dossierCode")) and iso(f.get("receivedAt")) and iso(f["receivedAt"]) < t1
+    }
 
 
-def _offerings(truth: Truth, period: Period, units: dict[str, Unit], online_pairs: set, vneid_pairs: set,
-               pairs: Rows) -> None:
+def _offerings(
+    truth: Truth, period: Period, units: dict[str, Unit], online_pairs: set, vneid_pairs: set, pairs: Rows
+) -> None:
     """3.1, 3.2, 3.5, 3.6, 4.7: offered TTHC and online services valid on the last day."""
     last = period.last
     procs = {p["MaTTHC"].strip(): p for p in truth.procedures}
-    offered = {(o["MaDinhDanh"].strip(), o["MaTTHC"].strip()) for o in truth.offerings
-               if _valid(day(o.get("HieuLucTu")), day(o.get("HieuLucDen")), last)}
-    services = [s for s in truth.services if s.get("publishedOnPortal")
-                and _valid(iso_day(s.get("validFrom")), iso_day(s.get("validTo")), last)]
+    offered = {
+        (o["MaDinhDanh"].strip(), o["MaTTHC"].strip())
+        for o in truth.offerings
+        if _valid(day(o.get("HieuLucTu")), day(o.get("HieuLucDen")), last)
+    }
+    services = [
+        s
+        for s in truth.services
+        if s.get("publishedOnPortal") and _valid(iso_day(s.get("validFrom")), iso_day(s.get("validTo")), last)
+    ]
     service_pairs = {(s["departmentCode"].strip(), s["procedureCode"].strip()) for s in services}
-    integrated = {(s["departmentCode"].strip(), s["procedureCode"].strip()) for s in services if s.get("paymentIntegrated")}
+    integrated = {
+        (s["departmentCode"].strip(), s["procedureCode"].strip()) for s in services if s.get("paymentIntegrated")
+    }
     paid_pairs = set()
     for p in _paid_at_end(truth, period):
         paid, home = iso(p.get("paidAt")), unit_on(code(p["departmentCode"]), last, units)
@@ -442,24 +513,46 @@ def _feedback(truth: Truth, period: Period, rows: Rows) -> None:
         open_at_end = handled is None or handled >= t1
         unit = code(f["departmentCode"])
         if received >= t0 or handled is None or handled >= t0:
-            on_time = ((handled is not None and t0 <= handled < t1 and due is not None and handled <= due)
-                       or (open_at_end and due is not None and due >= t1))
+            on_time = (handled is not None and t0 <= handled < t1 and due is not None and handled <= due) or (
+                open_at_end and due is not None and due >= t1
+            )
             rows["5.1"].append((unit, int(on_time), 1))
         if received >= t0:
-            unhappy = (int(f.get("dislikes") or 0) > int(f.get("likes") or 0) or bool(f.get("reraised"))
-                       or (handled is not None and handled < t1 and due is not None and handled > due)
-                       or (open_at_end and due is not None and due < t1))
+            unhappy = (
+                int(f.get("dislikes") or 0) > int(f.get("likes") or 0)
+                or bool(f.get("reraised"))
+                or (handled is not None and handled < t1 and due is not None and handled > due)
+                or (open_at_end and due is not None and due < t1)
+            )
             rows["5.2"].append((unit, int(not unhappy), 1))
 
 
 # -- points (§6, §6a; the seed's default rules written out independently) -----------------------------
 # metric: (max points, "L" linear slope | "C" capped at a target rate, slope or target)
-RULES = {"1.1": (6, "L", 6), "1.2": (4, "L", 4), "1.3": (2, "L", 2), "1.4": (6, "L", 6),
-         "2.1": (20, "L", 20), "2.2": (0, "L", 0), "3.1": (2, "C", Fraction(8, 10)), "3.2": (4, "L", 4),
-         "3.3": (6, "C", Fraction(5, 10)), "3.4": (6, "L", 6), "3.5": (2, "C", Fraction(8, 10)),
-         "3.6": (2, "L", 2), "4.1": (6, "L", 6), "4.2": (4, "L", 4), "4.3": (2, "L", 2),
-         "4.4": (2, "C", Fraction(8, 10)), "4.5": (4, "L", 4), "4.6": (2, "L", 2), "4.7": (2, "L", 2),
-         "5.1": (6, "L", 6), "5.2": (6, "L", 6), "5.3": (6, "C", Fraction(9, 10))}
+RULES = {
+    "1.1": (6, "L", 6),
+    "1.2": (4, "L", 4),
+    "1.3": (2, "L", 2),
+    "1.4": (6, "L", 6),
+    "2.1": (20, "L", 20),
+    "2.2": (0, "L", 0),
+    "3.1": (2, "C", Fraction(8, 10)),
+    "3.2": (4, "L", 4),
+    "3.3": (6, "C", Fraction(5, 10)),
+    "3.4": (6, "L", 6),
+    "3.5": (2, "C", Fraction(8, 10)),
+    "3.6": (2, "L", 2),
+    "4.1": (6, "L", 6),
+    "4.2": (4, "L", 4),
+    "4.3": (2, "L", 2),
+    "4.4": (2, "C", Fraction(8, 10)),
+    "4.5": (4, "L", 4),
+    "4.6": (2, "L", 2),
+    "4.7": (2, "L", 2),
+    "5.1": (6, "L", 6),
+    "5.2": (6, "L", 6),
+    "5.3": (6, "C", Fraction(9, 10)),
+}
 
 
 def points(metric: str, unit_level: str | None, num, den) -> tuple[Fraction, bool]:
@@ -517,10 +610,21 @@ def points(metric: str, unit_level: str | None, num, den) -> tuple[Fraction, boo
 #    T (late), due >= period end (safe), else undecided. 5.3's two ends keep its complaints and
 #    take 2.1's late count from the projection's ends.
 H_DUE_SOON, R_NOT_RETURNED, S_UNSYNCED = 8, 16, 24
-LIST_NAMES = ("sap_den_han", "qua_han", "buoc_qua_han", "chua_tra_ket_qua", "thieu_ket_qua_dien_tu",
-              "chua_dong_bo", "thieu_ly_do")
-PAIRS = (("2.1", "sap_den_han"), ("4.1", "thieu_ket_qua_dien_tu"), ("4.2", "thieu_ket_qua_dien_tu"),
-         ("1.4", "chua_dong_bo"))
+LIST_NAMES = (
+    "sap_den_han",
+    "qua_han",
+    "buoc_qua_han",
+    "chua_tra_ket_qua",
+    "thieu_ket_qua_dien_tu",
+    "chua_dong_bo",
+    "thieu_ly_do",
+)
+PAIRS = (
+    ("2.1", "sap_den_han"),
+    ("4.1", "thieu_ket_qua_dien_tu"),
+    ("4.2", "thieu_ket_qua_dien_tu"),
+    ("1.4", "chua_dong_bo"),
+)
 
 
 def _until(text: str | None, t: datetime) -> str | None:
@@ -552,9 +656,15 @@ def dossier_at(r: dict, t: datetime) -> dict:
         done = ts(s.get("NgayTiepNhanBoSung"))
         supplements.append(s if done is None or done <= t else {**s, "NgayTiepNhanBoSung": None, "NgayHenTraMoi": None})
     letters = [p for p in r.get("PhieuXinLoi") or [] if ts(p.get("NgayXinLoi")) is None or ts(p["NgayXinLoi"]) <= t]
-    return {**r, "NgayKetThucXuLy": _until(r.get("NgayKetThucXuLy"), t), "NgayTra": _until(r.get("NgayTra"), t),
-            "NgayTuChoi": _until(r.get("NgayTuChoi"), t), "NgayHenTra": _due_text_at(r, t),
-            "DanhSachHoSoBoSung": supplements, "PhieuXinLoi": letters}
+    return {
+        **r,
+        "NgayKetThucXuLy": _until(r.get("NgayKetThucXuLy"), t),
+        "NgayTra": _until(r.get("NgayTra"), t),
+        "NgayTuChoi": _until(r.get("NgayTuChoi"), t),
+        "NgayHenTra": _due_text_at(r, t),
+        "DanhSachHoSoBoSung": supplements,
+        "PhieuXinLoi": letters,
+    }
 
 
 def _known_at(r: dict, t: datetime) -> bool:
@@ -567,12 +677,24 @@ def truth_at(truth: Truth, t: datetime) -> Truth:
     from dataclasses import replace
 
     day_t = t.astimezone(LOCAL).date()
-    procedures = [{**p, **{f: (p.get(f) if day(p.get(f)) and day(p[f]) <= day_t else None)
-                           for f in ("NgayCongBo", "NgayCongKhai")}} for p in truth.procedures]
-    syncs = [s for s in truth.syncs if s.get("syncResult") == "SUCCESS"
-             and (iso(s.get("syncedAt")) is None or iso(s["syncedAt"]) <= t)]
-    return replace(truth, dossiers=[dossier_at(r, t) for r in truth.dossiers if _known_at(r, t)],
-                   syncs=syncs, procedures=procedures)
+    procedures = [
+        {
+            **p,
+            **{f: (p.get(f) if day(p.get(f)) and day(p[f]) <= day_t else None) for f in ("NgayCongBo", "NgayCongKhai")},
+        }
+        for p in truth.procedures
+    ]
+    syncs = [
+        s
+        for s in truth.syncs
+        if s.get("syncResult") == "SUCCESS" and (iso(s.get("syncedAt")) is None or iso(s["syncedAt"]) <= t)
+    ]
+    return replace(
+        truth,
+        dossiers=[dossier_at(r, t) for r in truth.dossiers if _known_at(r, t)],
+        syncs=syncs,
+        procedures=procedures,
+    )
 
 
 def period_of(t: datetime) -> tuple[datetime, datetime]:
@@ -611,7 +733,7 @@ def dossiers_to_cap(metric: str, applies: bool, num, den) -> int:
         return 0
     if kind == "L":
         return max(0, int(den - num))
-    need = -((-k * den).numerator // (k * den).denominator)   # ceil(c d)
+    need = -((-k * den).numerator // (k * den).denominator)  # ceil(c d)
     return max(0, need - int(num))
 
 
@@ -629,15 +751,15 @@ class MetricAt:
 
 @dataclass(frozen=True)
 class ListRow:
-    unit: str              # the viewing unit U (the row appears once per ancestor of its row unit)
+    unit: str  # the viewing unit U (the row appears once per ancestor of its row unit)
     list_name: str
     dossier: str
-    row_unit: str          # the dossier's unit at T; the step's unit for buoc_qua_han
+    row_unit: str  # the dossier's unit at T; the step's unit for buoc_qua_han
     figure: Fraction | None
-    apology: bool | None   # qua_han only
+    apology: bool | None  # qua_han only
     gain: Fraction | None  # sap_den_han (2.1's loss), thieu_ket_qua_dien_tu (4.1 + 4.2), chua_dong_bo (1.4)
-    handling_unit: str = ""            # the dossier's unit at T (also for buoc_qua_han)
-    due: datetime | None = None        # the due time in force at T
+    handling_unit: str = ""  # the dossier's unit at T (also for buoc_qua_han)
+    due: datetime | None = None  # the due time in force at T
 
 
 @dataclass(frozen=True)
@@ -674,7 +796,7 @@ class ActToday:
     metrics: dict[tuple[str, str], MetricAt]
     three_things: dict[str, list[Thing]]
     projection: dict[str, Projection]
-    undecided: dict[str, list[tuple[str, str, datetime, int]]]   # unit -> (dossier, row unit, due, rank)
+    undecided: dict[str, list[tuple[str, str, datetime, int]]]  # unit -> (dossier, row unit, due, rank)
 
 
 def _current_step(steps: list[dict], t: datetime) -> dict | None:
@@ -687,8 +809,13 @@ def _hours(cal: Calendar, a: datetime, b: datetime) -> Fraction:
     return Fraction(cal.working_seconds(a, b), 3600)
 
 
-def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returned: int = R_NOT_RETURNED,
-              unsynced: int = S_UNSYNCED) -> ActToday:
+def act_today(
+    truth: Truth,
+    t: datetime,
+    due_soon: int = H_DUE_SOON,
+    not_returned: int = R_NOT_RETURNED,
+    unsynced: int = S_UNSYNCED,
+) -> ActToday:
     """Section 11 at the moment t: the seven lists of every unit valid on t's local day, its
     metrics month to date with lost points and gains, its three things to do and the month-end
     projection of 2.1 (with the undecided dossiers, soonest due first)."""
@@ -709,17 +836,28 @@ def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returne
     for (unit, metric), (num, den) in counts.items():
         pts, applies = points(metric, units[unit].level, num, den)
         top = RULES[metric][0]
-        metric_at[(unit, metric)] = MetricAt(num, den, applies, top, pts, top - pts,
-                                             gain_one_more(metric, applies, num, den),
-                                             dossiers_to_cap(metric, applies, num, den))
+        metric_at[(unit, metric)] = MetricAt(
+            num,
+            den,
+            applies,
+            top,
+            pts,
+            top - pts,
+            gain_one_more(metric, applies, num, den),
+            dossiers_to_cap(metric, applies, num, den),
+        )
 
     def home(unit_code: str | None) -> str | None:
         return unit_on(unit_code, today, units) if unit_code else None
 
     # one (row unit, list, dossier, figure, apology, counts in 4.2, dossier's unit, due) per dossier and list
     limits = (due_soon, not_returned, unsynced)
-    base = [row for now in truth.dossiers if not now.get("DaXoa") and _known_at(now, t)
-            for row in _dossier_lists(dossier_at(now, t), t, t0, cal, procs, synced, steps, home, limits)]
+    base = [
+        row
+        for now in truth.dossiers
+        if not now.get("DaXoa") and _known_at(now, t)
+        for row in _dossier_lists(dossier_at(now, t), t, t0, cal, procs, synced, steps, home, limits)
+    ]
 
     rows, stake_rows = [], defaultdict(lambda: defaultdict(int))
     for unit, name, c, figure, apology, in_4_2, handling, due in base:
@@ -757,8 +895,17 @@ def act_today(truth: Truth, t: datetime, due_soon: int = H_DUE_SOON, not_returne
     return ActToday(t, rows, metric_at, three, projection, undecided)
 
 
-def _dossier_lists(r: dict, t: datetime, t0: datetime, cal: Calendar, procs: dict, synced: set,
-                   steps: dict, home: Callable, limits: tuple[int, int, int]) -> list[tuple]:
+def _dossier_lists(
+    r: dict,
+    t: datetime,
+    t0: datetime,
+    cal: Calendar,
+    procs: dict,
+    synced: set,
+    steps: dict,
+    home: Callable,
+    limits: tuple[int, int, int],
+) -> list[tuple]:
     """The lists one dossier (`r` as it stood at t) is on, before pooling to viewing units."""
     due_soon, not_returned, unsynced = limits
     c, status, unit = r["MaHoSo"].strip(), int(r["TrangThaiHoSo"]), home(code(r["MaDinhDanhDonVi"]))
@@ -780,8 +927,9 @@ def _dossier_lists(r: dict, t: datetime, t0: datetime, cal: Calendar, procs: dic
         if len(supplements) <= 1 and due > t and _hours(cal, t, due) <= due_soon:
             out.append((unit, "sap_den_han", c, _hours(cal, t, due), None, False))
         if due <= t or len(supplements) > 1:
-            out.append((unit, "qua_han", c, _hours(cal, due, t) if due <= t else Fraction(0),
-                        bool(r["PhieuXinLoi"]), False))
+            out.append(
+                (unit, "qua_han", c, _hours(cal, due, t) if due <= t else Fraction(0), bool(r["PhieuXinLoi"]), False)
+            )
         step = _current_step(steps.get(c, []), t)
         deadline = ts(step.get("NgayKetThucTheoQuyDinh")) if step else None
         step_unit = home(code(step.get("MaDinhDanhDonVi"))) if step else None
@@ -801,16 +949,23 @@ def _dossier_lists(r: dict, t: datetime, t0: datetime, cal: Calendar, procs: dic
     return [(*row, unit, due) for row in out]
 
 
-def _projection(seen: Truth, t: datetime, t0: datetime, t_end: datetime, units: dict[str, Unit],
-                metric_at: dict[tuple[str, str], MetricAt], today: date):
+def _projection(
+    seen: Truth,
+    t: datetime,
+    t0: datetime,
+    t_end: datetime,
+    units: dict[str, Unit],
+    metric_at: dict[tuple[str, str], MetricAt],
+    today: date,
+):
     """§11's month-end projection of 2.1 over the dossiers known at T (records as they stood at T)."""
     complained = _complained(seen, t)
-    tally: dict[str, list[int]] = defaultdict(lambda: [0] * 6)   # all, on time, late, safe, undecided, complaints
+    tally: dict[str, list[int]] = defaultdict(lambda: [0] * 6)  # all, on time, late, safe, undecided, complaints
     open_ones: dict[str, list[tuple]] = defaultdict(list)
     for d in dossiers_from(seen.dossiers):
         if _in_scope_2_1(d, t0, t) is None:
             continue
-        if d.end is not None and d.end <= t:          # closed by T, or waiting (judged at the request)
+        if d.end is not None and d.end <= t:  # closed by T, or waiting (judged at the request)
             kind = 1 if d.supplements <= 1 and d.end <= d.due else 2
         elif d.supplements > 1 or d.due <= t:
             kind = 2
@@ -833,14 +988,31 @@ def _projection(seen: Truth, t: datetime, t0: datetime, t_end: datetime, units: 
         n_all, on_time, late, safe, open_, compl = tally[viewer]
         ends = []
         for decided_ok in (on_time + safe, on_time + safe + open_):
-            ends.append((Fraction(decided_ok, n_all) if n_all else None,
-                         points("2.1", u.level, decided_ok, n_all)[0],
-                         points("5.3", u.level, max(0, decided_ok - compl), n_all)[0]))
+            ends.append(
+                (
+                    Fraction(decided_ok, n_all) if n_all else None,
+                    points("2.1", u.level, decided_ok, n_all)[0],
+                    points("5.3", u.level, max(0, decided_ok - compl), n_all)[0],
+                )
+            )
         now = sum(metric_at[(viewer, m)].points for m in METRICS)
         base = now - metric_at[(viewer, "2.1")].points - metric_at[(viewer, "5.3")].points
-        projection[viewer] = Projection(n_all, on_time, late, safe, open_, ends[0][0], ends[1][0],
-                                        ends[0][1], ends[1][1], ends[0][2], ends[1][2],
-                                        now, base + ends[0][1] + ends[0][2], base + ends[1][1] + ends[1][2])
+        projection[viewer] = Projection(
+            n_all,
+            on_time,
+            late,
+            safe,
+            open_,
+            ends[0][0],
+            ends[1][0],
+            ends[0][1],
+            ends[1][1],
+            ends[0][2],
+            ends[1][2],
+            now,
+            base + ends[0][1] + ends[0][2],
+            base + ends[1][1] + ends[1][2],
+        )
         ordered = sorted(open_ones[viewer], key=lambda x: (x[2], x[0]))
         undecided[viewer] = [(c, unit, due, i + 1) for i, (c, unit, due) in enumerate(ordered)]
     return projection, undecided

@@ -3,6 +3,7 @@
 It is an extra check only (tests/contract/extract_check.py): the project's own conformance check
 always runs, and a clone without ../shared skips the validator with a visible warning.
 """
+
 import os
 from pathlib import Path
 

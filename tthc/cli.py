@@ -7,6 +7,7 @@ stage's role (ingest: tthc_loader; build, gate, marts, docs, summary: tthc_trans
 scorecard: tthc_publisher; bi-url: tthc_bi), given by WAREHOUSE_<STAGE>_DSN or derived from the admin's
 login (tthc/warehouse/stages.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,10 @@ def _moment(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=LOCAL)
 
 
-NIGHT_CHECKS_HELP = ("check only the rows of incremental tables loaded in the last two days, as the nightly "
-                     "DAG does except on Sundays (default by hand: every row)")
+NIGHT_CHECKS_HELP = (
+    "check only the rows of incremental tables loaded in the last two days, as the nightly "
+    "DAG does except on Sundays (default by hand: every row)"
+)
 
 
 def _day(text: str | None) -> date:
@@ -72,8 +75,15 @@ def cmd_unit_login(args) -> int:
 
     from tthc.paths import LOCAL
     from tthc.warehouse.stages import admin_dsn
-    from tthc.warehouse.unit_logins import (UnitLoginError, create_unit_login, drop_unit_login, list_unit_logins,
-                                            read_password_file, role_name_for, write_new_password)
+    from tthc.warehouse.unit_logins import (
+        UnitLoginError,
+        create_unit_login,
+        drop_unit_login,
+        list_unit_logins,
+        read_password_file,
+        role_name_for,
+        write_new_password,
+    )
 
     if args.unit_login_action is None:
         print("cần một việc: create, list hoặc drop", file=sys.stderr)
@@ -106,8 +116,9 @@ def cmd_unit_login(args) -> int:
                 if written is not None:
                     written.unlink(missing_ok=True)
                 raise
-            print(f"đã tạo tài khoản {role} cho đơn vị {args.unit.strip()} "
-                  f"trên {admin.host}:{admin.port}/{admin.dbname}")
+            print(
+                f"đã tạo tài khoản {role} cho đơn vị {args.unit.strip()} trên {admin.host}:{admin.port}/{admin.dbname}"
+            )
             if notice:
                 print(f"lưu ý: {notice}")
             if written is not None:
@@ -133,9 +144,16 @@ def cmd_ingest(args) -> int:
     client = make_client(args.source, settings_from_env(args.source))
     try:
         for target in targets:
-            extract_entity(dsn.conninfo(), client, target, window.end if window else upper,
-                           initial_from=settings.initial_from(), lookback=settings.lookback(),
-                           window=window, run_id="cli")
+            extract_entity(
+                dsn.conninfo(),
+                client,
+                target,
+                window.end if window else upper,
+                initial_from=settings.initial_from(),
+                lookback=settings.lookback(),
+                window=window,
+                run_id="cli",
+            )
     finally:
         client.close()
     if args.source == "dvc_portal" and not args.entity:
@@ -152,8 +170,12 @@ def cmd_build(args) -> int:
     from tthc.pipeline import dbt
     from tthc.warehouse import stage_dsn
 
-    dbt.build_warehouse(stage_dsn("transformer"), _day(args.as_of), full_refresh=args.full_refresh,
-                        checks="night" if args.night else "all")
+    dbt.build_warehouse(
+        stage_dsn("transformer"),
+        _day(args.as_of),
+        full_refresh=args.full_refresh,
+        checks="night" if args.night else "all",
+    )
     return 0
 
 
@@ -225,8 +247,10 @@ def cmd_quarantine(args) -> int:
             rows = list_quarantined(conn, args.source, args.entity, open_only=not args.all, limit=args.limit)
         for q in rows:
             state = f"replayed {q.replayed_at:%Y-%m-%d %H:%M} (batch {q.replay_batch_id})" if q.replayed_at else "open"
-            print(f"{q.id}\t{q.source}/{q.entity}\t{q.record_key or '(no key)'}\t{q.quarantined_at:%Y-%m-%d %H:%M}"
-                  f"\t{state}\tattempts {q.attempts}\t{q.current_reason}")
+            print(
+                f"{q.id}\t{q.source}/{q.entity}\t{q.record_key or '(no key)'}\t{q.quarantined_at:%Y-%m-%d %H:%M}"
+                f"\t{state}\tattempts {q.attempts}\t{q.current_reason}"
+            )
         print(f"{len(rows)} {'quarantined' if args.all else 'open quarantined'} record(s)", file=sys.stderr)
         return 0
     if not (args.id or args.source or args.all):
@@ -246,11 +270,14 @@ def cmd_retain_pii(args) -> int:
     from tthc.warehouse import stage_dsn
 
     # the loader owns raw and meta; the transformer reads staging and owns what dbt built
-    report = run_retention(stage_dsn("loader"), stage_dsn("transformer"), days=args.days,
-                           now=_moment(args.now) if args.now else None)
-    print(f"retention run {report.run_id}: closed before {report.cutoff:%Y-%m-%d %H:%M %Z}: {report.records} records"
-          f" ({report.raw_versions} raw versions), {report.built_rows} built rows, {report.quarantined} quarantined"
-          " texts cleared (meta.pii_retention_runs, meta.pii_retention_cleared)")
+    report = run_retention(
+        stage_dsn("loader"), stage_dsn("transformer"), days=args.days, now=_moment(args.now) if args.now else None
+    )
+    print(
+        f"retention run {report.run_id}: closed before {report.cutoff:%Y-%m-%d %H:%M %Z}: {report.records} records"
+        f" ({report.raw_versions} raw versions), {report.built_rows} built rows, {report.quarantined} quarantined"
+        " texts cleared (meta.pii_retention_runs, meta.pii_retention_cleared)"
+    )
     return 0
 
 
@@ -265,11 +292,19 @@ def cmd_actions(args) -> int:
         from tthc.actions.refresh import refresh_actions
 
         try:
-            result = refresh_actions(stage_dsn("transformer"), at, ingest=not args.no_ingest, run_id="cli",
-                                     loader=None if args.no_ingest else stage_dsn("loader"))
-        except Exception as exc:   # the log has the details; the published lists are unchanged
-            print(f"tthc actions refresh: failed ({type(exc).__name__}: {str(exc)[-2000:]}); "
-                  "the published lists are unchanged", file=sys.stderr)
+            result = refresh_actions(
+                stage_dsn("transformer"),
+                at,
+                ingest=not args.no_ingest,
+                run_id="cli",
+                loader=None if args.no_ingest else stage_dsn("loader"),
+            )
+        except Exception as exc:  # the log has the details; the published lists are unchanged
+            print(
+                f"tthc actions refresh: failed ({type(exc).__name__}: {str(exc)[-2000:]}); "
+                "the published lists are unchanged",
+                file=sys.stderr,
+            )
             return 1
         print(f"danh sách đã cập nhật lúc {result.at.isoformat()}: {result.history_rows} đơn vị ghi vào lịch sử")
         return 0
@@ -284,8 +319,11 @@ def cmd_actions(args) -> int:
     if args.action == "show":
         sys.stdout.write(formats.csv_text(actions) if args.format == "csv" else formats.text_view(actions))
     else:
-        sys.stdout.write(formats.projection_json(actions) if args.format == "json"
-                         else formats.three_things_text(actions) + formats.projection_text(actions))
+        sys.stdout.write(
+            formats.projection_json(actions)
+            if args.format == "json"
+            else formats.three_things_text(actions) + formats.projection_text(actions)
+        )
     return 0
 
 
@@ -300,15 +338,23 @@ def cmd_scorecard(args) -> int:
     from tthc.warehouse import stage_dsn
 
     try:
-        result = publish_scorecards(stage_dsn("publisher"), args.period, _moment(args.now),
-                                    root=Path(args.root) if args.root else REPORTS, units=[args.unit],
-                                    pdf=not args.no_pdf)
+        result = publish_scorecards(
+            stage_dsn("publisher"),
+            args.period,
+            _moment(args.now),
+            root=Path(args.root) if args.root else REPORTS,
+            units=[args.unit],
+            pdf=not args.no_pdf,
+        )
     except (BadPeriod, ScorecardsUnavailable) as exc:
         print(f"tthc scorecard: không lập được bảng điểm kỳ {args.period!r}: {exc}", file=sys.stderr)
         return 2
     except ScorecardsFailed as exc:
-        print(f"tthc scorecard: không lập được bảng điểm của đơn vị {args.unit} kỳ {args.period!r}: "
-              f"{exc.result.failed.get(args.unit, exc)}", file=sys.stderr)
+        print(
+            f"tthc scorecard: không lập được bảng điểm của đơn vị {args.unit} kỳ {args.period!r}: "
+            f"{exc.result.failed.get(args.unit, exc)}",
+            file=sys.stderr,
+        )
         return 2
     for written in result.written:
         print(written.html)
@@ -325,35 +371,55 @@ def cmd_demo(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tthc", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="tthc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("warehouse", help="start/stop the embedded warehouse")
-    p.add_argument("action", choices=["start", "stop", "status", "url", "bi-url",
-                                      "backup", "backups", "restore", "bootstrap", "unit-login"])
+    p.add_argument(
+        "action",
+        choices=["start", "stop", "status", "url", "bi-url", "backup", "backups", "restore", "bootstrap", "unit-login"],
+    )
     p.add_argument("--database", help="url, bi-url: another database of the same server (the demo's is tthc_demo)")
     # unit-login create|list|drop: per-unit login roles reading their subtree's actions lists
     # through row-level security (tthc/warehouse/unit_logins.py, docs/decisions/008)
-    p.add_argument("unit_login_action", nargs="?", choices=["create", "list", "drop"], metavar="create|list|drop",
-                   help="unit-login: create, list or drop a unit's login")
+    p.add_argument(
+        "unit_login_action",
+        nargs="?",
+        choices=["create", "list", "drop"],
+        metavar="create|list|drop",
+        help="unit-login: create, list or drop a unit's login",
+    )
     p.add_argument("--unit", help="unit-login: the unit's code (MaDinhDanh)")
-    p.add_argument("--password-file", help="unit-login create: the password is this file's first line "
-                                           "(default: a random one written to a new file under .local/unit-logins)")
+    p.add_argument(
+        "--password-file",
+        help="unit-login create: the password is this file's first line "
+        "(default: a random one written to a new file under .local/unit-logins)",
+    )
     # bootstrap: as the superuser, the stages' roles, schemas and owners, grants (tthc/warehouse/roles.py)
     # backup|backups|restore: tthc.warehouse.backup, docs/runbooks/warehouse-restore.md
-    p.add_argument("--keep", type=int, help="backup: base backups to keep, with the WAL archive back "
-                                            "to the oldest (default TTHC_PG_KEEP_BACKUPS or 3)")
+    p.add_argument(
+        "--keep",
+        type=int,
+        help="backup: base backups to keep, with the WAL archive back "
+        "to the oldest (default TTHC_PG_KEEP_BACKUPS or 3)",
+    )
     p.add_argument("--backup", help="restore: the backup to start from (default: the newest that ends before --to)")
-    p.add_argument("--to", help="restore: replay up to this time (ISO; local time if no zone); "
-                                "default: the end of the WAL archive")
+    p.add_argument(
+        "--to", help="restore: replay up to this time (ISO; local time if no zone); default: the end of the WAL archive"
+    )
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("ingest", help="extract a source into raw (incremental, or a backfill window)")
     p.add_argument("source", choices=["one_stop", "dvc_portal"])
-    p.add_argument("--entity", action="append", help="entity name (repeatable); default: all of the source "
-                                                     "(for dvc_portal with the official scores, as its DAG)")
+    p.add_argument(
+        "--entity",
+        action="append",
+        help="entity name (repeatable); default: all of the source "
+        "(for dvc_portal with the official scores, as its DAG)",
+    )
     p.add_argument("--upper", help="upper bound (ISO time); default now")
     p.add_argument("--from", dest="window_from", help="backfill: window start (ISO time)")
     p.add_argument("--to", dest="window_to", help="backfill: window end (ISO time)")
@@ -361,8 +427,11 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="dbt: seeds, staging, intermediate, core")
     p.add_argument("--as-of", help="date the marts run to (YYYY-MM-DD); default today")
-    p.add_argument("--full-refresh", action="store_true",
-                   help="rebuild incremental models from raw (after a model or calendar change)")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild incremental models from raw (after a model or calendar change)",
+    )
     p.add_argument("--night", action="store_true", help=NIGHT_CHECKS_HELP)
     p.set_defaults(func=cmd_build)
 
@@ -380,8 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--now", help="generation time (ISO); default now")
     p.set_defaults(func=cmd_publish)
 
-    p = sub.add_parser("docs", help="dbt docs of the warehouse as one HTML file (models, columns, lineage); "
-                                    "'docs metrics' writes docs/metrics.md from the metric seeds")
+    p = sub.add_parser(
+        "docs",
+        help="dbt docs of the warehouse as one HTML file (models, columns, lineage); "
+        "'docs metrics' writes docs/metrics.md from the metric seeds",
+    )
     p.add_argument("what", nargs="?", choices=("dbt", "metrics"), default="dbt")
     p.add_argument("--check", action="store_true", help="with 'metrics': exit 1 when docs/metrics.md is stale")
     p.set_defaults(func=cmd_docs)
@@ -407,18 +479,26 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("actions", help="act today: refresh the lists, show a unit's lists and month-end projection")
     actions = p.add_subparsers(dest="action", required=True)
-    at_help = ("the moment T (ISO; local time if no zone); default: the published refresh (refresh: now). "
-               "Another T builds the lists as of T from what the warehouse holds")
+    at_help = (
+        "the moment T (ISO; local time if no zone); default: the published refresh (refresh: now). "
+        "Another T builds the lists as of T from what the warehouse holds"
+    )
     a = actions.add_parser("refresh", help="ingest the hour's changes, rebuild the lists, publish them atomically")
     a.add_argument("--at", help=at_help)
-    a.add_argument("--no-ingest", action="store_true",
-                   help="neither extract from the sources nor rebuild the models the lists read (what the "
-                        "night does after its own build)")
+    a.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="neither extract from the sources nor rebuild the models the lists read (what the "
+        "night does after its own build)",
+    )
     a = actions.add_parser("show", help="a unit's lists (its subtree's rows)")
     a.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
     a.add_argument("--at", help=at_help)
-    a.add_argument("--list", help="one list: sap_den_han, qua_han, buoc_qua_han, chua_tra_ket_qua, "
-                                  "thieu_ket_qua_dien_tu, chua_dong_bo, thieu_ly_do")
+    a.add_argument(
+        "--list",
+        help="one list: sap_den_han, qua_han, buoc_qua_han, chua_tra_ket_qua, "
+        "thieu_ket_qua_dien_tu, chua_dong_bo, thieu_ly_do",
+    )
     a.add_argument("--format", choices=["text", "csv"], default="text")
     a = actions.add_parser("projection", help="a unit's three things to do and month-end projection")
     a.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
@@ -428,8 +508,11 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("scorecard", help="one unit's scorecard (bảng điểm) of a period as HTML and PDF")
     p.add_argument("--unit", required=True, help="the unit (MaDinhDanh)")
-    p.add_argument("--period", required=True,
-                   help="YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), or mtd (month to date of the published lists)")
+    p.add_argument(
+        "--period",
+        required=True,
+        help="YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), or mtd (month to date of the published lists)",
+    )
     p.add_argument("--root", help="reports folder (default: TTHC_REPORTS, else reports/ in the project)")
     p.add_argument("--no-pdf", action="store_true", help="the HTML only")
     p.add_argument("--now", help="generation time (ISO; decides provisional or final); default now")
@@ -442,8 +525,9 @@ def main(argv: list[str] | None = None) -> int:
     # A SIGTERM (a scheduler's timeout, `kill`) unwinds like Ctrl-C, so the demo's simulator and
     # any open transaction are closed instead of left behind.
     signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # Great Expectations logs every decorated function it registers at INFO: not for people.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     try:

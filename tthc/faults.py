@@ -15,6 +15,7 @@ Points (every call site is listed here, so reviewers can find them all):
 The failure tests also kill the CLI when it calls a named function (tests/failure/kill_at.py:
 the marts swap), where a function's entry is the window, so the code needs no point of its own.
 """
+
 from __future__ import annotations
 
 import os

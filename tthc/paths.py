@@ -1,4 +1,5 @@
 """Where the project keeps its files and its local state."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Run-time settings read from the environment, with their defaults in one place."""
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ Standard library, PyYAML and requests only (the Superset image has them):
 Secrets: SUPERSET_ADMIN_PASSWORD or SUPERSET_ADMIN_PASSWORD_FILE; TTHC_BI_PASSWORD or
 TTHC_BI_PASSWORD_FILE.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ import requests
 
 try:
     from . import bundle
-except ImportError:   # run as a script (the Superset container): bundle.py sits beside it
+except ImportError:  # run as a script (the Superset container): bundle.py sits beside it
     import bundle
 
 
@@ -54,8 +55,11 @@ class Superset:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        answer = self.session.post(f"{self.url}/api/v1/security/login", timeout=timeout,
-                                   json={"username": username, "password": password, "provider": "db", "refresh": True})
+        answer = self.session.post(
+            f"{self.url}/api/v1/security/login",
+            timeout=timeout,
+            json={"username": username, "password": password, "provider": "db", "refresh": True},
+        )
         if answer.status_code != 200:
             raise ImportFailed(f"Superset refused the login of {username!r}: HTTP {answer.status_code}")
         self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
@@ -71,9 +75,11 @@ class Superset:
 
     def import_bundle(self, zip_bytes: bytes, passwords: dict[str, str]) -> None:
         answer = self.session.post(
-            f"{self.url}/api/v1/assets/import/", timeout=max(self.timeout, 300),
+            f"{self.url}/api/v1/assets/import/",
+            timeout=max(self.timeout, 300),
             files={"bundle": ("tthc_dashboards.zip", zip_bytes, "application/zip")},
-            data={"passwords": json.dumps(passwords), "overwrite": "true"})
+            data={"passwords": json.dumps(passwords), "overwrite": "true"},
+        )
         if answer.status_code != 200:
             # Superset's message names files and fields, never the passwords it was given.
             raise ImportFailed(f"the import was refused: HTTP {answer.status_code}: {answer.text[:2000]}")
@@ -92,8 +98,17 @@ def wait_until_up(url: str, timeout: float = 300) -> None:
         time.sleep(1)
 
 
-def import_dashboards(url: str, admin_user: str, admin_password: str, bi_password: str, *, host: str,
-                      port: int | str, database: str, spec_path: Path = bundle.SPEC) -> dict[str, int]:
+def import_dashboards(
+    url: str,
+    admin_user: str,
+    admin_password: str,
+    bi_password: str,
+    *,
+    host: str,
+    port: int | str,
+    database: str,
+    spec_path: Path = bundle.SPEC,
+) -> dict[str, int]:
     """Import the bundle; returns the dashboards' ids by title."""
     spec = bundle.load_spec(spec_path)
     zip_bytes = bundle.build_zip(spec, bundle.sqlalchemy_uri(host, port, database))
@@ -111,8 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Import the TTHC dashboards into Superset (REST API).")
     parser.add_argument("--url", default=os.environ.get("SUPERSET_URL", "http://localhost:8088"))
     parser.add_argument("--admin", default=os.environ.get("SUPERSET_ADMIN_USERNAME", "admin"))
-    parser.add_argument("--host", default=os.environ.get("TTHC_WAREHOUSE_HOST", "warehouse"),
-                        help="the warehouse's host as Superset reaches it")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("TTHC_WAREHOUSE_HOST", "warehouse"),
+        help="the warehouse's host as Superset reaches it",
+    )
     parser.add_argument("--port", default=os.environ.get("TTHC_WAREHOUSE_PORT", "5432"))
     parser.add_argument("--database", default=os.environ.get("TTHC_WAREHOUSE_DB", "tthc"))
     parser.add_argument("--wait", type=float, default=0, help="wait up to this many seconds for Superset")
@@ -120,8 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.wait:
             wait_until_up(args.url, args.wait)
-        boards = import_dashboards(args.url, args.admin, secret("SUPERSET_ADMIN_PASSWORD"), secret("TTHC_BI_PASSWORD"),
-                                   host=args.host, port=args.port, database=args.database)
+        boards = import_dashboards(
+            args.url,
+            args.admin,
+            secret("SUPERSET_ADMIN_PASSWORD"),
+            secret("TTHC_BI_PASSWORD"),
+            host=args.host,
+            port=args.port,
+            database=args.database,
+        )
     except (ImportFailed, bundle.SpecError, requests.RequestException) as exc:
         print(f"dashboards not imported: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ Point SUPERSET_CONFIG_PATH at this file. From the environment:
 
 No examples, no telemetry, nothing fetched from the internet by the server or the pages it serves.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,10 @@ def _secret_key() -> str:
     if not value and path:
         value = Path(path).read_text(encoding="utf-8").strip()
     if value in _PLACEHOLDERS or len(value) < 32:
-        raise RuntimeError("set SUPERSET_SECRET_KEY (or SUPERSET_SECRET_KEY_FILE) to a random value of at least "
-                           "32 characters: python3 -c 'import secrets; print(secrets.token_hex(32))'")
+        raise RuntimeError(
+            "set SUPERSET_SECRET_KEY (or SUPERSET_SECRET_KEY_FILE) to a random value of at least "
+            "32 characters: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     return value
 
 
@@ -32,7 +35,7 @@ _HOME = Path(os.environ.get("SUPERSET_HOME", Path.home() / ".superset"))
 SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_METADATA_URI") or f"sqlite:///{_HOME / 'superset.db'}"
 
 # --- nothing but the warehouse ---------------------------------------------------------------
-PREVENT_UNSAFE_DB_CONNECTIONS = True     # no SQLite file or other local database as a data source
+PREVENT_UNSAFE_DB_CONNECTIONS = True  # no SQLite file or other local database as a data source
 FEATURE_FLAGS = {
     "ALERT_REPORTS": False,
     "THUMBNAILS": False,
@@ -68,12 +71,26 @@ MAPBOX_API_KEY = ""
 # currency is the dong; titles, labels and chart names are Vietnamese in the dashboards.
 D3_FORMAT = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]}
 D3_TIME_FORMAT = {
-    "dateTime": "%d/%m/%Y %H:%M:%S", "date": "%d/%m/%Y", "time": "%H:%M:%S",
+    "dateTime": "%d/%m/%Y %H:%M:%S",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
     "periods": ["SA", "CH"],
     "days": ["Chủ nhật", "Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy"],
     "shortDays": ["CN", "T2", "T3", "T4", "T5", "T6", "T7"],
-    "months": ["Tháng 1", "Tháng 2", "Tháng 3", "Tháng 4", "Tháng 5", "Tháng 6", "Tháng 7", "Tháng 8",
-               "Tháng 9", "Tháng 10", "Tháng 11", "Tháng 12"],
+    "months": [
+        "Tháng 1",
+        "Tháng 2",
+        "Tháng 3",
+        "Tháng 4",
+        "Tháng 5",
+        "Tháng 6",
+        "Tháng 7",
+        "Tháng 8",
+        "Tháng 9",
+        "Tháng 10",
+        "Tháng 11",
+        "Tháng 12",
+    ],
     "shortMonths": ["Th1", "Th2", "Th3", "Th4", "Th5", "Th6", "Th7", "Th8", "Th9", "Th10", "Th11", "Th12"],
 }
 CURRENCIES = ["VND"]

@@ -5,6 +5,7 @@ core);
 MARTS_SUITES run on the freshly built marts in their shadow schema, before the swap.
 What the gate checks and what dbt's tests check: docs/decisions/010.
 """
+
 from expectations.suites.core import CORE_SUITES
 from expectations.suites.fct_dossier import FCT_DOSSIER
 from expectations.suites.loss import RECORD_LOSS

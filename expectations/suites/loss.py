@@ -7,6 +7,7 @@ expectations/loss_thresholds.yml (or TTHC_LOSS_THRESHOLDS) each time the gate ru
 measures are expectations/loss.py's, also kept per run in meta.loss_status for the summary and
 the extract's manifest. Sample rows name the first keys with their reasons, never a value.
 """
+
 from __future__ import annotations
 
 from expectations import loss
@@ -17,10 +18,14 @@ from expectations.suites.runs import STORED_KEYS
 def _check(name: str, severity: str, condition: str, columns: str, description: str) -> Check:
     """A rows check over loss.status_sql, built when the gate runs (so it reads the thresholds
     file as it is then); its rows are the entities where `condition` holds."""
+
     def build(scope):
-        query = (f"select {columns} from ({loss.status_sql()}) s where {condition} order by source, entity"
-                 "\n/* gate batch: {batch} */")
+        query = (
+            f"select {columns} from ({loss.status_sql()}) s where {condition} order by source, entity"
+            "\n/* gate batch: {batch} */"
+        )
         return E.UnexpectedRowsExpectation(unexpected_rows_query=scope.render(query), description=description)
+
     return Check(name, severity, build, description, (STORED_KEYS,))
 
 
@@ -29,20 +34,36 @@ RECORD_LOSS = Suite(
     schema="raw",
     table="quarantine",
     checks=(
-        _check("quarantine_within_thresholds", FAIL, "quarantine_over",
-               "source, entity, quarantined_open, fetched, max_quarantined, max_quarantined_pct, first_records",
-               "open quarantined records of each entity (not replayed, no good version loaded since) at most "
-               "max_quarantined and at most max_quarantined_pct % of what its last run fetched"),
-        _check("quarantine_resolved_in_time", FAIL, "open_too_long > 0",
-               "source, entity, open_too_long, fail_after_nights, first_open_too_long",
-               "no record of an entity with fail_after_nights (dossiers: 2) still quarantined on that many nights"),
-        _check("missing_within_thresholds", FAIL, "missing_over",
-               "source, entity, batch_id, source_total, missing, max_missing, max_missing_pct",
-               "records the source counted for the last successful run that raw holds neither loaded nor "
-               "quarantined: at most max_missing and at most max_missing_pct % of the source's total"),
-        _check("quarantine_open", WARN, "quarantined_open > 0",
-               "source, entity, quarantined_open, fetched, first_records",
-               "no open quarantined record (below the thresholds: a warning; replay or fix at the source)"),
+        _check(
+            "quarantine_within_thresholds",
+            FAIL,
+            "quarantine_over",
+            "source, entity, quarantined_open, fetched, max_quarantined, max_quarantined_pct, first_records",
+            "open quarantined records of each entity (not replayed, no good version loaded since) at most "
+            "max_quarantined and at most max_quarantined_pct % of what its last run fetched",
+        ),
+        _check(
+            "quarantine_resolved_in_time",
+            FAIL,
+            "open_too_long > 0",
+            "source, entity, open_too_long, fail_after_nights, first_open_too_long",
+            "no record of an entity with fail_after_nights (dossiers: 2) still quarantined on that many nights",
+        ),
+        _check(
+            "missing_within_thresholds",
+            FAIL,
+            "missing_over",
+            "source, entity, batch_id, source_total, missing, max_missing, max_missing_pct",
+            "records the source counted for the last successful run that raw holds neither loaded nor "
+            "quarantined: at most max_missing and at most max_missing_pct % of the source's total",
+        ),
+        _check(
+            "quarantine_open",
+            WARN,
+            "quarantined_open > 0",
+            "source, entity, quarantined_open, fetched, first_records",
+            "no open quarantined record (below the thresholds: a warning; replay or fix at the source)",
+        ),
     ),
     record=loss.record_status,
 )

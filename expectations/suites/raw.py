@@ -1,4 +1,5 @@
 """raw.<source>__<entity>: every version of every record as received (extractors/raw/schema.py)."""
+
 from __future__ import annotations
 
 from expectations.checks import FAIL, Suite, column_types, columns_are, rows
@@ -20,17 +21,28 @@ RAW_COLUMNS = {
 
 def raw_suite(table: str) -> Suite:
     return Suite(
-        name=f"raw__{table}", schema="raw", table=table,
+        name=f"raw__{table}",
+        schema="raw",
+        table=table,
         checks=(
-            columns_are("columns_as_loaded", list(RAW_COLUMNS), exact=True,
-                        description="exactly the loader's columns: staging reads them by name"),
-            column_types("column_types", "raw", table, RAW_COLUMNS,
-                         "each raw column has the loader's type (payload stays jsonb)"),
-            rows("key_and_update_time_present", FAIL, f"""
+            columns_are(
+                "columns_as_loaded",
+                list(RAW_COLUMNS),
+                exact=True,
+                description="exactly the loader's columns: staging reads them by name",
+            ),
+            column_types(
+                "column_types", "raw", table, RAW_COLUMNS, "each raw column has the loader's type (payload stays jsonb)"
+            ),
+            rows(
+                "key_and_update_time_present",
+                FAIL,
+                f"""
                     select record_key, batch_id, loaded_at from {{raw}}."{table}"
                     where (record_key is null or source_updated_at is null) and {RECENT_LOADS}""",
-                 "every version loaded lately has its business key and the source's update time "
-                 "(staging picks the latest version by it); older loads were checked on their night"),
+                "every version loaded lately has its business key and the source's update time "
+                "(staging picks the latest version by it); older loads were checked on their night",
+            ),
         ),
     )
 

@@ -6,20 +6,21 @@ All are warnings: the next night's lookback re-reads a window, so none of them a
 the marts wrong; they tell an operator where to look. A shortfall past the loss thresholds
 fails the gate: expectations/suites/loss.py (record_loss.missing_within_thresholds).
 """
+
 from __future__ import annotations
 
 from expectations.checks import FAIL, WARN, E, Lookup, Suite, column, rows
 from extractors.entities import ENTITIES
 
-TRAILING_RUNS = 14          # the nightly runs a volume is compared with
-MIN_TRAILING_RUNS = 3       # fewer: no baseline yet, no verdict
-NIGHTLY_WINDOW = "3 days"   # longer windows are first loads or backfills: not a night's volume
+TRAILING_RUNS = 14  # the nightly runs a volume is compared with
+MIN_TRAILING_RUNS = 3  # fewer: no baseline yet, no verdict
+NIGHTLY_WINDOW = "3 days"  # longer windows are first loads or backfills: not a night's volume
 # shorter windows are the working hours' refreshes of the lists (tthc/actions/ingest.py: since the
 # last run, 2 h of lookback), whose volumes are an hour's, not a night's: left out of the volume
 # baseline (a night's window starts its 24 h lookback before the last watermark)
 INTRADAY_WINDOW = "12 hours"
-STALE_RUN = "36 hours"      # an entity whose last success is this far behind the newest run
-STALE_DATA = "4 days"       # no update at all from a source over a long weekend is still plausible
+STALE_RUN = "36 hours"  # an entity whose last success is this far behind the newest run
+STALE_DATA = "4 days"  # no update at all from a source over a long weekend is still plausible
 
 _LATEST_SUCCESS = """
     select distinct on (source, entity) batch_id, source, entity, window_from, window_to,
@@ -107,16 +108,21 @@ RUNS_FRESH = f"""
 def _newest_update(source: str) -> str:
     tables = [e.table for e in ENTITIES if e.source == source and e.incremental]
     # only what was loaded within the staleness limit can be fresh: prunes raw by loaded_at
-    return "greatest(" + ", ".join(
-        f'(select max(source_updated_at) from {{raw}}."{t}" where loaded_at > now() - interval \'{STALE_DATA}\')'
-        for t in tables) + ")"
+    return (
+        "greatest("
+        + ", ".join(
+            f"(select max(source_updated_at) from {{raw}}.\"{t}\" where loaded_at > now() - interval '{STALE_DATA}')"
+            for t in tables
+        )
+        + ")"
+    )
 
 
 DATA_FRESH = f"""
     with per_source as (
-        select 'one_stop'::text as source, {_newest_update('one_stop')} as newest_update
+        select 'one_stop'::text as source, {_newest_update("one_stop")} as newest_update
         union all
-        select 'dvc_portal'::text, {_newest_update('dvc_portal')}
+        select 'dvc_portal'::text, {_newest_update("dvc_portal")}
     ),
     last_success as (
         select source, max(window_to) as last_success from {{meta}}.extract_runs
@@ -142,21 +148,47 @@ EXTRACT_RUNS = Suite(
     schema="meta",
     table="extract_runs",
     checks=(
-        column("status_known", FAIL, lambda: E.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["running", "success", "failed", "abandoned", "replayed"]),
-            "the run states the extractors write"),
-        rows("loaded_counts_match_source_total", WARN, RECONCILE,
-             "the last successful run of each entity: keys stored for its window plus the quarantined "
-             "cover the source's reported total (a shortfall = rows missed while paging; the next "
-             "night's lookback re-reads them)", lookups=(STORED_KEYS,)),
-        rows("volume_near_trailing_average", WARN, VOLUME,
-             f"rows fetched by the last nightly run of each entity within 1/4 to 4x (+50) of the "
-             f"average of its previous {TRAILING_RUNS} nightly runs (needs {MIN_TRAILING_RUNS})"),
-        rows("runs_fresh_per_entity", WARN, RUNS_FRESH,
-             f"every entity of both sources loaded successfully within {STALE_RUN} of the newest run"),
-        rows("source_data_fresh", WARN, DATA_FRESH,
-             f"each source's newest update time is within {STALE_DATA} of its last successful window"),
-        rows("last_run_succeeded", WARN, LAST_RUN_FAILED,
-             "the latest finished run of each entity succeeded (else its data is as of an older run)"),
+        column(
+            "status_known",
+            FAIL,
+            lambda: E.ExpectColumnValuesToBeInSet(
+                column="status", value_set=["running", "success", "failed", "abandoned", "replayed"]
+            ),
+            "the run states the extractors write",
+        ),
+        rows(
+            "loaded_counts_match_source_total",
+            WARN,
+            RECONCILE,
+            "the last successful run of each entity: keys stored for its window plus the quarantined "
+            "cover the source's reported total (a shortfall = rows missed while paging; the next "
+            "night's lookback re-reads them)",
+            lookups=(STORED_KEYS,),
+        ),
+        rows(
+            "volume_near_trailing_average",
+            WARN,
+            VOLUME,
+            f"rows fetched by the last nightly run of each entity within 1/4 to 4x (+50) of the "
+            f"average of its previous {TRAILING_RUNS} nightly runs (needs {MIN_TRAILING_RUNS})",
+        ),
+        rows(
+            "runs_fresh_per_entity",
+            WARN,
+            RUNS_FRESH,
+            f"every entity of both sources loaded successfully within {STALE_RUN} of the newest run",
+        ),
+        rows(
+            "source_data_fresh",
+            WARN,
+            DATA_FRESH,
+            f"each source's newest update time is within {STALE_DATA} of its last successful window",
+        ),
+        rows(
+            "last_run_succeeded",
+            WARN,
+            LAST_RUN_FAILED,
+            "the latest finished run of each entity succeeded (else its data is as of an older run)",
+        ),
     ),
 )

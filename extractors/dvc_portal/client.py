@@ -3,6 +3,7 @@
 An API key header; 403 means the key is missing or wrong, which is fatal. Its envelope,
 paging and time format differ from the one-stop system's.
 """
+
 from __future__ import annotations
 
 import requests
@@ -18,8 +19,7 @@ class DvcPortalClient(PagedClient):
     default_page_size = 200
     max_page_size = 500
 
-    def __init__(self, base_url: str, api_key: str, http: RetryingSession | None = None,
-                 page_size: int | None = None):
+    def __init__(self, base_url: str, api_key: str, http: RetryingSession | None = None, page_size: int | None = None):
         super().__init__(base_url, http, page_size)
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError(f"portal pageSize must be 1..{self.max_page_size}")
@@ -51,12 +51,12 @@ class DvcPortalClient(PagedClient):
         data = body.get("data")
         if not isinstance(data, list):
             raise SourceError(f"DVC portal {entity.path} page {number}: 'data' is not a list")
-        total_pages, total = paging_info(self.source, entity, number, body.get("pagination"),
-                                         "totalPages", "totalItems")
+        total_pages, total = paging_info(
+            self.source, entity, number, body.get("pagination"), "totalPages", "totalItems"
+        )
         return Page(number=number, total_pages=total_pages, total=total, records=data)
 
-    def service_results(self, root_unit: str, year: int, month: int | None = None,
-                        quarter: int | None = None) -> dict:
+    def service_results(self, root_unit: str, year: int, month: int | None = None, quarter: int | None = None) -> dict:
         """The portal's official 766 scores for a root unit and its children."""
         body: dict = {"year": year, "rootDepartmentCode": root_unit}
         if month is not None:

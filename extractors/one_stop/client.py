@@ -3,6 +3,7 @@
 OAuth2 client credentials; a 401 on a data call means the token expired or was revoked:
 fetch a new one and retry once. A 401 from /oauth/token itself is fatal.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,14 @@ class OneStopClient(PagedClient):
     default_page_size = 500
     max_page_size = 1000
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str,
-                 http: RetryingSession | None = None, page_size: int | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        http: RetryingSession | None = None,
+        page_size: int | None = None,
+    ):
         super().__init__(base_url, http, page_size)
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError(f"one-stop page_size must be 1..{self.max_page_size}")
@@ -34,9 +41,9 @@ class OneStopClient(PagedClient):
 
     def _fetch_token(self) -> str:
         response = self.http.request(
-            "POST", self.url("/oauth/token"),
-            data={"grant_type": "client_credentials", "client_id": self.client_id,
-                  "client_secret": self.client_secret},
+            "POST",
+            self.url("/oauth/token"),
+            data={"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret},
         )
         if response.status_code in (400, 401, 403):
             raise SourceAuthError(
@@ -53,7 +60,7 @@ class OneStopClient(PagedClient):
         return token
 
     def send(self, method: str, path: str, **kwargs) -> requests.Response:
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             if self._token is None:
                 self._token = self._fetch_token()
             response = self.http.request(
@@ -84,6 +91,5 @@ class OneStopClient(PagedClient):
         data = body.get("data")
         if not isinstance(data, list):
             raise SourceError(f"one-stop {entity.path} page {number}: 'data' is not a list")
-        total_pages, total = paging_info(self.source, entity, number, body.get("pagination"),
-                                         "total_pages", "total")
+        total_pages, total = paging_info(self.source, entity, number, body.get("pagination"), "total_pages", "total")
         return Page(number=number, total_pages=total_pages, total=total, records=data)

@@ -4,6 +4,7 @@ Raw tables keep every distinct version of a record as received: the same (key, p
 is stored once, so reruns and overlapping windows add nothing. Staging picks the latest
 version per key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,11 +46,13 @@ def summarize_new_loads(conn: psycopg.Connection, table: str) -> int | None:
     the night's queries read the night's pages."""
     try:
         with conn.transaction():
-            return conn.execute("SELECT brin_summarize_new_values(%s::regclass)",
-                                (f'raw."{loaded_at_index(table)}"',)).fetchone()[0]
+            return conn.execute(
+                "SELECT brin_summarize_new_values(%s::regclass)", (f'raw."{loaded_at_index(table)}"',)
+            ).fetchone()[0]
     except psycopg.errors.InsufficientPrivilege:
         log.warning("raw.%s: not its owner, so its new BRIN ranges wait for autovacuum", table)
         return None
+
 
 # A load that grew the table by more than this share of the rows the planner knows of refreshes
 # its statistics at once (autovacuum's analyze comes later, throttled, on a big first load).
@@ -62,8 +65,7 @@ def analyze_if_grown(conn: psycopg.Connection, table: str, loaded: int) -> bool:
     Returns whether it analyzed; a role that does not own the table leaves it to autovacuum."""
     if loaded <= 0:
         return False
-    known = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-                         (f'raw."{table}"',)).fetchone()[0]
+    known = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (f'raw."{table}"',)).fetchone()[0]
     if known >= 0 and loaded <= GROWTH_TO_ANALYZE * known:
         return False
     try:
@@ -150,8 +152,9 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(META)
         for table in [e.table for e in ENTITIES] + list(EXTRA_TABLES):
+            conn.execute(sql.SQL(RAW_TABLE).format(table=sql.Identifier(table), pk=sql.Identifier(f"{table}_pk")))
             conn.execute(
-                sql.SQL(RAW_TABLE).format(table=sql.Identifier(table), pk=sql.Identifier(f"{table}_pk"))
+                sql.SQL(RAW_LOADED_AT_INDEX).format(
+                    table=sql.Identifier(table), index=sql.Identifier(loaded_at_index(table))
+                )
             )
-            conn.execute(sql.SQL(RAW_LOADED_AT_INDEX).format(
-                table=sql.Identifier(table), index=sql.Identifier(loaded_at_index(table))))

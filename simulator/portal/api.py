@@ -1,5 +1,6 @@
 """The DVC portal contract: list endpoints (X-API-Key, envelope, paging, ISO windows) and the
 official scores (POST service-results)."""
+
 from __future__ import annotations
 
 import secrets
@@ -38,8 +39,12 @@ def handle_portal(handler, method: str, path: str, query: dict, body: bytes):
         return _service_results(handler, method, path, body)
     if method != "GET":
         raise portal_error(405, f"{method} not allowed on {path}")
-    transport_faults(handler, path, err=portal_error,
-                     envelope_error=ApiError(200, {"code": "SYSTEM_BUSY", "message": "Hệ thống đang bận", "data": None}))
+    transport_faults(
+        handler,
+        path,
+        err=portal_error,
+        envelope_error=ApiError(200, {"code": "SYSTEM_BUSY", "message": "Hệ thống đang bận", "data": None}),
+    )
     page = int_param(query, "currentPage", 1, 1, None, err=portal_error)
     size = int_param(query, "pageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, err=portal_error)
     entity = PORTAL_ROUTES[path]
@@ -52,8 +57,15 @@ def handle_portal(handler, method: str, path: str, query: dict, body: bytes):
     if sim.faults.has_record_faults:
         rows = [apply_record_fault(sim.faults, entity, r) for r in rows]
     sim.after_page(path)
-    return 200, {"code": "OK", "data": rows,
-                 "pagination": {"currentPage": page, "pageSize": size, "totalPages": -(-total // size), "totalItems": total}}, None
+    return (
+        200,
+        {
+            "code": "OK",
+            "data": rows,
+            "pagination": {"currentPage": page, "pageSize": size, "totalPages": -(-total // size), "totalItems": total},
+        },
+        None,
+    )
 
 
 def _service_results(handler, method: str, path: str, body: bytes):
@@ -62,8 +74,12 @@ def _service_results(handler, method: str, path: str, body: bytes):
     sim = handler.sim
     if method != "POST":
         raise portal_error(405, f"{method} not allowed on {path}; POST a JSON body")
-    transport_faults(handler, path, err=portal_error,
-                     envelope_error=ApiError(200, {"code": "SYSTEM_BUSY", "message": "Hệ thống đang bận", "data": None}))
+    transport_faults(
+        handler,
+        path,
+        err=portal_error,
+        envelope_error=ApiError(200, {"code": "SYSTEM_BUSY", "message": "Hệ thống đang bận", "data": None}),
+    )
     try:
         request = orjson.loads(body or b"")
         if not isinstance(request, dict):

@@ -9,10 +9,11 @@ section 6a definition (e.g. 1.1/1.2 count calendar days, 3.6 uses the 2.5·r slo
 supplements do not make a dossier late), so the project's numbers and these differ the way
 real ones do. Parents pool the counts of their subtree; nothing is averaged.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -22,20 +23,39 @@ from simulator.timefmt import day_of
 from simulator.versions import NEVER
 from simulator.worktime import DAY, EPOCH
 
-GROUPS = {"CKMB": ("1.1", "1.2", "1.3", "1.4"), "TDGQ": ("2.1", "2.2"), "CLGQ": ("3.1", "3.2", "3.3"),
-          "TTTT": ("3.4", "3.5", "3.6"), "MDHL": ("5.1", "5.2", "5.3"),
-          "MDSH": ("4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7")}
+GROUPS = {
+    "CKMB": ("1.1", "1.2", "1.3", "1.4"),
+    "TDGQ": ("2.1", "2.2"),
+    "CLGQ": ("3.1", "3.2", "3.3"),
+    "TTTT": ("3.4", "3.5", "3.6"),
+    "MDHL": ("5.1", "5.2", "5.3"),
+    "MDSH": ("4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7"),
+}
 GROUP_MAX = {"CKMB": 18, "TDGQ": 20, "CLGQ": 12, "TTTT": 10, "MDHL": 18, "MDSH": 22}
 # metric -> (max points, points from the rate)
 SCORING = {
-    "1.1": (6, lambda r: 6 * r), "1.2": (4, lambda r: 4 * r), "1.3": (2, lambda r: 2 * r), "1.4": (6, lambda r: 6 * r),
-    "2.1": (20, lambda r: 20 * r), "2.2": (0, lambda r: 0.0),
-    "3.1": (2, lambda r: min(2, 2 * r / 0.8)), "3.2": (4, lambda r: 4 * r), "3.3": (6, lambda r: min(6, 6 * r / 0.5)),
-    "3.4": (6, lambda r: 6 * r), "3.5": (2, lambda r: min(2, 2.5 * r)), "3.6": (2, lambda r: min(2, 2.5 * r)),
-    "4.1": (6, lambda r: 6 * r), "4.2": (4, lambda r: 4 * r), "4.3": (2, lambda r: 2 * r),
-    "4.4": (2, lambda r: min(2, 2 * r / 0.8)), "4.5": (4, lambda r: 4 * r), "4.6": (2, lambda r: 2 * r),
+    "1.1": (6, lambda r: 6 * r),
+    "1.2": (4, lambda r: 4 * r),
+    "1.3": (2, lambda r: 2 * r),
+    "1.4": (6, lambda r: 6 * r),
+    "2.1": (20, lambda r: 20 * r),
+    "2.2": (0, lambda r: 0.0),
+    "3.1": (2, lambda r: min(2, 2 * r / 0.8)),
+    "3.2": (4, lambda r: 4 * r),
+    "3.3": (6, lambda r: min(6, 6 * r / 0.5)),
+    "3.4": (6, lambda r: 6 * r),
+    "3.5": (2, lambda r: min(2, 2.5 * r)),
+    "3.6": (2, lambda r: min(2, 2.5 * r)),
+    "4.1": (6, lambda r: 6 * r),
+    "4.2": (4, lambda r: 4 * r),
+    "4.3": (2, lambda r: 2 * r),
+    "4.4": (2, lambda r: min(2, 2 * r / 0.8)),
+    "4.5": (4, lambda r: 4 * r),
+    "4.6": (2, lambda r: 2 * r),
     "4.7": (2, lambda r: 2 * r),
-    "5.1": (6, lambda r: 6 * r), "5.2": (6, lambda r: 6 * r), "5.3": (6, lambda r: min(6, 6 * r / 0.9)),
+    "5.1": (6, lambda r: 6 * r),
+    "5.2": (6, lambda r: 6 * r),
+    "5.3": (6, lambda r: min(6, 6 * r / 0.9)),
 }
 METRICS = [m for g in GROUPS.values() for m in g]
 
@@ -44,12 +64,12 @@ METRICS = [m for g in GROUPS.values() for m in g]
 class Period:
     time_type: str
     year: int
-    number: int | None   # month or quarter
+    number: int | None  # month or quarter
     start: date
-    end: date            # exclusive
+    end: date  # exclusive
 
     @classmethod
-    def from_request(cls, body: dict) -> "Period":
+    def from_request(cls, body: dict) -> Period:
         """The contract's body -> a period; ValueError with the reason."""
         kind = body.get("timeType")
         year = _int(body, "year", 2000, 2100)
@@ -98,15 +118,20 @@ def service_results(world, body: dict, clock: int) -> dict:
     if root is None:
         raise ValueError(f"unknown rootDepartmentCode {body.get('rootDepartmentCode')!r}")
     units = world.units.units
-    children = [u for u in units if u.parent == root.code and u.valid_from < period.end
-                and (u.valid_to is None or u.valid_to >= period.start)]
+    children = [
+        u
+        for u in units
+        if u.parent == root.code and u.valid_from < period.end and (u.valid_to is None or u.valid_to >= period.start)
+    ]
     bucket = _buckets(world, root, children)
     tally = _tally(world, world.portal, period, clock, root, bucket, len(children))
     overview = {"departmentCode": root.code, "departmentName": root.name}
     overview.update(_scores(tally, slice(None), root.level == "TINH"))
     out_children = []
     for n, u in enumerate(children):
-        out_children.append({"departmentCode": u.code, "departmentName": u.name, **_scores(tally, n, u.level == "TINH")})
+        out_children.append(
+            {"departmentCode": u.code, "departmentName": u.name, **_scores(tally, n, u.level == "TINH")}
+        )
     out_children.sort(key=lambda c: c["departmentCode"])
     return {"overview": overview, "children": out_children}
 
@@ -139,26 +164,37 @@ def _scores(t: Tally, which, applies_1x: bool) -> dict:
                 ratio = max(0.0, num / den) if den else None
                 score = points(ratio) if den else 0.0
             elif code in ("1.1", "1.2", "1.3") and not applies_1x:
-                ratio, score = None, float(top)   # provincial duties: a commune is not penalised
+                ratio, score = None, float(top)  # provincial duties: a commune is not penalised
             else:
                 ratio = num / den if den else None
                 score = points(ratio) if den else float(top)
             total += score
             if code == "5.3":
-                num = max(0.0, num)   # late and complaint shares can overlap past the whole
-            metrics.append({"code": code, "numerator": round(num, 2) if code == "2.2" else int(num),
-                            "denominator": int(den), "ratio": None if ratio is None else round(ratio, 4),
-                            "score": round(score, 2), "maxScore": top})
+                num = max(0.0, num)  # late and complaint shares can overlap past the whole
+            metrics.append(
+                {
+                    "code": code,
+                    "numerator": round(num, 2) if code == "2.2" else int(num),
+                    "denominator": int(den),
+                    "ratio": None if ratio is None else round(ratio, 4),
+                    "score": round(score, 2),
+                    "maxScore": top,
+                }
+            )
         groups[group] = total
     metrics.sort(key=lambda m: tuple(int(x) for x in m["code"].split(".")))
-    return {"totalScore": round(sum(groups.values()), 2), "totalMaxScore": 100,
-            "groupScores": {g: round(v, 2) for g, v in groups.items()}, "metrics": metrics}
+    return {
+        "totalScore": round(sum(groups.values()), 2),
+        "totalMaxScore": 100,
+        "groupScores": {g: round(v, 2) for g, v in groups.items()},
+        "metrics": metrics,
+    }
 
 
 def _tally(world, portal: PortalWorld, period: Period, clock: int, root, bucket: np.ndarray, k: int) -> Tally:
     plan, cal, t = world.plan, world.calendar, world.plan.t
     s = day_of(period.start)
-    e = max(s, min(day_of(period.end), clock))   # the portal sees nothing after its clock
+    e = max(s, min(day_of(period.end), clock))  # the portal sees nothing after its clock
     last_day = (e - 1) // DAY if e > s else s // DAY
     tally = Tally(k)
 
@@ -267,8 +303,11 @@ def _tally(world, portal: PortalWorld, period: Period, clock: int, root, bucket:
     tally.count("5.1", fbb, fb_scope, fb_ok)
     fb_in = (fb.received >= s) & (fb.received < e)
     rated = (fb.rated >= 0) & (fb.rated < e)
-    unhappy = (rated & ((fb.dislikes > fb.likes) | fb.reraised)) | ((handled < NEVER) & (handled > fb.due)) | \
-              ((handled == NEVER) & (fb.due < e))
+    unhappy = (
+        (rated & ((fb.dislikes > fb.likes) | fb.reraised))
+        | ((handled < NEVER) & (handled > fb.due))
+        | ((handled == NEVER) & (fb.due < e))
+    )
     tally.count("5.2", fbb, fb_in, fb_in & ~unhappy)
 
     rt = portal.ratings

@@ -12,6 +12,7 @@ built on first use, so a one-stop-only client never pays for the portal. The arr
 records (`SyncView`, `Feedback`, `Ratings`, `Services`, `Payments`) also feed the portal's own
 766 scores (`simulator.portal.scores`).
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,12 +29,17 @@ from simulator.versions import NEVER, ExplicitRecords, VersionIndex
 
 DVC = "dvc_portal"
 BANKS = ("VCB", "BIDV", "CTG", "AGRIBANK", "TCB", "MB", "VPB", "ACB")
-FEEDBACK_TEXT = ("Hồ sơ đã quá hạn nhưng chưa nhận được kết quả", "Cán bộ hướng dẫn chưa rõ ràng",
-                 "Đề nghị cho biết tiến độ giải quyết hồ sơ", "Thái độ phục vụ chưa tốt", "Phản ánh về thủ tục rườm rà")
+FEEDBACK_TEXT = (
+    "Hồ sơ đã quá hạn nhưng chưa nhận được kết quả",
+    "Cán bộ hướng dẫn chưa rõ ràng",
+    "Đề nghị cho biết tiến độ giải quyết hồ sơ",
+    "Thái độ phục vụ chưa tốt",
+    "Phản ánh về thủ tục rườm rà",
+)
 SYNC_ERROR_TEXT = "Lỗi đồng bộ: thiếu thông tin mã TTHC trên Cổng DVCQG"
 # status slots of a dossier plan, in slot order, and the status each sets (-1: the end status)
 STATUS_SLOTS = np.array([s for s in range(D.N_SLOTS) if D.SLOT_STATUS[s] != 0])
-REMAPPED = (5, 6, 8)   # what remapping units sync as 9
+REMAPPED = (5, 6, 8)  # what remapping units sync as 9
 CLOSING = (7, 8, 9, 10)
 
 
@@ -54,11 +60,11 @@ def rank_strings(values) -> np.ndarray:
 class SyncView:
     """One sync record per received dossier; a version each time its status changes (+ lag)."""
 
-    dossier: np.ndarray    # plan index of each record's dossier
+    dossier: np.ndarray  # plan index of each record's dossier
     unit: np.ndarray
-    fails: np.ndarray      # every sync of this dossier fails (ERROR rows): a sync gap
-    lag: np.ndarray        # seconds from an event to its sync
-    remap: np.ndarray      # the dossier's unit syncs 5/6/8 as 9
+    fails: np.ndarray  # every sync of this dossier fails (ERROR rows): a sync gap
+    lag: np.ndarray  # seconds from an event to its sync
+    remap: np.ndarray  # the dossier's unit syncs 5/6/8 as 9
     slot_time: np.ndarray  # (n, len(STATUS_SLOTS)) event times, -1 where none (or before reception)
     slot_status: np.ndarray  # status each slot syncs as (after the remap)
 
@@ -83,18 +89,33 @@ class SyncRenderer:
         return (self.codes[self.dossier[r]],)
 
     def __call__(self, r: int, v: int) -> dict:
-        body = {"dossierCode": self.codes[self.dossier[r]], "departmentCode": self.unit_codes[self.unit[r]],
-                "receivedAt": iso(self.recv[r])}
+        body = {
+            "dossierCode": self.codes[self.dossier[r]],
+            "departmentCode": self.unit_codes[self.unit[r]],
+            "receivedAt": iso(self.recv[r]),
+        }
         if self.fails[r]:
-            return {**body, "syncedAt": None, "portalStatus": None, "syncResult": "ERROR",
-                    "errorMessage": SYNC_ERROR_TEXT, "updatedAt": iso(v)}
+            return {
+                **body,
+                "syncedAt": None,
+                "portalStatus": None,
+                "syncResult": "ERROR",
+                "errorMessage": SYNC_ERROR_TEXT,
+                "updatedAt": iso(v),
+            }
         # the status of the latest event synced by v (ties: the later slot)
         lag, best, status = self.lag[r], -1, None
         for x, s in zip(self.times[r], self.status[r]):
             if x >= 0 and x + lag <= v and x >= best:
                 best, status = x, s
-        return {**body, "syncedAt": iso(v), "portalStatus": status, "syncResult": "SUCCESS",
-                "errorMessage": None, "updatedAt": iso(v)}
+        return {
+            **body,
+            "syncedAt": iso(v),
+            "portalStatus": status,
+            "syncResult": "SUCCESS",
+            "errorMessage": None,
+            "updatedAt": iso(v),
+        }
 
 
 # -- payments --------------------------------------------------------------------------------------------
@@ -105,9 +126,9 @@ class Payments:
     dossier: np.ndarray
     kind: np.ndarray
     suffix: np.ndarray
-    v1: np.ndarray         # created (INIT)
-    v2: np.ndarray         # FAILED / SUCCESS / CANCELLED
-    v3: np.ndarray         # REFUNDED, -1 never
+    v1: np.ndarray  # created (INIT)
+    v2: np.ndarray  # FAILED / SUCCESS / CANCELLED
+    v3: np.ndarray  # REFUNDED, -1 never
     ids: list[str]
 
     def __len__(self) -> int:
@@ -143,22 +164,33 @@ class PaymentRenderer:
             status, result, paid = ("REFUNDED" if 0 <= c["v3"][r] <= v else "SUCCESS"), "00", iso(c["v2"][r])
         else:
             (status, result), paid = self.SECOND[kind], None
-        return {"transactionId": self.ids[r], "dossierCode": self.codes[i], "departmentCode": self.unit_codes[self.unit[i]],
-                "procedureCode": proc.code, "feeCode": "LP01", "feeType": "PHI" if proc.fee_kind == 1 else "LE_PHI",
-                "amount": self.fee[i], "channel": "PAYGOV" if self.pay_value[i] == 1 else "LOCAL_GATEWAY",
-                "bankCode": BANKS[self.personal[i] % len(BANKS)], "status": status, "resultCode": result,
-                "createdAt": iso(created), "paidAt": paid, "updatedAt": iso(v)}
+        return {
+            "transactionId": self.ids[r],
+            "dossierCode": self.codes[i],
+            "departmentCode": self.unit_codes[self.unit[i]],
+            "procedureCode": proc.code,
+            "feeCode": "LP01",
+            "feeType": "PHI" if proc.fee_kind == 1 else "LE_PHI",
+            "amount": self.fee[i],
+            "channel": "PAYGOV" if self.pay_value[i] == 1 else "LOCAL_GATEWAY",
+            "bankCode": BANKS[self.personal[i] % len(BANKS)],
+            "status": status,
+            "resultCode": result,
+            "createdAt": iso(created),
+            "paidAt": paid,
+            "updatedAt": iso(v),
+        }
 
 
 # -- small entities as arrays (for the scores) ---------------------------------------------------------------
 @dataclass
 class Feedback:
     unit: np.ndarray
-    dossier: np.ndarray    # plan index, -1 when not linked to a dossier
+    dossier: np.ndarray  # plan index, -1 when not linked to a dossier
     received: np.ndarray
     due: np.ndarray
-    handled: np.ndarray    # -1 never
-    rated: np.ndarray      # when likes/dislikes/reraised are known, -1 never
+    handled: np.ndarray  # -1 never
+    rated: np.ndarray  # when likes/dislikes/reraised are known, -1 never
     likes: np.ndarray
     dislikes: np.ndarray
     reraised: np.ndarray
@@ -179,10 +211,10 @@ class Services:
     unit: np.ndarray
     proc: np.ndarray
     valid_from: np.ndarray  # day numbers
-    valid_to: np.ndarray    # day numbers, NEVER when open-ended
+    valid_to: np.ndarray  # day numbers, NEVER when open-ended
     published: np.ndarray
     payment: np.ndarray
-    known: np.ndarray       # time the portal first holds the row
+    known: np.ndarray  # time the portal first holds the row
 
 
 class PortalWorld:
@@ -208,14 +240,18 @@ class PortalWorld:
     def index(self, entity: str) -> VersionIndex:
         with self._lock:  # server threads may ask at once; build each entity once
             if entity not in self._indexes:
-                build = {"payments": self._payments_index, "sync_status": self._sync_index,
-                         "feedback": self._feedback_index, "ratings": self._ratings_index,
-                         "online_services": self._services_index}[entity]
+                build = {
+                    "payments": self._payments_index,
+                    "sync_status": self._sync_index,
+                    "feedback": self._feedback_index,
+                    "ratings": self._ratings_index,
+                    "online_services": self._services_index,
+                }[entity]
                 self._indexes[entity] = build()
             return self._indexes[entity]
 
     @cached_property
-    def offers(self) -> "Offers":
+    def offers(self) -> Offers:
         return offers_of(self.world)
 
     def indexes(self) -> dict[tuple[str, str], VersionIndex]:
@@ -232,7 +268,7 @@ class PortalWorld:
         failed_first = rng.random(m) < 0.15
         fail_created = paid_at - rng.integers(600, 3600, m)
         created = paid_at - rng.integers(30, 300, m)
-        refunded = (plan.path[P] == D.REFUSED) | (rng.random(m) < 0.02)   # refused at intake, or paid twice
+        refunded = (plan.path[P] == D.REFUSED) | (rng.random(m) < 0.02)  # refused at intake, or paid twice
         refund_at = paid_at + rng.integers(3 * 86400, 20 * 86400, m)
         cancelled = rng.random(m) < 0.02
         main_suffix = failed_first.astype(np.int64)
@@ -294,8 +330,10 @@ class PortalWorld:
         plan, units, cal = self.plan, self.world.units.units, self.cal
         rng = stream(self.world.config.seed, "portal-feedback")
         records, cols = [], {k: [] for k in Feedback.__dataclass_fields__}
-        chosen = np.flatnonzero((plan.t[:, D.RECV] >= 0) & (rng.random(plan.n) < self.feedback_rate[plan.unit] *
-                                                               np.where(plan.t[:, D.END] < 0, 3, 1)))
+        chosen = np.flatnonzero(
+            (plan.t[:, D.RECV] >= 0)
+            & (rng.random(plan.n) < self.feedback_rate[plan.unit] * np.where(plan.t[:, D.END] < 0, 3, 1))
+        )
         for n, i in enumerate(chosen):
             u = int(plan.unit[i])
             received = int(plan.t[i, D.RECV]) + int(rng.integers(2 * 86400, 20 * 86400))
@@ -303,10 +341,20 @@ class PortalWorld:
             channel = ("PORTAL", "HOTLINE_1022", "OTHER")[int(rng.choice(3, p=[0.55, 0.35, 0.10]))]
             fid = f"PAKN{self.world.config.seed:02d}{n:07d}"
             linked = rng.random() < 0.85
-            base = {"feedbackId": fid, "departmentCode": units[u].code, "dossierCode": plan.code[i] if linked else None,
-                    "channel": channel, "category": "PROCEDURE" if rng.random() < 0.7 else "STAFF",
-                    "content": FEEDBACK_TEXT[int(rng.integers(len(FEEDBACK_TEXT)))], "receivedAt": iso(received),
-                    "dueAt": iso(due), "handledAt": None, "likes": 0, "dislikes": 0, "reraised": False}
+            base = {
+                "feedbackId": fid,
+                "departmentCode": units[u].code,
+                "dossierCode": plan.code[i] if linked else None,
+                "channel": channel,
+                "category": "PROCEDURE" if rng.random() < 0.7 else "STAFF",
+                "content": FEEDBACK_TEXT[int(rng.integers(len(FEEDBACK_TEXT)))],
+                "receivedAt": iso(received),
+                "dueAt": iso(due),
+                "handledAt": None,
+                "likes": 0,
+                "dislikes": 0,
+                "reraised": False,
+            }
             versions = [(received, {**base, "status": "RECEIVED"})]
             processing = received + int(rng.integers(3600, 2 * 86400))
             versions.append((processing, {**base, "status": "PROCESSING"}))
@@ -315,8 +363,11 @@ class PortalWorld:
             reraised = False
             if rng.random() < 0.9:
                 late = rng.random() < 0.2
-                handled = int(cal.add_work(due, int(rng.integers(3600, 5 * cal.day_seconds)))) if late else \
-                    int(rng.integers(processing + 600, max(processing + 1200, due)))
+                handled = (
+                    int(cal.add_work(due, int(rng.integers(3600, 5 * cal.day_seconds))))
+                    if late
+                    else int(rng.integers(processing + 600, max(processing + 1200, due)))
+                )
                 handled = max(handled, processing + 600)
                 status = "HANDLED" if rng.random() < 0.85 else "REJECTED"
                 done = {**base, "status": status, "handledAt": iso(handled)}
@@ -326,10 +377,14 @@ class PortalWorld:
                 reraised = bool(rng.random() < 0.05)
                 versions.append((rated, {**done, "likes": likes, "dislikes": dislikes, "reraised": reraised}))
             records.append(((fid,), versions))
-            for k, x in zip(Feedback.__dataclass_fields__, (u, int(i) if linked else -1, received, due, handled, rated,
-                                                          likes, dislikes, reraised)):
+            for k, x in zip(
+                Feedback.__dataclass_fields__,
+                (u, int(i) if linked else -1, received, due, handled, rated, likes, dislikes, reraised),
+            ):
                 cols[k].append(x)
-        return records, Feedback(**{k: np.array(v, dtype=bool if k == "reraised" else np.int64) for k, v in cols.items()})
+        return records, Feedback(
+            **{k: np.array(v, dtype=bool if k == "reraised" else np.int64) for k, v in cols.items()}
+        )
 
     @property
     def feedback(self) -> Feedback:
@@ -353,8 +408,23 @@ class PortalWorld:
             p3 = min(0.9, self.dislike_rate[u] + (0.4 if late else 0.0))
             level = 3 if rng.random() < p3 else (1 if rng.random() < 0.6 else 2)
             rid = f"DG{self.world.config.seed:02d}{n:07d}"
-            records.append(((rid,), [(rated, {"ratingId": rid, "dossierCode": plan.code[i], "departmentCode": units[u].code,
-                                              "level": level, "ratedAt": iso(rated)})]))
+            records.append(
+                (
+                    (rid,),
+                    [
+                        (
+                            rated,
+                            {
+                                "ratingId": rid,
+                                "dossierCode": plan.code[i],
+                                "departmentCode": units[u].code,
+                                "level": level,
+                                "ratedAt": iso(rated),
+                            },
+                        )
+                    ],
+                )
+            )
             levels.append(level)
             rated_at.append(rated)
         return records, Ratings(plan.unit[chosen], chosen, np.array(levels, np.int64), np.array(rated_at, np.int64))
@@ -377,22 +447,36 @@ class PortalWorld:
                 continue
             proc = procs[o.procedure]
             first = o.versions[0][0] + 3600
-            body = {"departmentCode": units[o.unit].code, "procedureCode": proc.code,
-                    "level": "FULL" if o.level == "TOAN_TRINH" else "PARTIAL",
-                    "publishedOnPortal": bool(rng.random() < 0.9),
-                    "paymentIntegrated": bool(proc.has_fee and rng.random() < 0.6),
-                    "validFrom": o.valid_from, "validTo": None}
+            body = {
+                "departmentCode": units[o.unit].code,
+                "procedureCode": proc.code,
+                "level": "FULL" if o.level == "TOAN_TRINH" else "PARTIAL",
+                "publishedOnPortal": bool(rng.random() < 0.9),
+                "paymentIntegrated": bool(proc.has_fee and rng.random() < 0.6),
+                "validFrom": o.valid_from,
+                "validTo": None,
+            }
             versions = [(first, body)]
             if o.valid_to is not None:
                 versions.append((max(o.versions[-1][0] + 3600, first + 1), {**body, "validTo": o.valid_to}))
             records.append(((body["departmentCode"], body["procedureCode"], iso_date(o.valid_from)), versions))
-            rows.append((o.unit, o.procedure, o.valid_from.toordinal(), o.valid_to.toordinal() if o.valid_to else NEVER,
-                         body["publishedOnPortal"], body["paymentIntegrated"], first))
+            rows.append(
+                (
+                    o.unit,
+                    o.procedure,
+                    o.valid_from.toordinal(),
+                    o.valid_to.toordinal() if o.valid_to else NEVER,
+                    body["publishedOnPortal"],
+                    body["paymentIntegrated"],
+                    first,
+                )
+            )
         epoch_ord = date(1970, 1, 1).toordinal()
         a = np.array(rows, dtype=np.int64).reshape(-1, 7)
         to = np.where(a[:, 3] == NEVER, NEVER, a[:, 3] - epoch_ord)
-        return records, Services(a[:, 0], a[:, 1], a[:, 2] - epoch_ord, to, a[:, 4].astype(bool),
-                                 a[:, 5].astype(bool), a[:, 6])
+        return records, Services(
+            a[:, 0], a[:, 1], a[:, 2] - epoch_ord, to, a[:, 4].astype(bool), a[:, 5].astype(bool), a[:, 6]
+        )
 
     @property
     def services(self) -> Services:
@@ -409,12 +493,15 @@ class Offers:
     unit: np.ndarray
     proc: np.ndarray
     valid_from: np.ndarray  # day numbers
-    valid_to: np.ndarray    # day numbers, NEVER when open-ended
+    valid_to: np.ndarray  # day numbers, NEVER when open-ended
 
 
 def offers_of(world) -> Offers:
     offs = world.catalogue.offerings
     epoch_ord = date(1970, 1, 1).toordinal()
-    return Offers(np.array([o.unit for o in offs], np.int64), np.array([o.procedure for o in offs], np.int64),
-                  np.array([o.valid_from.toordinal() - epoch_ord for o in offs], np.int64),
-                  np.array([o.valid_to.toordinal() - epoch_ord if o.valid_to else NEVER for o in offs], np.int64))
+    return Offers(
+        np.array([o.unit for o in offs], np.int64),
+        np.array([o.procedure for o in offs], np.int64),
+        np.array([o.valid_from.toordinal() - epoch_ord for o in offs], np.int64),
+        np.array([o.valid_to.toordinal() - epoch_ord if o.valid_to else NEVER for o in offs], np.int64),
+    )

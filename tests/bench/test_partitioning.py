@@ -1,5 +1,6 @@
 """bench/partitioning.py's core at a tiny scale: the plain and the partitioned layouts hold the
 same rows and every workload answers alike on both. Timings are the benchmark's business."""
+
 from __future__ import annotations
 
 import importlib.util

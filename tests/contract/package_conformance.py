@@ -7,6 +7,7 @@ plus openpyxl (for bao_cao.xlsx). Every problem has a kind (KINDS), so a test ca
 package breaks; `python -m tests.contract.package_conformance PACKAGE [--require FILE ...]` prints
 one line per problem and exits 1 when there is any.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,32 +28,130 @@ INFO_SHEET = "Thông tin"
 
 # file -> (columns in contract order, key, workbook sheet)
 FILES = {
-    "chi_so_766.csv": (("ky_bao_cao", "ma_don_vi", "ten_don_vi", "cap_don_vi", "ma_don_vi_cha", "nhom", "ma_chi_so",
-                        "ten_chi_so", "tu_so", "mau_so", "ty_le", "diem", "diem_toi_da", "ap_dung"),
-                       ("ma_don_vi", "ma_chi_so"), "Chỉ số 766"),
-    "tong_hop_diem.csv": (("ky_bao_cao", "ma_don_vi", "ten_don_vi", "cap_don_vi", "ma_don_vi_cha", "diem_ckmb",
-                           "diem_tdgq", "diem_clgq", "diem_tttt", "diem_mdhl", "diem_mdsh", "tong_diem", "diem_toi_da",
-                           "xep_hang", "xep_loai"),
-                          ("ma_don_vi",), "Tổng hợp điểm"),
-    "bieu_II_06a.csv": (("ky_bao_cao", "ma_don_vi", "ma_linh_vuc", "ten_linh_vuc", "tiep_nhan_tong",
-                         "tiep_nhan_truc_tuyen", "tiep_nhan_truc_tiep_bcci", "tiep_nhan_ky_truoc", "da_giai_quyet_tong",
-                         "truoc_han", "dung_han", "qua_han", "dang_giai_quyet_tong", "trong_han", "dang_qua_han"),
-                        ("ma_don_vi", "ma_linh_vuc"), "Biểu II.06a"),
-    "ho_so_qua_han.csv": (("ky_bao_cao", "ma_ho_so", "ma_don_vi", "ma_tthc", "ma_linh_vuc", "kenh", "ngay_tiep_nhan",
-                           "ngay_hen_tra", "ngay_ket_thuc_xu_ly", "so_gio_lam_viec_qua_han", "co_phieu_xin_loi",
-                           "trang_thai"),
-                          ("ma_ho_so",), "Hồ sơ quá hạn"),
-    "doi_soat_dvcqg.csv": (("ky_bao_cao", "ma_don_vi", "ma_chi_so", "diem_tinh_toan", "diem_dvcqg", "chenh_lech"),
-                           ("ma_don_vi", "ma_chi_so"), "Đối soát DVCQG"),
+    "chi_so_766.csv": (
+        (
+            "ky_bao_cao",
+            "ma_don_vi",
+            "ten_don_vi",
+            "cap_don_vi",
+            "ma_don_vi_cha",
+            "nhom",
+            "ma_chi_so",
+            "ten_chi_so",
+            "tu_so",
+            "mau_so",
+            "ty_le",
+            "diem",
+            "diem_toi_da",
+            "ap_dung",
+        ),
+        ("ma_don_vi", "ma_chi_so"),
+        "Chỉ số 766",
+    ),
+    "tong_hop_diem.csv": (
+        (
+            "ky_bao_cao",
+            "ma_don_vi",
+            "ten_don_vi",
+            "cap_don_vi",
+            "ma_don_vi_cha",
+            "diem_ckmb",
+            "diem_tdgq",
+            "diem_clgq",
+            "diem_tttt",
+            "diem_mdhl",
+            "diem_mdsh",
+            "tong_diem",
+            "diem_toi_da",
+            "xep_hang",
+            "xep_loai",
+        ),
+        ("ma_don_vi",),
+        "Tổng hợp điểm",
+    ),
+    "bieu_II_06a.csv": (
+        (
+            "ky_bao_cao",
+            "ma_don_vi",
+            "ma_linh_vuc",
+            "ten_linh_vuc",
+            "tiep_nhan_tong",
+            "tiep_nhan_truc_tuyen",
+            "tiep_nhan_truc_tiep_bcci",
+            "tiep_nhan_ky_truoc",
+            "da_giai_quyet_tong",
+            "truoc_han",
+            "dung_han",
+            "qua_han",
+            "dang_giai_quyet_tong",
+            "trong_han",
+            "dang_qua_han",
+        ),
+        ("ma_don_vi", "ma_linh_vuc"),
+        "Biểu II.06a",
+    ),
+    "ho_so_qua_han.csv": (
+        (
+            "ky_bao_cao",
+            "ma_ho_so",
+            "ma_don_vi",
+            "ma_tthc",
+            "ma_linh_vuc",
+            "kenh",
+            "ngay_tiep_nhan",
+            "ngay_hen_tra",
+            "ngay_ket_thuc_xu_ly",
+            "so_gio_lam_viec_qua_han",
+            "co_phieu_xin_loi",
+            "trang_thai",
+        ),
+        ("ma_ho_so",),
+        "Hồ sơ quá hạn",
+    ),
+    "doi_soat_dvcqg.csv": (
+        ("ky_bao_cao", "ma_don_vi", "ma_chi_so", "diem_tinh_toan", "diem_dvcqg", "chenh_lech"),
+        ("ma_don_vi", "ma_chi_so"),
+        "Đối soát DVCQG",
+    ),
 }
 # The 766 table (docs/metrics.md): each metric's group.
-METRIC_GROUP = {"1.1": "CKMB", "1.2": "CKMB", "1.3": "CKMB", "1.4": "CKMB", "2.1": "TDGQ", "2.2": "TDGQ",
-                "3.1": "CLGQ", "3.2": "CLGQ", "3.3": "CLGQ", "3.4": "TTTT", "3.5": "TTTT", "3.6": "TTTT",
-                "4.1": "MDSH", "4.2": "MDSH", "4.3": "MDSH", "4.4": "MDSH", "4.5": "MDSH", "4.6": "MDSH",
-                "4.7": "MDSH", "5.1": "MDHL", "5.2": "MDHL", "5.3": "MDHL"}
+METRIC_GROUP = {
+    "1.1": "CKMB",
+    "1.2": "CKMB",
+    "1.3": "CKMB",
+    "1.4": "CKMB",
+    "2.1": "TDGQ",
+    "2.2": "TDGQ",
+    "3.1": "CLGQ",
+    "3.2": "CLGQ",
+    "3.3": "CLGQ",
+    "3.4": "TTTT",
+    "3.5": "TTTT",
+    "3.6": "TTTT",
+    "4.1": "MDSH",
+    "4.2": "MDSH",
+    "4.3": "MDSH",
+    "4.4": "MDSH",
+    "4.5": "MDSH",
+    "4.6": "MDSH",
+    "4.7": "MDSH",
+    "5.1": "MDHL",
+    "5.2": "MDHL",
+    "5.3": "MDHL",
+}
 GROUPS = ("CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH")
-MANIFEST_FIELDS = ("schema_version", "ma_don_vi", "ky_bao_cao", "phien_ban", "trang_thai", "tao_luc",
-                   "pipeline_version", "nguon_du_lieu", "kiem_tra_chat_luong", "tep")
+MANIFEST_FIELDS = (
+    "schema_version",
+    "ma_don_vi",
+    "ky_bao_cao",
+    "phien_ban",
+    "trang_thai",
+    "tao_luc",
+    "pipeline_version",
+    "nguon_du_lieu",
+    "kiem_tra_chat_luong",
+    "tep",
+)
 STATUSES = ("TAM_TINH", "CHINH_THUC")
 
 # What each kind of problem means (the rule of the contract it breaks).
@@ -101,8 +200,17 @@ TOTAL_SLACK = Decimal("0.035")  # six group points and the total, 2 decimals eac
 DIFFERENCE_SLACK = Decimal("0.015")  # two points and their difference
 MEASURES = {  # columns whose workbook cells must be numbers
     "chi_so_766.csv": ("tu_so", "mau_so", "ty_le", "diem", "diem_toi_da"),
-    "tong_hop_diem.csv": ("diem_ckmb", "diem_tdgq", "diem_clgq", "diem_tttt", "diem_mdhl", "diem_mdsh",
-                          "tong_diem", "diem_toi_da", "xep_hang"),
+    "tong_hop_diem.csv": (
+        "diem_ckmb",
+        "diem_tdgq",
+        "diem_clgq",
+        "diem_tttt",
+        "diem_mdhl",
+        "diem_mdsh",
+        "tong_diem",
+        "diem_toi_da",
+        "xep_hang",
+    ),
     "bieu_II_06a.csv": FILES["bieu_II_06a.csv"][0][4:],
     "ho_so_qua_han.csv": ("so_gio_lam_viec_qua_han",),
     "doi_soat_dvcqg.csv": ("diem_tinh_toan", "diem_dvcqg", "chenh_lech"),
@@ -125,8 +233,9 @@ class _Problems(list):
         self.append(Problem(kind, where, message))
 
 
-def check_package(package: Path, require: tuple[str, ...] | list[str] = (), *,
-                  every_metric: bool = True) -> list[Problem]:
+def check_package(
+    package: Path, require: tuple[str, ...] | list[str] = (), *, every_metric: bool = True
+) -> list[Problem]:
     """Every way `package` breaks the contract; an empty list when it conforms.
 
     every_metric=False leaves out one rule, "every metric for every unit" (kind coverage), for
@@ -162,8 +271,9 @@ def check_package(package: Path, require: tuple[str, ...] | list[str] = (), *,
             records = _read_csv(name, raw, problems)
             if records is not None:
                 if len(records) != entry.get("so_dong"):
-                    problems.add("row_count", name,
-                                 f"{len(records)} data rows, the manifest says {entry.get('so_dong')}")
+                    problems.add(
+                        "row_count", name, f"{len(records)} data rows, the manifest says {entry.get('so_dong')}"
+                    )
                 counts[name] = len(records)
                 rows = [r for r in records if r is not None]
                 _check_rows(name, rows, manifest.get("ky_bao_cao"), problems, every_metric)
@@ -175,6 +285,7 @@ def check_package(package: Path, require: tuple[str, ...] | list[str] = (), *,
 
 
 # -- manifest -------------------------------------------------------------------------------------
+
 
 def _read_manifest(package: Path, problems: _Problems) -> dict | None:
     path = package / MANIFEST
@@ -219,7 +330,7 @@ def _check_manifest(package: Path, m: dict, problems: _Problems) -> None:
     sources = m.get("nguon_du_lieu")
     if "nguon_du_lieu" in m and not isinstance(sources, dict):
         problems.add("manifest", MANIFEST, "nguon_du_lieu is not an object")
-    for source, upper in (sources.items() if isinstance(sources, dict) else ()):
+    for source, upper in sources.items() if isinstance(sources, dict) else ():
         if upper is not None and not (isinstance(upper, str) and STAMP.fullmatch(upper)):
             problems.add("timestamp", MANIFEST, f"nguon_du_lieu.{source} {upper!r} is not YYYY-MM-DDTHH:MM:SS+07:00")
     quality = m.get("kiem_tra_chat_luong")
@@ -237,9 +348,14 @@ def _check_manifest(package: Path, m: dict, problems: _Problems) -> None:
         problems.add("manifest", MANIFEST, "tep is not a list")
     names = []
     for entry in files if isinstance(files, list) else ():
-        if not (isinstance(entry, dict) and isinstance(entry.get("ten"), str) and _is_int(entry.get("so_dong"))
-                and entry["so_dong"] >= 0 and isinstance(entry.get("sha256"), str)
-                and SHA256.fullmatch(entry["sha256"])):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("ten"), str)
+            and _is_int(entry.get("so_dong"))
+            and entry["so_dong"] >= 0
+            and isinstance(entry.get("sha256"), str)
+            and SHA256.fullmatch(entry["sha256"])
+        ):
             problems.add("manifest", MANIFEST, f"tep entry {entry!r} is not {{ten, so_dong, sha256}}")
         elif entry["ten"] == MANIFEST:
             problems.add("manifest", MANIFEST, "tep lists the manifest itself")
@@ -253,6 +369,7 @@ def _check_manifest(package: Path, m: dict, problems: _Problems) -> None:
 
 
 # -- CSV files --------------------------------------------------------------------------------------
+
 
 def _read_csv(name: str, raw: bytes, problems: _Problems) -> list[dict | None] | None:
     """The data rows as dicts (None for a row of the wrong width); None when the file is unreadable."""
@@ -337,8 +454,13 @@ def _check_rows(name: str, rows: list[dict], period, problems: _Problems, every_
             problems.add("period", name, f"{where} ky_bao_cao {row['ky_bao_cao']!r} is not the manifest's {period!r}")
         cells = _Cells(name, row, problems)
         cells.code("ma_don_vi")
-        {"chi_so_766.csv": _chi_so_row, "tong_hop_diem.csv": _tong_hop_row, "bieu_II_06a.csv": _bieu_row,
-         "ho_so_qua_han.csv": _qua_han_row, "doi_soat_dvcqg.csv": _doi_soat_row}[name](cells, where, problems)
+        {
+            "chi_so_766.csv": _chi_so_row,
+            "tong_hop_diem.csv": _tong_hop_row,
+            "bieu_II_06a.csv": _bieu_row,
+            "ho_so_qua_han.csv": _qua_han_row,
+            "doi_soat_dvcqg.csv": _doi_soat_row,
+        }[name](cells, where, problems)
     if name == "chi_so_766.csv" and every_metric:
         by_unit: dict[str, set] = {}
         for row in rows:
@@ -411,12 +533,18 @@ def _check_ranks(rows: list[dict], problems: _Problems) -> None:
     for (parent, level), group in sorted(peers.items()):
         # Rounding keeps order (a higher rounded total had a higher unrounded one), and equal
         # rounded totals may hide different unrounded ones: so the rank lies between these bounds.
-        wrong = [u for t, k, u in group if not 1 + sum(1 for t2, _, _ in group if t2 > t)
-                 <= k <= sum(1 for t2, _, _ in group if t2 >= t)]
+        wrong = [
+            u
+            for t, k, u in group
+            if not 1 + sum(1 for t2, _, _ in group if t2 > t) <= k <= sum(1 for t2, _, _ in group if t2 >= t)
+        ]
         if wrong or min(k for _, k, _ in group) != 1:
-            problems.add("rank", "tong_hop_diem.csv",
-                         f"xep_hang among {level} units under {parent} is not a competition rank by tong_diem "
-                         f"({', '.join(sorted(wrong)) or 'no rank 1'})")
+            problems.add(
+                "rank",
+                "tong_hop_diem.csv",
+                f"xep_hang among {level} units under {parent} is not a competition rank by tong_diem "
+                f"({', '.join(sorted(wrong)) or 'no rank 1'})",
+            )
 
 
 def _bieu_row(cells: _Cells, where: str, problems: _Problems) -> None:
@@ -426,10 +554,15 @@ def _bieu_row(cells: _Cells, where: str, problems: _Problems) -> None:
         return
     if any(v < 0 for v in n.values()):
         problems.add("range", cells.name, f"{where} a negative count")
-    for total, parts, label in (("tiep_nhan_tong", ("tiep_nhan_truc_tuyen", "tiep_nhan_truc_tiep_bcci",
-                                                    "tiep_nhan_ky_truoc"), "(3) = (4)+(5)+(6)"),
-                                ("da_giai_quyet_tong", ("truoc_han", "dung_han", "qua_han"), "(7) = (8)+(9)+(10)"),
-                                ("dang_giai_quyet_tong", ("trong_han", "dang_qua_han"), "(11) = (12)+(13)")):
+    for total, parts, label in (
+        (
+            "tiep_nhan_tong",
+            ("tiep_nhan_truc_tuyen", "tiep_nhan_truc_tiep_bcci", "tiep_nhan_ky_truoc"),
+            "(3) = (4)+(5)+(6)",
+        ),
+        ("da_giai_quyet_tong", ("truoc_han", "dung_han", "qua_han"), "(7) = (8)+(9)+(10)"),
+        ("dang_giai_quyet_tong", ("trong_han", "dang_qua_han"), "(11) = (12)+(13)"),
+    ):
         if n[total] != sum(n[p] for p in parts):
             problems.add("identity", cells.name, f"{where} {label} does not hold")
     if n["tiep_nhan_tong"] != n["da_giai_quyet_tong"] + n["dang_giai_quyet_tong"]:
@@ -466,11 +599,13 @@ def _check_across(tables: dict[str, list[dict]], problems: _Problems) -> None:
         metrics = {r["ma_don_vi"] for r in tables["chi_so_766.csv"]}
         scores = {r["ma_don_vi"] for r in tables["tong_hop_diem.csv"]}
         if metrics != scores:
-            problems.add("units", "tong_hop_diem.csv",
-                         f"units differ from chi_so_766.csv: {sorted(metrics ^ scores)[:5]}")
+            problems.add(
+                "units", "tong_hop_diem.csv", f"units differ from chi_so_766.csv: {sorted(metrics ^ scores)[:5]}"
+            )
 
 
 # -- bao_cao.xlsx -----------------------------------------------------------------------------------
+
 
 def _check_workbook(path: Path, csvs: dict[str, int], problems: _Problems) -> None:
     """The sheets of the listed CSVs after Thông tin, frozen headers, each CSV's row count and
@@ -497,10 +632,13 @@ def _check_workbook(path: Path, csvs: dict[str, int], problems: _Problems) -> No
             problems.add("workbook", WORKBOOK, f"sheet {sheet_name!r}: {len(values) - 1} rows, {name} has {count}")
         columns = FILES[name][0]
         for line, cells in enumerate(values[1:], start=2):
-            bad = [c for c in MEASURES[name] if columns.index(c) < len(cells)
-                   and cells[columns.index(c)] is not None  # a blank cell is an empty CSV cell
-                   and (isinstance(cells[columns.index(c)], bool)
-                        or not isinstance(cells[columns.index(c)], (int, float)))]
+            bad = [
+                c
+                for c in MEASURES[name]
+                if columns.index(c) < len(cells)
+                and cells[columns.index(c)] is not None  # a blank cell is an empty CSV cell
+                and (isinstance(cells[columns.index(c)], bool) or not isinstance(cells[columns.index(c)], (int, float)))
+            ]
             if bad:
                 problems.add("workbook", WORKBOOK, f"sheet {sheet_name!r} row {line}: {', '.join(bad)} not numbers")
                 break

@@ -2,6 +2,7 @@
 defect is found and named by its kind (one defect per package, the manifest kept consistent, so
 the named kind is the only one).
 """
+
 from __future__ import annotations
 
 import csv
@@ -177,7 +178,8 @@ def _listed_file_gone(p):
     path = p / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["tep"].append({"ten": "doi_soat_dvcqg.csv", "so_dong": 0, "sha256": "0" * 64}) if not any(
-        e["ten"] == "doi_soat_dvcqg.csv" for e in manifest["tep"]) else None
+        e["ten"] == "doi_soat_dvcqg.csv" for e in manifest["tep"]
+    ) else None
 
 
 def _first_open(p, name="ho_so_qua_han.csv"):
@@ -210,15 +212,19 @@ DEFECTS = [
     ("range", lambda p: set_cell(p, "chi_so_766.csv", {"ma_don_vi": COMMUNE_2, "ma_chi_so": "1.4"}, "diem", "7.00")),
     ("metric", lambda p: set_cell(p, "chi_so_766.csv", {"ma_don_vi": COMMUNE_2, "ma_chi_so": "2.1"}, "nhom", "CKMB")),
     ("coverage", _metric_missing),
-    ("special_row", lambda p: set_cell(p, "chi_so_766.csv", {"ma_don_vi": PROVINCE, "ma_chi_so": "2.2"}, "ty_le",
-                                       "0.5000")),
+    (
+        "special_row",
+        lambda p: set_cell(p, "chi_so_766.csv", {"ma_don_vi": PROVINCE, "ma_chi_so": "2.2"}, "ty_le", "0.5000"),
+    ),
     ("special_row", lambda p: set_cell(p, "chi_so_766.csv", {"ma_don_vi": PROVINCE, "ma_chi_so": "5.3"}, "tu_so", "7")),
     ("rate", lambda p: set_cell(p, "chi_so_766.csv", {"ma_don_vi": COMMUNE_1, "ma_chi_so": "2.1"}, "ty_le", "0.1234")),
     ("total", lambda p: set_cell(p, "tong_hop_diem.csv", {"ma_don_vi": PROVINCE}, "tong_diem", "90.00")),
     ("rank", _ranks_swapped),
     ("identity", lambda p: set_cell(p, "bieu_II_06a.csv", {"ma_don_vi": COMMUNE_1}, "dang_qua_han", "999")),
-    ("difference", lambda p: set_cell(p, "doi_soat_dvcqg.csv", {"ma_don_vi": PROVINCE, "ma_chi_so": "TONG"},
-                                      "chenh_lech", "9.99")),
+    (
+        "difference",
+        lambda p: set_cell(p, "doi_soat_dvcqg.csv", {"ma_don_vi": PROVINCE, "ma_chi_so": "TONG"}, "chenh_lech", "9.99"),
+    ),
     ("units", _province_scores_missing),
     ("workbook", _workbook_unfrozen),
     ("workbook", _workbook_text_number),

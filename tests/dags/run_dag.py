@@ -4,6 +4,7 @@ usage: python run_dag.py DAG_ID LOGICAL_DATE_ISO
 
 Prints the run's state (DAG_RUN_STATE) and each task's (TASK_STATE task_id state).
 """
+
 import sys
 from datetime import datetime
 

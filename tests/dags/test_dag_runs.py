@@ -1,4 +1,5 @@
 """Real DAG runs with dag.test(): the nightly ingest against the simulator over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -27,13 +28,20 @@ def test_nightly_ingest_dag_loads_every_one_stop_entity(fresh_db):
     server = SimulatorServer(world, host="127.0.0.1", port=0, clock=CLOCK)
     server.start()
     try:
-        env = airflow_env(Path(tempfile.mkdtemp(prefix="tthc-test-airflow-")), fresh_db,
-                          one_stop=SourceSettings(server.url, "tthc-demo", "demo-secret"))
+        env = airflow_env(
+            Path(tempfile.mkdtemp(prefix="tthc-test-airflow-")),
+            fresh_db,
+            one_stop=SourceSettings(server.url, "tthc-demo", "demo-secret"),
+        )
         env["TTHC_INITIAL_FROM"] = "2024-12-01"
         ensure_metadata_db(env)
-        proc = subprocess.run([sys.executable, str(Path(__file__).with_name("run_dag.py")),
-                               "ingest_one_stop", CLOCK.isoformat()],
-                              env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).with_name("run_dag.py")), "ingest_one_stop", CLOCK.isoformat()],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         server.stop()
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -59,14 +67,21 @@ def test_a_failing_task_sends_an_alert_with_the_reason(fresh_db):
     server.start()
     try:
         with ScriptedServer(lambda seen: (200, {}, b"{}")) as webhook:
-            env = airflow_env(Path(tempfile.mkdtemp(prefix="tthc-test-airflow-")), fresh_db,
-                              one_stop=SourceSettings(server.url, "tthc-demo", "not-the-secret"))
+            env = airflow_env(
+                Path(tempfile.mkdtemp(prefix="tthc-test-airflow-")),
+                fresh_db,
+                one_stop=SourceSettings(server.url, "tthc-demo", "not-the-secret"),
+            )
             env["TTHC_ALERT_WEBHOOK"] = webhook.url + "/hook"
             env["TTHC_TASK_RETRIES"] = "2"
             ensure_metadata_db(env)
-            proc = subprocess.run([sys.executable, str(Path(__file__).with_name("run_dag.py")),
-                                   "ingest_one_stop", CLOCK.isoformat()],
-                                  env=env, capture_output=True, text=True, timeout=600)
+            proc = subprocess.run(
+                [sys.executable, str(Path(__file__).with_name("run_dag.py")), "ingest_one_stop", CLOCK.isoformat()],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             alerts = [json.loads(s.body) for s in webhook.calls("/hook")]
     finally:
         server.stop()

@@ -1,4 +1,5 @@
 """Every DAG imports cleanly, declares what the pipeline expects, and does no work at parse time."""
+
 import os
 import time
 

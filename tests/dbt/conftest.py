@@ -1,5 +1,6 @@
 """A database per test module for the dbt tests: dbt runs cost seconds, so each module loads
 its hand-made raw records once, builds once, and its tests read the result."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """Run the real dbt CLI (its own venv) against a test database."""
+
 from __future__ import annotations
 
 import json
@@ -15,18 +16,41 @@ DBT = REPO / ".venv-dbt" / "bin" / "dbt"
 PROJECT = REPO / "dbt"
 
 
-def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: bool = True,
-            variables: dict | None = None, test_scope: str | None = None):
+def run_dbt(
+    dsn: Dsn,
+    work: Path,
+    *args: str,
+    as_of: str | None = None,
+    check: bool = True,
+    variables: dict | None = None,
+    test_scope: str | None = None,
+):
     """dbt <args> with a private target/log folder, so parallel workers never share state;
     `test_scope` as the pipeline passes it (session setting tthc.test_scope, default 'all')."""
-    cmd = [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-           "--target", "warehouse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    cmd = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(PROJECT),
+        "--profiles-dir",
+        str(PROJECT),
+        "--target",
+        "warehouse",
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     variables = dict(variables or {}) | ({"as_of_date": as_of} if as_of else {})
     if variables:
         cmd += ["--vars", json.dumps(variables)]
     # the applicant key as the pipeline passes it (tthc/pipeline/dbt.py): a session setting
-    env = {**os.environ, **dsn.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "PGOPTIONS": f"{checks_scope_option(test_scope)} {pii_key.pg_options(pii_key.load_key())}"}
+    env = {
+        **os.environ,
+        **dsn.dbt_env(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PGOPTIONS": f"{checks_scope_option(test_scope)} {pii_key.pg_options(pii_key.load_key())}",
+    }
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
@@ -36,10 +60,29 @@ def run_dbt(dsn: Dsn, work: Path, *args: str, as_of: str | None = None, check: b
 def run_dbt_offline(work: Path, *args: str) -> subprocess.CompletedProcess:
     """dbt commands that read the project only (parse, ls): no database, no key. The profile
     still renders, so its connection variables get values that reach nothing."""
-    cmd = [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-           "--target", "warehouse", "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    env = {**os.environ, "TTHC_PG_HOST": "127.0.0.1", "TTHC_PG_PORT": "1", "TTHC_PG_USER": "nobody",
-           "TTHC_PG_PASSWORD": "unused", "TTHC_PG_DBNAME": "none", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [
+        str(DBT),
+        *args,
+        "--project-dir",
+        str(PROJECT),
+        "--profiles-dir",
+        str(PROJECT),
+        "--target",
+        "warehouse",
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    env = {
+        **os.environ,
+        "TTHC_PG_HOST": "127.0.0.1",
+        "TTHC_PG_PORT": "1",
+        "TTHC_PG_USER": "nobody",
+        "TTHC_PG_PASSWORD": "unused",
+        "TTHC_PG_DBNAME": "none",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")

@@ -9,6 +9,7 @@ monthly mart reads it as it is now. The test names each metric that differs and 
 difference against the dossiers whose dated records moved after T (syncs for 1.4; supplement
 completions for 2.1 and 5.3).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -43,8 +44,16 @@ def built(module_db, dbt_work):
                 load_raw(conn, source, name, world.records(source, name, CLOCK))
     run_dbt(module_db, dbt_work, "seed")
     moments = {"actions_at": [END_OF_JULY, END_OF_JUNE, MID_JULY]}
-    run_dbt(module_db, dbt_work, "run", "--select", "+mart_metric_monthly", "+tag:actions",
-            as_of="2025-07-31", variables=moments)
+    run_dbt(
+        module_db,
+        dbt_work,
+        "run",
+        "--select",
+        "+mart_metric_monthly",
+        "+tag:actions",
+        as_of="2025-07-31",
+        variables=moments,
+    )
     run_dbt(module_db, dbt_work, "test", "--select", "tag:actions", as_of="2025-07-31", variables=moments)
     return module_db
 
@@ -55,15 +64,27 @@ def query(db, sql, *params):
 
 
 def at_t(db, t):
-    return {(r[0], r[1]): r[2:] for r in query(
-        db, "SELECT unit_code, metric_code, numerator, denominator, points, applies"
-            " FROM intermediate.int_action_metric_counts WHERE at_ts = %s", datetime.fromisoformat(t))}
+    return {
+        (r[0], r[1]): r[2:]
+        for r in query(
+            db,
+            "SELECT unit_code, metric_code, numerator, denominator, points, applies"
+            " FROM intermediate.int_action_metric_counts WHERE at_ts = %s",
+            datetime.fromisoformat(t),
+        )
+    }
 
 
 def month(db, key):
-    return {(r[0], r[1]): r[2:] for r in query(
-        db, "SELECT unit_code, metric_code, numerator, denominator, points, applies"
-            " FROM marts.mart_metric_monthly WHERE period_type = 'month' AND period_key = %s", key)}
+    return {
+        (r[0], r[1]): r[2:]
+        for r in query(
+            db,
+            "SELECT unit_code, metric_code, numerator, denominator, points, applies"
+            " FROM marts.mart_metric_monthly WHERE period_type = 'month' AND period_key = %s",
+            key,
+        )
+    }
 
 
 def test_last_second_of_july_equals_the_july_row(built):
@@ -71,8 +92,11 @@ def test_last_second_of_july_equals_the_july_row(built):
     # the one reading that would differ at a month's last second: 1.2 at T leaves out a TTHC
     # announced in the month and made public only after it (§11: as it stood at T), which the
     # monthly mart counts when within 5 working days; this catalogue has none
-    assert query(built, "select count(*) from core.dim_procedure where announced_on between"
-                        " '2025-07-01' and '2025-07-31' and published_on > '2025-07-31'") == [(0,)]
+    assert query(
+        built,
+        "select count(*) from core.dim_procedure where announced_on between"
+        " '2025-07-01' and '2025-07-31' and published_on > '2025-07-31'",
+    ) == [(0,)]
     assert len(want) > 22 * 10 and set(got) == set(want)
     differ = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
     assert not differ, differ
@@ -89,7 +113,10 @@ def test_end_of_june_differs_only_by_the_syncs_dated_after_t(built):
     got, want = at_t(built, END_OF_JUNE), month(built, "2025-06")
     assert set(got) == set(want)
     assert {k[1] for k in want if got[k] != want[k]} == {"1.4"}
-    synced_later = dict(query(built, """
+    synced_later = dict(
+        query(
+            built,
+            """
         select closure.ancestor_unit_code, count(*)
         from core.fct_dossier d
         join core.fct_sync s on s.dossier_code = d.dossier_code and s.is_synced and s.synced_at > %s
@@ -100,9 +127,12 @@ def test_end_of_june_differs_only_by_the_syncs_dated_after_t(built):
          and closure.valid_from <= date '2025-06-30'
          and (closure.valid_to is null or closure.valid_to >= date '2025-06-30')
         where d.received_at >= '2025-06-01T00:00:00+07:00' and d.received_at < '2025-07-01T00:00:00+07:00'
-        group by 1""", datetime.fromisoformat(END_OF_JUNE)))
+        group by 1""",
+            datetime.fromisoformat(END_OF_JUNE),
+        )
+    )
     assert sum(synced_later.values()) > 0
-    for (unit, metric), (num, den, points, applies) in want.items():
+    for (unit, metric), (num, den, _points, applies) in want.items():
         if metric == "1.4":
             at_num, at_den, at_points, at_applies = got[(unit, metric)]
             assert (at_num, at_den, at_applies) == (num - synced_later.get(unit, 0), den, applies), unit
@@ -131,7 +161,7 @@ def metric_rows(db):
 
 
 def close(a, b):
-    return abs(F(a) - F(b)) < F(1, 10 ** 15)
+    return abs(F(a) - F(b)) < F(1, 10**15)
 
 
 def test_gains_below_at_and_past_the_cap(built):
@@ -174,11 +204,14 @@ def test_list_gains_and_three_things_follow_the_metrics(built):
     1.4; L1: 2.1's loss); the (4.1, L5) pair moves exactly 4.1's lost points (L5 is 4.1's
     denominator less its numerator), each pair's points are the rows fixed one after another."""
     rows = {(r["at_ts"], r["unit_code"], r["metric_code"]): r for r in metric_rows(built)}
-    listed = query(built, """
+    listed = query(
+        built,
+        """
         select l.at_ts, l.unit_code, l.list_name, l.points_gain, s.is_received_in_period and s.is_digitized
         from actions.act_list_rows l
         join intermediate.int_action_dossier_states s on s.at_ts = l.at_ts and s.dossier_code = l.dossier_code
-        where l.list_name in ('sap_den_han', 'thieu_ket_qua_dien_tu', 'chua_dong_bo')""")
+        where l.list_name in ('sap_den_han', 'thieu_ket_qua_dien_tu', 'chua_dong_bo')""",
+    )
     counts = {}
     for at_ts, unit, name, gain, in_4_2 in listed:
         m = lambda code: rows[(at_ts, unit, code)]  # noqa: E731
@@ -191,18 +224,24 @@ def test_list_gains_and_three_things_follow_the_metrics(built):
         else:
             want = pts(m("2.1"), m("2.1")["numerator"]) - pts(m("2.1"), m("2.1")["numerator"] - 1)
         assert close(gain, want), (at_ts, unit, name, gain, want)
-        for pair in {"sap_den_han": ["2.1"], "chua_dong_bo": ["1.4"],
-                     "thieu_ket_qua_dien_tu": ["4.1", "4.2"] if in_4_2 else ["4.1"]}[name]:
+        for pair in {
+            "sap_den_han": ["2.1"],
+            "chua_dong_bo": ["1.4"],
+            "thieu_ket_qua_dien_tu": ["4.1", "4.2"] if in_4_2 else ["4.1"],
+        }[name]:
             counts[(at_ts, unit, pair)] = counts.get((at_ts, unit, pair), 0) + 1
     assert {name for *_, name, _, _ in listed} == {"sap_den_han", "thieu_ket_qua_dien_tu", "chua_dong_bo"}
-    things = query(built, "select at_ts, unit_code, rank, metric_code, points_at_stake, row_count"
-                          " from actions.act_three_things")
+    things = query(
+        built, "select at_ts, unit_code, rank, metric_code, points_at_stake, row_count from actions.act_three_things"
+    )
     stake = {}
     for (at_ts, unit, metric), k in counts.items():
         r = rows[(at_ts, unit, metric)]
         n, d = r["numerator"], r["denominator"]
-        stake[(at_ts, unit, metric)] = (pts(r, n) - pts(r, max(n - k, 0)) if metric == "2.1"
-                                        else pts(r, min(n + k, d)) - pts(r, n), k)
+        stake[(at_ts, unit, metric)] = (
+            pts(r, n) - pts(r, max(n - k, 0)) if metric == "2.1" else pts(r, min(n + k, d)) - pts(r, n),
+            k,
+        )
         if metric == "4.1":
             assert k == d - n and close(stake[(at_ts, unit, metric)][0], r["lost_points"])
     by_unit = {}

@@ -23,20 +23,54 @@ Counting at T (April 2025 up to T; the world's docstring lists which dossier is 
 - 4.4 reused: X1 43, C1 0, C2 4 (not Q5), SO 4, P 47. 4.5, 4.6: every received dossier.
 Every other metric has nothing to count (denominator 0) and scores its max (§6a), 2.2 is worth 0.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction as F
 
 import pytest
 
-from tests.dbt.actions_world import (C1, C2, P, SO, T, X1, X3, UNIT_NAMES, actions_world, at, close,  # noqa: F401
-                                     fetch)
+from tests.dbt.actions_world import (
+    C1,
+    C2,
+    SO,
+    UNIT_NAMES,
+    X1,
+    X3,
+    P,
+    T,
+    actions_world,
+    at,
+    close,
+    fetch,
+)
 
 pytestmark = pytest.mark.slow
 
-MAX = {"1.1": 6, "1.2": 4, "1.3": 2, "1.4": 6, "2.1": 20, "2.2": 0, "3.1": 2, "3.2": 4, "3.3": 6,
-       "3.4": 6, "3.5": 2, "3.6": 2, "4.1": 6, "4.2": 4, "4.3": 2, "4.4": 2, "4.5": 4, "4.6": 2,
-       "4.7": 2, "5.1": 6, "5.2": 6, "5.3": 6}
+MAX = {
+    "1.1": 6,
+    "1.2": 4,
+    "1.3": 2,
+    "1.4": 6,
+    "2.1": 20,
+    "2.2": 0,
+    "3.1": 2,
+    "3.2": 4,
+    "3.3": 6,
+    "3.4": 6,
+    "3.5": 2,
+    "3.6": 2,
+    "4.1": 6,
+    "4.2": 4,
+    "4.3": 2,
+    "4.4": 2,
+    "4.5": 4,
+    "4.6": 2,
+    "4.7": 2,
+    "5.1": 6,
+    "5.2": 6,
+    "5.3": 6,
+}
 
 # (numerator, denominator, points, gain of one more, dossiers to the cap) of the metrics that
 # move; linear w·n/d gains w/d and needs d - n; capped min(w, w·r/c) (3.3: c 0.5, 4.4: c 0.8,
@@ -46,10 +80,10 @@ METRICS = {
     X1: {
         "1.4": (39, 43, F(6 * 39, 43), F(6, 43), 4),
         "2.1": (35, 45, F(20 * 35, 45), F(20, 45), 10),
-        "3.3": (43, 43, F(6), F(0), 0),                      # rate 1 > 0.5: past the cap
+        "3.3": (43, 43, F(6), F(0), 0),  # rate 1 > 0.5: past the cap
         "4.1": (4, 6, F(4), F(1), 2),
         "4.2": (42, 43, F(4 * 42, 43), F(4, 43), 1),
-        "4.4": (43, 43, F(2), F(0), 0),                      # past the cap
+        "4.4": (43, 43, F(2), F(0), 0),  # past the cap
         "4.5": (43, 43, F(4), F(0), 0),
         "4.6": (43, 43, F(2), F(0), 0),
         "5.3": (35, 45, F(6 * 35, 45) / F(9, 10), F(6, 45) / F(9, 10), 6),  # 36/45 <= 0.9; ceil(40.5) - 35
@@ -57,35 +91,35 @@ METRICS = {
     C1: {
         "1.4": (4, 6, F(4), F(1), 2),
         "2.1": (5, 7, F(100, 7), F(20, 7), 2),
-        "3.3": (2, 6, F(4), F(2), 1),                        # below: 3/6 <= 0.5, 6/(0.5·6) = 2; ceil(3) - 2
+        "3.3": (2, 6, F(4), F(2), 1),  # below: 3/6 <= 0.5, 6/(0.5·6) = 2; ceil(3) - 2
         "4.1": (2, 3, F(4), F(2), 1),
         "4.2": (6, 6, F(4), F(0), 0),
-        "4.4": (0, 6, F(0), F(2) / (F(4, 5) * 6), 5),       # below: 2/(0.8·6) = 5/12; ceil(4.8) - 0
+        "4.4": (0, 6, F(0), F(2) / (F(4, 5) * 6), 5),  # below: 2/(0.8·6) = 5/12; ceil(4.8) - 0
         "4.5": (6, 6, F(4), F(0), 0),
         "4.6": (6, 6, F(2), F(0), 0),
-        "5.3": (4, 7, F(6 * 4, 7) / F(9, 10), F(6, 7) / F(9, 10), 3),   # 80/21; gain 20/21; ceil(6.3) - 4
+        "5.3": (4, 7, F(6 * 4, 7) / F(9, 10), F(6, 7) / F(9, 10), 3),  # 80/21; gain 20/21; ceil(6.3) - 4
     },
     C2: {
         "1.4": (5, 5, F(6), F(0), 0),
         "2.1": (5, 5, F(20), F(0), 0),
-        "3.3": (2, 5, F(24, 5), F(6) - F(24, 5), 1),         # crossing: 2/5 < 0.5 < 3/5: the rest, 1.2
+        "3.3": (2, 5, F(24, 5), F(6) - F(24, 5), 1),  # crossing: 2/5 < 0.5 < 3/5: the rest, 1.2
         "4.1": (0, 1, F(0), F(6), 1),
         "4.2": (4, 5, F(16, 5), F(4, 5), 1),
-        "4.4": (4, 5, F(2), F(0), 0),                        # exactly at the cap: 4/5 = 0.8
+        "4.4": (4, 5, F(2), F(0), 0),  # exactly at the cap: 4/5 = 0.8
         "4.5": (5, 5, F(4), F(0), 0),
         "4.6": (5, 5, F(2), F(0), 0),
-        "5.3": (5, 5, F(6), F(0), 0),                        # rate 1 >= 0.9
+        "5.3": (5, 5, F(6), F(0), 0),  # rate 1 >= 0.9
     },
     SO: {
         "1.4": (9, 11, F(54, 11), F(6, 11), 2),
         "2.1": (10, 12, F(50, 3), F(5, 3), 2),
-        "3.3": (4, 11, F(48, 11), F(12, 11), 2),             # 5/11 <= 0.5: 6/(0.5·11); ceil(5.5) - 4
+        "3.3": (4, 11, F(48, 11), F(12, 11), 2),  # 5/11 <= 0.5: 6/(0.5·11); ceil(5.5) - 4
         "4.1": (2, 4, F(3), F(3, 2), 2),
         "4.2": (10, 11, F(40, 11), F(4, 11), 1),
-        "4.4": (4, 11, F(10, 11), F(5, 22), 5),              # 2/(0.8·11); ceil(8.8) - 4
+        "4.4": (4, 11, F(10, 11), F(5, 22), 5),  # 2/(0.8·11); ceil(8.8) - 4
         "4.5": (11, 11, F(4), F(0), 0),
         "4.6": (11, 11, F(2), F(0), 0),
-        "5.3": (9, 12, F(5), F(5, 9), 2),                    # 6·0.75/0.9 = 5; 6/(0.9·12); ceil(10.8) - 9
+        "5.3": (9, 12, F(5), F(5, 9), 2),  # 6·0.75/0.9 = 5; 6/(0.9·12); ceil(10.8) - 9
     },
     P: {
         "1.4": (48, 54, F(16, 3), F(1, 9), 6),
@@ -98,7 +132,7 @@ METRICS = {
         "4.6": (54, 54, F(2), F(0), 0),
         "5.3": (44, 57, F(6 * 44, 57) / F(9, 10), F(6, 57) / F(9, 10), 8),  # 880/171; ceil(51.3) - 44
     },
-    X3: {},   # no dossiers: every metric full marks (denominator 0), 5.3 zero (§6a)
+    X3: {},  # no dossiers: every metric full marks (denominator 0), 5.3 zero (§6a)
 }
 
 
@@ -120,10 +154,14 @@ def total_now(unit):
 
 
 def published(db):
-    rows = fetch(db, """
+    rows = fetch(
+        db,
+        """
         select unit_code, metric_code, numerator, denominator, applies, max_points, points, lost_points,
                gain_one_more, dossiers_to_cap
-        from actions.act_points_at_stake where at_ts = %s""", (at(T),))
+        from actions.act_points_at_stake where at_ts = %s""",
+        (at(T),),
+    )
     return {(r[0], r[1]): r[2:] for r in rows}
 
 
@@ -139,8 +177,16 @@ def test_metrics_that_move(actions_world, unit):
     for metric, (n, d, points, gain, to_cap) in METRICS[unit].items():
         row = got[(unit, metric)]
         have = dict(zip(["numerator", "denominator", "applies", "max", "points", "lost", "gain", "to_cap"], row))
-        want = {"numerator": n, "denominator": d, "applies": True, "max": MAX[metric], "points": points,
-                "lost": MAX[metric] - points, "gain": gain, "to_cap": to_cap}
+        want = {
+            "numerator": n,
+            "denominator": d,
+            "applies": True,
+            "max": MAX[metric],
+            "points": points,
+            "lost": MAX[metric] - points,
+            "gain": gain,
+            "to_cap": to_cap,
+        }
         for key, value in want.items():
             ok = close(have[key], value) if key in ("points", "lost", "gain") else have[key] == value
             if not ok:
@@ -158,8 +204,12 @@ def test_other_metrics_full_marks_nothing_to_gain(actions_world, unit):
             continue
         _n, d, applies, max_points, points, lost_points, gain, to_cap = got[(unit, metric)]
         want = expected_points(unit, metric)
-        assert (close(points, want), close(lost_points, MAX[metric] - want), close(gain, 0), to_cap) == \
-               (True, True, True, 0), (UNIT_NAMES[unit], metric, got[(unit, metric)])
+        assert (close(points, want), close(lost_points, MAX[metric] - want), close(gain, 0), to_cap) == (
+            True,
+            True,
+            True,
+            0,
+        ), (UNIT_NAMES[unit], metric, got[(unit, metric)])
         if unit == X3:
             assert (d, applies) == (0, False), (metric, got[(unit, metric)])
 
@@ -167,8 +217,11 @@ def test_other_metrics_full_marks_nothing_to_gain(actions_world, unit):
 def test_total_of_the_empty_unit(actions_world):
     """X3: 100 less 5.3's 6 = 94."""
     assert total_now(X3) == 94
-    got = fetch(actions_world, "select sum(points) from actions.act_points_at_stake where at_ts = %s and unit_code = %s",
-                (at(T), X3))
+    got = fetch(
+        actions_world,
+        "select sum(points) from actions.act_points_at_stake where at_ts = %s and unit_code = %s",
+        (at(T), X3),
+    )
     assert close(got[0][0], 94)
 
 
@@ -177,30 +230,44 @@ def test_total_of_the_empty_unit(actions_world):
 # every row were fixed = rows x w/d, linear so no cap binds. (4.2, L5) counts only L5 rows
 # received in April and digitized (F1, Q1). Most points first, ties: lower metric id first.
 THREE_THINGS = {
-    X1: [("2.1", "sap_den_han", F(10 * 20, 45), 10),          # 40/9
-         ("4.1", "thieu_ket_qua_dien_tu", F(2 * 6, 6), 2),     # 2
-         ("1.4", "chua_dong_bo", F(3 * 6, 43), 3)],           # 18/43; (4.2, L5) 4/43 is fourth
-    C1: [("2.1", "sap_den_han", F(2 * 20, 7), 2),             # 40/7
-         ("1.4", "chua_dong_bo", F(2 * 6, 6), 2),             # 2 ... ties with
-         ("4.1", "thieu_ket_qua_dien_tu", F(1 * 6, 3), 1)],    # 2: 1.4 first; (4.2, L5): no row (P0 from March)
-    C2: [("4.1", "thieu_ket_qua_dien_tu", F(6, 1), 1),         # 6
-         ("2.1", "sap_den_han", F(20, 5), 1),                 # 4
-         ("4.2", "thieu_ket_qua_dien_tu", F(4, 5), 1)],        # 0.8; no L6 row
-    SO: [("2.1", "sap_den_han", F(3 * 20, 12), 3),            # 5
-         ("4.1", "thieu_ket_qua_dien_tu", F(2 * 6, 4), 2),     # 3
-         ("1.4", "chua_dong_bo", F(2 * 6, 11), 2)],           # 12/11; (4.2, L5) 4/11 fourth
-    P: [("2.1", "sap_den_han", F(13 * 20, 57), 13),           # 260/57
-        ("4.1", "thieu_ket_qua_dien_tu", F(4 * 6, 10), 4),     # 2.4
-        ("1.4", "chua_dong_bo", F(5 * 6, 54), 5)],            # 5/9; (4.2, L5) 2 x 4/54 fourth
+    X1: [
+        ("2.1", "sap_den_han", F(10 * 20, 45), 10),  # 40/9
+        ("4.1", "thieu_ket_qua_dien_tu", F(2 * 6, 6), 2),  # 2
+        ("1.4", "chua_dong_bo", F(3 * 6, 43), 3),
+    ],  # 18/43; (4.2, L5) 4/43 is fourth
+    C1: [
+        ("2.1", "sap_den_han", F(2 * 20, 7), 2),  # 40/7
+        ("1.4", "chua_dong_bo", F(2 * 6, 6), 2),  # 2 ... ties with
+        ("4.1", "thieu_ket_qua_dien_tu", F(1 * 6, 3), 1),
+    ],  # 2: 1.4 first; (4.2, L5): no row (P0 from March)
+    C2: [
+        ("4.1", "thieu_ket_qua_dien_tu", F(6, 1), 1),  # 6
+        ("2.1", "sap_den_han", F(20, 5), 1),  # 4
+        ("4.2", "thieu_ket_qua_dien_tu", F(4, 5), 1),
+    ],  # 0.8; no L6 row
+    SO: [
+        ("2.1", "sap_den_han", F(3 * 20, 12), 3),  # 5
+        ("4.1", "thieu_ket_qua_dien_tu", F(2 * 6, 4), 2),  # 3
+        ("1.4", "chua_dong_bo", F(2 * 6, 11), 2),
+    ],  # 12/11; (4.2, L5) 4/11 fourth
+    P: [
+        ("2.1", "sap_den_han", F(13 * 20, 57), 13),  # 260/57
+        ("4.1", "thieu_ket_qua_dien_tu", F(4 * 6, 10), 4),  # 2.4
+        ("1.4", "chua_dong_bo", F(5 * 6, 54), 5),
+    ],  # 5/9; (4.2, L5) 2 x 4/54 fourth
     X3: [],
 }
 
 
 @pytest.mark.parametrize("unit", [X1, C1, C2, SO, P, X3], ids=lambda u: UNIT_NAMES[u])
 def test_three_things(actions_world, unit):
-    got = fetch(actions_world, """
+    got = fetch(
+        actions_world,
+        """
         select rank, metric_code, list_name, points_at_stake, row_count from actions.act_three_things
-        where at_ts = %s and unit_code = %s order by rank""", (at(T), unit))
+        where at_ts = %s and unit_code = %s order by rank""",
+        (at(T), unit),
+    )
     expected = THREE_THINGS[unit]
     assert [(r[0], r[1], r[2], r[4]) for r in got] == [(i + 1, m, lst, n) for i, (m, lst, _, n) in enumerate(expected)]
     assert all(close(r[3], e[2]) for r, e in zip(got, expected)), got
@@ -208,11 +275,18 @@ def test_three_things(actions_world, unit):
 
 def test_unit_summary_counts(actions_world):
     """act_unit_summary: one count per list (L2 also without a letter), the points now and lost."""
-    got = {r[0]: r[1:] for r in fetch(actions_world, """
+    got = {
+        r[0]: r[1:]
+        for r in fetch(
+            actions_world,
+            """
         select unit_code, n_sap_den_han, n_qua_han, n_qua_han_chua_xin_loi, n_buoc_qua_han, n_chua_tra_ket_qua,
                n_thieu_ket_qua_dien_tu, n_chua_dong_bo, n_thieu_ly_do, total_points_now, lost_points_total
-        from actions.act_unit_summary where at_ts = %s""", (at(T),))}
-    counts = {   # from the rows of test_actions_lists.py; letters: B2 (X1) and P3 (C1)
+        from actions.act_unit_summary where at_ts = %s""",
+            (at(T),),
+        )
+    }
+    counts = {  # from the rows of test_actions_lists.py; letters: B2 (X1) and P3 (C1)
         X1: (10, 11, 10, 2, 3, 2, 3, 3),
         C1: (2, 1, 0, 1, 0, 1, 2, 0),
         C2: (1, 1, 1, 0, 0, 1, 0, 0),

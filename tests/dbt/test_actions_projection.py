@@ -23,14 +23,27 @@ share = 1 - 2.1's rate at each end; points min(6, 6·r/0.9); 0 without dossiers.
 ends = today's total with 2.1 and 5.3 replaced by their ends (today's metrics:
 test_actions_points.py).
 """
+
 from __future__ import annotations
 
 from fractions import Fraction as F
 
 import pytest
 
-from tests.dbt.actions_world import (C1, C2, P, SO, T, X1, X3, UNIT_NAMES, actions_world, at, close,  # noqa: F401
-                                     fetch)
+from tests.dbt.actions_world import (
+    C1,
+    C2,
+    SO,
+    UNIT_NAMES,
+    X1,
+    X3,
+    P,
+    T,
+    actions_world,
+    at,
+    close,
+    fetch,
+)
 from tests.dbt.test_actions_points import expected_points, total_now
 
 pytestmark = pytest.mark.slow
@@ -77,25 +90,51 @@ def test_the_ends_follow_the_classes():
 
 @pytest.mark.parametrize("unit", [X1, C1, C2, SO, P, X3], ids=lambda u: UNIT_NAMES[u])
 def test_projection(actions_world, unit):
-    row = fetch(actions_world, """
+    row = fetch(
+        actions_world,
+        """
         select dossiers_all, decided_on_time, decided_late, safe, undecided, rate_2_1_min, rate_2_1_max,
                points_2_1_min, points_2_1_max, points_5_3_min, points_5_3_max,
                total_points_now, total_points_min, total_points_max
-        from actions.act_projection where at_ts = %s and unit_code = %s""", (at(T), unit))
+        from actions.act_projection where at_ts = %s and unit_code = %s""",
+        (at(T), unit),
+    )
     assert len(row) == 1
     got = row[0]
     assert tuple(got[:5]) == CLASSES[unit][:5]
     now = total_now(unit)
     today_2_1_5_3 = expected_points(unit, "2.1") + expected_points(unit, "5.3")
     rate_min, rate_max, p21_min, p21_max, p53_min, p53_max = ENDS[unit]
-    expected = (rate_min, rate_max, p21_min, p21_max, p53_min, p53_max, now,
-                now - today_2_1_5_3 + p21_min + p53_min, now - today_2_1_5_3 + p21_max + p53_max)
-    problems = [(column, float(want) if want is not None else None, have)
-                for column, want, have in zip(
-                    ["rate_2_1_min", "rate_2_1_max", "points_2_1_min", "points_2_1_max", "points_5_3_min",
-                     "points_5_3_max", "total_points_now", "total_points_min", "total_points_max"],
-                    expected, got[5:])
-                if not close(have, want)]
+    expected = (
+        rate_min,
+        rate_max,
+        p21_min,
+        p21_max,
+        p53_min,
+        p53_max,
+        now,
+        now - today_2_1_5_3 + p21_min + p53_min,
+        now - today_2_1_5_3 + p21_max + p53_max,
+    )
+    problems = [
+        (column, float(want) if want is not None else None, have)
+        for column, want, have in zip(
+            [
+                "rate_2_1_min",
+                "rate_2_1_max",
+                "points_2_1_min",
+                "points_2_1_max",
+                "points_5_3_min",
+                "points_5_3_max",
+                "total_points_now",
+                "total_points_min",
+                "total_points_max",
+            ],
+            expected,
+            got[5:],
+        )
+        if not close(have, want)
+    ]
     assert problems == [], UNIT_NAMES[unit]
 
 
@@ -110,14 +149,28 @@ def test_totals_by_hand():
 
 # the undecided dossiers, soonest due first (ties by dossier code), per viewing unit
 UNDECIDED = {
-    X1: [("E8", X1, "16:00"), ("S3", X1, "16:00"), ("A1", X1, "16:30"), ("K1", X1, "17:00"),
-         ("A2", X1, "18:00"), ("A3", X1, "2025-04-30 10:00")],
+    X1: [
+        ("E8", X1, "16:00"),
+        ("S3", X1, "16:00"),
+        ("A1", X1, "16:30"),
+        ("K1", X1, "17:00"),
+        ("A2", X1, "18:00"),
+        ("A3", X1, "2025-04-30 10:00"),
+    ],
     C1: [("P4", C1, "17:00"), ("P6", C1, "2025-04-30 17:00")],
     C2: [("Q3", C2, "16:00")],
     SO: [("Q3", C2, "16:00"), ("P4", C1, "17:00"), ("P6", C1, "2025-04-30 17:00")],
-    P: [("E8", X1, "16:00"), ("Q3", C2, "16:00"), ("S3", X1, "16:00"), ("A1", X1, "16:30"),
-        ("K1", X1, "17:00"), ("P4", C1, "17:00"), ("A2", X1, "18:00"), ("A3", X1, "2025-04-30 10:00"),
-        ("P6", C1, "2025-04-30 17:00")],
+    P: [
+        ("E8", X1, "16:00"),
+        ("Q3", C2, "16:00"),
+        ("S3", X1, "16:00"),
+        ("A1", X1, "16:30"),
+        ("K1", X1, "17:00"),
+        ("P4", C1, "17:00"),
+        ("A2", X1, "18:00"),
+        ("A3", X1, "2025-04-30 10:00"),
+        ("P6", C1, "2025-04-30 17:00"),
+    ],
     X3: [],
 }
 
@@ -129,8 +182,12 @@ def _due(text):
 
 @pytest.mark.parametrize("unit", [X1, C1, C2, SO, P, X3], ids=lambda u: UNIT_NAMES[u])
 def test_undecided_dossiers_soonest_due_first(actions_world, unit):
-    got = fetch(actions_world, """
+    got = fetch(
+        actions_world,
+        """
         select due_rank, dossier_code, row_unit_code, due_at from actions.act_undecided_dossiers
-        where at_ts = %s and unit_code = %s order by due_rank""", (at(T), unit))
+        where at_ts = %s and unit_code = %s order by due_rank""",
+        (at(T), unit),
+    )
     assert got == [(i + 1, code, row_unit, _due(due)) for i, (code, row_unit, due) in enumerate(UNDECIDED[unit])]
     assert len(got) == CLASSES[unit][4]

@@ -3,15 +3,16 @@ then late updates merged incrementally: a dossier deleted as entered by mistake,
 one new, and an older version of a closed dossier that arrives late (it must not win). The
 merged staging, intermediate and facts must equal a full rebuild, and the mart must move.
 """
+
 from __future__ import annotations
 
 import psycopg
 import pytest
 
 from tests.dbt.dbt_runner import run_dbt
-from tthc.pipeline.dbt import MARTS_SELECTION, WAREHOUSE_SELECTION
 from tests.dbt.records import dossier, load_raw
-from tests.dbt.test_metric_2_1 import DOSSIERS, P, PROCEDURES, UNITS, X1, X2, XO
+from tests.dbt.test_metric_2_1 import DOSSIERS, PROCEDURES, UNITS, X1, X2, XO, P
+from tthc.pipeline.dbt import MARTS_SELECTION, WAREHOUSE_SELECTION
 
 pytestmark = pytest.mark.slow
 
@@ -20,13 +21,23 @@ MARTS = ["--select", *MARTS_SELECTION]
 AS_OF = "2025-07-20"
 
 UPDATES = [
-    dossier("D02", X1, "2025-06-03 09:00", due="2025-06-12 17:00", ended="2025-06-13 09:00",
-            status=9, deleted=True, updated="2025-07-16 08:00"),       # June X1 loses a late dossier
-    dossier("D14", XO, "2025-06-27 09:00", due="2025-07-08 17:00", ended="2025-07-05 09:00",
-            status=9),                                                  # July X2: now closed on time
+    dossier(
+        "D02",
+        X1,
+        "2025-06-03 09:00",
+        due="2025-06-12 17:00",
+        ended="2025-06-13 09:00",
+        status=9,
+        deleted=True,
+        updated="2025-07-16 08:00",
+    ),  # June X1 loses a late dossier
+    dossier(
+        "D14", XO, "2025-06-27 09:00", due="2025-07-08 17:00", ended="2025-07-05 09:00", status=9
+    ),  # July X2: now closed on time
     dossier("D17", X1, "2025-07-15 09:00", due="2025-08-10 17:00", status=4),  # July X1: open, not due
-    dossier("D03", X1, "2025-06-20 09:00", due="2025-07-15 17:00", status=4,
-            updated="2025-06-21 08:00"),                                # stale version, loaded late
+    dossier(
+        "D03", X1, "2025-06-20 09:00", due="2025-07-15 17:00", status=4, updated="2025-06-21 08:00"
+    ),  # stale version, loaded late
 ]
 
 # every incremental model of the warehouse build, as a full rebuild would have it
@@ -44,7 +55,8 @@ def counts(dsn):
     with psycopg.connect(dsn.conninfo()) as conn:
         rows = conn.execute(
             "SELECT period_key, unit_code, numerator::int, denominator::int FROM marts.mart_metric_monthly"
-            " WHERE metric_code = '2.1' AND period_type = 'month'").fetchall()
+            " WHERE metric_code = '2.1' AND period_type = 'month'"
+        ).fetchall()
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
@@ -54,8 +66,11 @@ ANALYZED = ["core.fct_dossier", "staging.stg_one_stop__dossiers", "core.dim_unit
 
 def last_analyzed(dsn) -> dict:
     with psycopg.connect(dsn.conninfo()) as conn:
-        rows = conn.execute("SELECT schemaname || '.' || relname, last_analyze FROM pg_stat_user_tables"
-                            " WHERE schemaname || '.' || relname = ANY(%s)", (ANALYZED,)).fetchall()
+        rows = conn.execute(
+            "SELECT schemaname || '.' || relname, last_analyze FROM pg_stat_user_tables"
+            " WHERE schemaname || '.' || relname = ANY(%s)",
+            (ANALYZED,),
+        ).fetchall()
     return dict(rows)
 
 
@@ -95,10 +110,10 @@ def check_the_split_selections_build_the_mart(runs):
 
 def check_late_updates_move_the_mart(runs):
     _, after, *_ = runs
-    assert after[("2025-06", X1)] == (2, 3)      # D02 deleted
+    assert after[("2025-06", X1)] == (2, 3)  # D02 deleted
     assert after[("2025-06", P)] == (6, 8)
-    assert after[("2025-07", X2)] == (3, 4)      # D14 closed in time
-    assert after[("2025-07", X1)] == (2, 3)      # D17 open, not yet due
+    assert after[("2025-07", X2)] == (3, 4)  # D14 closed in time
+    assert after[("2025-07", X1)] == (2, 3)  # D17 open, not yet due
     assert after[("2025-07", P)] == (6, 9)
 
 
@@ -106,7 +121,7 @@ def check_incremental_merge_equals_a_full_rebuild(runs):
     _, _, merged, rebuilt, _ = runs
     fct = {row[0].strip(): row for row in merged[-1]}
     assert "D02" not in fct
-    assert fct["D03"][1] == 10                   # the stale open version did not win
+    assert fct["D03"][1] == 10  # the stale open version did not win
     assert merged == rebuilt
 
 
@@ -124,5 +139,6 @@ def check_statistics_follow_rebuilds(runs):
     assert night["core.dim_unit"] > first["core.dim_unit"], "a table rebuilt each night is analyzed each night"
     for merged in ("core.fct_dossier", "staging.stg_one_stop__dossiers"):
         assert night[merged] == first[merged], f"{merged}: a night's merge does not re-sample"
-        assert refresh[merged] is not None and refresh[merged] > night["core.dim_unit"], \
+        assert refresh[merged] is not None and refresh[merged] > night["core.dim_unit"], (
             f"{merged}: a full refresh analyzes the table it rewrote"
+        )

@@ -8,6 +8,7 @@ To see which rows a run rewrote, each list's rows of one unchanged dossier in a 
 (June) get a marked status before it: a run that keeps them keeps the mark, a rebuild clears
 it. Every state is compared with a --full-refresh of the lists on the same data.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -36,17 +37,26 @@ def cut(day: str) -> dict:
 
 
 # each list with a dossier it holds in June that no night below changes
-UNCHANGED = {"int_list_late_dossiers": "L2", "int_list_paused_dossiers": "P1",
-             "int_list_results_not_returned": "N1", "int_list_refused_returned_stopped": "R1"}
+UNCHANGED = {
+    "int_list_late_dossiers": "L2",
+    "int_list_paused_dossiers": "P1",
+    "int_list_results_not_returned": "N1",
+    "int_list_refused_returned_stopped": "R1",
+}
 # June's rows of each list
-JUNE = {"int_list_late_dossiers": month("2025-06"), "int_list_refused_returned_stopped": month("2025-06"),
-        "int_list_paused_dossiers": cut("2025-07-01"), "int_list_results_not_returned": cut("2025-07-01")}
+JUNE = {
+    "int_list_late_dossiers": month("2025-06"),
+    "int_list_refused_returned_stopped": month("2025-06"),
+    "int_list_paused_dossiers": cut("2025-07-01"),
+    "int_list_results_not_returned": cut("2025-07-01"),
+}
 MARK = 100
 NIGHT_UPDATED = "2025-07-21 08:00"
 # unchanged too, and waiting at the running periods' cut: their July rows grow with the cut
 STILL_WAITING = [
-    dossier("P4", X1, "2025-07-01 09:00", due="2025-08-20 17:00", status=5,
-            supplements=[supplement("2025-07-15 09:00")]),
+    dossier(
+        "P4", X1, "2025-07-01 09:00", due="2025-08-20 17:00", status=5, supplements=[supplement("2025-07-15 09:00")]
+    ),
     dossier("N3", X2, "2025-06-23 09:00", due="2025-07-10 17:00", ended="2025-07-01 09:00", status=9),
 ]
 # out of tonight's window: the unchanged dossiers, and P2, whose process log alone changes
@@ -55,18 +65,49 @@ OLD_LOADS = [*UNCHANGED.values(), "P2", "P4", "N3"]
 NIGHT = {
     "ho_so": [
         # L1 deleted as entered by mistake: June's late list loses it
-        dossier("L1", X1, "2025-06-02 09:00", due="2025-06-13 17:00", ended="2025-06-11 10:00",
-                returned="2025-06-11 15:00", status=10, deleted=True, updated=NIGHT_UPDATED),
+        dossier(
+            "L1",
+            X1,
+            "2025-06-02 09:00",
+            due="2025-06-13 17:00",
+            ended="2025-06-11 10:00",
+            returned="2025-06-11 15:00",
+            status=10,
+            deleted=True,
+            updated=NIGHT_UPDATED,
+        ),
         # P3's citizen came back on Fri 18/7: no longer paused at tonight's cut
         # (its first version's NgayCapNhat is its due time, 5/8: this one is later)
-        dossier("P3", X2, "2025-07-07 09:00", due="2025-08-05 17:00", status=5, updated="2025-08-06 08:00",
-                supplements=[supplement("2025-07-14 09:00", "2025-07-18 09:00")]),
+        dossier(
+            "P3",
+            X2,
+            "2025-07-07 09:00",
+            due="2025-08-05 17:00",
+            status=5,
+            updated="2025-08-06 08:00",
+            supplements=[supplement("2025-07-14 09:00", "2025-07-18 09:00")],
+        ),
         # N2, new: result ready Thu 12/6, never handed back
-        dossier("N2", X2, "2025-06-02 09:00", due="2025-06-20 17:00", ended="2025-06-12 09:00", status=9,
-                updated=NIGHT_UPDATED),
+        dossier(
+            "N2",
+            X2,
+            "2025-06-02 09:00",
+            due="2025-06-20 17:00",
+            ended="2025-06-12 09:00",
+            status=9,
+            updated=NIGHT_UPDATED,
+        ),
         # R2's reason corrected to nothing
-        dossier("R2", X2, "2025-07-01 09:00", due="2025-07-10 17:00", ended="2025-07-08 09:00", status=8,
-                LyDo="", updated=NIGHT_UPDATED),
+        dossier(
+            "R2",
+            X2,
+            "2025-07-01 09:00",
+            due="2025-07-10 17:00",
+            ended="2025-07-08 09:00",
+            status=8,
+            LyDo="",
+            updated=NIGHT_UPDATED,
+        ),
     ],
     # P2's step of Fri 20/6 corrected to status 5: no payment pause at June's end (its
     # record is not loaded again)
@@ -76,26 +117,32 @@ NIGHT = {
 
 def stored(dsn) -> dict[str, set[tuple]]:
     with psycopg.connect(dsn.conninfo(), row_factory=dict_row) as conn:
-        return {model: {tuple(sorted(r.items())) for r in conn.execute(f"SELECT * FROM intermediate.{model}")}
-                for model in UNCHANGED}
+        return {
+            model: {tuple(sorted(r.items())) for r in conn.execute(f"SELECT * FROM intermediate.{model}")}
+            for model in UNCHANGED
+        }
 
 
 def mark_unchanged(dsn) -> None:
     with psycopg.connect(dsn.conninfo()) as conn:
         for model, code in UNCHANGED.items():
             where = "".join(f" AND {column} = %s" for column in JUNE[model])
-            marked = conn.execute(f"UPDATE intermediate.{model} SET status = status + {MARK}"
-                                  f" WHERE btrim(dossier_code) = %s{where}", (code, *JUNE[model].values())).rowcount
+            marked = conn.execute(
+                f"UPDATE intermediate.{model} SET status = status + {MARK} WHERE btrim(dossier_code) = %s{where}",
+                (code, *JUNE[model].values()),
+            ).rowcount
             assert marked == 1, f"{model} holds no June row of {code}"
 
 
 def unmarked(rows: dict[str, set[tuple]]) -> dict[str, set[tuple]]:
     """The rows with the marks taken off; a mark left on means the run kept that row."""
+
     def clean(row: tuple) -> tuple:
         values = dict(row)
         if values["status"] >= MARK:
             values["status"] -= MARK
         return tuple(sorted(values.items()))
+
     return {model: {clean(r) for r in rs} for model, rs in rows.items()}
 
 
@@ -121,9 +168,14 @@ def test_a_night_a_month_a_new_fct_dossier_and_a_backfill_each_equal_a_rebuild(m
         # loaded nights ago, OLD_LOADS before the others: tonight's window (from the
         # newest load the last run saw minus incremental_lookback, 1 day) holds the others again
         for name in ("don_vi", "thu_tuc", "ho_so", "qua_trinh_xu_ly"):
-            conn.execute(f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'")
-        conn.execute(f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
-                     " WHERE record_key = ANY(%s)", (OLD_LOADS,))
+            conn.execute(
+                f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'"
+            )
+        conn.execute(
+            f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
+            " WHERE record_key = ANY(%s)",
+            (OLD_LOADS,),
+        )
     run_dbt(module_db, dbt_work, "seed")
     run_dbt(module_db, dbt_work, "run", "--select", *WAREHOUSE_SELECTION, as_of="2025-07-20")
     run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of="2025-07-20")
@@ -138,8 +190,8 @@ def test_a_night_a_month_a_new_fct_dossier_and_a_backfill_each_equal_a_rebuild(m
     run_dbt(module_db, dbt_work, "run", *INDICATORS, as_of="2025-07-21")
     night = stored(module_db)
     assert marks_kept(night) == dict.fromkeys(UNCHANGED, True)
-    assert codes(night["int_list_paused_dossiers"], cut("2025-07-01")) == {"P1"}   # P2: by its process log
-    assert codes(night["int_list_late_dossiers"], month("2025-06")) == {"L2"}      # L1 deleted
+    assert codes(night["int_list_paused_dossiers"], cut("2025-07-01")) == {"P1"}  # P2: by its process log
+    assert codes(night["int_list_late_dossiers"], month("2025-06")) == {"L2"}  # L1 deleted
     assert codes(night["int_list_results_not_returned"], cut("2025-07-01")) == {"N1", "N2"}
     # tonight's cut, the end of 21/7 (the running periods'): P3 back on 18/7; last night's gone
     assert codes(night["int_list_paused_dossiers"], cut("2025-07-22")) == {"P4"}

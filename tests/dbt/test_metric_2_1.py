@@ -5,6 +5,7 @@ The tiny province P has communes X1 and X2, commune XO merged into X2 on 1 July 
 department S1 with a branch CN1. Periods: June and July 2025 (as_of_date 2025-07-20).
 Each dossier's comment says how it counts: June / July, + on time, - late, . not in scope.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -17,8 +18,14 @@ from tests.dbt.records import dossier, load_raw, procedure, supplement, unit
 
 pytestmark = pytest.mark.slow
 
-P, X1, X2, XO, S1, CN1 = ("000.00.00.H99", "000.01.00.H99", "000.02.00.H99", "000.03.00.H99",
-                          "000.00.10.H99", "000.00.11.H99")
+P, X1, X2, XO, S1, CN1 = (
+    "000.00.00.H99",
+    "000.01.00.H99",
+    "000.02.00.H99",
+    "000.03.00.H99",
+    "000.00.10.H99",
+    "000.00.11.H99",
+)
 
 UNITS = [
     unit(P, "UBND tỉnh Thử", "TINH"),
@@ -33,50 +40,81 @@ PROCEDURES = [procedure("1.000001", limit=2, limit_unit="NGAY_LAM_VIEC")]
 
 DOSSIERS = [
     # X1
-    dossier("D01", X1, "2025-06-02 09:00", due="2025-06-10 17:00", ended="2025-06-09 10:00",
-            returned="2025-06-11 08:00", status=10),                                  # Jun +   Jul .
-    dossier("D02", X1, "2025-06-03 09:00", due="2025-06-12 17:00", ended="2025-06-13 09:00",
-            status=9),                                                                # Jun -   Jul .
-    dossier("D03", X1, "2025-06-20 09:00", due="2025-07-15 17:00", ended="2025-07-10 10:00",
-            returned="2025-07-11 10:00", status=10),                                  # Jun + (open, not due) Jul +
-    dossier("D04", X1, "2025-06-25 09:00", due="2025-06-30 17:00", status=4),        # Jun - (open, overdue) Jul -
-    dossier("D05", X1, "2025-06-05 09:00", due="2025-06-20 17:00", status=3,
-            NgayTuChoi="20250605100000"),                                             # refused: never counts
-    dossier("D06", X1, "2025-06-06 09:00", due="2025-06-20 17:00", ended="2025-06-07 09:00",
-            status=9, deleted=True),                                                  # deleted: never counts
-    dossier("D07", X1, "2025-06-07 09:00", status=1),                                 # not received: never counts
+    dossier(
+        "D01",
+        X1,
+        "2025-06-02 09:00",
+        due="2025-06-10 17:00",
+        ended="2025-06-09 10:00",
+        returned="2025-06-11 08:00",
+        status=10,
+    ),  # Jun +   Jul .
+    dossier("D02", X1, "2025-06-03 09:00", due="2025-06-12 17:00", ended="2025-06-13 09:00", status=9),  # Jun -   Jul .
+    dossier(
+        "D03",
+        X1,
+        "2025-06-20 09:00",
+        due="2025-07-15 17:00",
+        ended="2025-07-10 10:00",
+        returned="2025-07-11 10:00",
+        status=10,
+    ),  # Jun + (open, not due) Jul +
+    dossier("D04", X1, "2025-06-25 09:00", due="2025-06-30 17:00", status=4),  # Jun - (open, overdue) Jul -
+    dossier(
+        "D05", X1, "2025-06-05 09:00", due="2025-06-20 17:00", status=3, NgayTuChoi="20250605100000"
+    ),  # refused: never counts
+    dossier(
+        "D06", X1, "2025-06-06 09:00", due="2025-06-20 17:00", ended="2025-06-07 09:00", status=9, deleted=True
+    ),  # deleted: never counts
+    dossier("D07", X1, "2025-06-07 09:00", status=1),  # not received: never counts
     # X2
-    dossier("D08", X2, "2025-06-10 09:00", due="2025-06-20 17:00", status=5,
-            supplements=[supplement("2025-06-15 10:00")]),                            # one pending supplement: ends 15/6, Jun +
-    dossier("D09", X2, "2025-06-10 09:00", due="2025-06-25 17:00", ended="2025-06-20 09:00",
-            returned="2025-06-20 10:00", status=10,
-            supplements=[supplement("2025-06-12 09:00", "2025-06-13 09:00"),
-                         supplement("2025-06-16 09:00", "2025-06-17 09:00")]),        # two supplements: Jun -
-    dossier("D10", X2, "2025-07-02 09:00", due="2025-07-10 17:00", ended="2025-07-05 09:00",
-            status=7),                                                                # withdrawn in time: Jul +
+    dossier(
+        "D08", X2, "2025-06-10 09:00", due="2025-06-20 17:00", status=5, supplements=[supplement("2025-06-15 10:00")]
+    ),  # one pending supplement: ends 15/6, Jun +
+    dossier(
+        "D09",
+        X2,
+        "2025-06-10 09:00",
+        due="2025-06-25 17:00",
+        ended="2025-06-20 09:00",
+        returned="2025-06-20 10:00",
+        status=10,
+        supplements=[
+            supplement("2025-06-12 09:00", "2025-06-13 09:00"),
+            supplement("2025-06-16 09:00", "2025-06-17 09:00"),
+        ],
+    ),  # two supplements: Jun -
+    dossier(
+        "D10", X2, "2025-07-02 09:00", due="2025-07-10 17:00", ended="2025-07-05 09:00", status=7
+    ),  # withdrawn in time: Jul +
     # no NgayHenTra: limit 2 working days = 16 h from Thu 3/7 15:00 -> due Mon 7/7 15:00
-    dossier("D11", X2, "2025-07-03 15:00", ended="2025-07-07 10:00", status=9),       # Jul + (13 h used)
-    dossier("D12", X2, "2025-07-03 15:00", ended="2025-07-08 10:00", status=9),       # Jul - (21 h used)
+    dossier("D11", X2, "2025-07-03 15:00", ended="2025-07-07 10:00", status=9),  # Jul + (13 h used)
+    dossier("D12", X2, "2025-07-03 15:00", ended="2025-07-08 10:00", status=9),  # Jul - (21 h used)
     # XO, merged into X2 from July
-    dossier("D13", XO, "2025-06-16 09:00", due="2025-06-26 17:00", ended="2025-06-24 09:00",
-            status=9),                                                                # Jun + (XO)
-    dossier("D14", XO, "2025-06-27 09:00", due="2025-07-08 17:00", status=4),        # Jun + (XO, open) Jul - (X2)
+    dossier("D13", XO, "2025-06-16 09:00", due="2025-06-26 17:00", ended="2025-06-24 09:00", status=9),  # Jun + (XO)
+    dossier("D14", XO, "2025-06-27 09:00", due="2025-07-08 17:00", status=4),  # Jun + (XO, open) Jul - (X2)
     # S1 / CN1
-    dossier("D15", CN1, "2025-07-01 08:00", due="2025-07-03 17:00", ended="2025-07-02 09:00",
-            status=9),                                                                # Jul + (CN1)
-    dossier("D16", S1, "2025-06-30 16:00", due="2025-07-02 17:00", returned="2025-07-03 08:00",
-            status=10),                                                               # Jun + (open, not due) Jul - (ended by NgayTra)
+    dossier("D15", CN1, "2025-07-01 08:00", due="2025-07-03 17:00", ended="2025-07-02 09:00", status=9),  # Jul + (CN1)
+    dossier(
+        "D16", S1, "2025-06-30 16:00", due="2025-07-02 17:00", returned="2025-07-03 08:00", status=10
+    ),  # Jun + (open, not due) Jul - (ended by NgayTra)
 ]
 
 # An older version of D01 (still open, loaded first): staging must keep the newer one.
-OLD_D01 = dossier("D01", X1, "2025-06-02 09:00", due="2025-06-10 17:00", status=4,
-                  updated="2025-06-02 09:05")
+OLD_D01 = dossier("D01", X1, "2025-06-02 09:00", due="2025-06-10 17:00", status=4, updated="2025-06-02 09:05")
 
 EXPECTED = {  # (period, unit): (numerator, denominator), worked out from the comments above
-    ("2025-06", P): (6, 9), ("2025-06", X1): (2, 4), ("2025-06", X2): (1, 2), ("2025-06", XO): (2, 2),
-    ("2025-06", S1): (1, 1), ("2025-06", CN1): (0, 0),
-    ("2025-07", P): (4, 8), ("2025-07", X1): (1, 2), ("2025-07", X2): (2, 4),
-    ("2025-07", S1): (1, 2), ("2025-07", CN1): (1, 1),
+    ("2025-06", P): (6, 9),
+    ("2025-06", X1): (2, 4),
+    ("2025-06", X2): (1, 2),
+    ("2025-06", XO): (2, 2),
+    ("2025-06", S1): (1, 1),
+    ("2025-06", CN1): (0, 0),
+    ("2025-07", P): (4, 8),
+    ("2025-07", X1): (1, 2),
+    ("2025-07", X2): (2, 4),
+    ("2025-07", S1): (1, 2),
+    ("2025-07", CN1): (1, 1),
 }
 
 
@@ -138,9 +176,7 @@ def check_personal_data_stays_in_restricted(module_db):
             "SELECT applicant_name, applicant_id_number FROM restricted.stg_one_stop__dossier_applicants"
             " WHERE dossier_code = 'D01'"
         ).fetchone()
-        keys = conn.execute(
-            "SELECT DISTINCT applicant_key FROM core.fct_dossier"
-        ).fetchall()
+        keys = conn.execute("SELECT DISTINCT applicant_key FROM core.fct_dossier").fetchall()
     assert leaks == []
     assert restricted == ("Nguyễn Văn A", "038090001234")
     assert len(keys) == 1 and len(keys[0][0]) == 64 and "038090001234" not in keys[0][0]
@@ -152,8 +188,7 @@ def check_docs_generate_describes_every_mart_column(module_db, dbt_work):
     run_dbt(module_db, dbt_work, "docs", "generate", as_of="2025-07-20")
     manifest = json.loads((dbt_work / "target" / "manifest.json").read_text())
     catalog = json.loads((dbt_work / "target" / "catalog.json").read_text())
-    marts = [n for n in manifest["nodes"].values()
-             if n["resource_type"] == "model" and n["schema"] == "marts"]
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
     assert marts
     for node in marts:
         built = catalog["nodes"][node["unique_id"]]["columns"]

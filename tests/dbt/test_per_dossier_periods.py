@@ -7,6 +7,7 @@ To see which rows a run rewrote, one unchanged dossier's rows are tampered with 
 flipped) before it: a run that keeps them keeps the flip, a rebuild restores them. Every
 result is compared with a --full-refresh of the model on the same data.
 """
+
 from __future__ import annotations
 
 import psycopg
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 MODEL = "intermediate.int_metric_2_1_dossiers"
 INDICATORS = ["--select", "path:models/marts/indicators/intermediate"]
-UNCHANGED = "D04"   # open and overdue from June: rows in many periods, not among UPDATES
+UNCHANGED = "D04"  # open and overdue from June: rows in many periods, not among UPDATES
 AS_OF, NEXT_MONTH = "2025-07-20", "2025-08-04"
 
 
@@ -33,15 +34,15 @@ def rows(dsn) -> set[tuple]:
 
 def flip_unchanged(dsn) -> int:
     with psycopg.connect(dsn.conninfo()) as conn:
-        return conn.execute(f"UPDATE {MODEL} SET is_on_time = NOT is_on_time WHERE dossier_code = %s",
-                            (UNCHANGED,)).rowcount
+        return conn.execute(
+            f"UPDATE {MODEL} SET is_on_time = NOT is_on_time WHERE dossier_code = %s", (UNCHANGED,)
+        ).rowcount
 
 
 def flipped_back(stored: set[tuple], fresh: tuple = ()) -> set[tuple]:
     """The rows with the tampered dossier's flag restored (is_on_time is the fifth column),
     except in the `fresh` periods ((type, key)), computed after the tampering."""
-    return {r[:4] + (not r[4],) + r[5:] if r[2].strip() == UNCHANGED and r[:2] not in fresh else r
-            for r in stored}
+    return {r[:4] + (not r[4],) + r[5:] if r[2].strip() == UNCHANGED and r[:2] not in fresh else r for r in stored}
 
 
 def load_nights_ago(dsn) -> None:
@@ -52,9 +53,14 @@ def load_nights_ago(dsn) -> None:
         load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
         load_raw(conn, "one_stop", "ho_so", DOSSIERS)
         for name in ("don_vi", "thu_tuc", "ho_so"):
-            conn.execute(f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'")
-        conn.execute(f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
-                     " WHERE record_key = %s", (UNCHANGED,))
+            conn.execute(
+                f"UPDATE {entity('one_stop', name).qualified_table} SET loaded_at = loaded_at - interval '3 days'"
+            )
+        conn.execute(
+            f"UPDATE {entity('one_stop', 'ho_so').qualified_table} SET loaded_at = loaded_at - interval '2 days'"
+            " WHERE record_key = %s",
+            (UNCHANGED,),
+        )
 
 
 def rebuilt(dsn, work, as_of) -> set[tuple]:

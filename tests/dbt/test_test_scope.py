@@ -6,6 +6,7 @@ uniqueness test of columns a unique index covers says `var('night_rows_always')`
 rows in every scope. A bad value in a row loaded long ago passes the nightly tests (it was tested
 on its own night) and fails the full ones; a bad value in a row loaded tonight fails both.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,13 +36,24 @@ def build_warehouse(dsn, work, *extra: str) -> None:
         load_raw(conn, "one_stop", "thu_tuc", PROCEDURES)
         load_raw(conn, "one_stop", "ho_so", DOSSIERS)
     run_dbt(dsn, work, "seed")
-    run_dbt(dsn, work, "build", "--select", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit", *extra,
-            as_of=AS_OF, test_scope="night")
+    run_dbt(
+        dsn,
+        work,
+        "build",
+        "--select",
+        *WAREHOUSE_SELECTION,
+        "--exclude",
+        "test_type:unit",
+        *extra,
+        as_of=AS_OF,
+        test_scope="night",
+    )
 
 
 def fct_dossier_test(dsn, work, name: str, scope: str):
-    result = run_dbt(dsn, work, "test", "--select", f"fct_dossier,test_name:{name}", as_of=AS_OF,
-                     test_scope=scope, check=False)
+    result = run_dbt(
+        dsn, work, "test", "--select", f"fct_dossier,test_name:{name}", as_of=AS_OF, test_scope=scope, check=False
+    )
     return result.returncode, result.stdout
 
 
@@ -52,10 +64,15 @@ def manifest(work: Path) -> dict:
 def test_nightly_tests_read_the_nights_rows_and_full_tests_every_row(module_db, dbt_work):
     build_warehouse(module_db, dbt_work)
     with psycopg.connect(module_db.conninfo()) as conn:
-        old, recent = [r[0] for r in conn.execute(
-            "select dossier_code from core.fct_dossier order by dossier_code limit 2").fetchall()]
-        conn.execute("update core.fct_dossier set report_form_class = 'BOGUS', "
-                     "loaded_at = loaded_at - interval '10 days' where dossier_code = %s", (old,))
+        old, recent = [
+            r[0]
+            for r in conn.execute("select dossier_code from core.fct_dossier order by dossier_code limit 2").fetchall()
+        ]
+        conn.execute(
+            "update core.fct_dossier set report_form_class = 'BOGUS', "
+            "loaded_at = loaded_at - interval '10 days' where dossier_code = %s",
+            (old,),
+        )
 
     night_code, night_out = fct_dossier_test(module_db, dbt_work, "accepted_values", "night")
     all_code, all_out = fct_dossier_test(module_db, dbt_work, "accepted_values", "all")
@@ -73,19 +90,27 @@ def test_uniqueness_held_by_a_unique_index_reads_the_nights_rows_in_every_scope(
     long ago is out of every scope of the uniqueness test, one loaded tonight in all of them."""
     build_warehouse(module_db, dbt_work, "--full-refresh")
     with psycopg.connect(module_db.conninfo()) as conn:
-        index = conn.execute("select indexrelid::regclass::text from pg_index "
-                             "where indrelid = 'core.fct_dossier'::regclass and indisunique").fetchone()[0]
+        index = conn.execute(
+            "select indexrelid::regclass::text from pg_index "
+            "where indrelid = 'core.fct_dossier'::regclass and indisunique"
+        ).fetchone()[0]
         conn.execute(f"drop index {index}")
-        conn.execute("insert into core.fct_dossier select * from core.fct_dossier "
-                     "where dossier_code = (select min(dossier_code) from core.fct_dossier)")
-        conn.execute("update core.fct_dossier set loaded_at = loaded_at - interval '10 days' "
-                     "where dossier_code = (select min(dossier_code) from core.fct_dossier)")
+        conn.execute(
+            "insert into core.fct_dossier select * from core.fct_dossier "
+            "where dossier_code = (select min(dossier_code) from core.fct_dossier)"
+        )
+        conn.execute(
+            "update core.fct_dossier set loaded_at = loaded_at - interval '10 days' "
+            "where dossier_code = (select min(dossier_code) from core.fct_dossier)"
+        )
     for scope in ("night", "all"):
         code, out = fct_dossier_test(module_db, dbt_work, "unique", scope)
         assert code == 0, (scope, out[-3000:])
     with psycopg.connect(module_db.conninfo()) as conn:
-        conn.execute("update core.fct_dossier set loaded_at = now() "
-                     "where dossier_code = (select min(dossier_code) from core.fct_dossier)")
+        conn.execute(
+            "update core.fct_dossier set loaded_at = now() "
+            "where dossier_code = (select min(dossier_code) from core.fct_dossier)"
+        )
     for scope in ("night", "all"):
         code, out = fct_dossier_test(module_db, dbt_work, "unique", scope)
         assert code != 0 and "unique_fct_dossier_dossier_code" in out and "Got 1 result" in out, (scope, out[-3000:])
@@ -103,8 +128,9 @@ def test_every_test_of_an_incremental_model_says_which_rows_it_reads(module_db, 
     macro of the project replaces dbt's get_where_subquery."""
     run_dbt(module_db, dbt_work, "parse")
     nodes = manifest(dbt_work)["nodes"]
-    incremental = {k: v for k, v in nodes.items()
-                   if v["resource_type"] == "model" and v["config"]["materialized"] == "incremental"}
+    incremental = {
+        k: v for k, v in nodes.items() if v["resource_type"] == "model" and v["config"]["materialized"] == "incremental"
+    }
     tests = [t for t in nodes.values() if t["resource_type"] == "test" and t.get("test_metadata")]
     wrong, unindexed, scoped = [], [], 0
     for t in tests:
@@ -132,10 +158,14 @@ def test_every_test_of_an_incremental_model_says_which_rows_it_reads(module_db, 
     build_warehouse(module_db, dbt_work, "--full-refresh")
     built = {v["name"] for v in incremental.values()}
     with psycopg.connect(module_db.conninfo()) as conn:
-        present = {(table, tuple(sorted(cols))) for table, cols in conn.execute(
-            "select c.relname, array_agg(a.attname::text) from pg_index i join pg_class c on c.oid = i.indrelid "
-            "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) "
-            "where i.indisunique and i.indisvalid group by i.indexrelid, c.relname").fetchall()}
+        present = {
+            (table, tuple(sorted(cols)))
+            for table, cols in conn.execute(
+                "select c.relname, array_agg(a.attname::text) from pg_index i join pg_class c on c.oid = i.indrelid "
+                "join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) "
+                "where i.indisunique and i.indisvalid group by i.indexrelid, c.relname"
+            ).fetchall()
+        }
         existing = {r[0] for r in conn.execute("select relname from pg_class where relkind = 'r'").fetchall()}
     for t in tests:
         model = incremental.get(t.get("attached_node"))

@@ -4,6 +4,7 @@ channels and amounts, mart_metric_monthly's rates, mart_score_monthly's rating b
 mart_report_ii06a's counts) moved to the models' YAML and left the gate. Run here on the gate's
 own hand-made warehouse (tests/expectations/warehouse.py): they pass on its clean rows and each
 fails on the bad row the gate used to catch."""
+
 from __future__ import annotations
 
 import json
@@ -55,7 +56,7 @@ def test_the_gate_holds_none_of_them():
 
 def test_they_pass_on_clean_rows_and_each_fails_on_its_bad_row(module_db, dbt_work):
     warehouse.build(module_db.conninfo())
-    with psycopg.connect(module_db.conninfo()) as conn:   # fct_dossier's tests read by its loaded_at
+    with psycopg.connect(module_db.conninfo()) as conn:  # fct_dossier's tests read by its loaded_at
         conn.execute("alter table core.fct_dossier add column loaded_at timestamptz not null default now()")
     run_dbt(module_db, dbt_work, "test", "--select", *MOVED)
     assert results(dbt_work) == dict.fromkeys(MOVED, "pass")

@@ -6,6 +6,7 @@ then held to the deployment's own rules: the services it must define, healthchec
 order, one Celery configuration for every Airflow process, secrets only from the environment,
 loopback-only ports. deploy/Dockerfile is checked against the pinned lock files.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,8 +30,14 @@ MAIN_LOCK = REPO / "requirements" / "main.lock"
 SUPERSET_LOCK = REPO / "requirements" / "superset.lock"
 SUPERSET_DOCKERFILE = REPO / "bi" / "superset" / "Dockerfile"
 
-AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer", "airflow-worker", "airflow-init")
+AIRFLOW_SERVICES = (
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+    "airflow-init",
+)
 REQUIRED_SERVICES = AIRFLOW_SERVICES + ("redis", "airflow-metadata-db", "warehouse", "simulator", "superset")
 # The warehouse's stages and the role each logs in as (tthc/warehouse/roles.py).
 STAGE_ROLES = {"LOADER": "tthc_loader", "TRANSFORMER": "tthc_transformer", "PUBLISHER": "tthc_publisher"}
@@ -45,6 +52,7 @@ INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*)
 
 
 # --- loading -------------------------------------------------------------------------------
+
 
 def load_compose() -> dict:
     return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
@@ -79,6 +87,7 @@ def strings(node):
 
 def interpolate(text: str, env: dict[str, str]) -> str:
     """Compose's variable substitution, strictly: a missing required variable raises."""
+
     def substitute(match: re.Match) -> str:
         if match.group(0) == "$$":
             return "$"
@@ -91,6 +100,7 @@ def interpolate(text: str, env: dict[str, str]) -> str:
         if op in (":-", "-") and (empty_or_unset if op == ":-" else unset):
             return arg
         return value or ""
+
     return INTERPOLATION.sub(substitute, text)
 
 
@@ -142,6 +152,7 @@ def rendered(compose) -> dict:
 
 # --- the Compose Specification -------------------------------------------------------------
 
+
 def test_vendored_schema_is_the_compose_specification():
     schema = load_schema()
     jsonschema.Draft7Validator.check_schema(schema)
@@ -150,14 +161,18 @@ def test_vendored_schema_is_the_compose_specification():
 
 
 def test_compose_file_validates_against_the_specification(compose):
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in jsonschema.Draft7Validator(load_schema()).iter_errors(compose)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(load_schema()).iter_errors(compose)
+    ]
     assert errors == []
 
 
 def test_interpolated_compose_file_still_validates(rendered):
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in jsonschema.Draft7Validator(load_schema()).iter_errors(rendered)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(load_schema()).iter_errors(rendered)
+    ]
     assert errors == []
     assert rendered["services"]["airflow-worker"]["deploy"]["replicas"] == "1"
 
@@ -185,6 +200,7 @@ def test_required_variables_stop_compose_when_unset(compose):
 
 
 # --- services, health and start order ------------------------------------------------------
+
 
 def test_every_required_service_is_defined(services):
     missing = [name for name in REQUIRED_SERVICES if name not in services]
@@ -242,6 +258,7 @@ def test_api_server_and_simulator_commands(services):
 
 # --- one Airflow configuration -------------------------------------------------------------
 
+
 def test_airflow_services_share_the_common_image_and_environment(compose, services):
     common = compose["x-airflow-common"]
     common_env = environment(common)
@@ -253,7 +270,10 @@ def test_airflow_services_share_the_common_image_and_environment(compose, servic
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false", name
         assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "false", name
-        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://") and "@redis:" in env["AIRFLOW__CELERY__BROKER_URL"]
+        assert (
+            env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+            and "@redis:" in env["AIRFLOW__CELERY__BROKER_URL"]
+        )
         assert "./dags:/opt/airflow/dags:ro" in svc["volumes"], name
     assert services["simulator"]["image"] == common["image"]
 
@@ -285,8 +305,11 @@ def test_connections_point_at_the_sources_and_each_stage_at_its_role(rendered):
 def test_only_the_bootstrap_holds_the_superuser_password(compose, rendered, services):
     """The warehouse's superuser password reaches two services: the server, and the one-shot
     bootstrap that creates the stages' roles; no Airflow process ever gets it."""
-    holders = {name for name, svc in compose["services"].items()
-               if any("${WAREHOUSE_PASSWORD" in text for text in strings(svc))}
+    holders = {
+        name
+        for name, svc in compose["services"].items()
+        if any("${WAREHOUSE_PASSWORD" in text for text in strings(svc))
+    }
     assert holders == {"warehouse", "warehouse-bootstrap"}
     assert not any("${WAREHOUSE_PASSWORD" in text for text in strings(compose["x-airflow-common"]))
     bootstrap = services["warehouse-bootstrap"]
@@ -295,11 +318,16 @@ def test_only_the_bootstrap_holds_the_superuser_password(compose, rendered, serv
     env = environment(rendered["services"]["warehouse-bootstrap"])
     admin = Dsn.parse(env["WAREHOUSE_DSN"])
     warehouse_env = environment(rendered["services"]["warehouse"])
-    assert (admin.host, admin.user, admin.dbname) == ("warehouse", warehouse_env["POSTGRES_USER"], warehouse_env["POSTGRES_DB"])
+    assert (admin.host, admin.user, admin.dbname) == (
+        "warehouse",
+        warehouse_env["POSTGRES_USER"],
+        warehouse_env["POSTGRES_DB"],
+    )
     assert admin.password == warehouse_env["POSTGRES_PASSWORD"]
     # it sets every role's password, BI's included, from .env
-    assert {k for k in env if k.startswith("TTHC_") and k.endswith("_PASSWORD")} == \
-        {f"TTHC_{stage}_PASSWORD" for stage in (*STAGE_ROLES, "BI")}
+    assert {k for k in env if k.startswith("TTHC_") and k.endswith("_PASSWORD")} == {
+        f"TTHC_{stage}_PASSWORD" for stage in (*STAGE_ROLES, "BI")
+    }
     # the workers run tasks only once the roles exist
     worker_deps = depends_on(services["airflow-worker"])
     assert worker_deps["warehouse-bootstrap"]["condition"] == "service_completed_successfully"
@@ -316,13 +344,14 @@ def test_warehouse_and_metadata_db_are_separate_servers(rendered, services):
 
 
 def test_published_ports_bind_loopback_only(services):
-    for name, svc in services.items():
+    for name, _svc in services.items():
         for port in published_ports(services[name]):
             assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
     assert published_ports(services["warehouse"]), "the warehouse should be reachable from the host"
 
 
 # --- secrets -------------------------------------------------------------------------------
+
 
 def test_no_literal_secrets(compose):
     envs = {"x-airflow-common": environment(compose["x-airflow-common"])}
@@ -371,6 +400,7 @@ def test_env_example_commits_no_real_secrets():
 
 # --- the image -----------------------------------------------------------------------------
 
+
 def dockerfile_instructions() -> list[tuple[str, str]]:
     text = DOCKERFILE.read_text(encoding="utf-8").replace("\\\n", " ")
     lines = [line.strip() for line in text.splitlines()]
@@ -403,6 +433,7 @@ def test_dockerfile_copies_only_what_exists():
 
 # --- Superset (bi/superset, docs/dashboards.md) ---------------------------------------------------
 
+
 def locked(lock: Path, package: str) -> str:
     found = re.search(rf"^{re.escape(package)}==(\S+)$", lock.read_text(encoding="utf-8"), re.M | re.I)
     assert found, f"{package} is not pinned in {lock.name}"
@@ -421,12 +452,20 @@ def test_superset_starts_migrated_with_its_admin_and_imports_the_dashboards(serv
     superset = services["superset"]
     assert "./bi/superset:/app/tthc_bi:ro" in superset["volumes"]
     assert superset["entrypoint"] == ["/bin/sh", "/app/tthc_bi/start.sh"]
-    script = "\n".join(line for line in (REPO / "bi" / "superset" / "start.sh").read_text(encoding="utf-8").splitlines()
-                       if not line.lstrip().startswith("#"))
-    steps = ["superset db upgrade", "superset fab create-admin", "superset init", "/usr/bin/run-server.sh",
-             "/app/tthc_bi/importer.py"]
+    script = "\n".join(
+        line
+        for line in (REPO / "bi" / "superset" / "start.sh").read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    steps = [
+        "superset db upgrade",
+        "superset fab create-admin",
+        "superset init",
+        "/usr/bin/run-server.sh",
+        "/app/tthc_bi/importer.py",
+    ]
     assert [script.index(step) for step in steps] == sorted(script.index(step) for step in steps)
-    assert '--password' not in script, "the admin password goes in on stdin, not on a command line"
+    assert "--password" not in script, "the admin password goes in on stdin, not on a command line"
     env = environment(superset)
     assert env["SUPERSET_CONFIG_PATH"] == "/app/tthc_bi/superset_config.py"
     assert (REPO / "bi" / "superset" / "superset_config.py").exists()
@@ -441,11 +480,19 @@ def test_superset_reads_the_warehouse_as_tthc_bi_with_the_bootstrap_password(ren
     password from; Superset gets no other warehouse login."""
     env = environment(services["superset"])
     assert env["TTHC_BI_PASSWORD"] == environment(services["warehouse-bootstrap"])["TTHC_BI_PASSWORD"]
-    assert not any("${WAREHOUSE_PASSWORD" in text or "TTHC_LOADER" in text or "TTHC_TRANSFORMER" in text
-                   or "TTHC_PUBLISHER" in text for text in strings(services["superset"]))
+    assert not any(
+        "${WAREHOUSE_PASSWORD" in text
+        or "TTHC_LOADER" in text
+        or "TTHC_TRANSFORMER" in text
+        or "TTHC_PUBLISHER" in text
+        for text in strings(services["superset"])
+    )
     rendered_env = environment(rendered["services"]["superset"])
     warehouse_env = environment(rendered["services"]["warehouse"])
-    assert (rendered_env["TTHC_WAREHOUSE_HOST"], rendered_env["TTHC_WAREHOUSE_DB"]) == ("warehouse", warehouse_env["POSTGRES_DB"])
+    assert (rendered_env["TTHC_WAREHOUSE_HOST"], rendered_env["TTHC_WAREHOUSE_DB"]) == (
+        "warehouse",
+        warehouse_env["POSTGRES_DB"],
+    )
     assert rendered_env["TTHC_WAREHOUSE_PORT"] == "5432"
 
 

@@ -1,6 +1,7 @@
 """Data Docs read well without a network: every page the gate writes loads its styles and
 scripts from the site's own static/vendor/ (fetched and pinned by `make setup`), checked in
 Debian's Chromium with every request outside the site refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -37,8 +38,14 @@ def open_offline(browser, page_path: Path) -> dict:
     """Load a page from disk, refusing anything not under file://; what it asked for and how it drew."""
     page = browser.new_page()
     outside, errors, failed = [], [], []
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
-               else (outside.append(route.request.url), route.abort()))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file://")
+            else (outside.append(route.request.url), route.abort())
+        ),
+    )
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("requestfailed", lambda request: failed.append(request.url))
@@ -57,8 +64,11 @@ def open_offline(browser, page_path: Path) -> dict:
 
 
 def test_every_page_loads_its_assets_from_the_site_itself(site):
-    pages = [site / "index.html", next((site / "validations").rglob("*.html")),
-             next((site / "expectations").glob("*.html"))]
+    pages = [
+        site / "index.html",
+        next((site / "validations").rglob("*.html")),
+        next((site / "expectations").glob("*.html")),
+    ]
     for path in pages:
         text = path.read_text(encoding="utf-8")
         assert "cdn.jsdelivr.net" not in text and "bootstrapcdn" not in text and "unpkg.com" not in text, path

@@ -5,6 +5,7 @@ The warehouse's own nights end on 2025-08-01 01:00 with 40 dossiers; each night 
 more dossiers of 1 August, some of them malformed (a status outside the contract's list), each
 carrying an applicant's name, ID number and phone that no message may repeat.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,10 @@ def dossiers(bad: set[int], fixed: set[int] = frozenset()) -> list[dict]:
     again (a good version) on the 2nd."""
     rows = []
     for i in range(1, 41):
-        row = dossier(i, status=42 if i in bad else 2,
-                      updated="20250802100000" if i in fixed else "20250801100000") | PERSONAL
+        row = (
+            dossier(i, status=42 if i in bad else 2, updated="20250802100000" if i in fixed else "20250801100000")
+            | PERSONAL
+        )
         rows.append(row | {"MaHoSo": key(i)})
     return rows
 
@@ -62,10 +65,13 @@ def published(conninfo: str) -> dict[str, str]:
     """Every published mart's rows, hashed, with the table's identity (a swap makes new tables)."""
     with psycopg.connect(conninfo) as conn:
         tables = [r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'marts' order by 1")]
-        return {t: conn.execute(
-            f"select 'marts.{t}'::regclass::oid::text || ':' || "
-            f"coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from marts.{t} x").fetchone()[0]
-            for t in tables}
+        return {
+            t: conn.execute(
+                f"select 'marts.{t}'::regclass::oid::text || ':' || "
+                f"coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from marts.{t} x"
+            ).fetchone()[0]
+            for t in tables
+        }
 
 
 @pytest.fixture
@@ -83,8 +89,18 @@ def test_a_night_with_every_dossier_malformed_fails_the_gate_keeps_the_marts_and
     assert failures == {"record_loss.quarantine_within_thresholds"}, gate.summary()
     assert "record_loss.quarantine_open" in warnings
     [lost] = gate.loss
-    assert (lost.source, lost.entity, lost.quarantined_open, lost.fetched, lost.missing) == ("one_stop", "ho_so", 40, 40, 0)
-    assert lost.first_records.startswith(f"{key(1)}: ") and key(5) in lost.first_records and key(6) not in lost.first_records
+    assert (lost.source, lost.entity, lost.quarantined_open, lost.fetched, lost.missing) == (
+        "one_stop",
+        "ho_so",
+        40,
+        40,
+        0,
+    )
+    assert (
+        lost.first_records.startswith(f"{key(1)}: ")
+        and key(5) in lost.first_records
+        and key(6) not in lost.first_records
+    )
     assert "TrangThaiHoSo" in lost.first_records  # the reason says which field
 
     # the night stops at the gate: the marts step refuses and the published marts stay as they were
@@ -103,16 +119,24 @@ def test_a_night_with_every_dossier_malformed_fails_the_gate_keeps_the_marts_and
 
     with pytest.raises(QualityGateFailed) as failed:
         gate.raise_if_failed()
-    assert f"one_stop/ho_so: 40 open quarantined (last run fetched 40)" in str(failed.value)
+    assert "one_stop/ho_so: 40 open quarantined (last run fetched 40)" in str(failed.value)
     with ScriptedServer(webhook) as hook:
         monkeypatch.setenv("TTHC_ALERT_WEBHOOK", hook.url + "/alerts")
-        notify_failure({"exception": failed.value, "dag_run": SimpleNamespace(run_id="nightly-2025-08-02"),
-                        "task_instance": SimpleNamespace(dag_id="build_warehouse", task_id="quality_gate",
-                                                         try_number=1, log_url=None)})
+        notify_failure(
+            {
+                "exception": failed.value,
+                "dag_run": SimpleNamespace(run_id="nightly-2025-08-02"),
+                "task_instance": SimpleNamespace(
+                    dag_id="build_warehouse", task_id="quality_gate", try_number=1, log_url=None
+                ),
+            }
+        )
     [alert] = received
     assert alert["kind"] == "quality_gate"
-    assert alert["text"].startswith("tthc-warehouse: quality gate failed on lost records (one_stop/ho_so: "
-                                    f"40 quarantined, 0 missing, first {key(1)}: ")
+    assert alert["text"].startswith(
+        "tthc-warehouse: quality gate failed on lost records (one_stop/ho_so: "
+        f"40 quarantined, 0 missing, first {key(1)}: "
+    )
     assert [(x["entity"], x["quarantined_open"], x["missing"]) for x in alert["loss"]] == [("ho_so", 40, 0)]
     assert alert["loss"][0]["first_records"] == lost.first_records
     text = json.dumps(alert, ensure_ascii=False)
@@ -128,8 +152,10 @@ def test_one_bad_dossier_below_the_thresholds_is_a_warning_shown_in_the_summary(
     assert "record_loss.quarantine_open" in warnings
     summary = latest_night(built.conninfo())
     assert "records lost: 1 open quarantined, 0 missing; within the thresholds (a warning)" in summary
-    assert f"one_stop/ho_so: 1 open quarantined (last run fetched 40), 0 missing (source total 40) " \
-           f"[within thresholds: " in summary
+    assert (
+        "one_stop/ho_so: 1 open quarantined (last run fetched 40), 0 missing (source total 40) "
+        "[within thresholds: " in summary
+    )
     assert f"first: {key(7)}: " in summary and PERSONAL["ChuHoSo"] not in summary
 
 
@@ -163,8 +189,11 @@ def test_a_dossier_the_source_fixed_the_next_night_is_no_longer_lost(built):
 
 def test_missing_records_past_the_operators_threshold_fail_and_below_it_warn(built, monkeypatch, tmp_path):
     limits = tmp_path / "limits.yml"
-    limits.write_text("default: {max_quarantined: 100, max_quarantined_pct: 5, max_missing: 10, "
-                      "max_missing_pct: 5, fail_after_nights: null}\n", encoding="utf-8")
+    limits.write_text(
+        "default: {max_quarantined: 100, max_quarantined_pct: 5, max_missing: 10, "
+        "max_missing_pct: 5, fail_after_nights: null}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("TTHC_LOSS_THRESHOLDS", str(limits))
     night(built, dossiers(bad=set()), NIGHT_1, days=1)
     with psycopg.connect(built.conninfo()) as conn:  # raw lost one of the 40 the source counted
@@ -186,6 +215,9 @@ def test_thresholds_that_cannot_be_read_fail_the_loss_checks_not_pass_them(built
     monkeypatch.setenv("TTHC_LOSS_THRESHOLDS", str(tmp_path / "missing.yml"))
     gate = run_gate(built, GATE_SUITES, "no-thresholds", docs_dir=None)
     failures, _ = outcome(gate)
-    assert failures == {"record_loss.quarantine_within_thresholds", "record_loss.quarantine_resolved_in_time",
-                        "record_loss.missing_within_thresholds"}, gate.summary()
+    assert failures == {
+        "record_loss.quarantine_within_thresholds",
+        "record_loss.quarantine_resolved_in_time",
+        "record_loss.missing_within_thresholds",
+    }, gate.summary()
     assert all("missing.yml: cannot be read" in r.observed for r in gate.failures)

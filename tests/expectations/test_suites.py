@@ -1,4 +1,5 @@
 """Every suite over a small hand-made warehouse: clean data passes, each seeded bad row is caught."""
+
 from __future__ import annotations
 
 import shutil
@@ -39,8 +40,9 @@ def test_clean_warehouse_passes_every_suite_with_results_and_data_docs(built, do
     assert gate.passed and not gate.warnings, gate.summary()
     assert not [r for r in gate.results if r.observed.startswith("error")]
     with psycopg.connect(built.conninfo()) as conn:
-        stored = conn.execute("select count(*), count(distinct suite), bool_and(success) "
-                              "from meta.quality_results where run_id = 'clean'").fetchone()
+        stored = conn.execute(
+            "select count(*), count(distinct suite), bool_and(success) from meta.quality_results where run_id = 'clean'"
+        ).fetchone()
     assert stored == (sum(len(s.checks) for s in suites), len(suites), True)
     index = docs_dir / "index.html"
     assert gate.docs_index == index.resolve() and index.exists()
@@ -122,18 +124,30 @@ def test_core_gate_catches_each_seeded_bad_row(built):
     assert by_name["fct_payment.dossier_known"].sample == [{"transaction_id": "T4", "dossier_code": "D404"}]
     assert by_name["extract_runs.loaded_counts_match_source_total"].sample[0]["entity"] == "thu_tuc"
     assert by_name["record_loss.missing_within_thresholds"].sample == [
-        {"source": "one_stop", "entity": "thu_tuc", "batch_id": 301, "source_total": 5, "missing": 5,
-         "max_missing": 10, "max_missing_pct": Decimal("1.0")}]
+        {
+            "source": "one_stop",
+            "entity": "thu_tuc",
+            "batch_id": 301,
+            "source_total": 5,
+            "missing": 5,
+            "max_missing": 10,
+            "max_missing_pct": Decimal("1.0"),
+        }
+    ]
     assert [x.line().split(" [")[0] for x in gate.loss] == [
-        "one_stop/thu_tuc: 0 open quarantined (last run fetched 0), 5 missing (source total 5)"]
+        "one_stop/thu_tuc: 0 open quarantined (last run fetched 0), 5 missing (source total 5)"
+    ]
     assert [r["entity"] for r in by_name["extract_runs.volume_near_trailing_average"].sample] == ["ho_so"]
     assert [r["entity"] for r in by_name["extract_runs.runs_fresh_per_entity"].sample] == ["ratings"]
     assert [r["source"] for r in by_name["extract_runs.source_data_fresh"].sample] == ["dvc_portal"]
     assert by_name["extract_runs.last_run_succeeded"].sample[0]["status"] == "failed"
     volume = by_name["fct_dossier.received_volume_per_unit"].sample
-    assert [(r["unit_code"], str(r["checked_day"]), int(r["received_on_day"])) for r in volume] == [("U2", "2025-07-31", 30)]
+    assert [(r["unit_code"], str(r["checked_day"]), int(r["received_on_day"])) for r in volume] == [
+        ("U2", "2025-07-31", 30)
+    ]
     assert by_name["raw__dvc_portal__feedback.column_types"].sample == [
-        {"column_name": "payload", "expected_type": "jsonb", "actual_type": "text"}]
+        {"column_name": "payload", "expected_type": "jsonb", "actual_type": "text"}
+    ]
     assert "error" not in " ".join(r.observed for r in gate.results)
 
 
@@ -174,10 +188,12 @@ def test_a_published_month_without_the_portals_total_is_a_warning_not_a_failure(
     from expectations.suites.marts import PORTAL_RECONCILIATION
 
     with psycopg.connect(built.conninfo()) as conn:
-        conn.execute("insert into marts.mart_portal_reconciliation (period_type, period_key, unit_code, item_code, "
-                     "computed_points, portal_points, difference) values "
-                     "('month', '2025-08', 'P', 'TONG', 20, 21, -1), ('month', '2025-07', 'P', 'TONG', 23.8, null, null), "
-                     "('month', '2025-07', 'P', '2.1', 19, 19, 0)")
+        conn.execute(
+            "insert into marts.mart_portal_reconciliation (period_type, period_key, unit_code, item_code, "
+            "computed_points, portal_points, difference) values "
+            "('month', '2025-08', 'P', 'TONG', 20, 21, -1), ('month', '2025-07', 'P', 'TONG', 23.8, null, null), "
+            "('month', '2025-07', 'P', '2.1', 19, 19, 0)"
+        )
     gate = run_gate(built, (PORTAL_RECONCILIATION,), "no-portal-total", docs_dir=None)
     failures, warnings = outcome(gate)
     assert gate.passed and not failures

@@ -3,6 +3,7 @@
 Raw and meta come from the extractors' own DDL; marts are created from the dbt contract, so
 the tables are shaped exactly as the gate expects them in production.
 """
+
 from __future__ import annotations
 
 import psycopg

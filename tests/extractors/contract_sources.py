@@ -4,6 +4,7 @@ Bodies are written by hand so a test can send what Python's json would never wri
 too large for a double (`1e400`), a 30-digit integer, NaN, a lone surrogate escape. A value
 `Raw("1e400")` in a record is written into the JSON text as it is.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ CLIENT_ID, CLIENT_SECRET, API_KEY = "cid", "sec", "key"
 @dataclass(frozen=True)
 class Raw:
     """JSON text to put into a body verbatim."""
+
     text: str
 
 
@@ -71,13 +73,20 @@ class ContractSources:
                 return (403, {}, {"code": "FORBIDDEN"})
             page, size = int(seen.params.get("currentPage", 1)), int(seen.params.get("pageSize", 200))
         pages = max(1, math.ceil(len(rows) / size))
-        chunk = rows[(page - 1) * size: page * size]
+        chunk = rows[(page - 1) * size : page * size]
         if target.source == "one_stop":
-            body = {"error_code": "0", "message": "OK", "data": chunk,
-                    "pagination": {"page": page, "page_size": size, "total_pages": pages, "total": len(rows)}}
+            body = {
+                "error_code": "0",
+                "message": "OK",
+                "data": chunk,
+                "pagination": {"page": page, "page_size": size, "total_pages": pages, "total": len(rows)},
+            }
         else:
-            body = {"code": "OK", "data": chunk, "pagination": {"currentPage": page, "pageSize": size,
-                                                                "totalPages": pages, "totalItems": len(rows)}}
+            body = {
+                "code": "OK",
+                "data": chunk,
+                "pagination": {"currentPage": page, "pageSize": size, "totalPages": pages, "totalItems": len(rows)},
+            }
         return (200, {"Content-Type": "application/json"}, dumps(body))
 
 

@@ -1,7 +1,8 @@
 """Run extractors in a process of their own, so a test can kill it mid-run.
 
-    python -m tests.extractors.extract_process URL CONNINFO UPPER_ISO source/entity ...
+python -m tests.extractors.extract_process URL CONNINFO UPPER_ISO source/entity ...
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Scripted answers in the two sources' envelopes, for client tests."""
+
 from __future__ import annotations
 
 import math
@@ -7,17 +8,23 @@ from urllib.parse import parse_qs
 
 def one_stop_page(rows, page, page_size, error_code="0"):
     total_pages = max(1, math.ceil(len(rows) / page_size))
-    chunk = rows[(page - 1) * page_size: page * page_size]
-    return {"error_code": error_code, "message": "OK", "data": chunk,
-            "pagination": {"page": page, "page_size": page_size, "total_pages": total_pages, "total": len(rows)}}
+    chunk = rows[(page - 1) * page_size : page * page_size]
+    return {
+        "error_code": error_code,
+        "message": "OK",
+        "data": chunk,
+        "pagination": {"page": page, "page_size": page_size, "total_pages": total_pages, "total": len(rows)},
+    }
 
 
 def portal_page(rows, page, page_size, code="OK"):
     total_pages = max(1, math.ceil(len(rows) / page_size))
-    chunk = rows[(page - 1) * page_size: page * page_size]
-    return {"code": code, "data": chunk,
-            "pagination": {"currentPage": page, "pageSize": page_size, "totalPages": total_pages,
-                           "totalItems": len(rows)}}
+    chunk = rows[(page - 1) * page_size : page * page_size]
+    return {
+        "code": code,
+        "data": chunk,
+        "pagination": {"currentPage": page, "pageSize": page_size, "totalPages": total_pages, "totalItems": len(rows)},
+    }
 
 
 class OneStopScript:
@@ -36,7 +43,10 @@ class OneStopScript:
         if seen.path == "/oauth/token":
             form = {k: v[0] for k, v in parse_qs(seen.body.decode()).items()}
             if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != (
-                    "client_credentials", self.client_id, self.client_secret):
+                "client_credentials",
+                self.client_id,
+                self.client_secret,
+            ):
                 return (401, {}, {"error": "invalid_client"})
             self.issued += 1
             token = f"t{self.issued}"

@@ -3,13 +3,14 @@
 Each request is recorded; the handler function decides the answer: (status, headers, body)
 or DROP to close the connection without answering.
 """
+
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
 DROP = object()
@@ -29,7 +30,7 @@ class ScriptedServer:
     answer: Callable[[Seen], object]
     seen: list = field(default_factory=list)
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,9 +39,13 @@ class ScriptedServer:
             def _handle(self):
                 parts = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                seen = Seen(self.command, parts.path,
-                            {k: v[0] for k, v in parse_qs(parts.query).items()},
-                            dict(self.headers), self.rfile.read(length))
+                seen = Seen(
+                    self.command,
+                    parts.path,
+                    {k: v[0] for k, v in parse_qs(parts.query).items()},
+                    dict(self.headers),
+                    self.rfile.read(length),
+                )
                 outer.seen.append(seen)
                 reply = outer.answer(seen)
                 if reply is DROP:

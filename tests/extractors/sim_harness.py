@@ -4,6 +4,7 @@ Ground truth comes from the simulator's world (`world.records` / `world.keys`), 
 extractor's own code: keys are the world's key tuples joined with '|', payloads are the rows
 exactly as the server serves them (record faults included).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -24,8 +25,16 @@ from extractors.timefmt import LOCAL
 from simulator import FaultConfig, World, WorldConfig
 
 # A small province: a few hundred dossiers by mid-2024, every entity populated, built in well under a second.
-SMALL_WORLD = WorldConfig(seed=5, dossiers_per_year=500, start=date(2024, 1, 1), end=date(2024, 12, 31),
-                          departments=3, districts=2, communes_per_district=3, procedures=40)
+SMALL_WORLD = WorldConfig(
+    seed=5,
+    dossiers_per_year=500,
+    start=date(2024, 1, 1),
+    end=date(2024, 12, 31),
+    departments=3,
+    districts=2,
+    communes_per_district=3,
+    procedures=40,
+)
 CLOCK = datetime(2024, 7, 1, 9, 0, tzinfo=LOCAL)
 INITIAL_FROM = datetime(2023, 1, 1, tzinfo=LOCAL)
 # small pages so every run crosses many page boundaries
@@ -36,8 +45,9 @@ ALL = [(e.source, e.name) for e in ENTITIES]
 
 def fast_policy(**over) -> RetryPolicy:
     """Backoff in milliseconds so faults cost the suite nothing; a generous cap for high fault rates."""
-    values = dict(max_attempts=12, base_delay=0.002, max_delay=0.02, max_retry_after=0.05,
-                  connect_timeout=5.0, read_timeout=10.0)
+    values = dict(
+        max_attempts=12, base_delay=0.002, max_delay=0.02, max_retry_after=0.05, connect_timeout=5.0, read_timeout=10.0
+    )
     return RetryPolicy(**(values | over))
 
 
@@ -55,8 +65,9 @@ class SleepLog:
         time.sleep(min(seconds, self.cap))
 
 
-def client_for(source: str, url: str, policy: RetryPolicy | None = None, sleep=None,
-               page_size: int | None = None) -> PagedClient:
+def client_for(
+    source: str, url: str, policy: RetryPolicy | None = None, sleep=None, page_size: int | None = None
+) -> PagedClient:
     http = RetryingSession(policy or fast_policy(), **({"sleep": sleep} if sleep else {}), seed=1)
     size = page_size or PAGE_SIZE[source]
     if source == "one_stop":
@@ -72,8 +83,9 @@ def extract(dsn, url: str, names, upper: datetime, *, clients: dict | None = Non
         if source not in clients:
             clients[source] = client_for(source, url)
         target = entity(source, name)
-        out[target.table] = extract_entity(dsn.conninfo(), clients[source], target, upper,
-                                           initial_from=INITIAL_FROM, **kw)
+        out[target.table] = extract_entity(
+            dsn.conninfo(), clients[source], target, upper, initial_from=INITIAL_FROM, **kw
+        )
     return out
 
 
@@ -98,9 +110,11 @@ def raw_latest(dsn, source: str, name: str) -> dict[str, dict]:
     """key -> payload of the version staging would pick (the dbt macro latest_version's order)."""
     table = sql.Identifier(entity(source, name).table)
     with psycopg.connect(dsn.conninfo()) as conn:
-        rows = conn.execute(sql.SQL(
-            "SELECT DISTINCT ON (record_key) record_key, payload FROM raw.{} "
-            "ORDER BY record_key, source_updated_at DESC NULLS LAST, loaded_at DESC, batch_id DESC").format(table)
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT DISTINCT ON (record_key) record_key, payload FROM raw.{} "
+                "ORDER BY record_key, source_updated_at DESC NULLS LAST, loaded_at DESC, batch_id DESC"
+            ).format(table)
         ).fetchall()
     return dict(rows)
 
@@ -115,10 +129,16 @@ def raw_versions(dsn, source: str, name: str) -> set[tuple[str, str]]:
 
 def raw_counts(dsn) -> dict[str, int]:
     with psycopg.connect(dsn.conninfo()) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1")]
-        return {t: conn.execute(sql.SQL("SELECT count(*) FROM raw.{}").format(sql.Identifier(t))).fetchone()[0]
-                for t in tables}
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1"
+            )
+        ]
+        return {
+            t: conn.execute(sql.SQL("SELECT count(*) FROM raw.{}").format(sql.Identifier(t))).fetchone()[0]
+            for t in tables
+        }
 
 
 def assert_raw_is_truth(dsn, world: World, names, as_of: datetime, faults: FaultConfig | None = None) -> None:
@@ -129,7 +149,8 @@ def assert_raw_is_truth(dsn, world: World, names, as_of: datetime, faults: Fault
         missing, extra = set(expected) - set(got), set(got) - set(expected)
         assert not missing and not extra, (
             f"{source}/{name}: {len(missing)} missing (e.g. {sorted(missing)[:3]}), "
-            f"{len(extra)} unexpected (e.g. {sorted(extra)[:3]})")
+            f"{len(extra)} unexpected (e.g. {sorted(extra)[:3]})"
+        )
         wrong = [k for k in expected if got[k] != expected[k]]
         assert not wrong, f"{source}/{name}: {len(wrong)} keys hold another version than the source's, e.g. {wrong[:3]}"
 

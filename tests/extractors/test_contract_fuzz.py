@@ -6,6 +6,7 @@ No run may fail; every bad record must be in raw.quarantine with a reason naming
 never a personal value); every good record must reach staging, every good received dossier
 core.fct_dossier and the province's II.06a report in the marts. Seeded: the same records every run.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,7 +20,7 @@ import psycopg
 import pytest
 
 from extractors import contract as C
-from extractors.entities import ENTITIES, entity
+from extractors.entities import ENTITIES
 from simulator import World
 from tests.extractors.contract_sources import Raw, extract_all, serve
 from tests.extractors.sim_harness import CLOCK, INITIAL_FROM, SMALL_WORLD
@@ -30,11 +31,16 @@ SEED = 20
 MARK = "_fuzz"  # an extra field (accepted as the contract says) that names each bad record
 
 STAGING = {
-    "one_stop__don_vi": "stg_one_stop__units", "one_stop__thu_tuc": "stg_one_stop__procedures",
-    "one_stop__thu_tuc_don_vi": "stg_one_stop__unit_procedures", "one_stop__ho_so": "stg_one_stop__dossiers",
-    "one_stop__qua_trinh_xu_ly": "stg_one_stop__process_steps", "dvc_portal__payments": "stg_dvc_portal__payments",
-    "dvc_portal__sync_status": "stg_dvc_portal__sync_statuses", "dvc_portal__feedback": "stg_dvc_portal__feedback_items",
-    "dvc_portal__ratings": "stg_dvc_portal__ratings", "dvc_portal__online_services": "stg_dvc_portal__online_services",
+    "one_stop__don_vi": "stg_one_stop__units",
+    "one_stop__thu_tuc": "stg_one_stop__procedures",
+    "one_stop__thu_tuc_don_vi": "stg_one_stop__unit_procedures",
+    "one_stop__ho_so": "stg_one_stop__dossiers",
+    "one_stop__qua_trinh_xu_ly": "stg_one_stop__process_steps",
+    "dvc_portal__payments": "stg_dvc_portal__payments",
+    "dvc_portal__sync_status": "stg_dvc_portal__sync_statuses",
+    "dvc_portal__feedback": "stg_dvc_portal__feedback_items",
+    "dvc_portal__ratings": "stg_dvc_portal__ratings",
+    "dvc_portal__online_services": "stg_dvc_portal__online_services",
 }
 
 
@@ -46,28 +52,84 @@ def bad_values(spec: C.Field) -> list:
         return [12, 1.5, True, *wrong_types]
     if kind in (C.CODE, C.FLAG) and type(spec.codes[0]) is int:
         first = spec.codes[-1]
-        return [float(first), str(first), True if first == 1 else False, max(spec.codes) + 1, -1,
-                Raw("1" * 30), "", *wrong_types]
+        return [
+            float(first),
+            str(first),
+            True if first == 1 else False,
+            max(spec.codes) + 1,
+            -1,
+            Raw("1" * 30),
+            "",
+            *wrong_types,
+        ]
     if kind == C.CODE:
         return [" NOPE ", spec.codes[0].lower() + "x", 1, True, *wrong_types]
     if kind == C.INTEGER:
-        return [str(spec.low + 1), float(spec.low + 1), True, spec.high + 1, spec.low - 1, Raw("9" * 30),
-                Raw("1e400"), Raw("NaN"), *wrong_types]
+        return [
+            str(spec.low + 1),
+            float(spec.low + 1),
+            True,
+            spec.high + 1,
+            spec.low - 1,
+            Raw("9" * 30),
+            Raw("1e400"),
+            Raw("NaN"),
+            *wrong_types,
+        ]
     if kind == C.NUMBER:
-        return [str(spec.high), Raw("NaN"), Raw("Infinity"), Raw("-Infinity"), Raw("1e400"), Raw("-1e400"),
-                spec.high * 10, spec.low - 1, Raw("1" * 30), True, *wrong_types]
+        return [
+            str(spec.high),
+            Raw("NaN"),
+            Raw("Infinity"),
+            Raw("-Infinity"),
+            Raw("1e400"),
+            Raw("-1e400"),
+            spec.high * 10,
+            spec.low - 1,
+            Raw("1" * 30),
+            True,
+            *wrong_types,
+        ]
     if kind == C.BOOLEAN:
         return [1, 0, "true", "false", 1.0, *wrong_types]
     if kind == C.LOCAL_TIME:
-        return ["2024-05-17", "20241332170000", "20240230080000", "20240517250000", "2024-W05-3", "hôm qua",
-                "2024\u000005170800", 20240517080005, "18990101000000", "2024051708000", *wrong_types]
+        return [
+            "2024-05-17",
+            "20241332170000",
+            "20240230080000",
+            "20240517250000",
+            "2024-W05-3",
+            "hôm qua",
+            "2024\u000005170800",
+            20240517080005,
+            "18990101000000",
+            "2024051708000",
+            *wrong_types,
+        ]
     if kind == C.LOCAL_DATE:
-        return ["2024-W05-3", "20241301", "20240230", "20240101000000", "2024-01-01", 20240101, "2024\u00000101",
-                *wrong_types]
+        return [
+            "2024-W05-3",
+            "20241301",
+            "20240230",
+            "20240101000000",
+            "2024-01-01",
+            20240101,
+            "2024\u00000101",
+            *wrong_types,
+        ]
     if kind == C.ISO_TIME:
-        return ["2024-W05-3T10:00:00+07:00", "2024-05-02T09:30:00", "2024-02-30T10:00:00+07:00",
-                "20240502T093000+0700", "2024-05-02T09:30:00+20:00", "2024-123T09:30:00+07:00",
-                "02/05/2024 09:30", "", 1714617000, *wrong_types]
+        return [
+            "2024-W05-3T10:00:00+07:00",
+            "2024-05-02T09:30:00",
+            "2024-02-30T10:00:00+07:00",
+            "20240502T093000+0700",
+            "2024-05-02T09:30:00+20:00",
+            "2024-123T09:30:00+07:00",
+            "02/05/2024 09:30",
+            "",
+            1714617000,
+            *wrong_types,
+        ]
     if kind == C.ISO_DATE:
         return ["2024-W05-3", "2024-02-30", "20240101", "2024-01-01T00:00:00+07:00", "", 20240101, *wrong_types]
     if kind == C.CODE_LIST:
@@ -136,7 +198,7 @@ def build_bad(world_rows: dict, rng: random.Random) -> tuple[list, dict]:
                         record = copy.deepcopy(rng.choice(rows))
                         item = copy.deepcopy(rng.choice(base_items))
                         item[sub] = value
-                        record[name] = [copy.deepcopy(rng.choice(base_items)), item][-rng.randint(1, 2):]
+                        record[name] = [copy.deepcopy(rng.choice(base_items)), item][-rng.randint(1, 2) :]
                         add(e, record, f"{name}[*].{sub}")
         # what PostgreSQL cannot store, in a field the contract does not list
         for value in (Raw("NaN"), Raw("1e400"), [1, Raw("-Infinity")]):
@@ -210,7 +272,7 @@ def test_every_bad_record_is_quarantined_with_a_reason_naming_its_field(fuzzed):
     with psycopg.connect(dsn.conninfo()) as conn:
         rows = conn.execute("SELECT source, entity, record_key, reason, raw_text FROM raw.quarantine").fetchall()
     found, others = {}, []
-    for source, name, key, reason, raw_text in rows:
+    for source, name, _key, reason, raw_text in rows:
         assert "\x00" not in raw_text
         try:
             record = json.loads(raw_text)
@@ -259,12 +321,17 @@ def test_the_build_runs_and_every_good_record_reaches_staging_core_and_the_marts
         in_marts = conn.execute(
             "SELECT sum(r.received_online + r.received_in_person_postal) FROM marts.mart_report_ii06a r"
             " JOIN core.dim_unit u ON u.unit_code = r.unit_code AND u.parent_unit_code IS NULL"
-            " WHERE r.period_type = 'year' AND r.period_key = %s", (str(CLOCK.year),)).fetchone()[0]
-    received = {r["MaHoSo"].strip() for r in good[("one_stop", "ho_so")]
-                if r["TrangThaiHoSo"] not in (1, 3) and not r["DaXoa"]}
+            " WHERE r.period_type = 'year' AND r.period_key = %s",
+            (str(CLOCK.year),),
+        ).fetchone()[0]
+    received = {
+        r["MaHoSo"].strip() for r in good[("one_stop", "ho_so")] if r["TrangThaiHoSo"] not in (1, 3) and not r["DaXoa"]
+    }
     assert received and in_core == received
     # every good received dossier counted once in the province's report, none of the bad ones
-    assert in_marts == sum(1 for r in good[("one_stop", "ho_so")]
-                           if r["TrangThaiHoSo"] not in (1, 3) and not r["DaXoa"]
-                           and (r["NgayTiepNhan"] or "").startswith(str(CLOCK.year)))
+    assert in_marts == sum(
+        1
+        for r in good[("one_stop", "ho_so")]
+        if r["TrangThaiHoSo"] not in (1, 3) and not r["DaXoa"] and (r["NgayTiepNhan"] or "").startswith(str(CLOCK.year))
+    )
     assert "Đăng ký" in summaries.values()  # the NUL-cleaned summary, as decided

@@ -1,13 +1,13 @@
 import pytest
-import requests
 
 from extractors.http import RetriesExhausted, RetryingSession, RetryPolicy
 from tests.extractors.scripted_server import DROP, ScriptedServer
 
 
 def session(sleeps, attempts=5):
-    return RetryingSession(RetryPolicy(max_attempts=attempts, base_delay=0.01, max_delay=0.05,
-                                       read_timeout=5), sleep=sleeps.append, seed=1)
+    return RetryingSession(
+        RetryPolicy(max_attempts=attempts, base_delay=0.01, max_delay=0.05, read_timeout=5), sleep=sleeps.append, seed=1
+    )
 
 
 def test_transient_statuses_are_retried_until_success():

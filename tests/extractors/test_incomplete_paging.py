@@ -3,6 +3,7 @@
 A real warehouse and a scripted source over HTTP. Each case starts from a night that succeeded,
 so "keeps the watermark" means the watermark of that night, not an empty table.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -56,6 +57,7 @@ def without(block: str):
         else:
             del body["pagination"][block]
         return status, headers, body
+
     return answer
 
 
@@ -75,8 +77,10 @@ def test_an_empty_page_before_the_sources_total_fails_the_run(fresh_db):
         return status, headers, body
 
     message, _ = night_then(fresh_db, answer)
-    assert message == ("one_stop /api/v1/ho-so (ho_so) page 2: empty, but the source reports 11 records on "
-                       "3 pages (page size 4): the page sequence ends before the source's total")
+    assert message == (
+        "one_stop /api/v1/ho-so (ho_so) page 2: empty, but the source reports 11 records on "
+        "3 pages (page size 4): the page sequence ends before the source's total"
+    )
 
 
 def test_pages_that_repeat_instead_of_serving_the_rest_fail_the_run(fresh_db):
@@ -86,9 +90,11 @@ def test_pages_that_repeat_instead_of_serving_the_rest_fail_the_run(fresh_db):
         return status, headers, body
 
     message, _ = night_then(fresh_db, answer)
-    assert message.startswith("one_stop/ho_so: the pass read 4 distinct records (12 rows on 3 pages, "
-                              "0 step-backs for rows leaving the window) but the source's final total is 11: "
-                              "7 records were never served")
+    assert message.startswith(
+        "one_stop/ho_so: the pass read 4 distinct records (12 rows on 3 pages, "
+        "0 step-backs for rows leaving the window) but the source's final total is 11: "
+        "7 records were never served"
+    )
 
 
 def test_a_short_page_in_the_middle_fails_the_run(fresh_db):
@@ -113,7 +119,10 @@ def test_the_portal_without_totals_fails_too():
 
     http = RetryingSession(RetryPolicy(max_attempts=3, base_delay=0.01), sleep=lambda s: None)
     with ScriptedServer(answer) as srv:
-        with pytest.raises(IncompletePaging, match=r"^dvc_portal /api/v1/payments \(payments\) page 1: "
-                                                   r"pagination.totalItems is missing"):
+        with pytest.raises(
+            IncompletePaging,
+            match=r"^dvc_portal /api/v1/payments \(payments\) page 1: "
+            r"pagination.totalItems is missing",
+        ):
             list(DvcPortalClient(srv.url, "key", http).iter_pages(payments))
         assert len(srv.seen) == 1  # not asked again: a source that drops its totals is not busy

@@ -1,4 +1,5 @@
 """RawLoader and the per-entity run lock against a real warehouse."""
+
 from __future__ import annotations
 
 import threading
@@ -26,7 +27,9 @@ def dossier(i: int, status: int = 2) -> dict:
 
 def stored(dsn) -> list[tuple]:
     with psycopg.connect(dsn.conninfo()) as conn:
-        return conn.execute("SELECT record_key, payload_hash, batch_id FROM raw.one_stop__ho_so ORDER BY 1, 2").fetchall()
+        return conn.execute(
+            "SELECT record_key, payload_hash, batch_id FROM raw.one_stop__ho_so ORDER BY 1, 2"
+        ).fetchall()
 
 
 def test_only_new_versions_are_stored_and_repeats_in_a_batch_count_once(fresh_db):
@@ -76,8 +79,11 @@ def test_a_writer_racing_without_the_lock_costs_no_duplicate_and_no_failure(fres
     with psycopg.connect(fresh_db.conninfo()) as setup:
         ensure_raw_schema(setup)
     other = psycopg.connect(fresh_db.conninfo())
-    other.execute("INSERT INTO raw.one_stop__ho_so (record_key, source_updated_at, payload, payload_hash, batch_id) "
-                  "VALUES (%s, %s, %s, %s, 99)", (rows[1].key, rows[1].updated, rows[1].payload, rows[1].payload_hash))
+    other.execute(
+        "INSERT INTO raw.one_stop__ho_so (record_key, source_updated_at, payload, payload_hash, batch_id) "
+        "VALUES (%s, %s, %s, %s, 99)",
+        (rows[1].key, rows[1].updated, rows[1].payload, rows[1].payload_hash),
+    )
     result = {}
 
     def load():
@@ -101,6 +107,11 @@ def test_a_second_run_of_the_same_entity_is_refused_while_one_holds_it(fresh_db)
         claim_entity(holder, HO_SO)
         client = client_for("one_stop", "http://127.0.0.1:9")  # never called: refused before any request
         with pytest.raises(RuntimeError, match="another extract of one_stop/ho_so is running"):
-            extract_entity(fresh_db.conninfo(), client, HO_SO, datetime(2025, 1, 1, tzinfo=LOCAL),
-                           initial_from=datetime(2024, 1, 1, tzinfo=LOCAL))
+            extract_entity(
+                fresh_db.conninfo(),
+                client,
+                HO_SO,
+                datetime(2025, 1, 1, tzinfo=LOCAL),
+                initial_from=datetime(2024, 1, 1, tzinfo=LOCAL),
+            )
         assert client.http.requests_sent == 0

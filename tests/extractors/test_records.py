@@ -10,10 +10,18 @@ OFFER = entity("one_stop", "thu_tuc_don_vi")
 
 
 def dossier(**over):
-    base = {"MaHoSo": "000.17.22.H56-240502-0007", "TrangThaiHoSo": 10, "KenhThucHien": 2,
-            "LoaiDoiTuong": 1, "NgayTiepNhan": "20240502093000", "NgayHenTra": "20240516170000",
-            "NgayTra": "", "NgayTuChoi": None, "NgayCapNhat": "20240517080005",
-            "DanhSachHoSoBoSung": [{"NgayYeuCauBoSung": "20240503090000", "NgayTiepNhanBoSung": None}]}
+    base = {
+        "MaHoSo": "000.17.22.H56-240502-0007",
+        "TrangThaiHoSo": 10,
+        "KenhThucHien": 2,
+        "LoaiDoiTuong": 1,
+        "NgayTiepNhan": "20240502093000",
+        "NgayHenTra": "20240516170000",
+        "NgayTra": "",
+        "NgayTuChoi": None,
+        "NgayCapNhat": "20240517080005",
+        "DanhSachHoSoBoSung": [{"NgayYeuCauBoSung": "20240503090000", "NgayTiepNhanBoSung": None}],
+    }
     return base | over
 
 
@@ -33,8 +41,16 @@ def test_same_content_same_hash_whatever_the_key_order():
 
 
 def test_composite_key():
-    row = parse_record(OFFER, {"MaDinhDanh": "X1", "MaTTHC": " 1.001234", "HieuLucTu": "20240101",
-                               "NgayCapNhat": "20240101000000", "MucDoDVC": "MOT_PHAN"})
+    row = parse_record(
+        OFFER,
+        {
+            "MaDinhDanh": "X1",
+            "MaTTHC": " 1.001234",
+            "HieuLucTu": "20240101",
+            "NgayCapNhat": "20240101000000",
+            "MucDoDVC": "MOT_PHAN",
+        },
+    )
     assert row.key == "X1|1.001234|20240101"
 
 
@@ -45,8 +61,9 @@ def test_rejections_say_why():
         "NgayCapNhat '2024-05-17' is not a valid time": dossier(NgayCapNhat="2024-05-17"),
         "missing NgayCapNhat": dossier(NgayCapNhat=""),
         "NgayHenTra '20241332170000' is not a valid time": dossier(NgayHenTra="20241332170000"),
-        "DanhSachHoSoBoSung[0].NgayYeuCauBoSung 'hôm qua' is not a valid time":
-            dossier(DanhSachHoSoBoSung=[{"NgayYeuCauBoSung": "hôm qua"}]),
+        "DanhSachHoSoBoSung[0].NgayYeuCauBoSung 'hôm qua' is not a valid time": dossier(
+            DanhSachHoSoBoSung=[{"NgayYeuCauBoSung": "hôm qua"}]
+        ),
         "unknown code TrangThaiHoSo=11": dossier(TrangThaiHoSo=11),
         # a code is its exact JSON value: "9" (or "1", 1.0, true) is not an integer code
         "KenhThucHien is a string, not an integer code": dossier(KenhThucHien="9"),
@@ -59,8 +76,13 @@ def test_rejections_say_why():
 
 
 def test_portal_times_need_an_offset():
-    good = {"transactionId": "T1", "updatedAt": "2024-05-02T09:30:00+07:00", "status": "SUCCESS",
-            "paidAt": None, "createdAt": "2024-05-02T09:00:00+07:00"}
+    good = {
+        "transactionId": "T1",
+        "updatedAt": "2024-05-02T09:30:00+07:00",
+        "status": "SUCCESS",
+        "paidAt": None,
+        "createdAt": "2024-05-02T09:00:00+07:00",
+    }
     assert isinstance(parse_record(PAYMENTS, good), RawRow)
     bad = parse_record(PAYMENTS, good | {"paidAt": "2024-05-02T09:30:00"})
     assert isinstance(bad, Rejected) and "paidAt" in bad.reason
@@ -73,11 +95,13 @@ def test_non_object_record():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=5),
-    max_leaves=20,
-))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+        max_leaves=20,
+    )
+)
 def test_any_json_value_is_either_loaded_or_quarantined_never_an_exception(value):
     result = parse_record(HO_SO, value)
     assert isinstance(result, (RawRow, Rejected))
@@ -90,8 +114,14 @@ STEPS = entity("one_stop", "qua_trinh_xu_ly")
 
 
 def test_portal_validity_dates_are_calendar_dates():
-    good = {"departmentCode": "000.00.01.H56", "procedureCode": "1.000001", "level": "FULL",
-            "validFrom": "2024-01-01", "validTo": None, "updatedAt": "2024-05-02T09:30:00+07:00"}
+    good = {
+        "departmentCode": "000.00.01.H56",
+        "procedureCode": "1.000001",
+        "level": "FULL",
+        "validFrom": "2024-01-01",
+        "validTo": None,
+        "updatedAt": "2024-05-02T09:30:00+07:00",
+    }
     row = parse_record(SERVICES, good)
     assert isinstance(row, RawRow) and row.key == "000.00.01.H56|1.000001|2024-01-01"
     assert isinstance(parse_record(SERVICES, good | {"validTo": "2024-12-31"}), RawRow)
@@ -101,10 +131,19 @@ def test_portal_validity_dates_are_calendar_dates():
 
 
 def test_process_step_moment_is_checked():
-    step = {"MaHoSo": "H-1", "STT": 2, "TrangThai": 4, "ThoiDiemXuLy": "20240502093000",
-            "NgayBatDau": "20240502093000", "NgayKetThucTheoQuyDinh": "", "NgayCapNhat": "20240502093100"}
+    step = {
+        "MaHoSo": "H-1",
+        "STT": 2,
+        "TrangThai": 4,
+        "ThoiDiemXuLy": "20240502093000",
+        "NgayBatDau": "20240502093000",
+        "NgayKetThucTheoQuyDinh": "",
+        "NgayCapNhat": "20240502093100",
+    }
     row = parse_record(STEPS, step)
     assert isinstance(row, RawRow) and row.key == "H-1|2"
     bad = parse_record(STEPS, step | {"ThoiDiemXuLy": "20241399250000"})
     assert isinstance(bad, Rejected) and bad.reason == "ThoiDiemXuLy '20241399250000' is not a valid time"
-    assert parse_record(STEPS, step | {"ThoiDiemXuLy": 20240502}).reason == "ThoiDiemXuLy is an integer, not a time string"
+    assert (
+        parse_record(STEPS, step | {"ThoiDiemXuLy": 20240502}).reason == "ThoiDiemXuLy is an integer, not a time string"
+    )

@@ -1,4 +1,5 @@
 """extract_entity against a real warehouse and a scripted source over HTTP."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -21,8 +22,13 @@ START = datetime(2025, 1, 1, tzinfo=LOCAL)
 
 
 def dossier(i: int, status: int = 2, updated: str = "20250201080000") -> dict:
-    return {"MaHoSo": f"000.17.22.H56-250201-{i:04d}", "TrangThaiHoSo": status, "KenhThucHien": 1,
-            "NgayTiepNhan": "20250201080000", "NgayCapNhat": updated}
+    return {
+        "MaHoSo": f"000.17.22.H56-250201-{i:04d}",
+        "TrangThaiHoSo": status,
+        "KenhThucHien": 1,
+        "NgayTiepNhan": "20250201080000",
+        "NgayCapNhat": updated,
+    }
 
 
 def test_plan_window():
@@ -51,10 +57,10 @@ def raw_state(dsn):
 @pytest.mark.slow
 def test_load_is_idempotent_and_quarantines_with_reasons(fresh_db):
     rows = [dossier(i) for i in range(1, 10)]
-    rows.insert(3, dossier(99, updated="2025-02-01"))          # bad update time
+    rows.insert(3, dossier(99, updated="2025-02-01"))  # bad update time
     rows.insert(6, {"TrangThaiHoSo": 2, "NgayCapNhat": "20250201080000"})  # no key
-    rows.insert(8, dossier(98, status=42))                      # unknown status code
-    rows.append(dossier(2))                                     # the same record twice
+    rows.insert(8, dossier(98, status=42))  # unknown status code
+    rows.append(dossier(2))  # the same record twice
     script = OneStopScript(rows)
 
     def repeated(seen):
@@ -71,11 +77,12 @@ def test_load_is_idempotent_and_quarantines_with_reasons(fresh_db):
         state2 = raw_state(fresh_db)
     assert (first.fetched, first.loaded, first.quarantined, first.duplicates) == (13, 9, 3, 1)
     assert (second.loaded, second.duplicates, second.quarantined) == (0, 10, 3)
-    assert state1 == state2                      # the rerun changed nothing
+    assert state1 == state2  # the rerun changed nothing
     keys, quarantined, mark = state1
     assert len(keys) == 9
     assert sorted(r for _, r in quarantined) == sorted(
-        ["NgayCapNhat '2025-02-01' is not a valid time", "missing key field MaHoSo", "unknown code TrangThaiHoSo=42"])
+        ["NgayCapNhat '2025-02-01' is not a valid time", "missing key field MaHoSo", "unknown code TrangThaiHoSo=42"]
+    )
     assert mark == [(UPPER,)]
 
 
@@ -113,7 +120,7 @@ def test_a_failed_run_keeps_the_old_watermark_and_a_rerun_completes(fresh_db):
         with pytest.raises(Exception, match="HTTP 500"):
             run(srv.url, fresh_db)
         keys, _, mark = raw_state(fresh_db)
-        assert len(keys) == 4 and mark == []     # page 1 committed, watermark untouched
+        assert len(keys) == 4 and mark == []  # page 1 committed, watermark untouched
         run(srv.url, fresh_db)
     keys, _, mark = raw_state(fresh_db)
     assert len(keys) == 11 and mark == [(UPPER,)]
@@ -128,15 +135,22 @@ def test_a_run_leaves_raws_loaded_at_index_summarized(fresh_db):
     """The night's "loaded since" queries read the night's pages: a run summarizes the BRIN
     ranges it filled (PostgreSQL alone waits for autovacuum; until then every query on
     loaded_at reads the whole table)."""
-    rows = [dossier(i) for i in range(1, 9001)]               # several 128-page BRIN ranges
+    rows = [dossier(i) for i in range(1, 9001)]  # several 128-page BRIN ranges
     with ScriptedServer(OneStopScript(rows)) as srv:
         http = RetryingSession(RetryPolicy(max_attempts=3, base_delay=0.01), sleep=lambda s: None)
-        record = extract_entity(fresh_db.conninfo(), OneStopClient(srv.url, "cid", "sec", http, page_size=1000),
-                                HO_SO, UPPER, initial_from=START)
+        record = extract_entity(
+            fresh_db.conninfo(),
+            OneStopClient(srv.url, "cid", "sec", http, page_size=1000),
+            HO_SO,
+            UPPER,
+            initial_from=START,
+        )
     with psycopg.connect(fresh_db.conninfo()) as conn:
-        pages = conn.execute("select pg_relation_size('raw.one_stop__ho_so') / current_setting('block_size')::int").fetchone()[0]
+        pages = conn.execute(
+            "select pg_relation_size('raw.one_stop__ho_so') / current_setting('block_size')::int"
+        ).fetchone()[0]
         left = conn.execute("select brin_summarize_new_values('raw.one_stop__ho_so_loaded_at'::regclass)").fetchone()[0]
-    assert record.loaded == 9000 and pages > 2 * 128   # full ranges exist to summarize
+    assert record.loaded == 9000 and pages > 2 * 128  # full ranges exist to summarize
     assert left == 0
 
 
@@ -147,11 +161,16 @@ def test_a_run_that_grew_raw_a_lot_refreshes_its_statistics(fresh_db):
     rows = [dossier(i) for i in range(1, 3001)]
     with ScriptedServer(OneStopScript(rows)) as srv:
         http = RetryingSession(RetryPolicy(max_attempts=3, base_delay=0.01), sleep=lambda s: None)
-        extract_entity(fresh_db.conninfo(), OneStopClient(srv.url, "cid", "sec", http, page_size=1000),
-                       HO_SO, UPPER, initial_from=START)
+        extract_entity(
+            fresh_db.conninfo(),
+            OneStopClient(srv.url, "cid", "sec", http, page_size=1000),
+            HO_SO,
+            UPPER,
+            initial_from=START,
+        )
     with psycopg.connect(fresh_db.conninfo(), autocommit=True) as conn:
         known = conn.execute("select reltuples from pg_class where oid = 'raw.one_stop__ho_so'::regclass").fetchone()[0]
         assert known == 3000, "the run analyzed the table it filled"
-        assert analyze_if_grown(conn, "one_stop__ho_so", 100) is False    # 3 %: autovacuum's job
-        assert analyze_if_grown(conn, "one_stop__ho_so", 1000) is True    # a third more: now
+        assert analyze_if_grown(conn, "one_stop__ho_so", 100) is False  # 3 %: autovacuum's job
+        assert analyze_if_grown(conn, "one_stop__ho_so", 1000) is True  # a third more: now
         assert analyze_if_grown(conn, "one_stop__ho_so", 0) is False

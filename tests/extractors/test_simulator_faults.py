@@ -3,6 +3,7 @@
 Every run must end with raw holding exactly the simulator's ground truth: the latest version
 of every record (as staging reads it), nothing missing, nothing extra, no duplicate versions.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,24 @@ import pytest
 from extractors.entities import entity
 from simulator import FaultConfig, SimulatorServer, World
 from tests.extractors.sim_harness import (
-    ALL, CLOCK, PAGE_MAX, SMALL_WORLD, SleepLog, assert_raw_is_truth, client_for, entities_of, extract, fast_policy,
-    drop_database, key_text, new_database, normalized, raw_counts, raw_latest, raw_versions, truth,
+    ALL,
+    CLOCK,
+    PAGE_MAX,
+    SMALL_WORLD,
+    SleepLog,
+    assert_raw_is_truth,
+    client_for,
+    drop_database,
+    entities_of,
+    extract,
+    fast_policy,
+    key_text,
+    new_database,
+    normalized,
+    raw_counts,
+    raw_latest,
+    raw_versions,
+    truth,
 )
 from tests.paths import REPO
 
@@ -79,8 +96,13 @@ def test_each_transport_fault_ends_with_raw_equal_to_truth(kind, world, server, 
 def test_token_revoked_mid_run_is_replaced(world, server, fresh_db):
     server.set_faults(FaultConfig(seed=4, revoke_tokens_every=3))
     client = client_for("one_stop", server.url)
-    runs = extract(fresh_db, server.url, entities_of("one_stop__ho_so", "one_stop__qua_trinh_xu_ly"), CLOCK,
-                   clients={"one_stop": client})
+    runs = extract(
+        fresh_db,
+        server.url,
+        entities_of("one_stop__ho_so", "one_stop__qua_trinh_xu_ly"),
+        CLOCK,
+        clients={"one_stop": client},
+    )
     pages = sum(r.pages for r in runs.values())
     assert pages >= 9
     assert client.tokens_fetched >= pages // 3  # a new token after each revocation, and the run went on
@@ -179,16 +201,28 @@ def test_rerun_at_the_same_clock_changes_nothing(world, server, fresh_db):
 
 
 def test_every_entity_under_every_fault_equals_truth_and_quarantine_equals_the_malformed(world, server, fresh_db):
-    faults = FaultConfig(seed=9, rate_limit=0.08, server_error=0.08, error_envelope=0.05, drop=0.05,
-                         slow=0.05, slow_seconds=0.05, revoke_tokens_every=7, repeat_rows=0.2,
-                         malformed=0.06, empty_dates=0.25, padded_codes=0.25)
+    faults = FaultConfig(
+        seed=9,
+        rate_limit=0.08,
+        server_error=0.08,
+        error_envelope=0.05,
+        drop=0.05,
+        slow=0.05,
+        slow_seconds=0.05,
+        revoke_tokens_every=7,
+        repeat_rows=0.2,
+        malformed=0.06,
+        empty_dates=0.25,
+        padded_codes=0.25,
+    )
     server.set_faults(faults)
     runs = extract(fresh_db, server.url, ALL, CLOCK)
     assert_raw_is_truth(fresh_db, world, ALL, CLOCK, faults)
 
     with psycopg.connect(fresh_db.conninfo()) as conn:
         quarantined = conn.execute(
-            "SELECT source, entity, record_key, reason, raw_text::jsonb FROM raw.quarantine").fetchall()
+            "SELECT source, entity, record_key, reason, raw_text::jsonb FROM raw.quarantine"
+        ).fetchall()
     by_entity: dict[tuple, list] = {}
     for source, name, key, reason, raw in quarantined:
         by_entity.setdefault((source, name), []).append((key, reason, raw))
@@ -229,8 +263,8 @@ def test_every_entity_under_every_fault_equals_truth_and_quarantine_equals_the_m
     padded = world.faulted_keys("one_stop", "ho_so", CLOCK, faults)
     assert "padded_codes" in padded.values() and "empty_dates" in padded.values()
     ho_so = raw_latest(fresh_db, "one_stop", "ho_so")
-    assert any(p["MaHoSo"] != k for k, p in ho_so.items())        # served padded, keyed trimmed
-    assert any("" in p.values() for p in ho_so.values())           # "" dates kept as received
+    assert any(p["MaHoSo"] != k for k, p in ho_so.items())  # served padded, keyed trimmed
+    assert any("" in p.values() for p in ho_so.values())  # "" dates kept as received
 
 
 def test_an_extract_killed_mid_run_resumes_to_exactly_what_a_clean_run_stores(world, server, fresh_db, pg_cluster):
@@ -238,8 +272,19 @@ def test_an_extract_killed_mid_run_resumes_to_exactly_what_a_clean_run_stores(wo
     server.set_faults(FaultConfig(seed=10, slow=1.0, slow_seconds=0.03))  # every page takes a while
     specs = [f"{s}/{n}" for s, n in names]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.extractors.extract_process", server.url, fresh_db.conninfo(),
-         CLOCK.isoformat(), *specs], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "tests.extractors.extract_process",
+            server.url,
+            fresh_db.conninfo(),
+            CLOCK.isoformat(),
+            *specs,
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         # kill it once the second entity has committed some pages: the first is done, the second half-way
@@ -247,7 +292,9 @@ def test_an_extract_killed_mid_run_resumes_to_exactly_what_a_clean_run_stores(wo
             if raw_counts_if_any(fresh_db).get("one_stop__qua_trinh_xu_ly", 0) >= 100:
                 break
             time.sleep(0.02)
-        assert proc.poll() is None, "the extract ended before it could be killed: " + proc.stderr.read().decode()[-2000:]
+        assert proc.poll() is None, (
+            "the extract ended before it could be killed: " + proc.stderr.read().decode()[-2000:]
+        )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -261,15 +308,15 @@ def test_an_extract_killed_mid_run_resumes_to_exactly_what_a_clean_run_stores(wo
         runs = conn.execute("SELECT entity, status FROM meta.extract_runs ORDER BY batch_id").fetchall()
         marks = dict(conn.execute("SELECT entity, high_watermark FROM meta.watermarks").fetchall())
     assert runs == [("ho_so", "success"), ("qua_trinh_xu_ly", "running")]
-    assert marks == {"ho_so": CLOCK}                       # the killed entity's watermark did not move
+    assert marks == {"ho_so": CLOCK}  # the killed entity's watermark did not move
     partial = len(raw_versions(fresh_db, "one_stop", "qua_trinh_xu_ly"))
     assert 0 < partial < len(truth(world, "one_stop", "qua_trinh_xu_ly", CLOCK))
 
     server.set_faults(None)
-    extract(fresh_db, server.url, names, CLOCK)            # the next run
+    extract(fresh_db, server.url, names, CLOCK)  # the next run
     clean_db = new_database(pg_cluster)
     try:
-        extract(clean_db, server.url, names, CLOCK)        # a run that was never interrupted
+        extract(clean_db, server.url, names, CLOCK)  # a run that was never interrupted
         for source, name in names:
             assert raw_versions(fresh_db, source, name) == raw_versions(clean_db, source, name), (source, name)
     finally:

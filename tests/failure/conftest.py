@@ -6,6 +6,7 @@ of its database taken before each stage (CREATE DATABASE … TEMPLATE); the refe
 from a copy of the first night's end, with copies before the stages its tests break. A test copies
 the state just before the stage it breaks, so only that stage and what follows run again.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,7 +20,14 @@ from extractors.entities import ONE_STOP, entity
 from simulator import SimulatorServer, World
 from tests.failure import fingerprint
 from tests.failure.night import (
-    CLOCK, SECOND_CLOCK, STAGES, WORLD, Night, create_database, drop_database, run_night,
+    CLOCK,
+    SECOND_CLOCK,
+    STAGES,
+    WORLD,
+    Night,
+    create_database,
+    drop_database,
+    run_night,
 )
 
 SNAPSHOTS = {"build": "before_build", "gate": "before_gate", "marts": "before_marts", "publish": "before_publish"}
@@ -31,8 +39,8 @@ SECOND_SNAPSHOTS = {"ingest": "n2_before_ingest", "build": "n2_before_build", "m
 @dataclass
 class Reference:
     prints: fingerprint.Fingerprint
-    templates: dict[str, str]     # stage -> database holding the state just before it
-    raw_counts: dict[str, int]    # raw table -> versions
+    templates: dict[str, str]  # stage -> database holding the state just before it
+    raw_counts: dict[str, int]  # raw table -> versions
     outbox: Path | None = None
 
 
@@ -92,15 +100,19 @@ def second_reference(pg_cluster, reference, later_simulator) -> Reference:
     templates = {}
     for stage in SECOND_STAGES:
         if stage in SECOND_SNAPSHOTS:
-            templates[stage] = create_database(admin, f"fail_{SECOND_SNAPSHOTS[stage]}_{tag}",
-                                               template=dsn.dbname).dbname
+            templates[stage] = create_database(
+                admin, f"fail_{SECOND_SNAPSHOTS[stage]}_{tag}", template=dsn.dbname
+            ).dbname
         report = run_night(night, start=stage, until=stage)
         assert not report.failed_extracts, report.failed_extracts
     templates["end"] = dsn.dbname
     prints = fingerprint.take(dsn.conninfo())
     counts = _counts(prints)
     # the second night really brought changes to merge
-    assert counts[entity(ONE_STOP, "ho_so").qualified_table] > reference.raw_counts[entity(ONE_STOP, "ho_so").qualified_table]
+    assert (
+        counts[entity(ONE_STOP, "ho_so").qualified_table]
+        > reference.raw_counts[entity(ONE_STOP, "ho_so").qualified_table]
+    )
     yield Reference(prints, templates, counts)
     for name in templates.values():
         drop_database(admin, name)

@@ -8,6 +8,7 @@ is replaced by one that kills the process with SIGKILL before doing anything. No
 runs and no transaction commits: exactly what a power cut or the OOM killer leaves behind.
 The pipeline's code is not changed; only where the process dies is chosen.
 """
+
 from __future__ import annotations
 
 import importlib

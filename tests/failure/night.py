@@ -13,6 +13,7 @@ Two ways to run a stage:
 Recovery follows Airflow: the failed task runs again, then everything after it
 (`run_night(..., start=stage)`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,12 +44,20 @@ from tthc.warehouse import Dsn
 log = logging.getLogger(__name__)
 
 # A small province over four months, the July 2025 merger inside: ~2,700 dossiers, every entity.
-WORLD = WorldConfig(seed=23, dossiers_per_year=8000, start=date(2025, 4, 1), end=date(2025, 12, 31),
-                    departments=4, districts=2, communes_per_district=4, procedures=60)
-CLOCK = datetime(2025, 8, 1, 1, 0, tzinfo=LOCAL)   # the night's run time (the sources' clock too)
-SECOND_CLOCK = datetime(2025, 8, 2, 1, 0, tzinfo=LOCAL)   # the next night: incremental merges on a built warehouse
+WORLD = WorldConfig(
+    seed=23,
+    dossiers_per_year=8000,
+    start=date(2025, 4, 1),
+    end=date(2025, 12, 31),
+    departments=4,
+    districts=2,
+    communes_per_district=4,
+    procedures=60,
+)
+CLOCK = datetime(2025, 8, 1, 1, 0, tzinfo=LOCAL)  # the night's run time (the sources' clock too)
+SECOND_CLOCK = datetime(2025, 8, 2, 1, 0, tzinfo=LOCAL)  # the next night: incremental merges on a built warehouse
 AS_OF = CLOCK.date()
-PERIOD = "2025-07"                                   # the month the night publishes
+PERIOD = "2025-07"  # the month the night publishes
 INITIAL_FROM = "2025-01-01"
 STAGES = ("ingest", "build", "gate", "marts", "publish")
 CREDENTIALS = {"client_id": "tthc-demo", "client_secret": "demo-secret", "api_key": "demo-api-key"}
@@ -61,9 +70,9 @@ class Night:
     dsn: Dsn
     source_url: str
     outbox: Path
-    portal_url: str | None = None   # another base URL for the DVC portal (a source that is down)
-    clock: datetime = CLOCK         # the night's run time (the DAG run's time)
-    inbox_url: str | None = None    # the province inbox, when the night delivers
+    portal_url: str | None = None  # another base URL for the DVC portal (a source that is down)
+    clock: datetime = CLOCK  # the night's run time (the DAG run's time)
+    inbox_url: str | None = None  # the province inbox, when the night delivers
     inbox_token: str = "demo-inbox-token"
 
     @property
@@ -80,15 +89,14 @@ class Night:
             "DVC_PORTAL_API_KEY": CREDENTIALS["api_key"],
             "TTHC_INITIAL_FROM": INITIAL_FROM,
             "TTHC_OUTBOX": str(self.outbox),
-        } | ({"PROVINCE_INBOX_URL": self.inbox_url, "PROVINCE_INBOX_TOKEN": self.inbox_token}
-             if self.inbox_url else {})
+        } | ({"PROVINCE_INBOX_URL": self.inbox_url, "PROVINCE_INBOX_TOKEN": self.inbox_token} if self.inbox_url else {})
 
 
 @dataclass
 class NightReport:
-    failed_extracts: dict[str, str] = field(default_factory=dict)   # raw table -> error
+    failed_extracts: dict[str, str] = field(default_factory=dict)  # raw table -> error
     stages_run: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)         # stage -> how long it took
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> how long it took
 
     @property
     def complete(self) -> bool:
@@ -116,8 +124,13 @@ def environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
-def run_night(night: Night, start: str = "ingest", until: str = "publish",
-              entities: tuple[Entity, ...] = ENTITIES, run_id: str | None = None) -> NightReport:
+def run_night(
+    night: Night,
+    start: str = "ingest",
+    until: str = "publish",
+    entities: tuple[Entity, ...] = ENTITIES,
+    run_id: str | None = None,
+) -> NightReport:
     """Run the night's stages `start`..`until` in this process, as the DAG tasks would; stop where
     a stage fails (the build waits for every extract, the marts for the gate)."""
     from tthc.orchestration import tasks
@@ -125,7 +138,7 @@ def run_night(night: Night, start: str = "ingest", until: str = "publish",
     run_id = run_id or f"failure-test-{uuid.uuid4().hex[:8]}"
     report = NightReport()
     with environment(night.env()):
-        for stage in STAGES[STAGES.index(start):STAGES.index(until) + 1]:
+        for stage in STAGES[STAGES.index(start) : STAGES.index(until) + 1]:
             report.stages_run.append(stage)
             started = time.monotonic()
             if stage == "ingest":
@@ -152,7 +165,7 @@ def run_night(night: Night, start: str = "ingest", until: str = "publish",
 
 # -- the production retry policy on a shortened clock --------------------------------------------------
 
-TIME_SCALE = 0.01   # one second of the production clock lasts 10 ms here (a 120 s read timeout: 1.2 s)
+TIME_SCALE = 0.01  # one second of the production clock lasts 10 ms here (a 120 s read timeout: 1.2 s)
 
 
 @dataclass
@@ -172,8 +185,11 @@ class ShortClock:
         """RetryPolicy's production defaults (attempts, base delay, caps: the backoff's shape), with the
         socket timeouts shortened by the same scale; backoff and Retry-After waits go through sleep()."""
         production = RetryPolicy()
-        return replace(production, connect_timeout=production.connect_timeout * self.scale,
-                       read_timeout=production.read_timeout * self.scale)
+        return replace(
+            production,
+            connect_timeout=production.connect_timeout * self.scale,
+            read_timeout=production.read_timeout * self.scale,
+        )
 
 
 def production_client(night: Night, target: Entity, clock: ShortClock, page_size: int | None = None):
@@ -187,9 +203,14 @@ def production_client(night: Night, target: Entity, clock: ShortClock, page_size
     return OneStopClient(night.source_url, CREDENTIALS["client_id"], CREDENTIALS["client_secret"], http, page_size)
 
 
-def ingest_on_short_clock(night: Night, targets: tuple[Entity, ...], clock: ShortClock,
-                          page_size: int | None = None, run_id: str = "failure-test",
-                          during=None) -> tuple[dict, dict]:
+def ingest_on_short_clock(
+    night: Night,
+    targets: tuple[Entity, ...],
+    clock: ShortClock,
+    page_size: int | None = None,
+    run_id: str = "failure-test",
+    during=None,
+) -> tuple[dict, dict]:
     """Extract `targets` one after the other as tasks.ingest_entity does (the same window settings,
     the production retry policy), on the short clock. `during(target)`, if given, is a context
     manager around each extract (a fault that starts mid-extract).
@@ -204,9 +225,16 @@ def ingest_on_short_clock(night: Night, targets: tuple[Entity, ...], clock: Shor
         for target in targets:
             client = production_client(night, target, clock, page_size)
             try:
-                with (during(target) if during else nullcontext()):
-                    extract_entity(night.dsn.conninfo(), client, target, night.clock,
-                                   initial_from=settings.initial_from(), lookback=settings.lookback(), run_id=run_id)
+                with during(target) if during else nullcontext():
+                    extract_entity(
+                        night.dsn.conninfo(),
+                        client,
+                        target,
+                        night.clock,
+                        initial_from=settings.initial_from(),
+                        lookback=settings.lookback(),
+                        run_id=run_id,
+                    )
             except Exception as exc:
                 errors[target.table] = f"{type(exc).__name__}: {exc}"
             finally:
@@ -222,17 +250,19 @@ def fetch_scores_on_short_clock(night: Night, clock: ShortClock) -> int:
     the short clock."""
     from extractors.portal_scores import fetch_service_results, periods_around, province_roots
 
-    portal = Entity("dvc_portal", "service_results", "", (), "", False)   # only its source matters here
+    portal = Entity("dvc_portal", "service_results", "", (), "", False)  # only its source matters here
     client = production_client(night, portal, clock)
     try:
         conninfo = night.dsn.conninfo()
-        return fetch_service_results(conninfo, client, province_roots(conninfo, night.as_of),
-                                     periods_around(night.as_of))
+        return fetch_service_results(
+            conninfo, client, province_roots(conninfo, night.as_of), periods_around(night.as_of)
+        )
     finally:
         client.close()
 
 
 # -- alerts -------------------------------------------------------------------------------------------
+
 
 @contextmanager
 def alert_webhook():
@@ -269,14 +299,17 @@ def alert_on_failure(exc: BaseException, dag_id: str, task_id: str, webhook: str
 
     from tthc.orchestration.alerts import notify_failure
 
-    context = {"exception": exc, "task_instance": SimpleNamespace(dag_id=dag_id, task_id=task_id, try_number=3,
-                                                                  log_url=None),
-               "dag_run": SimpleNamespace(run_id="failure-test")}
+    context = {
+        "exception": exc,
+        "task_instance": SimpleNamespace(dag_id=dag_id, task_id=task_id, try_number=3, log_url=None),
+        "dag_run": SimpleNamespace(run_id="failure-test"),
+    }
     with environment({"TTHC_ALERT_WEBHOOK": webhook}):
         notify_failure(context)
 
 
 # -- runs the test kills ---------------------------------------------------------------------------
+
 
 @dataclass
 class CliRun:
@@ -299,16 +332,23 @@ class CliRun:
         return self.proc.wait(timeout=timeout)
 
 
-def start_cli(night: Night, args: list[str], log_dir: Path, extra_env: dict[str, str] | None = None,
-              kill_at: str | None = None) -> CliRun:
+def start_cli(
+    night: Night, args: list[str], log_dir: Path, extra_env: dict[str, str] | None = None, kill_at: str | None = None
+) -> CliRun:
     """`tthc ARGS` against the night's warehouse and sources, in a process group of its own;
     with `kill_at` ("module:function"), killed by SIGKILL when it calls that function (kill_at.py)."""
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED} | night.env() | (extra_env or {})
     log_path = log_dir / f"tthc-{args[0]}-{uuid.uuid4().hex[:6]}.log"
     command = ["-m", "tests.failure.kill_at", kill_at] if kill_at else ["-m", "tthc.cli"]
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, *command, *args], cwd=REPO, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, *command, *args],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return CliRun(proc, log_path)
 
 
@@ -334,6 +374,7 @@ def wait_for(condition, run: CliRun, what: str, timeout: float = 120.0, every: f
 
 # -- the warehouse ---------------------------------------------------------------------------------
 
+
 def query(dsn: Dsn, text: str, params=None) -> list[tuple]:
     try:
         with psycopg.connect(dsn.conninfo(), connect_timeout=5) as conn:
@@ -343,15 +384,28 @@ def query(dsn: Dsn, text: str, params=None) -> list[tuple]:
 
 
 def relations_in(dsn: Dsn, schema: str) -> set[str]:
-    return {r[0] for r in query(dsn, "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                                     "AND table_name !~ '__dbt_'", (schema,))}
+    return {
+        r[0]
+        for r in query(
+            dsn,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_name !~ '__dbt_'",
+            (schema,),
+        )
+    }
 
 
 def lock_waiters(dsn: Dsn, query_prefix: str = "") -> list[str]:
     """Statements of other sessions in the night's database that wait for a lock."""
-    return [q for (q,) in query(dsn, "SELECT query FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
-                                     "AND pid <> pg_backend_pid()", (dsn.dbname,))
-            if q.lstrip().upper().startswith(query_prefix.upper())]
+    return [
+        q
+        for (q,) in query(
+            dsn,
+            "SELECT query FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
+            "AND pid <> pg_backend_pid()",
+            (dsn.dbname,),
+        )
+        if q.lstrip().upper().startswith(query_prefix.upper())
+    ]
 
 
 def create_database(admin: Dsn, name: str, template: str | None = None) -> Dsn:
@@ -359,7 +413,9 @@ def create_database(admin: Dsn, name: str, template: str | None = None) -> Dsn:
         if template:
             # A template must have no sessions (GX keeps a pooled one after the gate).
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (template,))
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
         else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return admin.with_database(name)

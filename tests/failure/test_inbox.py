@@ -8,6 +8,7 @@ starts from a copy of the reference night's warehouse before publish, with a fre
 with the reference's package bytes, the package received by the inbox exactly once, and its last
 delivery record a success; or, while the fault lasts, with a failed task that says why.
 """
+
 from __future__ import annotations
 
 import signal
@@ -18,7 +19,12 @@ import pytest
 from simulator import FaultConfig, SimulatorServer, World, WorldConfig
 from tests.failure.conftest import assert_same_as
 from tests.failure.night import (
-    PERIOD, ShortClock, alert_on_failure, alert_webhook, run_night, start_cli,
+    PERIOD,
+    ShortClock,
+    alert_on_failure,
+    alert_webhook,
+    run_night,
+    start_cli,
 )
 from tthc.province_package import delivery_log
 from tthc.province_package.delivery import TIMEOUT, DeliveryFailed, DeliveryNotAnswered, deliver_outbox
@@ -27,14 +33,24 @@ from tthc.province_package.inbox import InboxSettings
 pytestmark = pytest.mark.slow
 
 INBOX_PATH = "/api/v1/extracts"
-TOKEN = "demo-inbox-token"   # the simulator's
+TOKEN = "demo-inbox-token"  # the simulator's
 
 
 @pytest.fixture
 def inbox():
     """A province inbox of its own (a simulator with an empty province: only its inbox is used)."""
-    world = World(WorldConfig(seed=5, dossiers_per_year=0, start=date(2025, 1, 1), end=date(2025, 12, 31),
-                              departments=1, districts=1, communes_per_district=1, procedures=30))
+    world = World(
+        WorldConfig(
+            seed=5,
+            dossiers_per_year=0,
+            start=date(2025, 1, 1),
+            end=date(2025, 12, 31),
+            departments=1,
+            districts=1,
+            communes_per_district=1,
+            procedures=30,
+        )
+    )
     with SimulatorServer(world, port=0) as server:
         yield server
 
@@ -65,7 +81,7 @@ def test_inbox_down_then_late_then_the_package_is_received_once(reference, scena
     with pytest.raises(DeliveryNotAnswered, match=r"did not take .* v1: HTTP 50[234]"):
         publish(night)
     assert received(inbox) == [] and [s for s, _ in delivery_statuses(night)] == ["retry"]
-    assert_same_as(night, reference)   # the package is written all the same, byte for byte
+    assert_same_as(night, reference)  # the package is written all the same, byte for byte
 
     # too late: the inbox stores it, then answers after the sender's timeout (on the short clock)
     clock = ShortClock()
@@ -81,7 +97,7 @@ def test_inbox_down_then_late_then_the_package_is_received_once(reference, scena
     publish(night)
     assert received(inbox) == [("000.00.00.H56", PERIOD, 1)], "the package reached the inbox twice"
     assert [s for s, _ in delivery_statuses(night)] == ["retry", "retry", "already_received"]
-    publish(night)                                     # nothing left to send
+    publish(night)  # nothing left to send
     assert len(delivery_log(night.outbox)) == 3 and len(inbox.inbox) == 1
     assert_same_as(night, reference)
 
@@ -114,7 +130,7 @@ def test_inbox_refusing_a_package_stops_until_a_person_looks(reference, scenario
     import json
 
     night = scenario(reference.templates["publish"])
-    publish(night)                                     # no inbox yet: the package is only written
+    publish(night)  # no inbox yet: the package is only written
     [manifest_path] = night.outbox.glob("*/*/v1/manifest.json")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["ky_bao_cao"] = "2025-7"
@@ -134,8 +150,12 @@ def test_killed_between_the_inbox_answer_and_its_record(reference, scenario, inb
     and the inbox answers 409, which is success: the inbox counts one package."""
     night = scenario(reference.templates["publish"])
     night.inbox_url = inbox.url
-    run = start_cli(night, ["publish", "--period", PERIOD, "--now", night.clock.isoformat()], tmp_path,
-                    {"TTHC_CRASH_AT": "delivery.answered"})
+    run = start_cli(
+        night,
+        ["publish", "--period", PERIOD, "--now", night.clock.isoformat()],
+        tmp_path,
+        {"TTHC_CRASH_AT": "delivery.answered"},
+    )
     assert run.wait(timeout=180) == -signal.SIGKILL, run.output()
     assert "TTHC_CRASH_AT=delivery.answered" in run.output()
     assert received(inbox) == [("000.00.00.H56", PERIOD, 1)]

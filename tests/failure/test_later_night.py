@@ -6,6 +6,7 @@ into the stored facts and swaps freshly built marts over the first night's. Each
 at one point, checks what the kill left, runs the failed step and everything after it again,
 and compares with a second night that never failed (every schema, raw and meta).
 """
+
 from __future__ import annotations
 
 import re
@@ -35,17 +36,25 @@ def test_build_killed_mid_merge_on_the_second_night(second_reference, scenario, 
     night = scenario(second_reference.templates["build"], second=True)
     before = fingerprint.take(night.dsn.conninfo())
     with psycopg.connect(night.dsn.conninfo()) as blocker:
-        blocker.execute("LOCK TABLE core.fct_dossier IN SHARE MODE")   # reads pass, writes wait
+        blocker.execute("LOCK TABLE core.fct_dossier IN SHARE MODE")  # reads pass, writes wait
         run = start_cli(night, ["build", "--as-of", night.as_of.isoformat()], tmp_path)
-        [merge] = wait_for(lambda: [q for q in lock_waiters(night.dsn) if MERGE.search(q)], run,
-                           "dbt to merge into core.fct_dossier", timeout=240)
+        [merge] = wait_for(
+            lambda: [q for q in lock_waiters(night.dsn) if MERGE.search(q)],
+            run,
+            "dbt to merge into core.fct_dossier",
+            timeout=240,
+        )
         assert run.kill() == -signal.SIGKILL
         blocker.rollback()
     killed = fingerprint.take(night.dsn.conninfo())
-    assert killed.warehouse["core.fct_dossier"] == before.warehouse["core.fct_dossier"], \
+    assert killed.warehouse["core.fct_dossier"] == before.warehouse["core.fct_dossier"], (
         "the killed merge left rows in core.fct_dossier"
-    merged = [n for n, d in tables(killed, "staging").items() | tables(killed, "intermediate").items()
-              if d != tables(before, n.split(".")[0]).get(n)]
+    )
+    merged = [
+        n
+        for n, d in tables(killed, "staging").items() | tables(killed, "intermediate").items()
+        if d != tables(before, n.split(".")[0]).get(n)
+    ]
     assert merged, "nothing had merged the night before the kill: the build was not interrupted mid-way"
     assert second_reference.prints.diff(killed), "the killed build had finished"
 

@@ -11,6 +11,7 @@ start from copies of its database taken between stages (CREATE DATABASE … TEMP
 the broken stage and what follows it are run again. The extracts retry with the production
 policy (extractors.http.RetryPolicy's defaults) on a shortened clock (night.ShortClock).
 """
+
 from __future__ import annotations
 
 import signal
@@ -27,11 +28,24 @@ from tests.conftest import free_port
 from tests.failure import fingerprint
 from tests.failure.conftest import Reference, assert_same_as
 from tests.failure.night import (
-    AS_OF, CLOCK, PERIOD, Night, ShortClock, crash_warehouse, ingest_on_short_clock, lock_waiters, output_shows,
-    query, relations_in, run_night, start_cli, wait_for,
+    AS_OF,
+    CLOCK,
+    PERIOD,
+    Night,
+    ShortClock,
+    crash_warehouse,
+    ingest_on_short_clock,
+    lock_waiters,
+    output_shows,
+    query,
+    relations_in,
+    run_night,
+    start_cli,
+    wait_for,
 )
 
 pytestmark = pytest.mark.slow
+
 
 def assert_same_as_reference(night: Night, reference: Reference) -> None:
     assert_same_as(night, reference)
@@ -39,13 +53,17 @@ def assert_same_as_reference(night: Night, reference: Reference) -> None:
 
 def run_statuses(night: Night) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for source, name, status in query(night.dsn, "SELECT source, entity, status FROM meta.extract_runs ORDER BY batch_id"):
+    for source, name, status in query(
+        night.dsn, "SELECT source, entity, status FROM meta.extract_runs ORDER BY batch_id"
+    ):
         out.setdefault(f"{source}__{name}", []).append(status)
     return out
 
 
 def watermarks(night: Night) -> dict[str, object]:
-    return {f"{s}__{e}": w for s, e, w in query(night.dsn, "SELECT source, entity, high_watermark FROM meta.watermarks")}
+    return {
+        f"{s}__{e}": w for s, e, w in query(night.dsn, "SELECT source, entity, high_watermark FROM meta.watermarks")
+    }
 
 
 def raw_count(night: Night, table: str) -> int:
@@ -54,6 +72,7 @@ def raw_count(night: Night, table: str) -> int:
 
 
 # -- the extract stage ---------------------------------------------------------------------------------
+
 
 def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, scenario, tmp_path):
     """Four extract failures in one night, one per task, as a bad night brings them:
@@ -82,6 +101,7 @@ def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, s
             while not stop.is_set() and raw_count(night, steps.table) < 100:
                 stop.wait(0.005)
             simulator.set_faults(FaultConfig(rate_limit=1.0, retry_after=1, paths=(steps.path,)))
+
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
@@ -91,10 +111,11 @@ def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, s
             watcher.join()
             simulator.set_faults(None)
 
-    night.portal_url = f"http://127.0.0.1:{free_port()}"   # nobody listens there
+    night.portal_url = f"http://127.0.0.1:{free_port()}"  # nobody listens there
     clock = ShortClock()
-    errors, reasons = ingest_on_short_clock(night, (*calm, steps, *portal), clock, page_size=50,
-                                            during=storm_after_first_pages)
+    errors, reasons = ingest_on_short_clock(
+        night, (*calm, steps, *portal), clock, page_size=50, during=storm_after_first_pages
+    )
     assert set(errors) == {steps.table, *(e.table for e in portal)}, errors
     assert all("ConnectionError" in errors[e.table] for e in portal), errors
     attempts = RetryPolicy().max_attempts
@@ -116,10 +137,12 @@ def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, s
     # and is killed there, waiting to write the watermark
     with psycopg.connect(night.dsn.conninfo()) as blocker:
         blocker.execute("LOCK TABLE meta.watermarks IN EXCLUSIVE MODE")
-        run = start_cli(night, ["ingest", ONE_STOP, "--entity", offerings.name, "--upper", CLOCK.isoformat()],
-                        tmp_path)
-        wait_for(lambda: lock_waiters(night.dsn, "INSERT INTO meta.watermarks"), run,
-                 "the unit-offering extract to reach its watermark")
+        run = start_cli(night, ["ingest", ONE_STOP, "--entity", offerings.name, "--upper", CLOCK.isoformat()], tmp_path)
+        wait_for(
+            lambda: lock_waiters(night.dsn, "INSERT INTO meta.watermarks"),
+            run,
+            "the unit-offering extract to reach its watermark",
+        )
         assert run.kill() == -signal.SIGKILL
         blocker.rollback()
     assert raw_count(night, offerings.table) == reference.raw_counts[offerings.qualified_table]  # all pages in
@@ -140,6 +163,7 @@ def test_a_night_of_extract_failures_then_a_normal_night(reference, simulator, s
 
 
 # -- dbt, the gate, the marts, the package -----------------------------------------------------------------
+
 
 def test_dbt_killed_mid_build_then_the_build_again(reference, scenario, tmp_path):
     """SIGKILL of the build (the CLI and its dbt) once the first core model is in: some models
@@ -197,8 +221,12 @@ def test_package_writer_killed_mid_package_then_publish_again(reference, scenari
     version is issued, only a hidden temporary folder stays. Publishing again issues v1 with
     the reference's bytes."""
     night = scenario(reference.templates["publish"])
-    run = start_cli(night, ["publish", "--period", PERIOD, "--now", CLOCK.isoformat()], tmp_path,
-                    {"TTHC_CRASH_AT": "package.file_written"})
+    run = start_cli(
+        night,
+        ["publish", "--period", PERIOD, "--now", CLOCK.isoformat()],
+        tmp_path,
+        {"TTHC_CRASH_AT": "package.file_written"},
+    )
     assert run.wait(timeout=180) == -signal.SIGKILL, run.output()
     assert fingerprint.package_files(night.outbox) == {}, "a version was issued by a write that never finished"
     leftovers = fingerprint.litter(night.outbox)

@@ -8,18 +8,25 @@ retried (refused credentials), fails that entity's task with the reason, keeps i
 alerts; nothing downstream runs. After the source recovers (or the credentials are fixed), the
 next run ends identical to a second night that never failed.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from extractors.entities import DVC_PORTAL, ONE_STOP, entity, of_source
+from extractors.entities import DVC_PORTAL, ONE_STOP, entity
 from extractors.http import RetryPolicy, SourceAuthError
 from simulator import FaultConfig
 from tests.failure import fingerprint
 from tests.failure.conftest import assert_same_as
 from tests.failure.night import (
-    ShortClock, alert_on_failure, alert_webhook, environment, fetch_scores_on_short_clock, ingest_on_short_clock,
-    query, run_night,
+    ShortClock,
+    alert_on_failure,
+    alert_webhook,
+    environment,
+    fetch_scores_on_short_clock,
+    ingest_on_short_clock,
+    query,
+    run_night,
 )
 
 pytestmark = pytest.mark.slow
@@ -30,8 +37,11 @@ PRODUCTION = RetryPolicy()
 
 def statuses(night) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for source, name, status in query(night.dsn, "SELECT source, entity, status FROM meta.extract_runs "
-                                                  "WHERE window_to = %s ORDER BY batch_id", (night.clock,)):
+    for source, name, status in query(
+        night.dsn,
+        "SELECT source, entity, status FROM meta.extract_runs WHERE window_to = %s ORDER BY batch_id",
+        (night.clock,),
+    ):
         out.setdefault(f"{source}__{name}", []).append(status)
     return out
 
@@ -41,23 +51,31 @@ def raw_counts(night) -> dict[str, int]:
 
 
 def watermarks(night) -> dict[str, object]:
-    return {f"{s}__{e}": w for s, e, w in query(night.dsn, "SELECT source, entity, high_watermark FROM meta.watermarks")}
+    return {
+        f"{s}__{e}": w for s, e, w in query(night.dsn, "SELECT source, entity, high_watermark FROM meta.watermarks")
+    }
 
 
 def assert_production_backoff(waits: list[float], retries: int) -> None:
     """Full jitter: the wait before retry a is in [0, min(max_delay, base_delay * 2**a)]."""
     assert len(waits) == retries, waits
     for attempt, wait in enumerate(waits):
-        assert 0 <= wait <= min(PRODUCTION.max_delay, PRODUCTION.base_delay * 2 ** attempt), (attempt, waits)
+        assert 0 <= wait <= min(PRODUCTION.max_delay, PRODUCTION.base_delay * 2**attempt), (attempt, waits)
 
 
 def test_the_short_clock_keeps_the_production_policy():
     clock = ShortClock()
     policy = clock.policy()
-    assert (policy.max_attempts, policy.base_delay, policy.max_delay, policy.max_retry_after) == \
-        (PRODUCTION.max_attempts, PRODUCTION.base_delay, PRODUCTION.max_delay, PRODUCTION.max_retry_after)
-    assert (policy.connect_timeout, policy.read_timeout) == \
-        (PRODUCTION.connect_timeout * clock.scale, PRODUCTION.read_timeout * clock.scale)
+    assert (policy.max_attempts, policy.base_delay, policy.max_delay, policy.max_retry_after) == (
+        PRODUCTION.max_attempts,
+        PRODUCTION.base_delay,
+        PRODUCTION.max_delay,
+        PRODUCTION.max_retry_after,
+    )
+    assert (policy.connect_timeout, policy.read_timeout) == (
+        PRODUCTION.connect_timeout * clock.scale,
+        PRODUCTION.read_timeout * clock.scale,
+    )
 
 
 def test_a_bad_night_at_the_sources_then_the_next_run(second_reference, later_simulator, scenario):
@@ -77,8 +95,9 @@ def test_a_bad_night_at_the_sources_then_the_next_run(second_reference, later_si
 
     night = scenario(second_reference.templates["ingest"], second=True)
     sim = later_simulator
-    units, procedures, offerings, dossiers, steps = (entity(ONE_STOP, n) for n in (
-        "don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so", "qua_trinh_xu_ly"))
+    units, procedures, offerings, dossiers, steps = (
+        entity(ONE_STOP, n) for n in ("don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so", "qua_trinh_xu_ly")
+    )
     payments = entity(DVC_PORTAL, "payments")
     timeout = PRODUCTION.read_timeout * ShortClock().scale
     before = watermarks(night)
@@ -131,16 +150,25 @@ def test_a_bad_night_at_the_sources_then_the_next_run(second_reference, later_si
     counts = raw_counts(night)
     assert {t: counts[t] for t in failed_raw} == {t: first_counts[t] for t in failed_raw}, counts
     changed = {t for t in failed_raw if second_reference.raw_counts[t] > first_counts[t]}
-    assert changed >= {dossiers.qualified_table, steps.qualified_table, payments.qualified_table,
-                       "raw.dvc_portal__service_results"}, changed
+    assert changed >= {
+        dossiers.qualified_table,
+        steps.qualified_table,
+        payments.qualified_table,
+        "raw.dvc_portal__service_results",
+    }, changed
     runs = statuses(night)
     assert {t.table: runs.get(t.table) for t in failed} == {t.table: ["failed"] for t in failed}, runs
     assert runs[units.table] == runs[procedures.table] == ["success"], runs
     after = watermarks(night)
     assert {t.table: after[t.table] for t in failed} == {t.table: before[t.table] for t in failed}
     assert after[units.table] > before[units.table]
-    errors_kept = dict(query(night.dsn, "SELECT source || '__' || entity, error FROM meta.extract_runs "
-                                        "WHERE status = 'failed' AND window_to = %s", (night.clock,)))
+    errors_kept = dict(
+        query(
+            night.dsn,
+            "SELECT source || '__' || entity, error FROM meta.extract_runs WHERE status = 'failed' AND window_to = %s",
+            (night.clock,),
+        )
+    )
     assert "refused" in errors_kept[steps.table] and "ReadTimeout" in errors_kept[offerings.table], errors_kept
 
     # each failure alerts with its reason (Airflow's on_failure_callback, after the task's retries)

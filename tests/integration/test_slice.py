@@ -3,6 +3,7 @@
 Every metric 1.1-5.3 in the mart, and 2.1 in chi_so_766.csv, must equal an independent count
 from the simulator's ground truth (tests/oracle.py), for every unit and month.
 """
+
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,6 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -42,8 +42,9 @@ def world():
 @pytest.fixture(scope="module")
 def built(world, pg_cluster, tmp_path_factory):
     """Run the slice once for the module: returns (dsn, outbox)."""
-    import psycopg as pg
     import uuid
+
+    import psycopg as pg
 
     admin = pg_cluster.admin_dsn()
     name = f"slice_{uuid.uuid4().hex[:8]}"
@@ -57,13 +58,23 @@ def built(world, pg_cluster, tmp_path_factory):
     try:
         client = make_client("one_stop", SourceSettings(server.url, "tthc-demo", "demo-secret"), page_size=200)
         for name_ in ("don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so"):
-            extract_entity(dsn.conninfo(), client, entity("one_stop", name_), CLOCK,
-                           initial_from=datetime(2024, 12, 1, tzinfo=LOCAL))
+            extract_entity(
+                dsn.conninfo(),
+                client,
+                entity("one_stop", name_),
+                CLOCK,
+                initial_from=datetime(2024, 12, 1, tzinfo=LOCAL),
+            )
         client.close()
         portal = make_client("dvc_portal", SourceSettings(server.url, api_key="demo-api-key"), page_size=500)
         for name_ in ("payments", "sync_status", "feedback", "ratings", "online_services"):
-            extract_entity(dsn.conninfo(), portal, entity("dvc_portal", name_), CLOCK,
-                           initial_from=datetime(2024, 9, 1, tzinfo=LOCAL))
+            extract_entity(
+                dsn.conninfo(),
+                portal,
+                entity("dvc_portal", name_),
+                CLOCK,
+                initial_from=datetime(2024, 9, 1, tzinfo=LOCAL),
+            )
         portal.close()
     finally:
         server.stop()
@@ -99,8 +110,7 @@ def truth(world):
 def test_raw_holds_exactly_the_source_records(world, built):
     dsn, _ = built
     with psycopg.connect(dsn.conninfo()) as conn:
-        keys = {r[0] for r in conn.execute(
-            "select distinct on (record_key) record_key from raw.one_stop__ho_so")}
+        keys = {r[0] for r in conn.execute("select distinct on (record_key) record_key from raw.one_stop__ho_so")}
     expected = {r["MaHoSo"].strip() for r in world.records("one_stop", "ho_so", CLOCK)}
     assert keys == expected
 
@@ -138,8 +148,9 @@ def test_extract_file_matches_the_count_and_the_contract(world, built):
 # The closed periods of the other types the marts keep: cumulative quarters, and Decree 09
 # reporting months (the 15th of the previous month to the 14th, keyed by the month they end in).
 QUARTERS = [("2025-Q1", date(2025, 1, 1), date(2025, 4, 1)), ("2025-Q2", date(2025, 4, 1), date(2025, 7, 1))]
-REPORT_MONTHS = [(f"2025-{m:02d}", date(2024, 12, 15) if m == 1 else date(2025, m - 1, 15), date(2025, m, 15))
-                 for m in range(1, 8)]
+REPORT_MONTHS = [
+    (f"2025-{m:02d}", date(2024, 12, 15) if m == 1 else date(2025, m - 1, 15), date(2025, m, 15)) for m in range(1, 8)
+]
 
 
 def metric_differences(dsn, truth, period_type, periods, exercised=None):
@@ -148,7 +159,9 @@ def metric_differences(dsn, truth, period_type, periods, exercised=None):
     with psycopg.connect(dsn.conninfo()) as conn:
         rows = conn.execute(
             "select period_key, unit_code, unit_level, metric_code, numerator, denominator, points, applies"
-            " from marts.mart_metric_monthly where period_type = %s", [period_type]).fetchall()
+            " from marts.mart_metric_monthly where period_type = %s",
+            [period_type],
+        ).fetchall()
     mart = {(p, u, m): (lvl, n, d, pts, a) for p, u, lvl, m, n, d, pts, a in rows}
     wrong = []
     for key, start, end in periods:
@@ -157,11 +170,14 @@ def metric_differences(dsn, truth, period_type, periods, exercised=None):
         for (unit, metric), (num, den) in expected.items():
             level, g_num, g_den, g_points, g_applies = mart[(key, unit, metric)]
             want_points, want_applies = oracle.points(metric, level, num, den)
-            same_counts = (abs(Fraction(g_num) - Fraction(num)) < Fraction(1, 10**6) and g_den == den)
-            if not (same_counts and abs(Fraction(g_points) - want_points) < Fraction(1, 10**9)
-                    and g_applies == want_applies):
-                wrong.append(f"{period_type} {key} {unit} {metric}: mart {g_num}/{g_den} {g_points} {g_applies}"
-                             f" != oracle {num}/{den} {float(want_points):.4f} {want_applies}")
+            same_counts = abs(Fraction(g_num) - Fraction(num)) < Fraction(1, 10**6) and g_den == den
+            if not (
+                same_counts and abs(Fraction(g_points) - want_points) < Fraction(1, 10**9) and g_applies == want_applies
+            ):
+                wrong.append(
+                    f"{period_type} {key} {unit} {metric}: mart {g_num}/{g_den} {g_points} {g_applies}"
+                    f" != oracle {num}/{den} {float(want_points):.4f} {want_applies}"
+                )
             if exercised is not None:
                 exercised[metric][0] += bool(den) and num != den
                 exercised[metric][1] += bool(den)
@@ -185,8 +201,9 @@ def test_quarters_and_reporting_months_match_the_oracle(world, built):
     the months': a dossier open over two months is in scope of both and once in the quarter)."""
     dsn, _ = built
     truth = oracle.Truth.from_world(world, CLOCK)
-    wrong = (metric_differences(dsn, truth, "quarter", QUARTERS)
-             + metric_differences(dsn, truth, "report_month", REPORT_MONTHS))
+    wrong = metric_differences(dsn, truth, "quarter", QUARTERS) + metric_differences(
+        dsn, truth, "report_month", REPORT_MONTHS
+    )
     assert not wrong, f"{len(wrong)} differences, e.g.\n" + "\n".join(wrong[:40])
 
 
@@ -199,15 +216,24 @@ def test_every_stage_ran_as_its_own_role(world, built, tmp_path):
 
     dsn, _ = built
     with psycopg.connect(dsn.conninfo()) as conn:
-        created = conn.execute("select login, split_part(object, '.', 1), count(*) from public.ddl_audit "
-                               "where tag in ('CREATE TABLE', 'CREATE TABLE AS', 'CREATE VIEW', 'SELECT INTO') "
-                               "and object not like 'pg_temp%%' group by 1, 2").fetchall()
-        owners = dict(conn.execute(
-            "select format('%s.%s', n.nspname, c.relname), pg_get_userbyid(c.relowner) from pg_class c "
-            "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v')"
-            " and n.nspname in ('raw', 'meta', 'staging', 'restricted', 'intermediate', 'core', 'marts')").fetchall())
-        schemas = dict(conn.execute("select nspname, pg_get_userbyid(nspowner) from pg_namespace "
-                                    "where nspname in ('raw', 'meta', 'core', 'marts')").fetchall())
+        created = conn.execute(
+            "select login, split_part(object, '.', 1), count(*) from public.ddl_audit "
+            "where tag in ('CREATE TABLE', 'CREATE TABLE AS', 'CREATE VIEW', 'SELECT INTO') "
+            "and object not like 'pg_temp%%' group by 1, 2"
+        ).fetchall()
+        owners = dict(
+            conn.execute(
+                "select format('%s.%s', n.nspname, c.relname), pg_get_userbyid(c.relowner) from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v')"
+                " and n.nspname in ('raw', 'meta', 'staging', 'restricted', 'intermediate', 'core', 'marts')"
+            ).fetchall()
+        )
+        schemas = dict(
+            conn.execute(
+                "select nspname, pg_get_userbyid(nspowner) from pg_namespace "
+                "where nspname in ('raw', 'meta', 'core', 'marts')"
+            ).fetchall()
+        )
     creators = defaultdict(set)
     for login, schema, _count in created:
         creators[schema].add(login)

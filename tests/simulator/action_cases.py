@@ -9,6 +9,7 @@ date (result files, reasons) as served at A.
     cases = find_cases(ActionInputs.from_world(world, as_of=A), T)
     cases.by_unit["000.30.41.H56"]["sap_den_han_1h"]    # dossier codes
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,21 +18,21 @@ from datetime import datetime, timedelta
 
 from tests.oracle import LOCAL, Calendar, iso, ts
 
-H_DUE_SOON, R_NOT_RETURNED, S_UNSYNCED = 8, 16, 24   # §11's defaults, in hours
+H_DUE_SOON, R_NOT_RETURNED, S_UNSYNCED = 8, 16, 24  # §11's defaults, in hours
 
 CASES = (
-    "sap_den_han_1h",            # L1, due within the hour
-    "sap_den_han",               # L1, due within H
-    "qua_han_co_xin_loi",        # L2 with an apology letter
-    "qua_han_chua_xin_loi",      # L2 without one
-    "qua_han_bo_sung",           # L2 only by the supplements rule (two requests, due time not yet past)
-    "cho_cong_dan",              # waiting on the citizen (one request pending)
+    "sap_den_han_1h",  # L1, due within the hour
+    "sap_den_han",  # L1, due within H
+    "qua_han_co_xin_loi",  # L2 with an apology letter
+    "qua_han_chua_xin_loi",  # L2 without one
+    "qua_han_bo_sung",  # L2 only by the supplements rule (two requests, due time not yet past)
+    "cho_cong_dan",  # waiting on the citizen (one request pending)
     "buoc_qua_han_don_vi_khac",  # L3, the current step held by another unit (liên thông)
-    "chua_tra_duoi_R",           # result ready, just under R working hours (not on L4)
-    "chua_tra_ket_qua",          # L4, just over R
-    "thieu_ket_qua_dien_tu",     # L5
-    "chua_dong_bo",              # L6
-    "thieu_ly_do",               # L7
+    "chua_tra_duoi_R",  # result ready, just under R working hours (not on L4)
+    "chua_tra_ket_qua",  # L4, just over R
+    "thieu_ket_qua_dien_tu",  # L5
+    "chua_dong_bo",  # L6
+    "thieu_ly_do",  # L7
 )
 # cases §11 cannot hold at 01:00 on the 1st of a month: the current period is an hour old
 PERIOD_CASES = ("thieu_ket_qua_dien_tu", "chua_dong_bo", "thieu_ly_do")
@@ -47,11 +48,14 @@ class ActionInputs:
     document_procedures: set[str]
 
     @classmethod
-    def from_world(cls, world, as_of: datetime) -> "ActionInputs":
+    def from_world(cls, world, as_of: datetime) -> ActionInputs:
         procedures = world.records("one_stop", "thu_tuc", as_of)
-        return cls(world.records("one_stop", "ho_so", as_of), world.records("one_stop", "qua_trinh_xu_ly", as_of),
-                   world.records("dvc_portal", "sync_status", as_of),
-                   {p["MaTTHC"] for p in procedures if p.get("KetQuaLaGiayTo")})
+        return cls(
+            world.records("one_stop", "ho_so", as_of),
+            world.records("one_stop", "qua_trinh_xu_ly", as_of),
+            world.records("dvc_portal", "sync_status", as_of),
+            {p["MaTTHC"] for p in procedures if p.get("KetQuaLaGiayTo")},
+        )
 
 
 @dataclass
@@ -79,8 +83,11 @@ def find_cases(inputs: ActionInputs, at: datetime, cal: Calendar | None = None) 
     cal = cal or Calendar()
     period_start = at.astimezone(LOCAL).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     current_step = _current_steps(inputs.steps, at)
-    synced = {s["dossierCode"] for s in inputs.syncs
-              if s.get("syncResult") == "SUCCESS" and iso(s.get("syncedAt")) and iso(s["syncedAt"]) <= at}
+    synced = {
+        s["dossierCode"]
+        for s in inputs.syncs
+        if s.get("syncResult") == "SUCCESS" and iso(s.get("syncedAt")) and iso(s["syncedAt"]) <= at
+    }
     out = Cases()
     for r in inputs.dossiers:
         code, unit, status = r["MaHoSo"], r["MaDinhDanhDonVi"], int(r["TrangThaiHoSo"])
@@ -131,8 +138,12 @@ def find_cases(inputs: ActionInputs, at: datetime, cal: Calendar | None = None) 
             if left <= 1:
                 out.add(unit, "sap_den_han_1h", code)
         step = current_step.get(code)
-        if step and step["MaDinhDanhDonVi"] != unit and ts(step.get("NgayKetThucTheoQuyDinh")) \
-                and ts(step["NgayKetThucTheoQuyDinh"]) < at:
+        if (
+            step
+            and step["MaDinhDanhDonVi"] != unit
+            and ts(step.get("NgayKetThucTheoQuyDinh"))
+            and ts(step["NgayKetThucTheoQuyDinh"]) < at
+        ):
             out.add(step["MaDinhDanhDonVi"], "buoc_qua_han_don_vi_khac", code)
     return out
 

@@ -1,4 +1,5 @@
 """Fixtures for the simulator's tests: small worlds (built once per worker) and live servers."""
+
 from __future__ import annotations
 
 import socket
@@ -28,8 +29,11 @@ def server(world):
 
 
 def token(url: str, client_id: str = "tthc-demo", secret: str = "demo-secret") -> str:
-    r = requests.post(f"{url}/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                  "client_secret": secret}, timeout=10)
+    r = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        timeout=10,
+    )
     r.raise_for_status()
     return r.json()["access_token"]
 
@@ -38,8 +42,12 @@ def fetch_all(session: requests.Session, url: str, path: str, tok: str, page_siz
     """Page through an endpoint (no fault handling): every row of every page, in order."""
     rows, page = [], 1
     while True:
-        r = session.get(f"{url}{path}", params={**params, "page": page, "page_size": page_size},
-                        headers={"Authorization": f"Bearer {tok}"}, timeout=30)
+        r = session.get(
+            f"{url}{path}",
+            params={**params, "page": page, "page_size": page_size},
+            headers={"Authorization": f"Bearer {tok}"},
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["error_code"] == "0"

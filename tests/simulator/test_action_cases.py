@@ -7,6 +7,7 @@ working hour both as an hourly refresh then would read it and as the demo reads 
 last night loaded, judged as of T). The showcase (simulator/showcase.py) must not disturb the
 rest of the world, and its dossiers must obey the same bookkeeping as generated ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -74,7 +75,9 @@ def test_every_case_at_the_working_hour(demo_world, units, loaded):
     at = PLAN.actions_at
     as_of = at if loaded == "at T" else LAST_NIGHT
     unit = showcase_unit(demo_world, at)
-    assert demo_world.units.by_code[unit].level == "XA" and demo_world.units.by_code[unit].valid_from == date(2025, 7, 1)
+    assert demo_world.units.by_code[unit].level == "XA" and demo_world.units.by_code[unit].valid_from == date(
+        2025, 7, 1
+    )
     got = cases_of(find_cases(ActionInputs.from_world(demo_world, as_of), at), unit, at, units)
     missing = [c for c in CASES if not got.get(c)]
     assert not missing, f"{unit} at {at} read from the sources as of {as_of}: no {missing}"
@@ -100,7 +103,9 @@ def test_the_cases_are_what_they_say(demo_world, units):
     syncs = {s["dossierCode"]: s for s in demo_world.records("dvc_portal", "sync_status", LAST_NIGHT)}
     assert any(syncs.get(c, {}).get("syncResult") == "ERROR" for c in got["chua_dong_bo"])
     # liên thông: U's list holds a step of a dossier another unit handles
-    other = [c for c in got["buoc_qua_han_don_vi_khac"] if unit_on(rows[c]["MaDinhDanhDonVi"], at.date(), units) != unit]
+    other = [
+        c for c in got["buoc_qua_han_don_vi_khac"] if unit_on(rows[c]["MaDinhDanhDonVi"], at.date(), units) != unit
+    ]
     assert other and all(rows[c]["LienThong"] for c in other)
 
 
@@ -120,7 +125,7 @@ def test_showcase_dossiers_keep_the_books(demo_world):
 def test_the_showcase_leaves_the_rest_of_the_world_alone():
     config = WorldConfig(seed=5, dossiers_per_year=1500, start=date(2025, 1, 1), end=date(2025, 12, 31))
     plain, shown = World(config), World(replace(config, showcase_at=(PLAN.actions_at,)))
-    added = set(shown.plan.code[plain.plan.n:])
+    added = set(shown.plan.code[plain.plan.n :])
     assert 15 <= len(added) <= 30
     for entity in ("ho_so", "qua_trinh_xu_ly"):
         before = plain.records("one_stop", entity, LAST_NIGHT)
@@ -131,7 +136,8 @@ def test_the_showcase_leaves_the_rest_of_the_world_alone():
 
 
 def test_a_showcase_moment_outside_the_world_is_refused():
-    config = WorldConfig(seed=5, dossiers_per_year=100, start=date(2025, 1, 1), end=date(2025, 3, 31),
-                         showcase_at=(PLAN.actions_at,))
+    config = WorldConfig(
+        seed=5, dossiers_per_year=100, start=date(2025, 1, 1), end=date(2025, 3, 31), showcase_at=(PLAN.actions_at,)
+    )
     with pytest.raises(ValueError, match="outside the world"):
         World(config)

@@ -1,4 +1,5 @@
 """The simulated clock: records appear and change as it moves; windows select on NgayCapNhat."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,8 +11,13 @@ import requests
 from simulator.timefmt import VN, stamp, to_aware
 from tests.simulator.conftest import fetch_all, token
 
-KEYS = {"don_vi": ("MaDinhDanh",), "thu_tuc": ("MaTTHC",), "thu_tuc_don_vi": ("MaDinhDanh", "MaTTHC", "HieuLucTu"),
-        "ho_so": ("MaHoSo",), "qua_trinh_xu_ly": ("MaHoSo", "STT")}
+KEYS = {
+    "don_vi": ("MaDinhDanh",),
+    "thu_tuc": ("MaTTHC",),
+    "thu_tuc_don_vi": ("MaDinhDanh", "MaTTHC", "HieuLucTu"),
+    "ho_so": ("MaHoSo",),
+    "qua_trinh_xu_ly": ("MaHoSo", "STT"),
+}
 
 
 def key(entity, row):
@@ -47,20 +53,30 @@ def test_record_exists_from_its_first_version(world):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entity,path", [("ho_so", "/api/v1/ho-so"), ("qua_trinh_xu_ly", "/api/v1/qua-trinh-xu-ly"),
-                                         ("thu_tuc_don_vi", "/api/v1/thu-tuc-don-vi")])
+@pytest.mark.parametrize(
+    "entity,path",
+    [
+        ("ho_so", "/api/v1/ho-so"),
+        ("qua_trinh_xu_ly", "/api/v1/qua-trinh-xu-ly"),
+        ("thu_tuc_don_vi", "/api/v1/thu-tuc-don-vi"),
+    ],
+)
 def test_window_returns_exactly_the_records_updated_in_it(world, server, entity, path):
     clock = datetime(2025, 2, 10, 15, 30, tzinfo=VN)
     server.set_clock(clock)
     truth = world.records("one_stop", entity, clock)
     tok = token(server.url)
     with requests.Session() as s:
-        for lo, hi in [(datetime(2025, 1, 1, tzinfo=VN), datetime(2025, 1, 8, tzinfo=VN)),
-                       (datetime(2024, 6, 3, 8, tzinfo=VN), datetime(2024, 6, 3, 11, tzinfo=VN)),
-                       (datetime(2025, 2, 9, tzinfo=VN), datetime(2025, 3, 1, tzinfo=VN))]:  # beyond the clock
+        for lo, hi in [
+            (datetime(2025, 1, 1, tzinfo=VN), datetime(2025, 1, 8, tzinfo=VN)),
+            (datetime(2024, 6, 3, 8, tzinfo=VN), datetime(2024, 6, 3, 11, tzinfo=VN)),
+            (datetime(2025, 2, 9, tzinfo=VN), datetime(2025, 3, 1, tzinfo=VN)),
+        ]:  # beyond the clock
             a, b = stamp_of(lo), stamp_of(hi)
             got = fetch_all(s, server.url, path, tok, page_size=50, tu_ngay=a, den_ngay=b)
-            want = sorted((r for r in truth if a <= r["NgayCapNhat"] < b), key=lambda r: (r["NgayCapNhat"], key(entity, r)))
+            want = sorted(
+                (r for r in truth if a <= r["NgayCapNhat"] < b), key=lambda r: (r["NgayCapNhat"], key(entity, r))
+            )
             assert got == want
             assert len(got) > 0 or entity == "thu_tuc_don_vi"
 

@@ -1,4 +1,5 @@
 """Each fault kind is observable, reproducible, and known to the ground truth."""
+
 from __future__ import annotations
 
 import time
@@ -56,7 +57,9 @@ def test_server_errors_and_error_envelopes(world):
         assert codes[502] and codes[503] and codes[504] and codes[200]
         tok = token(srv.url)
         bodies = [get(srv, tok).json() for _ in range(60)]
-        busy = [b for b in bodies if b.get("error_code") not in ("0", None) and b.get("message") and b.get("data") is None]
+        busy = [
+            b for b in bodies if b.get("error_code") not in ("0", None) and b.get("message") and b.get("data") is None
+        ]
         assert busy, "some HTTP 200 answers carry an error_code other than 0"
     finally:
         srv.stop()
@@ -111,11 +114,11 @@ def test_a_storm_of_server_errors_then_recovery(world):
     srv = serve(world, storm_requests=5, seed=4, paths=("/api/v1/don-vi",))
     try:
         tok = token(srv.url)
-        assert get(srv, tok, "/api/v1/thu-tuc").status_code == 200   # out of scope: not counted
+        assert get(srv, tok, "/api/v1/thu-tuc").status_code == 200  # out of scope: not counted
         codes = [get(srv, tok).status_code for _ in range(7)]
         assert all(c in (502, 503, 504) for c in codes[:5]) and codes[5:] == [200, 200], codes
         assert sum(srv.stats.faults[f"http_{c}"] for c in (502, 503, 504)) == 5
-        srv.set_faults(FaultConfig(storm_requests=2))                # a new storm counts from zero
+        srv.set_faults(FaultConfig(storm_requests=2))  # a new storm counts from zero
         assert [get(srv, tok).status_code in (502, 503, 504) for _ in range(3)] == [True, True, False]
     finally:
         srv.stop()
@@ -127,16 +130,21 @@ def test_revoked_credentials_refuse_tokens_and_the_api_key(world):
         tok = token(srv.url)
         assert get(srv, tok).status_code == 200
         srv.set_faults(FaultConfig(credentials_revoked=True))
-        assert get(srv, tok).status_code == 401                       # the token in hand is dead
-        answer = requests.post(f"{srv.url}/oauth/token", timeout=10, data={
-            "grant_type": "client_credentials", "client_id": "tthc-demo", "client_secret": "demo-secret"})
+        assert get(srv, tok).status_code == 401  # the token in hand is dead
+        answer = requests.post(
+            f"{srv.url}/oauth/token",
+            timeout=10,
+            data={"grant_type": "client_credentials", "client_id": "tthc-demo", "client_secret": "demo-secret"},
+        )
         assert (answer.status_code, answer.json()["error"]) == (401, "invalid_client")
         portal = requests.get(f"{srv.url}/api/v1/payments", headers={"X-API-Key": "demo-api-key"}, timeout=10)
         assert portal.status_code == 403 and "revoked" in portal.json()["message"]
-        srv.set_faults(None)                                          # fixed: the same credentials work again
+        srv.set_faults(None)  # fixed: the same credentials work again
         assert get(srv, token(srv.url)).status_code == 200
-        assert requests.get(f"{srv.url}/api/v1/payments", headers={"X-API-Key": "demo-api-key"},
-                            timeout=10).status_code == 200
+        assert (
+            requests.get(f"{srv.url}/api/v1/payments", headers={"X-API-Key": "demo-api-key"}, timeout=10).status_code
+            == 200
+        )
     finally:
         srv.stop()
 
@@ -189,8 +197,7 @@ def test_rows_move_between_pages_while_paging(world):
         # each missed record has a newer version beyond the pass's upper bound
         assert all(end_truth[k]["NgayCapNhat"] >= upper for k in missed)
         # and a second pass over the lookback window picks them up
-        later = page_through(srv, "/api/v1/ho-so", 1000, tu_ngay=upper,
-                             den_ngay=srv.clock.strftime("%Y%m%d%H%M%S"))
+        later = page_through(srv, "/api/v1/ho-so", 1000, tu_ngay=upper, den_ngay=srv.clock.strftime("%Y%m%d%H%M%S"))
         assert missed <= {r["MaHoSo"] for r in later}
     finally:
         srv.stop()
@@ -238,7 +245,9 @@ def test_record_faults_are_deterministic_and_known(world):
 def test_record_faults_scoped_to_entities(world):
     faults = FaultConfig(malformed=1.0, entities=("thu_tuc",))
     assert world.malformed_keys("one_stop", "ho_so", CLOCK, faults) == {}
-    assert len(world.malformed_keys("one_stop", "thu_tuc", CLOCK, faults)) == len(world.records("one_stop", "thu_tuc", CLOCK))
+    assert len(world.malformed_keys("one_stop", "thu_tuc", CLOCK, faults)) == len(
+        world.records("one_stop", "thu_tuc", CLOCK)
+    )
 
 
 def test_fault_config_validation():

@@ -1,5 +1,6 @@
 """The province inbox over real HTTP: 201/409/400/401, the listing, files on disk, faults,
 and a delivery by the project's own sender."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,21 +17,32 @@ from tthc.province_package.delivery import ALREADY_RECEIVED, DELIVERED, deliver_
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": "Bearer demo-inbox-token"}
-FILES = {"chi_so_766.csv": "\ufeffky_bao_cao,ma_don_vi\r\n2024-05,000.00.00.H56\r\n".encode("utf-8"),
-         "bao_cao.xlsx": bytes(range(256)) * 4 + b"\r\n--not-a-boundary\r\n"}
+FILES = {
+    "chi_so_766.csv": "\ufeffky_bao_cao,ma_don_vi\r\n2024-05,000.00.00.H56\r\n".encode("utf-8"),
+    "bao_cao.xlsx": bytes(range(256)) * 4 + b"\r\n--not-a-boundary\r\n",
+}
 
 
 def manifest(version: int = 1, files: dict[str, bytes] = FILES, **over) -> dict:
-    m = {"schema_version": "1.0", "ma_don_vi": "000.00.00.H56", "ky_bao_cao": "2024-05", "phien_ban": version,
-         "trang_thai": "TAM_TINH", "tep": [{"ten": n, "so_dong": 1, "sha256": hashlib.sha256(b).hexdigest()}
-                                          for n, b in files.items()]}
+    m = {
+        "schema_version": "1.0",
+        "ma_don_vi": "000.00.00.H56",
+        "ky_bao_cao": "2024-05",
+        "phien_ban": version,
+        "trang_thai": "TAM_TINH",
+        "tep": [{"ten": n, "so_dong": 1, "sha256": hashlib.sha256(b).hexdigest()} for n, b in files.items()],
+    }
     m.update(over)
     return m
 
 
 def post(url, m, files=FILES, headers=AUTH, raw_manifest: bytes | None = None):
-    fields = [("manifest", ("manifest.json", raw_manifest if raw_manifest is not None else json.dumps(m).encode(),
-                            "application/json"))]
+    fields = [
+        (
+            "manifest",
+            ("manifest.json", raw_manifest if raw_manifest is not None else json.dumps(m).encode(), "application/json"),
+        )
+    ]
     fields += [(name, (name, data, "application/octet-stream")) for name, data in files.items()]
     return requests.post(f"{url}/api/v1/extracts", files=fields, headers=headers, timeout=10)
 
@@ -65,8 +77,10 @@ def test_receive_then_conflict_and_files_written(inbox, inbox_dir):
     assert len(inbox.inbox) == 2
 
 
-@pytest.mark.parametrize("case", ["bad_sha", "missing_file", "extra_file", "not_json", "no_version", "bad_period",
-                                  "no_manifest", "not_multipart"])
+@pytest.mark.parametrize(
+    "case",
+    ["bad_sha", "missing_file", "extra_file", "not_json", "no_version", "bad_period", "no_manifest", "not_multipart"],
+)
 def test_invalid_packages_get_400_with_a_reason(inbox, inbox_dir, case):
     m, files, raw = manifest(), dict(FILES), None
     if case == "bad_sha":
@@ -82,8 +96,9 @@ def test_invalid_packages_get_400_with_a_reason(inbox, inbox_dir, case):
     elif case == "bad_period":
         m["ky_bao_cao"] = "../../etc"
     if case == "no_manifest":
-        r = requests.post(f"{inbox.url}/api/v1/extracts", headers=AUTH, timeout=10,
-                          files=[(n, (n, d)) for n, d in files.items()])
+        r = requests.post(
+            f"{inbox.url}/api/v1/extracts", headers=AUTH, timeout=10, files=[(n, (n, d)) for n, d in files.items()]
+        )
     elif case == "not_multipart":
         r = requests.post(f"{inbox.url}/api/v1/extracts", headers=AUTH, json=m, timeout=10)
     else:
@@ -118,10 +133,16 @@ def test_faults_reach_the_inbox(inbox):
 def test_a_slow_inbox_stores_the_package_then_answers_late(inbox):
     inbox.set_faults(FaultConfig(slow=1.0, slow_seconds=1.0, paths=("/api/v1/extracts",)))
     with pytest.raises(requests.Timeout):
-        requests.post(f"{inbox.url}/api/v1/extracts", headers=AUTH, timeout=0.3, files=[
-            ("manifest", ("manifest.json", json.dumps(manifest()).encode(), "application/json")),
-            *[(n, (n, b, "application/octet-stream")) for n, b in FILES.items()]])
-    assert [m["phien_ban"] for m in inbox.inbox] == [1]   # received although the sender gave up
+        requests.post(
+            f"{inbox.url}/api/v1/extracts",
+            headers=AUTH,
+            timeout=0.3,
+            files=[
+                ("manifest", ("manifest.json", json.dumps(manifest()).encode(), "application/json")),
+                *[(n, (n, b, "application/octet-stream")) for n, b in FILES.items()],
+            ],
+        )
+    assert [m["phien_ban"] for m in inbox.inbox] == [1]  # received although the sender gave up
     inbox.set_faults(None)
     assert post(inbox.url, manifest()).status_code == 409
 
@@ -137,7 +158,8 @@ def test_the_projects_sender_delivers_once(inbox, inbox_dir):
         first = deliver_package(package, inbox.url, "demo-inbox-token", timeout=10)
         second = deliver_package(package, inbox.url, "demo-inbox-token", timeout=10)
         assert (first.status, second.status) == (DELIVERED, ALREADY_RECEIVED)
-        assert (inbox_dir / "000.00.00.H56" / "2024-05" / "v3" / "manifest.json").read_bytes() == \
-            (package / "manifest.json").read_bytes()
+        assert (inbox_dir / "000.00.00.H56" / "2024-05" / "v3" / "manifest.json").read_bytes() == (
+            package / "manifest.json"
+        ).read_bytes()
     finally:
         shutil.rmtree(outbox, ignore_errors=True)

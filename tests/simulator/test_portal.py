@@ -1,4 +1,5 @@
 """The DVC portal contract over real HTTP: X-API-Key, envelope, paging, ISO windows, data shape."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -11,17 +12,25 @@ from simulator.timefmt import VN
 from tests.simulator.conftest import FAR_FUTURE
 
 pytestmark = pytest.mark.slow
-PATHS = {"payments": ("/api/v1/payments", ("transactionId",)), "sync_status": ("/api/v1/sync-status", ("dossierCode",)),
-         "feedback": ("/api/v1/feedback", ("feedbackId",)), "ratings": ("/api/v1/ratings", ("ratingId",)),
-         "online_services": ("/api/v1/online-services", ("departmentCode", "procedureCode", "validFrom"))}
+PATHS = {
+    "payments": ("/api/v1/payments", ("transactionId",)),
+    "sync_status": ("/api/v1/sync-status", ("dossierCode",)),
+    "feedback": ("/api/v1/feedback", ("feedbackId",)),
+    "ratings": ("/api/v1/ratings", ("ratingId",)),
+    "online_services": ("/api/v1/online-services", ("departmentCode", "procedureCode", "validFrom")),
+}
 KEY = {"X-API-Key": "demo-api-key"}
 
 
 def fetch(server, path, page_size=200, **params):
     rows, page = [], 1
     while True:
-        r = requests.get(f"{server.url}{path}", params={**params, "currentPage": page, "pageSize": page_size},
-                         headers=KEY, timeout=30)
+        r = requests.get(
+            f"{server.url}{path}",
+            params={**params, "currentPage": page, "pageSize": page_size},
+            headers=KEY,
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["code"] == "OK"
@@ -60,8 +69,15 @@ def test_window_on_updated_at(world, server):
     assert got and sorted(got, key=lambda r: r["transactionId"]) == want
 
 
-@pytest.mark.parametrize("params", [{"currentPage": "0"}, {"pageSize": "501"}, {"fromDate": "20240101000000"},
-                                    {"fromDate": "2024-02-01T00:00:00+07:00", "toDate": "2024-01-01T00:00:00+07:00"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"currentPage": "0"},
+        {"pageSize": "501"},
+        {"fromDate": "20240101000000"},
+        {"fromDate": "2024-02-01T00:00:00+07:00", "toDate": "2024-01-01T00:00:00+07:00"},
+    ],
+)
 def test_bad_parameters(server, params):
     r = requests.get(f"{server.url}/api/v1/payments", params=params, headers=KEY, timeout=10)
     assert r.status_code == 400 and r.json()["code"] != "OK"
@@ -77,8 +93,13 @@ def test_portal_data_covers_the_contract(world):
     sync = world.records("dvc_portal", "sync_status", FAR_FUTURE)
     assert {s["syncResult"] for s in sync} == {"SUCCESS", "ERROR"}
     dossiers = {d["MaHoSo"]: d for d in world.records("one_stop", "ho_so", FAR_FUTURE)}
-    remapped = [s for s in sync if s["syncResult"] == "SUCCESS" and s["portalStatus"] == 9
-                and dossiers[s["dossierCode"]]["TrangThaiHoSo"] in (5, 6, 8)]
+    remapped = [
+        s
+        for s in sync
+        if s["syncResult"] == "SUCCESS"
+        and s["portalStatus"] == 9
+        and dossiers[s["dossierCode"]]["TrangThaiHoSo"] in (5, 6, 8)
+    ]
     assert remapped, "some units map 5/6/8 to 9 when they sync"
     fb = world.records("dvc_portal", "feedback", FAR_FUTURE)
     assert {f["channel"] for f in fb} >= {"PORTAL", "HOTLINE_1022"}

@@ -1,8 +1,8 @@
 """The one-stop contract over real HTTP: auth, envelope, paging, parameters, admin, CLI."""
+
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,17 +19,27 @@ from tests.simulator.conftest import fetch_all, free_port, token
 
 pytestmark = pytest.mark.slow
 
-PATHS = {"don_vi": "/api/v1/don-vi", "thu_tuc": "/api/v1/thu-tuc", "thu_tuc_don_vi": "/api/v1/thu-tuc-don-vi",
-         "ho_so": "/api/v1/ho-so", "qua_trinh_xu_ly": "/api/v1/qua-trinh-xu-ly"}
+PATHS = {
+    "don_vi": "/api/v1/don-vi",
+    "thu_tuc": "/api/v1/thu-tuc",
+    "thu_tuc_don_vi": "/api/v1/thu-tuc-don-vi",
+    "ho_so": "/api/v1/ho-so",
+    "qua_trinh_xu_ly": "/api/v1/qua-trinh-xu-ly",
+}
 
 
 def test_token_and_envelope(server):
-    r = requests.post(f"{server.url}/oauth/token", data={"grant_type": "client_credentials", "client_id": "tthc-demo",
-                                                        "client_secret": "demo-secret"}, timeout=10)
+    r = requests.post(
+        f"{server.url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "tthc-demo", "client_secret": "demo-secret"},
+        timeout=10,
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600 and body["access_token"]
-    r = requests.get(f"{server.url}/api/v1/don-vi", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10)
+    r = requests.get(
+        f"{server.url}/api/v1/don-vi", headers={"Authorization": f"Bearer {body['access_token']}"}, timeout=10
+    )
     env = r.json()
     assert r.status_code == 200 and env["error_code"] == "0" and env["message"] == "OK"
     assert env["pagination"] == {"page": 1, "page_size": 500, "total_pages": 1, "total": len(env["data"])}
@@ -38,11 +48,17 @@ def test_token_and_envelope(server):
 
 def test_bad_credentials_and_tokens(server):
     url = server.url
-    bad = requests.post(f"{url}/oauth/token", data={"grant_type": "client_credentials", "client_id": "tthc-demo",
-                                                   "client_secret": "wrong"}, timeout=10)
+    bad = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "tthc-demo", "client_secret": "wrong"},
+        timeout=10,
+    )
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
-    grant = requests.post(f"{url}/oauth/token", data={"grant_type": "password", "client_id": "tthc-demo",
-                                                     "client_secret": "demo-secret"}, timeout=10)
+    grant = requests.post(
+        f"{url}/oauth/token",
+        data={"grant_type": "password", "client_id": "tthc-demo", "client_secret": "demo-secret"},
+        timeout=10,
+    )
     assert grant.status_code == 400
     for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
         r = requests.get(f"{url}/api/v1/ho-so", headers=headers, timeout=10)
@@ -73,9 +89,16 @@ def test_paging_is_complete_without_faults(world, server, entity):
     server.set_clock(clock)
     truth = world.records("one_stop", entity, clock)
     with requests.Session() as s:
-        rows = fetch_all(s, server.url, PATHS[entity], token(server.url), page_size=997 if entity == "thu_tuc_don_vi" else 137)
-    keyf = {"don_vi": ("MaDinhDanh",), "thu_tuc": ("MaTTHC",), "thu_tuc_don_vi": ("MaDinhDanh", "MaTTHC", "HieuLucTu"),
-            "ho_so": ("MaHoSo",), "qua_trinh_xu_ly": ("MaHoSo", "STT")}[entity]
+        rows = fetch_all(
+            s, server.url, PATHS[entity], token(server.url), page_size=997 if entity == "thu_tuc_don_vi" else 137
+        )
+    keyf = {
+        "don_vi": ("MaDinhDanh",),
+        "thu_tuc": ("MaTTHC",),
+        "thu_tuc_don_vi": ("MaDinhDanh", "MaTTHC", "HieuLucTu"),
+        "ho_so": ("MaHoSo",),
+        "qua_trinh_xu_ly": ("MaHoSo", "STT"),
+    }[entity]
     k = lambda r: tuple(r[f] for f in keyf)  # noqa: E731
     assert len(rows) == len(truth) == len({k(r) for r in rows})
     assert sorted(rows, key=k) == truth
@@ -88,10 +111,19 @@ def test_page_beyond_the_end_is_empty(server):
     assert body["error_code"] == "0" and body["data"] == [] and body["pagination"]["total"] > 0
 
 
-@pytest.mark.parametrize("params", [
-    {"page": "0"}, {"page": "-1"}, {"page": "abc"}, {"page_size": "0"}, {"page_size": "1001"},
-    {"tu_ngay": "2024-01-01"}, {"den_ngay": "20241301000000"}, {"tu_ngay": "20240201000000", "den_ngay": "20240101000000"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"page_size": "0"},
+        {"page_size": "1001"},
+        {"tu_ngay": "2024-01-01"},
+        {"den_ngay": "20241301000000"},
+        {"tu_ngay": "20240201000000", "den_ngay": "20240101000000"},
+    ],
+)
 def test_out_of_range_parameters_get_400(server, params):
     h = {"Authorization": f"Bearer {token(server.url)}"}
     r = requests.get(f"{server.url}/api/v1/ho-so", params=params, headers=h, timeout=10)
@@ -146,8 +178,19 @@ def _start_cli(*args: str) -> tuple[subprocess.Popen, str]:
 
 def test_cli_serve_until_sigterm():
     port = free_port()
-    proc, url = _start_cli("serve", "--port", str(port), "--seed", "3", "--dossiers-per-year", "300",
-                           "--as-of", "2024-06-01T00:00:00+07:00", "--faults", '{"rate_limit": 0.0}')
+    proc, url = _start_cli(
+        "serve",
+        "--port",
+        str(port),
+        "--seed",
+        "3",
+        "--dossiers-per-year",
+        "300",
+        "--as-of",
+        "2024-06-01T00:00:00+07:00",
+        "--faults",
+        '{"rate_limit": 0.0}',
+    )
     try:
         assert url == f"http://127.0.0.1:{port}"
         assert requests.get(f"{url}/_sim/health", timeout=10).json()["as_of"] == "2024-06-01T00:00:00+07:00"
@@ -161,9 +204,27 @@ def test_cli_serve_until_sigterm():
 
 def test_cli_truth_writes_every_entity(tmp_path, world):
     exe = Path(sys.executable).with_name("tthc-simulator")
-    out = subprocess.run([str(exe), "truth", "--seed", "11", "--dossiers-per-year", "3000", "--start", "2024-01-01",
-                          "--end", "2025-12-31", "--as-of", "2025-01-01T00:00:00+07:00", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            str(exe),
+            "truth",
+            "--seed",
+            "11",
+            "--dossiers-per-year",
+            "3000",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2025-12-31",
+            "--as-of",
+            "2025-01-01T00:00:00+07:00",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in (tmp_path / "one_stop__ho_so.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -175,6 +236,7 @@ def test_cli_truth_writes_every_entity(tmp_path, world):
 
 def test_cli_rejects_bad_configuration():
     exe = Path(sys.executable).with_name("tthc-simulator")
-    out = subprocess.run([str(exe), "serve", "--start", "2025-01-01", "--end", "2024-01-01"], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [str(exe), "serve", "--start", "2025-01-01", "--end", "2024-01-01"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 2 and "before start" in out.stderr

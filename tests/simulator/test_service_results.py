@@ -1,5 +1,6 @@
 """The portal's official scores (POST service-results) over real HTTP: shape, determinism,
 sync gaps, month vs quarter vs year, the clock, and bad requests."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,8 +16,30 @@ pytestmark = pytest.mark.slow
 PATH = "/api/v1/reporting/evaluation/service-results"
 KEY = {"X-API-Key": "demo-api-key"}
 GROUP_MAX = {"CKMB": 18, "TDGQ": 20, "CLGQ": 12, "TTTT": 10, "MDHL": 18, "MDSH": 22}
-CODES = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6",
-         "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "5.1", "5.2", "5.3"]
+CODES = [
+    "1.1",
+    "1.2",
+    "1.3",
+    "1.4",
+    "2.1",
+    "2.2",
+    "3.1",
+    "3.2",
+    "3.3",
+    "3.4",
+    "3.5",
+    "3.6",
+    "4.1",
+    "4.2",
+    "4.3",
+    "4.4",
+    "4.5",
+    "4.6",
+    "4.7",
+    "5.1",
+    "5.2",
+    "5.3",
+]
 LATER = datetime(2026, 6, 1, tzinfo=VN)
 
 
@@ -52,10 +75,12 @@ def test_shape_and_determinism(world, server):
     assert 0 < data["overview"]["totalScore"] < 100
     # pooled, not averaged: the overview's dossier counts are the children's sums
     for code in ("1.4", "2.1", "3.3"):
-        assert metric(data["overview"], code)["denominator"] == sum(metric(c, code)["denominator"] for c in data["children"])
+        assert metric(data["overview"], code)["denominator"] == sum(
+            metric(c, code)["denominator"] for c in data["children"]
+        )
     assert len({c["totalScore"] for c in data["children"]}) > 3, "units differ"
     assert scores(server, root, timeType="month", year=2024, month=5).content == first.content
-    with SimulatorServer(World(SMALL), port=0, clock=LATER) as other:   # a fresh world, same seed
+    with SimulatorServer(World(SMALL), port=0, clock=LATER) as other:  # a fresh world, same seed
         assert scores(other, root, timeType="month", year=2024, month=5).content == first.content
 
 
@@ -113,7 +138,7 @@ def test_sync_gaps_lower_the_portal_score(world, server):
         assert fixed[c] == got[c], "a unit without gaps is unaffected"
 
 
-ADDITIVE = ("1.4", "3.3", "4.4", "4.5", "4.6")   # counts of dossiers received in the period
+ADDITIVE = ("1.4", "3.3", "4.4", "4.5", "4.6")  # counts of dossiers received in the period
 
 
 def test_month_quarter_year(world, server):
@@ -133,8 +158,8 @@ def test_month_quarter_year(world, server):
     year = counts(timeType="year", year=2024)
     assert all(months[k][c][1] > 0 for k in range(12) for c in ADDITIVE)
     for q in range(4):
-        assert {c: v[0] for c, v in quarters[q].items()} == {c: v[0] for c, v in add(months[3 * q:3 * q + 3]).items()}
-        assert all(quarters[q][c][1] == add(months[3 * q:3 * q + 3])[c][1] for c in ADDITIVE if c != "1.4")
+        assert {c: v[0] for c, v in quarters[q].items()} == {c: v[0] for c, v in add(months[3 * q : 3 * q + 3]).items()}
+        assert all(quarters[q][c][1] == add(months[3 * q : 3 * q + 3])[c][1] for c in ADDITIVE if c != "1.4")
     assert all(year[c][0] == add(quarters)[c][0] for c in ADDITIVE)
     assert all(year[c][1] == add(quarters)[c][1] for c in ADDITIVE if c != "1.4")
     # a year is not the average of its months: its scores come from the pooled counts
@@ -154,10 +179,16 @@ def test_an_open_period_moves_with_the_clock(world, server):
     assert scores(server, root, **body).json()["data"] == late
 
 
-@pytest.mark.parametrize("body", [{"timeType": "quarter", "year": 2024}, {"timeType": "week", "year": 2024},
-                                  {"timeType": "month", "year": 2024, "month": 13},
-                                  {"timeType": "year", "year": "2024"},
-                                  {"timeType": "year", "year": 2024, "rootDepartmentCode": "000.00.00.X99"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"timeType": "quarter", "year": 2024},
+        {"timeType": "week", "year": 2024},
+        {"timeType": "month", "year": 2024, "month": 13},
+        {"timeType": "year", "year": "2024"},
+        {"timeType": "year", "year": 2024, "rootDepartmentCode": "000.00.00.X99"},
+    ],
+)
 def test_bad_requests(world, server, body):
     body = {"rootDepartmentCode": world.units.province.code, **body}
     r = requests.post(server.url + PATH, json=body, headers=KEY, timeout=10)

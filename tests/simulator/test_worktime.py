@@ -1,4 +1,5 @@
 """Working time from the holiday seed, checked against a naive day-by-day reference."""
+
 from __future__ import annotations
 
 import csv
@@ -48,15 +49,18 @@ def dt(t) -> datetime:
     return to_datetime(int(t))
 
 
-@pytest.mark.parametrize("start,hours", [
-    (datetime(2024, 4, 26, 16, 0), 8),      # Friday before the 30/4-1/5 break with a day off on 29/4
-    (datetime(2024, 5, 3, 9, 15), 16),      # crosses Saturday 4/5, a swapped working day
-    (datetime(2024, 2, 7, 10, 0), 24),      # into the Tết week
-    (datetime(2025, 8, 29, 15, 45), 12),    # 1-2/9/2025 off
-    (datetime(2024, 6, 3, 12, 10), 3),      # starts at lunch
-    (datetime(2024, 6, 3, 18, 30), 2),      # starts after 17:00
-    (datetime(2024, 6, 8, 9, 0), 5),        # starts on a Saturday
-])
+@pytest.mark.parametrize(
+    "start,hours",
+    [
+        (datetime(2024, 4, 26, 16, 0), 8),  # Friday before the 30/4-1/5 break with a day off on 29/4
+        (datetime(2024, 5, 3, 9, 15), 16),  # crosses Saturday 4/5, a swapped working day
+        (datetime(2024, 2, 7, 10, 0), 24),  # into the Tết week
+        (datetime(2025, 8, 29, 15, 45), 12),  # 1-2/9/2025 off
+        (datetime(2024, 6, 3, 12, 10), 3),  # starts at lunch
+        (datetime(2024, 6, 3, 18, 30), 2),  # starts after 17:00
+        (datetime(2024, 6, 8, 9, 0), 5),  # starts on a Saturday
+    ],
+)
 def test_add_work_matches_naive_reference(start, hours):
     assert dt(CAL.add_work(local_seconds(start), hours * 3600)) == naive_add_hours(start, hours)
 

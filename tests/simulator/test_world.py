@@ -1,4 +1,5 @@
 """World generation: determinism, units and the merger, the catalogue, dossier lifecycles."""
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,13 @@ def test_scale_knob(world):
 def test_units_and_merger(world):
     units = {u["MaDinhDanh"]: u for u in world.records("one_stop", "don_vi", FAR_FUTURE)}
     levels = Counter(u["CapDonVi"] for u in units.values())
-    assert levels["TINH"] == 1 and levels["SO"] >= 5 and levels["HUYEN"] >= 3 and levels["XA"] >= 20 and levels["CHI_NHANH"] >= 1
+    assert (
+        levels["TINH"] == 1
+        and levels["SO"] >= 5
+        and levels["HUYEN"] >= 3
+        and levels["XA"] >= 20
+        and levels["CHI_NHANH"] >= 1
+    )
     province = next(u for u in units.values() if u["CapDonVi"] == "TINH")
     assert province["MaDonViCha"] is None
     pattern = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.H56$")
@@ -169,7 +176,7 @@ def test_dossier_dates_are_consistent(final, mid):
         assert (d["NgayTuChoi"] is not None) == (s == 3), (code, s)
         assert (recv is None) == (s in (1, 3)), (code, s)
         if s not in (3, 7, 8):
-            assert d["LyDo"] is None, (code, s)   # 3, 7, 8 carry one, unless it was left out (null or blank)
+            assert d["LyDo"] is None, (code, s)  # 3, 7, 8 carry one, unless it was left out (null or blank)
         if s == 1:
             assert d["KenhThucHien"] in (2, 3)
         if recv is not None:
@@ -183,8 +190,11 @@ def test_dossier_dates_are_consistent(final, mid):
             assert d["DanhSachHoSoBoSung"][-1]["NgayTiepNhanBoSung"] is None
         if s in (7, 8, 3, 1):
             assert not d["DanhSachGiayToKetQua"]
-        assert ts(d["NgayCapNhat"]) >= max(ts(x) for x in (d["NgayNopHoSo"], d["NgayTiepNhan"], d["NgayKetThucXuLy"],
-                                                            d["NgayTra"], d["NgayTuChoi"]) if x)
+        assert ts(d["NgayCapNhat"]) >= max(
+            ts(x)
+            for x in (d["NgayNopHoSo"], d["NgayTiepNhan"], d["NgayKetThucXuLy"], d["NgayTra"], d["NgayTuChoi"])
+            if x
+        )
 
 
 def test_supplement_bookkeeping_moves_the_deadline(final):

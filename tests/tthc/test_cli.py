@@ -1,5 +1,6 @@
 """`tthc ingest --from --to`: a backfill of one window is one command, and it leaves the
 nightly position (the watermark) where a later window would put it, never behind."""
+
 from datetime import date, datetime
 
 import psycopg
@@ -24,13 +25,29 @@ def test_backfill_of_one_window(fresh_db, monkeypatch):
         monkeypatch.setenv("ONE_STOP_BASE_URL", server.url)
         monkeypatch.setenv("ONE_STOP_CLIENT_ID", "tthc-demo")
         monkeypatch.setenv("ONE_STOP_CLIENT_SECRET", "demo-secret")
-        assert main(["ingest", "one_stop", "--entity", "ho_so", "--from", "2025-02-01T00:00:00+07:00",
-                     "--to", "2025-03-01T00:00:00+07:00"]) == 0
+        assert (
+            main(
+                [
+                    "ingest",
+                    "one_stop",
+                    "--entity",
+                    "ho_so",
+                    "--from",
+                    "2025-02-01T00:00:00+07:00",
+                    "--to",
+                    "2025-03-01T00:00:00+07:00",
+                ]
+            )
+            == 0
+        )
     finally:
         server.stop()
     lo, hi = datetime(2025, 2, 1, tzinfo=LOCAL), datetime(2025, 3, 1, tzinfo=LOCAL)
-    expected = {r["MaHoSo"].strip() for r in world.records("one_stop", "ho_so", CLOCK)
-                if lo <= parse_local(r["NgayCapNhat"]) < hi}
+    expected = {
+        r["MaHoSo"].strip()
+        for r in world.records("one_stop", "ho_so", CLOCK)
+        if lo <= parse_local(r["NgayCapNhat"]) < hi
+    }
     with psycopg.connect(fresh_db.conninfo()) as conn:
         stored = {r[0] for r in conn.execute("select record_key from raw.one_stop__ho_so")}
         mark = conn.execute("select high_watermark from meta.watermarks where entity = 'ho_so'").fetchone()[0]
@@ -44,9 +61,13 @@ def test_ingest_of_the_whole_portal_fetches_its_official_scores_as_the_dag_does(
     server.start()
     try:
         monkeypatch.setenv("WAREHOUSE_DSN", fresh_db.url())
-        for name, value in {"ONE_STOP_BASE_URL": server.url, "ONE_STOP_CLIENT_ID": "tthc-demo",
-                            "ONE_STOP_CLIENT_SECRET": "demo-secret", "DVC_PORTAL_BASE_URL": server.url,
-                            "DVC_PORTAL_API_KEY": "demo-api-key"}.items():
+        for name, value in {
+            "ONE_STOP_BASE_URL": server.url,
+            "ONE_STOP_CLIENT_ID": "tthc-demo",
+            "ONE_STOP_CLIENT_SECRET": "demo-secret",
+            "DVC_PORTAL_BASE_URL": server.url,
+            "DVC_PORTAL_API_KEY": "demo-api-key",
+        }.items():
             monkeypatch.setenv(name, value)
         assert main(["ingest", "one_stop", "--entity", "don_vi", "--upper", CLOCK.isoformat()]) == 0
         assert main(["ingest", "dvc_portal", "--entity", "payments", "--upper", CLOCK.isoformat()]) == 0

@@ -11,6 +11,7 @@ projection leaves out arrivals after T (§11, to the letter), and most arrivals 
 the month's end, so a miss is mostly a final rate above the range: the report counts misses
 above and below the range separately, by working day of the month.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,13 +43,14 @@ SELECTION = f"{dbt.ACTIONS_TAG},+act_projection"
 @dataclass
 class DayScore:
     """How the projection made on one working day of a month did against the month's end."""
+
     month: str
     at: datetime
     units: int = 0
     hits: int = 0
-    width_sum: Decimal = Decimal(0)   # sum over units of (2.1 at most - 2.1 at least)
-    above: int = 0                    # the final rate above the range (arrivals after T, mostly in time)
-    below: int = 0                    # the final rate below the range
+    width_sum: Decimal = Decimal(0)  # sum over units of (2.1 at most - 2.1 at least)
+    above: int = 0  # the final rate above the range (arrivals after T, mostly in time)
+    below: int = 0  # the final rate below the range
 
     @property
     def hit_rate(self) -> float | None:
@@ -83,21 +85,39 @@ class Backtest:
             hits = sum(d.hits for d in grouped[rank])
             width = sum((d.width_sum for d in grouped[rank]), Decimal(0))
             above = sum(d.above for d in grouped[rank])
-            rows.append({"working_day": rank, "unit_days": units, "hits": hits, "above": above,
-                         "below": sum(d.below for d in grouped[rank]),
-                         "hit_rate": round(hits / units, 4) if units else None,
-                         "mean_width": round(float(width / units), 4) if units else None})
+            rows.append(
+                {
+                    "working_day": rank,
+                    "unit_days": units,
+                    "hits": hits,
+                    "above": above,
+                    "below": sum(d.below for d in grouped[rank]),
+                    "hit_rate": round(hits / units, 4) if units else None,
+                    "mean_width": round(float(width / units), 4) if units else None,
+                }
+            )
         return rows
 
     def as_dict(self) -> dict:
-        return {"unit_days": self.units, "hits": self.hits, "above": sum(d.above for d in self.days),
-                "below": sum(d.below for d in self.days),
-                "hit_rate": round(self.hits / self.units, 4) if self.units else None,
-                "by_working_day": self.by_working_day(),
-                "days": [{"month": d.month, "at": d.at.isoformat(), "units": d.units, "hits": d.hits,
-                          "hit_rate": None if d.hit_rate is None else round(d.hit_rate, 4),
-                          "mean_width": None if d.mean_width is None else round(d.mean_width, 4)}
-                         for d in self.days]}
+        return {
+            "unit_days": self.units,
+            "hits": self.hits,
+            "above": sum(d.above for d in self.days),
+            "below": sum(d.below for d in self.days),
+            "hit_rate": round(self.hits / self.units, 4) if self.units else None,
+            "by_working_day": self.by_working_day(),
+            "days": [
+                {
+                    "month": d.month,
+                    "at": d.at.isoformat(),
+                    "units": d.units,
+                    "hits": d.hits,
+                    "hit_rate": None if d.hit_rate is None else round(d.hit_rate, 4),
+                    "mean_width": None if d.mean_width is None else round(d.mean_width, 4),
+                }
+                for d in self.days
+            ],
+        }
 
 
 def working_day_moments(month: date, hour: int = 9) -> list[datetime]:
@@ -122,8 +142,14 @@ def run_backtest(dsn: Dsn, months: list[date], hour: int = 9) -> Backtest:
     log.info("backtest of the 2.1 projection: %d moment(s) in %d month(s)", len(moments), len(months))
     try:
         with actions_build_lock(conninfo):
-            dbt.run_dbt(["run", "--select", SELECTION], transformer, max(moments).date(), {"actions_schema": SCHEMA},
-                        phase=phase, run_settings={dbt.ACTIONS_AT_ENV: ",".join(m.isoformat() for m in moments)})
+            dbt.run_dbt(
+                ["run", "--select", SELECTION],
+                transformer,
+                max(moments).date(),
+                {"actions_schema": SCHEMA},
+                phase=phase,
+                run_settings={dbt.ACTIONS_AT_ENV: ",".join(m.isoformat() for m in moments)},
+            )
             with psycopg.connect(conninfo) as conn:
                 return _score(conn, moments)
     finally:
@@ -133,8 +159,9 @@ def run_backtest(dsn: Dsn, months: list[date], hour: int = 9) -> Backtest:
 
 
 def _score(conn: psycopg.Connection, moments: list[datetime]) -> Backtest:
-    rows = conn.execute(sql.SQL(
-        """
+    rows = conn.execute(
+        sql.SQL(
+            """
         SELECT p.at_ts, to_char(p.at_ts AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS month,
                count(*) AS units,
                count(*) FILTER (WHERE m.rate BETWEEN p.rate_2_1_min AND p.rate_2_1_max) AS hits,
@@ -147,6 +174,8 @@ def _score(conn: psycopg.Connection, moments: list[datetime]) -> Backtest:
          AND m.period_key = to_char(p.at_ts AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM')
         WHERE p.dossiers_all > 0 AND m.rate IS NOT NULL
         GROUP BY p.at_ts ORDER BY p.at_ts
-        """).format(sql.Identifier(SCHEMA))).fetchall()
+        """
+        ).format(sql.Identifier(SCHEMA))
+    ).fetchall()
     scored = {r[0]: DayScore(r[1], r[0].astimezone(LOCAL), r[2], r[3], Decimal(r[4]), r[5], r[6]) for r in rows}
     return Backtest([scored.get(m, DayScore(f"{m:%Y-%m}", m)) for m in moments])

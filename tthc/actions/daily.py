@@ -21,14 +21,15 @@ every recipient tried, a failure (a message not sent, a recipients file that can
 configured unit that does not exist on the day) raises DailyMessagesFailed, so the Airflow task
 fails, alerts and retries; the retry sends only what is still missing.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
 
 import psycopg
 
@@ -36,8 +37,14 @@ from extractors.http import RetryPolicy
 from tthc.actions import message_log
 from tthc.actions.messages import WEBHOOK_POLICY, SendFailed, send, smtp_settings
 from tthc.actions.recipients import Recipient, RecipientsError, load_recipients
-from tthc.actions.unit_day import (RefreshMoved, known_units, published_refresh, read_day_tables, read_unit_day,
-                                   units_with_rows)
+from tthc.actions.unit_day import (
+    RefreshMoved,
+    known_units,
+    published_refresh,
+    read_day_tables,
+    read_unit_day,
+    units_with_rows,
+)
 from tthc.actions.workbook import WorkbookResult, workbook_path, write_unit_workbook
 from tthc.province_package.values import VN_TZ
 from tthc.warehouse import Dsn
@@ -48,7 +55,7 @@ log = logging.getLogger(__name__)
 class DailyMessagesFailed(RuntimeError):
     """Some message was not sent (or the recipients could not be read); `result` says what went."""
 
-    def __init__(self, message: str, result: "DailyResult"):
+    def __init__(self, message: str, result: DailyResult):
         super().__init__(message)
         self.result = result
 
@@ -76,19 +83,24 @@ class DailyResult:
 
     def summary(self) -> str:
         written = sum(1 for w in self.workbooks if w.written)
-        return (f"{self.day.isoformat()}: {len(self.workbooks)} workbooks ({written} written, "
-                f"{len(self.workbooks) - written} unchanged), {len(self.sent)} messages sent, "
-                f"{len(self.already_sent)} already sent, {len(self.failed)} failed"
-                + (f", {len(self.errors)} configuration errors" if self.errors else ""))
+        return (
+            f"{self.day.isoformat()}: {len(self.workbooks)} workbooks ({written} written, "
+            f"{len(self.workbooks) - written} unchanged), {len(self.sent)} messages sent, "
+            f"{len(self.already_sent)} already sent, {len(self.failed)} failed"
+            + (f", {len(self.errors)} configuration errors" if self.errors else "")
+        )
 
     def as_dict(self) -> dict:
         """For the task's return value (XCom): paths, counts and reasons; no address, no token."""
-        return {"day": self.day.isoformat(), "at_ts": self.at_ts.isoformat() if self.at_ts else None,
-                "workbooks": [{"unit": w.unit_code, "path": str(w.path), "written": w.written} for w in self.workbooks],
-                "sent": [f"{s.unit_code} {s.recipient}" for s in self.sent],
-                "already_sent": [f"{s.unit_code} {s.recipient}" for s in self.already_sent],
-                "failed": [{"unit": s.unit_code, "recipient": s.recipient, "reason": s.reason} for s in self.failed],
-                "errors": list(self.errors)}
+        return {
+            "day": self.day.isoformat(),
+            "at_ts": self.at_ts.isoformat() if self.at_ts else None,
+            "workbooks": [{"unit": w.unit_code, "path": str(w.path), "written": w.written} for w in self.workbooks],
+            "sent": [f"{s.unit_code} {s.recipient}" for s in self.sent],
+            "already_sent": [f"{s.unit_code} {s.recipient}" for s in self.already_sent],
+            "failed": [{"unit": s.unit_code, "recipient": s.recipient, "reason": s.reason} for s in self.failed],
+            "errors": list(self.errors),
+        }
 
 
 def _publisher(dsn: Dsn | str) -> Dsn:
@@ -97,9 +109,16 @@ def _publisher(dsn: Dsn | str) -> Dsn:
     return as_stage(Dsn.parse(dsn) if isinstance(dsn, str) else dsn, "publisher")
 
 
-def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_path: str | Path | None = None, *,
-                  now: datetime | None = None, webhook_policy: RetryPolicy = WEBHOOK_POLICY,
-                  sleep: Callable[[float], None] = time.sleep) -> DailyResult:
+def publish_daily(
+    dsn: Dsn | str,
+    at: datetime,
+    outbox_root: Path,
+    recipients_path: str | Path | None = None,
+    *,
+    now: datetime | None = None,
+    webhook_policy: RetryPolicy = WEBHOOK_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DailyResult:
     """Write the day's workbooks and send the day's messages (see the module doc); raises
     DailyMessagesFailed at the end when anything was not sent, ActionsNotPublished when the
     day has no published refresh (nothing written, nothing sent)."""
@@ -124,8 +143,10 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
         for unit in candidates:
             if unit not in names and unit not in with_rows:
                 lines = ", ".join(str(r.line) for r in recipients[unit])
-                result.errors.append(f"unit {unit} (recipients file line {lines}) is not a unit on {day.isoformat()}: "
-                                     f"nothing written or sent for it")
+                result.errors.append(
+                    f"unit {unit} (recipients file line {lines}) is not a unit on {day.isoformat()}: "
+                    f"nothing written or sent for it"
+                )
                 log.error("daily messages: %s", result.errors[-1])
                 continue
             kept = workbook_path(Path(outbox_root), unit, day)
@@ -138,13 +159,18 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
                 data = read_unit_day(conn, tables, unit, names.get(unit))
             except RefreshMoved:  # a refresh of the same day was published meanwhile: go on with it
                 refresh = published_refresh(conn, day)
-                log.info("a newer refresh of the lists was published (%s): the next workbooks use it",
-                         refresh.at_ts.isoformat())
+                log.info(
+                    "a newer refresh of the lists was published (%s): the next workbooks use it",
+                    refresh.at_ts.isoformat(),
+                )
                 result.at_ts = refresh.at_ts
                 tables = read_day_tables(conn, refresh)
                 data = read_unit_day(conn, tables, unit, names.get(unit))
-            written = WorkbookResult(unit, kept, written=False) if kept.exists() \
+            written = (
+                WorkbookResult(unit, kept, written=False)
+                if kept.exists()
                 else write_unit_workbook(Path(outbox_root), data)
+            )
             result.workbooks.append(written)
             days[unit] = (data, written)
             log.info("actions workbook %s: %s", "written" if written.written else "unchanged", written.path)
@@ -157,12 +183,21 @@ def publish_daily(dsn: Dsn | str, at: datetime, outbox_root: Path, recipients_pa
         raise DailyMessagesFailed(
             f"daily action messages of {day.isoformat()}: {len(result.failed)} not sent, {len(result.errors)} "
             f"configuration errors ({'; '.join(problems)}). The workbooks are written; a rerun sends only what "
-            f"was not sent", result)
+            f"was not sent",
+            result,
+        )
     return result
 
 
-def _send_all(conn: psycopg.Connection, to_send: dict[str, list[Recipient]], days: dict, result: DailyResult,
-              now: datetime, policy: RetryPolicy, sleep: Callable[[float], None]) -> None:
+def _send_all(
+    conn: psycopg.Connection,
+    to_send: dict[str, list[Recipient]],
+    days: dict,
+    result: DailyResult,
+    now: datetime,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> None:
     message_log.require_table(conn)
     try:
         smtp, smtp_problem = smtp_settings(), None
@@ -184,14 +219,27 @@ def _send_all(conn: psycopg.Connection, to_send: dict[str, list[Recipient]], day
                 except SendFailed as exc:
                     status, error = message_log.FAILED, str(exc)
                     result.failed.append(Sent(unit, recipient.label, error))
-                    log.error("daily message of unit %s NOT sent to %s: %s (the next run tries again)",
-                              unit, recipient.label, error)
+                    log.error(
+                        "daily message of unit %s NOT sent to %s: %s (the next run tries again)",
+                        unit,
+                        recipient.label,
+                        error,
+                    )
                 else:
                     status, error = message_log.SENT, None
                     result.sent.append(Sent(unit, recipient.label))
                     log.info("daily message of unit %s sent to %s", unit, recipient.label)
-                message_log.record(conn, unit_code=unit, day=data.day, channel=recipient.channel,
-                                   recipient_key=recipient.key, status=status, refresh_at=data.refresh.at_ts,
-                                   workbook_path=str(workbook.path), at=now, error=error)
+                message_log.record(
+                    conn,
+                    unit_code=unit,
+                    day=data.day,
+                    channel=recipient.channel,
+                    recipient_key=recipient.key,
+                    status=status,
+                    refresh_at=data.refresh.at_ts,
+                    workbook_path=str(workbook.path),
+                    at=now,
+                    error=error,
+                )
     finally:
         message_log.unlock(conn)

@@ -11,6 +11,7 @@
 
 Rounding is half away from zero (Decimal ROUND_HALF_UP), on the unrounded values the models keep.
 """
+
 from __future__ import annotations
 
 import csv
@@ -48,8 +49,15 @@ def csv_text(actions: UnitActions) -> str:
     for row in sorted(actions.rows, key=lambda r: (r["list_name"], r["dossier_code"])):
         figure = _figure(row)
         apology = "" if row["list_name"] != "qua_han" else ("1" if row["has_apology_letter"] else "0")
-        writer.writerow((row["list_name"], row["dossier_code"], row["row_unit_code"] or "",
-                         "" if figure is None else str(figure), apology))
+        writer.writerow(
+            (
+                row["list_name"],
+                row["dossier_code"],
+                row["row_unit_code"] or "",
+                "" if figure is None else str(figure),
+                apology,
+            )
+        )
     return out.getvalue()
 
 
@@ -61,9 +69,15 @@ def projection_dict(actions: UnitActions) -> dict:
         "tong_diem_thap_nhat": rounded(p.get("total_points_min"), CENTS),
         "tong_diem_cao_nhat": rounded(p.get("total_points_max"), CENTS),
         "so_ho_so_chua_quyet_dinh": int(p["undecided"]) if p.get("undecided") is not None else 0,
-        "ba_viec": [{"ma_chi_so": t["metric_code"], "danh_sach": t["list_name"],
-                     "diem_co_the_tang": rounded(t["points_at_stake"], CENTS), "so_ho_so": int(t["row_count"])}
-                    for t in actions.three_things],
+        "ba_viec": [
+            {
+                "ma_chi_so": t["metric_code"],
+                "danh_sach": t["list_name"],
+                "diem_co_the_tang": rounded(t["points_at_stake"], CENTS),
+                "so_ho_so": int(t["row_count"]),
+            }
+            for t in actions.three_things
+        ],
     }
 
 
@@ -84,6 +98,7 @@ def _dumps(value) -> str:
 
 # -- for people ----------------------------------------------------------------------------------
 
+
 def _vn(value, places: Decimal = CENTS) -> str:
     number = rounded(value, places)
     return "—" if number is None else f"{number:,}".replace(",", " ").replace(".", ",")
@@ -102,15 +117,20 @@ def projection_text(actions: UnitActions) -> str:
     p = actions.projection
     if not p:
         return "Dự báo cuối tháng: chưa có (đơn vị không có hồ sơ trong kỳ)\n"
-    return "\n".join((
-        "Dự báo chỉ số 2.1 cuối tháng:",
-        f"  Tỷ lệ đúng hạn: thấp nhất {_percent(p['rate_2_1_min'])}, cao nhất {_percent(p['rate_2_1_max'])}",
-        f"  Tổng điểm: hiện tại {_vn(p['total_points_now'])}, thấp nhất {_vn(p['total_points_min'])}, "
-        f"cao nhất {_vn(p['total_points_max'])}",
-        f"  Hồ sơ: {p['dossiers_all']} trong kỳ; đã quyết định đúng hạn {p['decided_on_time']}, trễ hạn "
-        f"{p['decided_late']}; chắc chắn đúng hạn {p['safe']}; chưa quyết định {p['undecided']}",
-        f"  ({NOT_PROJECTED})",
-    )) + "\n"
+    return (
+        "\n".join(
+            (
+                "Dự báo chỉ số 2.1 cuối tháng:",
+                f"  Tỷ lệ đúng hạn: thấp nhất {_percent(p['rate_2_1_min'])}, cao nhất {_percent(p['rate_2_1_max'])}",
+                f"  Tổng điểm: hiện tại {_vn(p['total_points_now'])}, thấp nhất {_vn(p['total_points_min'])}, "
+                f"cao nhất {_vn(p['total_points_max'])}",
+                f"  Hồ sơ: {p['dossiers_all']} trong kỳ; đã quyết định đúng hạn {p['decided_on_time']}, trễ hạn "
+                f"{p['decided_late']}; chắc chắn đúng hạn {p['safe']}; chưa quyết định {p['undecided']}",
+                f"  ({NOT_PROJECTED})",
+            )
+        )
+        + "\n"
+    )
 
 
 def three_things_text(actions: UnitActions) -> str:
@@ -119,18 +139,22 @@ def three_things_text(actions: UnitActions) -> str:
     lines = ["Ba việc cần làm ngay:"]
     for t in actions.three_things:
         verb = "giữ được" if t["list_name"] == "sap_den_han" else "tăng được"
-        lines.append(f"  {t['rank']}. {metric_title(t['metric_code'])}: {LIST_TITLES[t['list_name']]}, "
-                     f"{t['row_count']} hồ sơ, {verb} {_vn(t['points_at_stake'])} điểm")
+        lines.append(
+            f"  {t['rank']}. {metric_title(t['metric_code'])}: {LIST_TITLES[t['list_name']]}, "
+            f"{t['row_count']} hồ sơ, {verb} {_vn(t['points_at_stake'])} điểm"
+        )
     return "\n".join(lines) + "\n"
 
 
 def text_view(actions: UnitActions) -> str:
     name = f" ({actions.unit_name})" if actions.unit_name else ""
-    parts = [f"Đơn vị {actions.unit_code}{name}, số liệu lúc {_time(actions.at)}\n",
-             three_things_text(actions),
-             "Số hồ sơ theo danh sách:\n" + "".join(
-                 f"  {LIST_TITLES[n]} ({n}): {actions.counts.get(n, 0)}\n" for n in LIST_NAMES),
-             projection_text(actions)]
+    parts = [
+        f"Đơn vị {actions.unit_code}{name}, số liệu lúc {_time(actions.at)}\n",
+        three_things_text(actions),
+        "Số hồ sơ theo danh sách:\n"
+        + "".join(f"  {LIST_TITLES[n]} ({n}): {actions.counts.get(n, 0)}\n" for n in LIST_NAMES),
+        projection_text(actions),
+    ]
     by_list: dict[str, list[dict]] = {}
     for row in actions.rows:
         by_list.setdefault(row["list_name"], []).append(row)
@@ -141,8 +165,12 @@ def text_view(actions: UnitActions) -> str:
         figure = FIGURES[name_]
         lines = [f"{LIST_TITLES[name_]} ({name_}): {len(rows)} hồ sơ" + (f"; số liệu: {figure}" if figure else "")]
         for row in rows:
-            cells = [row["dossier_code"], f"đơn vị {row['row_unit_code']}", f"TTHC {row['procedure_code']}",
-                     f"nhận {_time(row['received_at'])}"]
+            cells = [
+                row["dossier_code"],
+                f"đơn vị {row['row_unit_code']}",
+                f"TTHC {row['procedure_code']}",
+                f"nhận {_time(row['received_at'])}",
+            ]
             if row["due_at"] is not None:
                 cells.append(f"hẹn trả {_time(row['due_at'])}")
             value = _figure(row)
@@ -151,8 +179,10 @@ def text_view(actions: UnitActions) -> str:
             if name_ == "qua_han":
                 cells.append("đã có văn bản xin lỗi" if row["has_apology_letter"] else "chưa có văn bản xin lỗi")
             if name_ == "buoc_qua_han":
-                cells.append(f"bước {row['current_step_number']} ({row['current_step_department'] or '—'}), "
-                             f"đơn vị giải quyết {row['handling_unit_code']}")
+                cells.append(
+                    f"bước {row['current_step_number']} ({row['current_step_department'] or '—'}), "
+                    f"đơn vị giải quyết {row['handling_unit_code']}"
+                )
             lines.append("  " + "; ".join(str(c) for c in cells))
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)

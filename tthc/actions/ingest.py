@@ -6,6 +6,7 @@ The window is [watermark − lookback, T). The intraday lookback is short (TTHC_
 default 2): the night re-reads the whole day anyway (its window starts the nightly lookback before
 the last watermark), so what an hourly run misses while paging is caught that night at the latest.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,11 +42,21 @@ def ingest_changes(dsn: Dsn, upper: datetime, run_id: str | None = None) -> dict
     for target in INTRADAY_ENTITIES:
         client = make_client(target.source, source_settings(target.source))
         try:
-            record = extract_entity(conninfo, client, target, upper, initial_from=settings.initial_from(),
-                                    lookback=intraday_lookback(), run_id=run_id)
+            record = extract_entity(
+                conninfo,
+                client,
+                target,
+                upper,
+                initial_from=settings.initial_from(),
+                lookback=intraday_lookback(),
+                run_id=run_id,
+            )
         finally:
             client.close()
         loaded[target.table] = record.loaded
-    log.info("actions refresh: ingested up to %s: %s", upper.isoformat(),
-             ", ".join(f"{t} {n} new" for t, n in loaded.items()))
+    log.info(
+        "actions refresh: ingested up to %s: %s",
+        upper.isoformat(),
+        ", ".join(f"{t} {n} new" for t, n in loaded.items()),
+    )
     return loaded

@@ -1,4 +1,5 @@
 """The Vietnamese words officials read in the daily workbook and message (one place for both)."""
+
 from __future__ import annotations
 
 from tthc.metrics.registry import registry
@@ -24,9 +25,17 @@ METRIC_TITLES = {code: metric.short_name_vi for code, metric in registry().items
 STAKE_VERB = {"sap_den_han": "giữ được", "default": "tăng được"}
 
 CHANNELS = {1: "Trực tiếp", 2: "Trực tuyến", 3: "Bưu chính công ích"}
-STATUSES = {2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý", 5: "Yêu cầu bổ sung",
-            6: "Chờ thực hiện nghĩa vụ tài chính", 7: "Công dân rút hồ sơ", 8: "Dừng xử lý",
-            9: "Đã xử lý xong", 10: "Đã trả kết quả"}
+STATUSES = {
+    2: "Được tiếp nhận",
+    3: "Không được tiếp nhận",
+    4: "Đang xử lý",
+    5: "Yêu cầu bổ sung",
+    6: "Chờ thực hiện nghĩa vụ tài chính",
+    7: "Công dân rút hồ sơ",
+    8: "Dừng xử lý",
+    9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
 
 NOT_PROJECTED = "Hồ sơ tiếp nhận sau thời điểm tính số liệu không được dự báo."
 

@@ -1,6 +1,7 @@
 """One build of the actions models at a time in a warehouse: the refresh, a by-hand build for
 another moment and the backtest all rebuild the actions intermediates (schema `intermediate`),
 so they take turns (a session advisory lock: released however the process ends)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -14,6 +14,7 @@ A message goes out, then its row is committed: a process killed between the two 
 one message again on the next run (at least once). Webhook receivers get the same
 Idempotency-Key and `id` each time, and e-mails the same Message-ID, so they can drop it.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -42,8 +43,10 @@ CREATE TABLE IF NOT EXISTS meta.action_messages (
     PRIMARY KEY (unit_code, day, channel, recipient_key)
 )
 """
-COMMENT = ("One row per daily action message and recipient (tthc/actions/message_log.py); "
-           "recipient_key is a SHA-256 of the channel and address, never the address.")
+COMMENT = (
+    "One row per daily action message and recipient (tthc/actions/message_log.py); "
+    "recipient_key is a SHA-256 of the channel and address, never the address."
+)
 
 
 def ensure_table(conn: psycopg.Connection, writer: str) -> None:
@@ -57,8 +60,10 @@ def ensure_table(conn: psycopg.Connection, writer: str) -> None:
 
 def require_table(conn: psycopg.Connection) -> None:
     if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()[0]:
-        raise RuntimeError(f"{TABLE} does not exist: the lists have never been published in this warehouse "
-                           f"(`tthc actions refresh` makes it)")
+        raise RuntimeError(
+            f"{TABLE} does not exist: the lists have never been published in this warehouse "
+            f"(`tthc actions refresh` makes it)"
+        )
 
 
 def lock(conn: psycopg.Connection) -> None:
@@ -72,13 +77,26 @@ def unlock(conn: psycopg.Connection) -> None:
 
 def sent_keys(conn: psycopg.Connection, unit_code: str, day: date) -> set[tuple[str, str]]:
     """(channel, recipient_key) already sent for this unit and day."""
-    rows = conn.execute("SELECT channel, recipient_key FROM meta.action_messages "
-                        "WHERE unit_code = %s AND day = %s AND status = 'sent'", (unit_code, day)).fetchall()
+    rows = conn.execute(
+        "SELECT channel, recipient_key FROM meta.action_messages WHERE unit_code = %s AND day = %s AND status = 'sent'",
+        (unit_code, day),
+    ).fetchall()
     return {(channel, key) for channel, key in rows}
 
 
-def record(conn: psycopg.Connection, *, unit_code: str, day: date, channel: str, recipient_key: str, status: str,
-           refresh_at: datetime, workbook_path: str, at: datetime, error: str | None = None) -> None:
+def record(
+    conn: psycopg.Connection,
+    *,
+    unit_code: str,
+    day: date,
+    channel: str,
+    recipient_key: str,
+    status: str,
+    refresh_at: datetime,
+    workbook_path: str,
+    at: datetime,
+    error: str | None = None,
+) -> None:
     """Upsert one attempt's outcome and commit it at once (the message has gone, or not)."""
     with conn.transaction():
         conn.execute(
@@ -93,5 +111,15 @@ def record(conn: psycopg.Connection, *, unit_code: str, day: date, channel: str,
                 sent_at = excluded.sent_at, last_error = excluded.last_error
             WHERE m.status <> 'sent'
             """,
-            {"unit": unit_code, "day": day, "channel": channel, "key": recipient_key, "status": status,
-             "refresh": refresh_at, "path": workbook_path, "at": at, "error": error})
+            {
+                "unit": unit_code,
+                "day": day,
+                "channel": channel,
+                "key": recipient_key,
+                "status": status,
+                "refresh": refresh_at,
+                "path": workbook_path,
+                "at": at,
+                "error": error,
+            },
+        )

@@ -12,6 +12,7 @@ fields), retried on 408/429/5xx, timeouts and dropped connections with capped ex
 backoff and full jitter, as the extractors retry their sources (extractors/http.py's policy).
 A webhook URL may carry a token in its path: errors and logs name its host only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,12 +21,12 @@ import random
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -38,13 +39,20 @@ from tthc.province_package.values import VN_TZ
 
 log = logging.getLogger(__name__)
 
-SMTP_ENV = ("TTHC_SMTP_HOST", "TTHC_SMTP_PORT", "TTHC_SMTP_USER", "TTHC_SMTP_PASSWORD", "TTHC_SMTP_FROM",
-            "TTHC_SMTP_SECURITY")
+SMTP_ENV = (
+    "TTHC_SMTP_HOST",
+    "TTHC_SMTP_PORT",
+    "TTHC_SMTP_USER",
+    "TTHC_SMTP_PASSWORD",
+    "TTHC_SMTP_FROM",
+    "TTHC_SMTP_SECURITY",
+)
 SECURITY = ("none", "starttls", "ssl")
 # A chat webhook answers in well under a second; four tries over a few seconds ride out a blip,
 # and the next run (the task's retry) tries again anyway.
-WEBHOOK_POLICY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=8.0, max_retry_after=30.0,
-                             connect_timeout=10.0, read_timeout=30.0)
+WEBHOOK_POLICY = RetryPolicy(
+    max_attempts=4, base_delay=0.5, max_delay=8.0, max_retry_after=30.0, connect_timeout=10.0, read_timeout=30.0
+)
 WEBHOOK_RETRY = RETRY_STATUSES | {408, 500}
 
 
@@ -69,11 +77,16 @@ def subject(data: UnitDay) -> str:
 def message_text(data: UnitDay, workbook_path: str) -> str:
     at = data.refresh.at_ts.astimezone(VN_TZ)
     unit_name = f" ({data.unit_name})" if data.unit_name else ""
-    lines = [f"{subject(data)}{unit_name}, số liệu tính đến {at:%H:%M} ngày {at:%d/%m/%Y}.", "",
-             "Ba việc cần làm ngay:"]
+    lines = [
+        f"{subject(data)}{unit_name}, số liệu tính đến {at:%H:%M} ngày {at:%d/%m/%Y}.",
+        "",
+        "Ba việc cần làm ngay:",
+    ]
     for t in data.three_things:
-        lines.append(f"{t.rank}. {LIST_TITLES.get(t.list_name, t.list_name)}: {t.row_count} hồ sơ – chỉ số "
-                     f"{metric_title(t.metric_code)}, {stake_verb(t.list_name)} {_points(t.points_at_stake)} điểm.")
+        lines.append(
+            f"{t.rank}. {LIST_TITLES.get(t.list_name, t.list_name)}: {t.row_count} hồ sơ – chỉ số "
+            f"{metric_title(t.metric_code)}, {stake_verb(t.list_name)} {_points(t.points_at_stake)} điểm."
+        )
     if not data.three_things:
         lines.append("Không có: bốn danh sách tính điểm đều không còn hồ sơ.")
     counts = []
@@ -83,10 +96,13 @@ def message_text(data: UnitDay, workbook_path: str) -> str:
     lines += ["", "Số hồ sơ theo danh sách: " + "; ".join(counts) + "."]
     p = data.projection
     if p is not None:
-        lines += ["", f"Dự báo cuối tháng {data.refresh.period_key}: tỷ lệ đúng hạn (2.1) từ "
-                      f"{_percent(p['rate_2_1_min'])} đến {_percent(p['rate_2_1_max'])}; tổng điểm từ "
-                      f"{_points(p['total_points_min'])} đến {_points(p['total_points_max'])} (hiện tại "
-                      f"{_points(p['total_points_now'])}); {p['undecided']} hồ sơ chưa quyết định. {NOT_PROJECTED}"]
+        lines += [
+            "",
+            f"Dự báo cuối tháng {data.refresh.period_key}: tỷ lệ đúng hạn (2.1) từ "
+            f"{_percent(p['rate_2_1_min'])} đến {_percent(p['rate_2_1_max'])}; tổng điểm từ "
+            f"{_points(p['total_points_min'])} đến {_points(p['total_points_max'])} (hiện tại "
+            f"{_points(p['total_points_now'])}); {p['undecided']} hồ sơ chưa quyết định. {NOT_PROJECTED}",
+        ]
     lines += ["", f"Tệp chi tiết: {workbook_path}"]
     return "\n".join(lines) + "\n"
 
@@ -106,14 +122,24 @@ def webhook_payload(data: UnitDay, workbook_path: str, text: str, recipient: Rec
         "ngay": data.day.isoformat(),
         "tinh_den": data.refresh.at_ts.astimezone(VN_TZ).isoformat(),
         "so_ho_so": {name: data.count(name) for name in LISTS} | {"qua_han_chua_xin_loi": data.overdue_without_apology},
-        "ba_viec": [{"ma_chi_so": t.metric_code, "danh_sach": t.list_name, "diem_co_the_tang": _rounded(t.points_at_stake, 2),
-                     "so_ho_so": t.row_count}
-            for t in data.three_things],
-        "du_bao": None if p is None else {
-            "ty_le_2_1_thap_nhat": _rounded(p["rate_2_1_min"], 4), "ty_le_2_1_cao_nhat": _rounded(p["rate_2_1_max"], 4),
+        "ba_viec": [
+            {
+                "ma_chi_so": t.metric_code,
+                "danh_sach": t.list_name,
+                "diem_co_the_tang": _rounded(t.points_at_stake, 2),
+                "so_ho_so": t.row_count,
+            }
+            for t in data.three_things
+        ],
+        "du_bao": None
+        if p is None
+        else {
+            "ty_le_2_1_thap_nhat": _rounded(p["rate_2_1_min"], 4),
+            "ty_le_2_1_cao_nhat": _rounded(p["rate_2_1_max"], 4),
             "tong_diem_thap_nhat": _rounded(p["total_points_min"], 2),
             "tong_diem_cao_nhat": _rounded(p["total_points_max"], 2),
-            "so_ho_so_chua_quyet_dinh": p["undecided"]},
+            "so_ho_so_chua_quyet_dinh": p["undecided"],
+        },
         "tep": workbook_path,
     }
 
@@ -134,8 +160,10 @@ class SmtpSettings:
     timeout: float = 30.0
 
     def __repr__(self) -> str:  # the password never reaches a log line
-        return (f"SmtpSettings(host={self.host!r}, port={self.port}, sender={self.sender!r}, user={self.user!r}, "
-                f"password={'***' if self.password else ''!r}, security={self.security!r})")
+        return (
+            f"SmtpSettings(host={self.host!r}, port={self.port}, sender={self.sender!r}, user={self.user!r}, "
+            f"password={'***' if self.password else ''!r}, security={self.security!r})"
+        )
 
 
 def smtp_settings() -> SmtpSettings | None:
@@ -155,15 +183,24 @@ def smtp_settings() -> SmtpSettings | None:
     port = env["TTHC_SMTP_PORT"] or {"ssl": "465", "starttls": "587"}.get(security, "25")
     if not port.isdigit():
         raise ValueError(f"TTHC_SMTP_PORT must be a port number, not {port!r}")
-    return SmtpSettings(env["TTHC_SMTP_HOST"], int(port), env["TTHC_SMTP_FROM"], env["TTHC_SMTP_USER"],
-                        env["TTHC_SMTP_PASSWORD"], security)
+    return SmtpSettings(
+        env["TTHC_SMTP_HOST"],
+        int(port),
+        env["TTHC_SMTP_FROM"],
+        env["TTHC_SMTP_USER"],
+        env["TTHC_SMTP_PASSWORD"],
+        security,
+    )
 
 
-def send_email(settings: SmtpSettings | None, recipient: Recipient, subject_line: str, text: str, msg_id: str,
-               now: datetime) -> None:
+def send_email(
+    settings: SmtpSettings | None, recipient: Recipient, subject_line: str, text: str, msg_id: str, now: datetime
+) -> None:
     if settings is None:
-        raise SendFailed("e-mail is not configured: set TTHC_SMTP_HOST and TTHC_SMTP_FROM (and TTHC_SMTP_USER/"
-                         "TTHC_SMTP_PASSWORD if the server wants a login)")
+        raise SendFailed(
+            "e-mail is not configured: set TTHC_SMTP_HOST and TTHC_SMTP_FROM (and TTHC_SMTP_USER/"
+            "TTHC_SMTP_PASSWORD if the server wants a login)"
+        )
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = recipient.address
@@ -173,8 +210,9 @@ def send_email(settings: SmtpSettings | None, recipient: Recipient, subject_line
     message.set_content(text, cte="quoted-printable")  # 7-bit on the wire: no server needs 8BITMIME
     try:
         if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                      context=ssl.create_default_context())
+            client = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
         with client:
@@ -187,13 +225,15 @@ def send_email(settings: SmtpSettings | None, recipient: Recipient, subject_line
         codes = sorted({code for code, _ in exc.recipients.values()})
         raise SendFailed(f"the SMTP server refused the recipient (SMTP {', '.join(map(str, codes))})") from None
     except smtplib.SMTPAuthenticationError as exc:
-        raise SendFailed(f"the SMTP server refused our login (SMTP {exc.smtp_code}): check TTHC_SMTP_USER/"
-                         f"TTHC_SMTP_PASSWORD") from None
+        raise SendFailed(
+            f"the SMTP server refused our login (SMTP {exc.smtp_code}): check TTHC_SMTP_USER/TTHC_SMTP_PASSWORD"
+        ) from None
     except smtplib.SMTPResponseException as exc:
         raise SendFailed(f"the SMTP server answered {exc.smtp_code}") from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise SendFailed(f"SMTP {settings.host}:{settings.port}: {type(exc).__name__}: "
-                         f"{_without(str(exc), recipient.address)}") from None
+        raise SendFailed(
+            f"SMTP {settings.host}:{settings.port}: {type(exc).__name__}: {_without(str(exc), recipient.address)}"
+        ) from None
 
 
 def _without(text: str, secret: str) -> str:
@@ -201,8 +241,14 @@ def _without(text: str, secret: str) -> str:
 
 
 # -- webhook ---------------------------------------------------------------------------------------
-def send_webhook(recipient: Recipient, payload: dict, *, policy: RetryPolicy = WEBHOOK_POLICY,
-                 sleep: Callable[[float], None] = time.sleep, session: requests.Session | None = None) -> int:
+def send_webhook(
+    recipient: Recipient,
+    payload: dict,
+    *,
+    policy: RetryPolicy = WEBHOOK_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+    session: requests.Session | None = None,
+) -> int:
     """POST the payload; the HTTP status when the receiver took it (2xx), else SendFailed."""
     host = urlsplit(recipient.address).hostname
     rng = random.Random()
@@ -213,9 +259,13 @@ def send_webhook(recipient: Recipient, payload: dict, *, policy: RetryPolicy = W
         for attempt in range(policy.max_attempts):
             delay = None
             try:
-                response = session.post(recipient.address, json=payload, allow_redirects=False,
-                                        headers={"Idempotency-Key": payload["id"]},
-                                        timeout=(policy.connect_timeout, policy.read_timeout))
+                response = session.post(
+                    recipient.address,
+                    json=payload,
+                    allow_redirects=False,
+                    headers={"Idempotency-Key": payload["id"]},
+                    timeout=(policy.connect_timeout, policy.read_timeout),
+                )
             except TRANSIENT_ERRORS as exc:
                 problem = type(exc).__name__
             else:
@@ -230,8 +280,9 @@ def send_webhook(recipient: Recipient, payload: dict, *, policy: RetryPolicy = W
                     delay = _retry_after(response, policy)
             if attempt + 1 < policy.max_attempts:
                 delay = policy.backoff(attempt, rng) if delay is None else delay
-                log.warning("webhook %s: %s; retry %d/%d in %.2fs", host, problem, attempt + 1,
-                            policy.max_attempts - 1, delay)
+                log.warning(
+                    "webhook %s: %s; retry %d/%d in %.2fs", host, problem, attempt + 1, policy.max_attempts - 1, delay
+                )
                 sleep(delay)
     finally:
         if own:
@@ -246,8 +297,16 @@ def _retry_after(response: requests.Response, policy: RetryPolicy) -> float | No
         return None
 
 
-def send(recipient: Recipient, data: UnitDay, workbook_path: str, *, smtp: SmtpSettings | None, now: datetime,
-         policy: RetryPolicy = WEBHOOK_POLICY, sleep: Callable[[float], None] = time.sleep) -> None:
+def send(
+    recipient: Recipient,
+    data: UnitDay,
+    workbook_path: str,
+    *,
+    smtp: SmtpSettings | None,
+    now: datetime,
+    policy: RetryPolicy = WEBHOOK_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Send the unit's day message to one recipient (SendFailed when it did not go)."""
     text = message_text(data, workbook_path)
     if recipient.channel == EMAIL:

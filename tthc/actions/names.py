@@ -1,9 +1,17 @@
 """The lists of docs/acting-today.md (§11) by their contract names, in §11's order, and what their figure is.
 The words officials read for them are tthc/actions/labels.py's (shared with the workbook)."""
+
 from __future__ import annotations
 
-LIST_NAMES = ("sap_den_han", "qua_han", "buoc_qua_han", "chua_tra_ket_qua", "thieu_ket_qua_dien_tu",
-              "chua_dong_bo", "thieu_ly_do")
+LIST_NAMES = (
+    "sap_den_han",
+    "qua_han",
+    "buoc_qua_han",
+    "chua_tra_ket_qua",
+    "thieu_ket_qua_dien_tu",
+    "chua_dong_bo",
+    "thieu_ly_do",
+)
 
 # What each list's figure (gia_tri) is, for people.
 FIGURES: dict[str, str] = {

@@ -6,6 +6,7 @@ to the schema and its tables, which the swap replaces): tthc/warehouse/roles.py'
 when the warehouse's roles module has it; until then BI's read of every list without the
 handler's name (act_list_rows_named stays the transformer's).
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,13 +46,17 @@ def check_shadow(conninfo: str, at: datetime, schema: str = SHADOW) -> None:
     """The shadow holds the refresh of `at` and a summary row per unit (the dbt tests checked
     the rest while building)."""
     with psycopg.connect(conninfo) as conn:
-        moments = [r[0] for r in conn.execute(
-            sql.SQL("SELECT DISTINCT at_ts FROM {}.act_refresh").format(sql.Identifier(schema)))]
-        units = conn.execute(sql.SQL("SELECT count(*) FROM {}.act_unit_summary WHERE at_ts = %s").format(
-            sql.Identifier(schema)), (at,)).fetchone()[0]
+        moments = [
+            r[0]
+            for r in conn.execute(sql.SQL("SELECT DISTINCT at_ts FROM {}.act_refresh").format(sql.Identifier(schema)))
+        ]
+        units = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.act_unit_summary WHERE at_ts = %s").format(sql.Identifier(schema)), (at,)
+        ).fetchone()[0]
     if moments != [at]:
-        raise ActionsCheckFailed(f"{schema}.act_refresh holds {moments}, not the refresh of {at.isoformat()}: "
-                                 "not published")
+        raise ActionsCheckFailed(
+            f"{schema}.act_refresh holds {moments}, not the refresh of {at.isoformat()}: not published"
+        )
     if not units:
         raise ActionsCheckFailed(f"{schema}.act_unit_summary has no unit at {at.isoformat()}: not published")
 
@@ -63,7 +68,7 @@ def publish(conninfo: str) -> int:
 
     def with_history(conn: psycopg.Connection) -> None:
         added.append(history.append_history(conn, PUBLISHED))
-        message_log.ensure_table(conn, writer=roles.PUBLISHER)   # what the day's messages are recorded in
+        message_log.ensure_table(conn, writer=roles.PUBLISHER)  # what the day's messages are recorded in
 
     ACTIONS.swap_in(conninfo, before_commit=with_history)
     return added[-1] if added else 0

@@ -17,6 +17,7 @@ An address is personal data and a webhook URL often carries a token: neither is 
 stored in the warehouse; logs and meta.action_messages name a recipient by `key`, a SHA-256 of
 its channel and address.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,7 +50,7 @@ class Recipient:
     unit_code: str
     channel: str  # email | webhook
     address: str  # never logged: use key / label
-    line: int     # where the file names it (for errors about it)
+    line: int  # where the file names it (for errors about it)
 
     @property
     def key(self) -> str:
@@ -131,8 +132,9 @@ def _from_csv(text: str, file: Path) -> list[Recipient]:
         unit, email, webhook = (cell.strip() for cell in row)
         if not email and not webhook:
             raise RecipientsError(f"{file} line {line}: unit {unit}: neither an e-mail nor a webhook")
-        out += [_check(file, line, unit, channel, value)
-                for channel, value in ((EMAIL, email), (WEBHOOK, webhook)) if value]
+        out += [
+            _check(file, line, unit, channel, value) for channel, value in ((EMAIL, email), (WEBHOOK, webhook)) if value
+        ]
     return out
 
 
@@ -146,8 +148,9 @@ def _from_yaml(text: str, file: Path) -> list[Recipient]:
     if root is None:
         return []
     if not isinstance(root, yaml.MappingNode):
-        raise RecipientsError(f"{file} line {root.start_mark.line + 1}: expected a mapping of unit code → "
-                              f"email/webhook")
+        raise RecipientsError(
+            f"{file} line {root.start_mark.line + 1}: expected a mapping of unit code → email/webhook"
+        )
     out = []
     for key_node, value_node in root.value:
         line = key_node.start_mark.line + 1
@@ -155,23 +158,26 @@ def _from_yaml(text: str, file: Path) -> list[Recipient]:
             raise RecipientsError(f"{file} line {line}: a unit code must be plain text")
         unit = key_node.value.strip()
         if not _UNIT.match(unit):
-            raise RecipientsError(f"{file} line {line}: {unit!r} is not a unit code (MaDinhDanh: letters, digits "
-                                  f"and dots)")
+            raise RecipientsError(
+                f"{file} line {line}: {unit!r} is not a unit code (MaDinhDanh: letters, digits and dots)"
+            )
         if not isinstance(value_node, yaml.MappingNode) or not value_node.value:
             raise RecipientsError(f"{file} line {line}: unit {unit}: give `email` and/or `webhook` under it")
         for field_node, addresses in value_node.value:
             field_line = field_node.start_mark.line + 1
             field = field_node.value if isinstance(field_node, yaml.ScalarNode) else None
             if field not in CHANNELS:
-                raise RecipientsError(f"{file} line {field_line}: unit {unit}: unknown key {field!r} "
-                                      f"(only {' and '.join(CHANNELS)})")
+                raise RecipientsError(
+                    f"{file} line {field_line}: unit {unit}: unknown key {field!r} (only {' and '.join(CHANNELS)})"
+                )
             items = addresses.value if isinstance(addresses, yaml.SequenceNode) else [addresses]
             if not items:
                 raise RecipientsError(f"{file} line {field_line}: unit {unit}: {field} is an empty list")
             for item in items:
                 item_line = item.start_mark.line + 1
                 if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
-                    raise RecipientsError(f"{file} line {item_line}: unit {unit}: {field} must be text "
-                                          f"(one address, or a list of them)")
+                    raise RecipientsError(
+                        f"{file} line {item_line}: unit {unit}: {field} must be text (one address, or a list of them)"
+                    )
                 out.append(_check(file, item_line, unit, field, item.value))
     return out

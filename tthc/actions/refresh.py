@@ -12,6 +12,7 @@ Any failure stops the refresh before the swap: the published lists and the histo
 of the last good refresh. The nightly build runs the same refresh after the marts without the
 ingest and the upstream build (the night has just done both).
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,13 +36,18 @@ log = logging.getLogger(__name__)
 class RefreshResult:
     at: datetime
     run_id: str
-    history_rows: int = 0                                   # units appended to the history
+    history_rows: int = 0  # units appended to the history
     ingested: dict[str, int] = field(default_factory=dict)  # raw table -> new versions
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"at": self.at.isoformat(), "run_id": self.run_id, "history_rows": self.history_rows,
-                "ingested": self.ingested, "seconds": self.seconds}
+        return {
+            "at": self.at.isoformat(),
+            "run_id": self.run_id,
+            "history_rows": self.history_rows,
+            "ingested": self.ingested,
+            "seconds": self.seconds,
+        }
 
 
 def moment(at: datetime | None = None) -> datetime:
@@ -53,8 +59,14 @@ def moment(at: datetime | None = None) -> datetime:
     return at.astimezone(LOCAL)
 
 
-def refresh_actions(dsn: Dsn, at: datetime | None = None, ingest: bool = True, run_id: str | None = None,
-                    build_upstream: bool | None = None, loader: Dsn | None = None) -> RefreshResult:
+def refresh_actions(
+    dsn: Dsn,
+    at: datetime | None = None,
+    ingest: bool = True,
+    run_id: str | None = None,
+    build_upstream: bool | None = None,
+    loader: Dsn | None = None,
+) -> RefreshResult:
     """Refresh and publish the lists as of `at` (default now). `dsn`: the admin's or the
     transformer's login; `loader`: the extracts' login (default: derived from an admin's `dsn`).
     `ingest`: extract the hour's changes first; `build_upstream` (default: as `ingest`) merges
@@ -66,8 +78,13 @@ def refresh_actions(dsn: Dsn, at: datetime | None = None, ingest: bool = True, r
     transformer = as_stage(dsn, "transformer")
     conninfo = transformer.conninfo()
     result = RefreshResult(at, run_id)
-    log.info("actions refresh %s at %s: started (ingest %s, upstream build %s)", run_id, at.isoformat(),
-             "yes" if ingest else "no", "yes" if build_upstream else "no")
+    log.info(
+        "actions refresh %s at %s: started (ingest %s, upstream build %s)",
+        run_id,
+        at.isoformat(),
+        "yes" if ingest else "no",
+        "yes" if build_upstream else "no",
+    )
     try:
         with actions_build_lock(conninfo):
             if ingest:
@@ -79,11 +96,20 @@ def refresh_actions(dsn: Dsn, at: datetime | None = None, ingest: bool = True, r
             _timed(result, "check", publish.check_shadow, conninfo, at)
             result.history_rows = _timed(result, "swap", publish.publish, conninfo)
     except BaseException as exc:
-        log.error("actions refresh %s at %s failed (%s); the published lists are unchanged",
-                  run_id, at.isoformat(), type(exc).__name__)
+        log.error(
+            "actions refresh %s at %s failed (%s); the published lists are unchanged",
+            run_id,
+            at.isoformat(),
+            type(exc).__name__,
+        )
         raise
-    log.info("actions refresh %s at %s: published, %d unit(s) added to the history; seconds %s",
-             run_id, at.isoformat(), result.history_rows, result.seconds)
+    log.info(
+        "actions refresh %s at %s: published, %d unit(s) added to the history; seconds %s",
+        run_id,
+        at.isoformat(),
+        result.history_rows,
+        result.seconds,
+    )
     return result
 
 

@@ -11,6 +11,7 @@ Bytes are reproducible (tthc/province_package/workbook.py's way: the document an
 refresh's time), so the same lists give the same file, and a rerun that finds that file leaves
 it untouched; other content replaces it atomically (a temporary file renamed over it).
 """
+
 from __future__ import annotations
 
 import io
@@ -18,10 +19,10 @@ import os
 import re
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
-from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -66,6 +67,7 @@ def _label(labels: dict, name: str) -> Callable[[dict], object]:
     def value(row: dict):
         code = row[name]
         return None if code is None else labels.get(code, str(code))
+
     return value
 
 
@@ -74,26 +76,36 @@ def _apology(row: dict):
     return None if flag is None else ("Có" if flag else "Chưa có")
 
 
-_HEAD = [Column("Mã hồ sơ", Kind.TEXT, _key("dossier_code"), 28),
-         Column("Mã đơn vị", Kind.TEXT, _key("row_unit_code"), 18),
-         Column("Mã TTHC", Kind.TEXT, _key("procedure_code"), 14),
-         Column("Mã lĩnh vực", Kind.TEXT, _key("field_code"), 14),
-         Column("Kênh thực hiện", Kind.TEXT, _label(CHANNELS, "channel"), 18),
-         Column("Trạng thái", Kind.TEXT, _label(STATUSES, "status"), 20),
-         Column("Ngày tiếp nhận", Kind.TIMESTAMP, _key("received_at")),
-         Column("Hạn trả kết quả", Kind.TIMESTAMP, _key("due_at"))]
-_TAIL = [Column("Bước hiện tại", Kind.INT, _key("current_step_number"), 10),
-         Column("Đơn vị giữ bước", Kind.TEXT, _key("current_step_unit_code"), 18),
-         Column("Phòng/ban giữ bước", Kind.TEXT, _key("current_step_department"), 28)]
+_HEAD = [
+    Column("Mã hồ sơ", Kind.TEXT, _key("dossier_code"), 28),
+    Column("Mã đơn vị", Kind.TEXT, _key("row_unit_code"), 18),
+    Column("Mã TTHC", Kind.TEXT, _key("procedure_code"), 14),
+    Column("Mã lĩnh vực", Kind.TEXT, _key("field_code"), 14),
+    Column("Kênh thực hiện", Kind.TEXT, _label(CHANNELS, "channel"), 18),
+    Column("Trạng thái", Kind.TEXT, _label(STATUSES, "status"), 20),
+    Column("Ngày tiếp nhận", Kind.TIMESTAMP, _key("received_at")),
+    Column("Hạn trả kết quả", Kind.TIMESTAMP, _key("due_at")),
+]
+_TAIL = [
+    Column("Bước hiện tại", Kind.INT, _key("current_step_number"), 10),
+    Column("Đơn vị giữ bước", Kind.TEXT, _key("current_step_unit_code"), 18),
+    Column("Phòng/ban giữ bước", Kind.TEXT, _key("current_step_department"), 28),
+]
 _GAIN = Column("Số điểm có thể tăng", Kind.POINTS, _key("points_gain"), 14)
 # Per list: its figure columns (§11) and how the rows are ordered for the person acting on them.
 _FIGURES: dict[str, list[Column]] = {
-    "sap_den_han": [Column("Số giờ làm việc còn lại", Kind.HOURS, _key("list_value"), 14),
-                    Column("Số điểm 2.1 mất nếu trễ hạn", Kind.POINTS, _key("points_gain"), 14)],
-    "qua_han": [Column("Số giờ làm việc quá hạn", Kind.HOURS, _key("list_value"), 14),
-                Column("Văn bản xin lỗi", Kind.TEXT, _apology, 12)],
-    "buoc_qua_han": [Column("Số giờ làm việc quá hạn của bước", Kind.HOURS, _key("list_value"), 16),
-                     Column("Đơn vị xử lý hồ sơ", Kind.TEXT, _key("handling_unit_code"), 18)],
+    "sap_den_han": [
+        Column("Số giờ làm việc còn lại", Kind.HOURS, _key("list_value"), 14),
+        Column("Số điểm 2.1 mất nếu trễ hạn", Kind.POINTS, _key("points_gain"), 14),
+    ],
+    "qua_han": [
+        Column("Số giờ làm việc quá hạn", Kind.HOURS, _key("list_value"), 14),
+        Column("Văn bản xin lỗi", Kind.TEXT, _apology, 12),
+    ],
+    "buoc_qua_han": [
+        Column("Số giờ làm việc quá hạn của bước", Kind.HOURS, _key("list_value"), 16),
+        Column("Đơn vị xử lý hồ sơ", Kind.TEXT, _key("handling_unit_code"), 18),
+    ],
     "chua_tra_ket_qua": [Column("Số giờ làm việc từ khi có kết quả", Kind.HOURS, _key("list_value"), 16)],
     "thieu_ket_qua_dien_tu": [_GAIN],
     "chua_dong_bo": [_GAIN],
@@ -101,14 +113,20 @@ _FIGURES: dict[str, list[Column]] = {
 }
 # Soonest to act on first: least time left, most overdue, biggest gain; then by dossier code.
 _ORDER: dict[str, tuple[str, int]] = {
-    "sap_den_han": ("list_value", 1), "qua_han": ("list_value", -1), "buoc_qua_han": ("list_value", -1),
-    "chua_tra_ket_qua": ("list_value", -1), "thieu_ket_qua_dien_tu": ("points_gain", -1),
-    "chua_dong_bo": ("points_gain", -1), "thieu_ly_do": ("received_at", 1),
+    "sap_den_han": ("list_value", 1),
+    "qua_han": ("list_value", -1),
+    "buoc_qua_han": ("list_value", -1),
+    "chua_tra_ket_qua": ("list_value", -1),
+    "thieu_ket_qua_dien_tu": ("points_gain", -1),
+    "chua_dong_bo": ("points_gain", -1),
+    "thieu_ly_do": ("received_at", 1),
 }
-_UNDECIDED = [Column("Thứ tự theo hạn", Kind.INT, _key("due_rank"), 10),
-              Column("Mã hồ sơ", Kind.TEXT, _key("dossier_code"), 28),
-              Column("Mã đơn vị", Kind.TEXT, _key("row_unit_code"), 18),
-              Column("Hạn trả kết quả", Kind.TIMESTAMP, _key("due_at"))]
+_UNDECIDED = [
+    Column("Thứ tự theo hạn", Kind.INT, _key("due_rank"), 10),
+    Column("Mã hồ sơ", Kind.TEXT, _key("dossier_code"), 28),
+    Column("Mã đơn vị", Kind.TEXT, _key("row_unit_code"), 18),
+    Column("Hạn trả kết quả", Kind.TIMESTAMP, _key("due_at")),
+]
 
 
 def list_columns(list_name: str) -> list[Column]:
@@ -124,6 +142,7 @@ def sorted_rows(list_name: str, rows: list[dict]) -> list[dict]:
             return (1, 0, row["dossier_code"])
         number = value.timestamp() if hasattr(value, "timestamp") else value
         return (0, number * direction, row["dossier_code"])
+
     return [{**row, "_stt": i} for i, row in enumerate(sorted(rows, key=key), start=1)]
 
 
@@ -146,7 +165,7 @@ def build_workbook(data: UnitDay) -> bytes:
     for name in LISTS:
         _table(wb, LIST_TITLES[name], list_columns(name), sorted_rows(name, data.rows[name]), f"{name}")
     _table(wb, UNDECIDED_SHEET, _UNDECIDED, data.undecided, "undecided")
-    stamp = data.refresh.at_ts.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+    stamp = data.refresh.at_ts.astimezone(UTC).replace(tzinfo=None, microsecond=0)
     wb.properties.creator = wb.properties.lastModifiedBy = CREATOR
     wb.properties.title = f"Việc cần làm {data.unit_code} {data.day.isoformat()}"
     wb.properties.created = wb.properties.modified = stamp
@@ -199,19 +218,26 @@ def _overview(wb: Workbook, data: UnitDay) -> None:
     ws.append([])
 
     ws.append([_heading(ws, "Ba việc cần làm ngay")])
-    ws.append([_heading(ws, h) for h in ("Thứ tự", "Chỉ số", "Danh sách", "Số điểm có thể tăng hoặc giữ",
-                                         "Số hồ sơ")])
+    ws.append([_heading(ws, h) for h in ("Thứ tự", "Chỉ số", "Danh sách", "Số điểm có thể tăng hoặc giữ", "Số hồ sơ")])
     for thing in data.three_things:
-        ws.append([_cell(ws, Kind.INT, thing.rank, "rank"),
-                   _cell(ws, Kind.TEXT, metric_title(thing.metric_code), "metric"),
-                   _cell(ws, Kind.TEXT, LIST_TITLES.get(thing.list_name, thing.list_name), "list"),
-                   _cell(ws, Kind.POINTS, thing.points_at_stake, f"three things {thing.rank}"),
-                   _cell(ws, Kind.INT, thing.row_count, f"three things {thing.rank}")])
+        ws.append(
+            [
+                _cell(ws, Kind.INT, thing.rank, "rank"),
+                _cell(ws, Kind.TEXT, metric_title(thing.metric_code), "metric"),
+                _cell(ws, Kind.TEXT, LIST_TITLES.get(thing.list_name, thing.list_name), "list"),
+                _cell(ws, Kind.POINTS, thing.points_at_stake, f"three things {thing.rank}"),
+                _cell(ws, Kind.INT, thing.row_count, f"three things {thing.rank}"),
+            ]
+        )
     if not data.three_things:
         ws.append(["Không có việc nào: không danh sách nào trong bốn danh sách tính điểm còn hồ sơ."])
-    ws.append([f"Danh sách '{LIST_TITLES['sap_den_han']}': số điểm 2.1 {stake_verb('sap_den_han')} nếu các "
-               f"hồ sơ được giải quyết kịp hạn; các danh sách khác: số điểm {stake_verb('')} nếu các hồ sơ "
-               f"được khắc phục."])
+    ws.append(
+        [
+            f"Danh sách '{LIST_TITLES['sap_den_han']}': số điểm 2.1 {stake_verb('sap_den_han')} nếu các "
+            f"hồ sơ được giải quyết kịp hạn; các danh sách khác: số điểm {stake_verb('')} nếu các hồ sơ "
+            f"được khắc phục."
+        ]
+    )
     ws.append([])
 
     ws.append([_heading(ws, "Số hồ sơ theo danh sách")])
@@ -227,23 +253,36 @@ def _overview(wb: Workbook, data: UnitDay) -> None:
         ws.append(["Chưa có dự báo cho đơn vị này."])
     else:
         ws.append([_heading(ws, h) for h in ("Mục", "Thấp nhất", "Cao nhất")])
-        ws.append(["Tỷ lệ giải quyết đúng hạn (2.1)",
-                   _cell(ws, Kind.RATE, p["rate_2_1_min"], "rate_2_1_min", number_format=_PERCENT),
-                   _cell(ws, Kind.RATE, p["rate_2_1_max"], "rate_2_1_max", number_format=_PERCENT)])
-        for label, stem in (("Điểm chỉ số 2.1", "points_2_1"), ("Điểm chỉ số 5.3", "points_5_3"),
-                            ("Tổng điểm", "total_points")):
-            ws.append([label, _cell(ws, Kind.POINTS, p[f"{stem}_min"], f"{stem}_min"),
-                       _cell(ws, Kind.POINTS, p[f"{stem}_max"], f"{stem}_max")])
+        ws.append(
+            [
+                "Tỷ lệ giải quyết đúng hạn (2.1)",
+                _cell(ws, Kind.RATE, p["rate_2_1_min"], "rate_2_1_min", number_format=_PERCENT),
+                _cell(ws, Kind.RATE, p["rate_2_1_max"], "rate_2_1_max", number_format=_PERCENT),
+            ]
+        )
+        for label, stem in (
+            ("Điểm chỉ số 2.1", "points_2_1"),
+            ("Điểm chỉ số 5.3", "points_5_3"),
+            ("Tổng điểm", "total_points"),
+        ):
+            ws.append(
+                [
+                    label,
+                    _cell(ws, Kind.POINTS, p[f"{stem}_min"], f"{stem}_min"),
+                    _cell(ws, Kind.POINTS, p[f"{stem}_max"], f"{stem}_max"),
+                ]
+            )
         ws.append(["Tổng điểm hiện tại", _cell(ws, Kind.POINTS, p["total_points_now"], "total_points_now")])
-        for label, name in (("Số hồ sơ chưa quyết định", "undecided"),
-                            ("Số hồ sơ trong phạm vi tính 2.1", "dossiers_all"),
-                            ("Đã quyết định: đúng hạn", "decided_on_time"),
-                            ("Đã quyết định: trễ hạn", "decided_late"),
-                            ("Chắc chắn đúng hạn (hạn trả từ cuối tháng trở đi)", "safe")):
+        for label, name in (
+            ("Số hồ sơ chưa quyết định", "undecided"),
+            ("Số hồ sơ trong phạm vi tính 2.1", "dossiers_all"),
+            ("Đã quyết định: đúng hạn", "decided_on_time"),
+            ("Đã quyết định: trễ hạn", "decided_late"),
+            ("Chắc chắn đúng hạn (hạn trả từ cuối tháng trở đi)", "safe"),
+        ):
             ws.append([label, _cell(ws, Kind.INT, p[name], name)])
     ws.append([NOT_PROJECTED])
-    ws.append([f"Sheet '{UNDECIDED_SHEET}' liệt kê các hồ sơ quyết định kết quả tháng, "
-               f"hạn trả gần nhất trước."])
+    ws.append([f"Sheet '{UNDECIDED_SHEET}' liệt kê các hồ sơ quyết định kết quả tháng, hạn trả gần nhất trước."])
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -282,4 +321,3 @@ def _write_atomically(path: Path, content: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -5,6 +5,7 @@ weekday off by swap), and a weekend day marked WORKDAY (a make-up Saturday) work
 Read from the seed file, not the warehouse, so the intraday DAG decides before it touches the
 warehouse (and on a warehouse not built yet).
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,10 @@ OFF_KINDS = frozenset({"HOLIDAY", "DAY_OFF"})
 @cache
 def _kinds(path: Path) -> dict[date, tuple[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
-        return {date.fromisoformat(row["calendar_date"]): (row["kind"].strip(), row["name"].strip())
-                for row in csv.DictReader(f)}
+        return {
+            date.fromisoformat(row["calendar_date"]): (row["kind"].strip(), row["name"].strip())
+            for row in csv.DictReader(f)
+        }
 
 
 def day_kind(day: date, seed: Path = HOLIDAY_SEED) -> tuple[bool, str]:

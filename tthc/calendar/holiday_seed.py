@@ -7,6 +7,7 @@ which people then check against each year's government announcement and edit by 
 kind: HOLIDAY (public holiday), DAY_OFF (a weekday off by swap or compensation),
 WORKDAY (a weekend day worked in exchange).
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,7 @@ def write_seed(path: Path, first_year: int, last_year: int) -> int:
     if path.exists():
         with path.open(encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
-                existing[datetime.strptime(row["calendar_date"], "%Y-%m-%d").date()] = (row["kind"], row["name"])
+                existing[datetime.strptime(row["calendar_date"], "%Y-%m-%d").date()] = (row["kind"], row["name"])  # noqa: DTZ007 - a date; the time is dropped
     merged = {**draft_rows(first_year, last_year), **existing}
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")

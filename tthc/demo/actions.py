@@ -6,6 +6,7 @@ dated fact as it stood at T), the day's workbooks are written, and one unit's th
 list counts, month-end projection and workbook path are printed. The unit is the commune or
 district with rows on the most lists (the simulator's showcase puts every case on one).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -75,13 +76,14 @@ def run(dsn: Dsn, at: datetime, outbox: Path) -> str:
         refreshed = refresh_actions(dsn, at=at, ingest=False)
         try:
             daily = publish_daily(dsn, refreshed.at, outbox)
-        except DailyMessagesFailed as exc:   # recipients configured by hand and unreachable: the files are written
+        except DailyMessagesFailed as exc:  # recipients configured by hand and unreachable: the files are written
             log.warning("%s", exc)
             daily = exc.result
     workbooks = {w.unit_code: w.path for w in daily.workbooks}
     return report(dsn, refreshed.at, workbooks, outbox) + (
         f"\n({len(workbooks)} workbooks of the day under {Path(outbox) / 'actions'}; "
-        f"refresh steps in seconds: {refreshed.seconds})")
+        f"refresh steps in seconds: {refreshed.seconds})"
+    )
 
 
 def demo_unit(dsn: Dsn, at: datetime) -> str | None:
@@ -110,13 +112,15 @@ def report(dsn: Dsn, at: datetime, workbooks: dict[str, Path], outbox: Path) -> 
         counts.append(f"  {LIST_TITLES[name]} ({name}): {actions.counts.get(name, 0)}{extra}")
     path = workbooks.get(unit) or workbook_path(Path(outbox), unit, at.astimezone(LOCAL).date())
     name = f" ({actions.unit_name})" if actions.unit_name else ""
-    return "\n".join([
-        f"Act today (docs/acting-today.md, §11), {at.astimezone(LOCAL):%d/%m/%Y %H:%M}: đơn vị {unit}{name}",
-        three_things_text(actions).rstrip("\n"),
-        "Số hồ sơ theo danh sách:",
-        *counts,
-        projection_text(actions).rstrip("\n"),
-        f"Tệp XLSX của ngày: {path}",
-        f"Chi tiết: tthc actions show --unit {unit}  (CSV: --format csv; dự báo: tthc actions projection "
-        f"--unit {unit} --format json)",
-    ])
+    return "\n".join(
+        [
+            f"Act today (docs/acting-today.md, §11), {at.astimezone(LOCAL):%d/%m/%Y %H:%M}: đơn vị {unit}{name}",
+            three_things_text(actions).rstrip("\n"),
+            "Số hồ sơ theo danh sách:",
+            *counts,
+            projection_text(actions).rstrip("\n"),
+            f"Tệp XLSX của ngày: {path}",
+            f"Chi tiết: tthc actions show --unit {unit}  (CSV: --format csv; dự báo: tthc actions projection "
+            f"--unit {unit} --format json)",
+        ]
+    )

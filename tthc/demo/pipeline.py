@@ -7,6 +7,7 @@ printing where the marts and the province package are, a short table of scores, 
 (tthc/demo/actions.py): its lists as of a working hour of the last month, the three things to
 do, the month-end projection and the path of its workbook.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,13 @@ class DemoPlan:
     def world_config(self):
         from simulator.config import WorldConfig
 
-        return WorldConfig(seed=self.seed, dossiers_per_year=self.dossiers_per_year, start=self.world_start,
-                           end=self.world_end, showcase_at=self.showcase_moments())
+        return WorldConfig(
+            seed=self.seed,
+            dossiers_per_year=self.dossiers_per_year,
+            start=self.world_start,
+            end=self.world_end,
+            showcase_at=self.showcase_moments(),
+        )
 
 
 def _free_port() -> int:
@@ -77,17 +83,28 @@ class SimulatorProcess:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.cmd = [
-            str(Path(sys.executable).parent / "tthc-simulator"), "serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--seed", str(plan.seed),
-            "--dossiers-per-year", str(plan.dossiers_per_year),
-            "--start", plan.world_start.isoformat(), "--end", plan.world_end.isoformat(),
-            "--as-of", first_clock.isoformat(),
+            str(Path(sys.executable).parent / "tthc-simulator"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--seed",
+            str(plan.seed),
+            "--dossiers-per-year",
+            str(plan.dossiers_per_year),
+            "--start",
+            plan.world_start.isoformat(),
+            "--end",
+            plan.world_end.isoformat(),
+            "--as-of",
+            first_clock.isoformat(),
         ]
         for moment in plan.showcase_moments():
             self.cmd += ["--showcase-at", moment.isoformat()]
         self.log_path = LOCAL_DIR / "logs" / "simulator.log"
 
-    def __enter__(self) -> "SimulatorProcess":
+    def __enter__(self) -> SimulatorProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("w", encoding="utf-8")
         self.proc = subprocess.Popen(self.cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -130,8 +147,10 @@ def _score_table(dsn: Dsn, period: str) -> str:
             """,
             (period,),
         ).fetchall()
-    head = (f"  {'unit':<16} {'level':<9} {'CKMB':>5} {'TDGQ':>5} {'CLGQ':>5} {'TTTT':>5} {'MDHL':>5} "
-            f"{'MDSH':>5} {'total':>6} {'rank':>4}  band        name")
+    head = (
+        f"  {'unit':<16} {'level':<9} {'CKMB':>5} {'TDGQ':>5} {'CLGQ':>5} {'TTTT':>5} {'MDHL':>5} "
+        f"{'MDSH':>5} {'total':>6} {'rank':>4}  band        name"
+    )
     lines = [f"766 scores, {period} (provisional or final as in the province package):", head]
     for code, level, *groups, total, rank, band, name in rows:
         cells = " ".join(f"{float(g):>5.2f}" for g in groups)
@@ -150,14 +169,18 @@ def _scorecard_line(dsn: Dsn, period: str) -> str:
         row = conn.execute(
             "select unit_code, unit_name from marts.mart_metric_monthly where period_type = 'month' "
             "and period_key = %s and metric_code = '2.1' and unit_level = 'XA' "
-            "order by denominator desc, unit_code limit 1", (period,)).fetchone()
+            "order by denominator desc, unit_code limit 1",
+            (period,),
+        ).fetchone()
     if row is None:
         return f"Scorecards: no commune in the marts for {period}"
     html, pdf = scorecard_path(REPORTS, row[0], period), scorecard_path(REPORTS, row[0], period, ".pdf")
     if not (html.exists() and pdf.exists()):
         publish_scorecards(dsn, period, datetime.now(LOCAL), root=REPORTS, units=[row[0]])
-    return (f"Scorecard: {html} (PDF beside it) - {row[1]}, {period}, the busiest commune; every unit's "
-            f"month, quarter and year under {REPORTS}/<unit>/<period>/")
+    return (
+        f"Scorecard: {html} (PDF beside it) - {row[1]}, {period}, the busiest commune; every unit's "
+        f"month, quarter and year under {REPORTS}/<unit>/<period>/"
+    )
 
 
 def fresh_database(name: str) -> Dsn:
@@ -178,7 +201,8 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     with SimulatorProcess(plan, first_night) as sim:
         print(f"== simulator: {sim.url} (seed {plan.seed}, {plan.dossiers_per_year} dossiers a year)")
         env = airflow_env(
-            LOCAL_DIR / "airflow", dsn,
+            LOCAL_DIR / "airflow",
+            dsn,
             one_stop=SourceSettings(sim.url, *DEMO_CLIENT),
             dvc_portal=SourceSettings(sim.url, api_key=DEMO_API_KEY),
         )
@@ -195,8 +219,11 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
                 t0 = time.monotonic()
                 dags_test(dag_id, moment, env)
                 print(f"   {night}  {dag_id:<16} ok  ({time.monotonic() - t0:.0f}s)")
-    last_month = f"{plan.nights[-1].year:04d}-{plan.nights[-1].month - 1:02d}" if plan.nights[-1].month > 1 \
+    last_month = (
+        f"{plan.nights[-1].year:04d}-{plan.nights[-1].month - 1:02d}"
+        if plan.nights[-1].month > 1
         else f"{plan.nights[-1].year - 1:04d}-12"
+    )
     print()
     print(_score_table(dsn, last_month))
     print(_scorecard_line(dsn, last_month))
@@ -208,18 +235,26 @@ def run_demo(plan: DemoPlan = DemoPlan()) -> None:
     print(latest_night(dsn.conninfo()))
     print()
     docs = dbt.generate_docs(dsn)
-    print(f"Marts:     schema 'marts' in {dsn} (e.g. marts.mart_metric_monthly); BI reads them as"
-          f" tthc_bi (`tthc warehouse bi-url --database {dsn.dbname}`)")
-    print(f"Extracts:  {OUTBOX}/<unit>/<YYYY-MM>/v<N>/ (also pushed to the simulator's province inbox;"
-          f" deliveries in {OUTBOX}/deliveries.jsonl)")
+    print(
+        f"Marts:     schema 'marts' in {dsn} (e.g. marts.mart_metric_monthly); BI reads them as"
+        f" tthc_bi (`tthc warehouse bi-url --database {dsn.dbname}`)"
+    )
+    print(
+        f"Extracts:  {OUTBOX}/<unit>/<YYYY-MM>/v<N>/ (also pushed to the simulator's province inbox;"
+        f" deliveries in {OUTBOX}/deliveries.jsonl)"
+    )
     print(f"Data Docs: file://{default_docs_dir() / 'index.html'} (every quality check of every night)")
     print(f"dbt docs:  file://{docs} (models, columns, lineage)")
-    print(f"Airflow:   the runs above are in {LOCAL_DIR / 'airflow'}; to browse them: "
-          f"PATH={PROJECT_ROOT / '.venv' / 'bin'}:$PATH AIRFLOW_HOME={LOCAL_DIR / 'airflow'} "
-          f"AIRFLOW__CORE__DAGS_FOLDER={PROJECT_ROOT / 'dags'} airflow standalone  (then http://localhost:8080)")
+    print(
+        f"Airflow:   the runs above are in {LOCAL_DIR / 'airflow'}; to browse them: "
+        f"PATH={PROJECT_ROOT / '.venv' / 'bin'}:$PATH AIRFLOW_HOME={LOCAL_DIR / 'airflow'} "
+        f"AIRFLOW__CORE__DAGS_FOLDER={PROJECT_ROOT / 'dags'} airflow standalone  (then http://localhost:8080)"
+    )
     print(f"Logs:      {LOCAL_DIR / 'logs'}")
-    print(f"Actions:   schema 'actions' (lists of §11, refreshed hourly by the act_intraday DAG); "
-          f"workbooks under {OUTBOX / 'actions'}/<unit>/<date>/")
+    print(
+        f"Actions:   schema 'actions' (lists of §11, refreshed hourly by the act_intraday DAG); "
+        f"workbooks under {OUTBOX / 'actions'}/<unit>/<date>/"
+    )
     print()
     from tthc.demo import actions as demo_actions
 

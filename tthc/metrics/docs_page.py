@@ -9,6 +9,7 @@ committed page differs from what this writes.
     python -m tthc.metrics.docs_page            # rewrite docs/metrics.md
     python -m tthc.metrics.docs_page --check    # exit 1 when docs/metrics.md is stale
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,12 +47,17 @@ def _points_word(kind: str) -> str:
 
 def _rule_line(rule: dict[str, str]) -> str:
     levels = rule["applies_to_levels"]
-    scope = "every unit" if levels == "ALL" else \
-        f"units of level {levels} (elsewhere {_points_word(rule['not_applicable_points'])}, not applied)"
+    scope = (
+        "every unit"
+        if levels == "ALL"
+        else f"units of level {levels} (elsewhere {_points_word(rule['not_applicable_points'])}, not applied)"
+    )
     until = f" to {rule['effective_to']}" if rule["effective_to"] else ""
     variant = "default" if rule["variant"] == "default" else f"variant `{rule['variant']}` (var scoring_variants)"
-    return (f"| {variant} | {_formula(rule)} | {_num(rule['max_points'])} | {scope} | "
-            f"{_points_word(rule['empty_points'])} | from {rule['effective_from']}{until} | {rule['note']} |")
+    return (
+        f"| {variant} | {_formula(rule)} | {_num(rule['max_points'])} | {scope} | "
+        f"{_points_word(rule['empty_points'])} | from {rule['effective_from']}{until} | {rule['note']} |"
+    )
 
 
 def _default_rule(rules: list[dict[str, str]]) -> dict[str, str]:
@@ -132,8 +138,10 @@ def render() -> str:
     for code, m in metrics.items():
         d = _default_rule(by_metric[code])
         listed = f"[`{m.action_list}`]({ACTING_TODAY}#the-seven-lists)" if m.action_list else "—"
-        out.append(f"| [{code}](#{m.anchor}) | {d['metric_name']} | {d['group_code']} | {_formula(d)} | "
-                   f"`{m.count_model}` | `{m.oracle_functions[0]}` | {listed} |")
+        out.append(
+            f"| [{code}](#{m.anchor}) | {d['metric_name']} | {d['group_code']} | {_formula(d)} | "
+            f"`{m.count_model}` | `{m.oracle_functions[0]}` | {listed} |"
+        )
     out.append("")
 
     current_group = None
@@ -143,28 +151,47 @@ def render() -> str:
         if group != current_group:
             current_group = group
             vi, en, _ = names[group]
-            group_max = sum(Decimal(_default_rule(by_metric[c])["max_points"]) for c in metrics
-                            if _default_rule(by_metric[c])["group_code"] == group)
+            group_max = sum(
+                Decimal(_default_rule(by_metric[c])["max_points"])
+                for c in metrics
+                if _default_rule(by_metric[c])["group_code"] == group
+            )
             out += [f"## {group}: {vi} ({en}), {_num(str(group_max))} points", ""]
         five = d["group5_code"]
-        out += [f'<a id="{m.anchor}"></a>', "",
-                f"### {code} {d['metric_name']}", "",
-                f"*{m.short_name_vi}* · group {group}" + (f" (five-group display: {five})" if five != group else ""),
-                "",
-                f"- **Numerator**: {m.numerator_en}. *{m.numerator_vi}.*",
-                f"- **Denominator**: {m.denominator_en}. *{m.denominator_vi}.*"]
+        out += [
+            f'<a id="{m.anchor}"></a>',
+            "",
+            f"### {code} {d['metric_name']}",
+            "",
+            f"*{m.short_name_vi}* · group {group}" + (f" (five-group display: {five})" if five != group else ""),
+            "",
+            f"- **Numerator**: {m.numerator_en}. *{m.numerator_vi}.*",
+            f"- **Denominator**: {m.denominator_en}. *{m.denominator_vi}.*",
+        ]
         if m.notes_en:
             out.append(f"- **Notes**: {m.notes_en}")
-        out.append(f"- **Computed by**: `{m.count_model}` (numerator, denominator), reading "
-                   + ", ".join(f"`{c}`" for c in m.input_columns) + f"; then `{POOLING_MODEL}`, `{SCORED_MODEL}`.")
+        out.append(
+            f"- **Computed by**: `{m.count_model}` (numerator, denominator), reading "
+            + ", ".join(f"`{c}`" for c in m.input_columns)
+            + f"; then `{POOLING_MODEL}`, `{SCORED_MODEL}`."
+        )
         out.append("- **Checked by**: `tests/oracle.py` " + ", ".join(f"`{f}`" for f in m.oracle_functions) + ".")
         if m.action_list:
-            out.append(f"- **Moved by the list**: [`{m.action_list}`]({ACTING_TODAY}#the-seven-lists) "
-                       "(its rows' points at stake are this metric's).")
-        out += ["", "| rule | points | max | applies to | empty denominator | in force | note |",
-                "|---|---|---|---|---|---|---|"]
-        out += [_rule_line(r) for r in sorted(by_metric[code], key=lambda r: (r["variant"] != "default",
-                                                                             r["variant"], r["effective_from"]))]
+            out.append(
+                f"- **Moved by the list**: [`{m.action_list}`]({ACTING_TODAY}#the-seven-lists) "
+                "(its rows' points at stake are this metric's)."
+            )
+        out += [
+            "",
+            "| rule | points | max | applies to | empty denominator | in force | note |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        out += [
+            _rule_line(r)
+            for r in sorted(
+                by_metric[code], key=lambda r: (r["variant"] != "default", r["variant"], r["effective_from"])
+            )
+        ]
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -6,6 +6,7 @@ points per version and variant; metric_groups.csv the groups' names. Python that
 or a group by name reads it here instead of writing it out again. docs/metrics.md is generated
 from the same seeds (tthc/metrics/docs_page.py).
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,8 @@ class Metric:
     numerator_vi: str
     denominator_vi: str
     count_model: str
-    input_columns: tuple[str, ...]       # "model.column"
-    oracle_functions: tuple[str, ...]    # of tests/oracle.py; the first counts the metric
+    input_columns: tuple[str, ...]  # "model.column"
+    oracle_functions: tuple[str, ...]  # of tests/oracle.py; the first counts the metric
     action_list: str | None
     notes_en: str
 
@@ -57,22 +58,28 @@ def registry(path: Path = REGISTRY_CSV) -> dict[str, Metric]:
         if r["metric_code"] in out:
             raise ValueError(f"{path.name}: metric {r['metric_code']} has two rows")
         out[r["metric_code"]] = Metric(
-            code=r["metric_code"], short_name_vi=r["short_name_vi"],
-            numerator_en=r["numerator_en"], denominator_en=r["denominator_en"],
-            numerator_vi=r["numerator_vi"], denominator_vi=r["denominator_vi"],
+            code=r["metric_code"],
+            short_name_vi=r["short_name_vi"],
+            numerator_en=r["numerator_en"],
+            denominator_en=r["denominator_en"],
+            numerator_vi=r["numerator_vi"],
+            denominator_vi=r["denominator_vi"],
             count_model=r["count_model"],
             input_columns=tuple(c.strip() for c in r["input_columns"].split(";") if c.strip()),
             oracle_functions=tuple(f.strip() for f in r["oracle_function"].split(";") if f.strip()),
             action_list=r["action_list"] or None,
-            notes_en=r["notes_en"])
+            notes_en=r["notes_en"],
+        )
     return out
 
 
 @lru_cache(maxsize=4)
 def groups(path: Path = GROUPS_CSV) -> dict[str, tuple[str, str, int | None]]:
     """{group_code: (Vietnamese name, English name, draw order or None)}."""
-    return {r["group_code"]: (r["group_name_vi"], r["group_name_en"],
-                              int(r["draw_order"]) if r["draw_order"] else None) for r in _rows(path)}
+    return {
+        r["group_code"]: (r["group_name_vi"], r["group_name_en"], int(r["draw_order"]) if r["draw_order"] else None)
+        for r in _rows(path)
+    }
 
 
 def scorecard_groups(path: Path = GROUPS_CSV) -> tuple[tuple[str, str], ...]:

@@ -1,5 +1,6 @@
 """The callables behind the act-today tasks (dags/act_intraday.py and the nightly build's last
 step): is this hour a working one, refresh the lists, publish the day's workbooks."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +22,13 @@ def refresh(at: datetime, run_id: str | None = None, ingest: bool = True) -> dic
     the night, which has just extracted and built everything the lists read."""
     from tthc.actions.refresh import refresh_actions
 
-    result = refresh_actions(warehouse_dsn("transformer"), at, ingest=ingest, run_id=run_id,
-                             loader=warehouse_dsn("loader") if ingest else None)
+    result = refresh_actions(
+        warehouse_dsn("transformer"),
+        at,
+        ingest=ingest,
+        run_id=run_id,
+        loader=warehouse_dsn("loader") if ingest else None,
+    )
     return result.as_dict()
 
 
@@ -40,7 +46,7 @@ def publish_daily(at: datetime, outbox=OUTBOX, reports=REPORTS) -> dict:
     messages_failed = None
     try:
         out = publish(dsn, at, outbox).as_dict()
-    except DailyMessagesFailed as exc:   # the workbooks are written: still write the scorecards
+    except DailyMessagesFailed as exc:  # the workbooks are written: still write the scorecards
         messages_failed, out = exc, exc.result.as_dict()
     mode = pipeline_mode()
     if mode == "off":
@@ -48,9 +54,10 @@ def publish_daily(at: datetime, outbox=OUTBOX, reports=REPORTS) -> dict:
             raise messages_failed
         return out
     try:
-        cards = publish_scorecards(dsn, at.astimezone(VN_TZ).date().isoformat(), at, root=reports,
-                                   pdf=mode == "pdf", keep_existing=True)
-    except Exception as exc:   # some or all scorecards not written (ScorecardsFailed names the units)
+        cards = publish_scorecards(
+            dsn, at.astimezone(VN_TZ).date().isoformat(), at, root=reports, pdf=mode == "pdf", keep_existing=True
+        )
+    except Exception as exc:  # some or all scorecards not written (ScorecardsFailed names the units)
         if messages_failed is not None:
             raise messages_failed from exc
         raise

@@ -7,6 +7,7 @@ original failure: it is logged and swallowed. A gate that failed on lost records
 or missing past the thresholds, expectations/loss.py) says which entities, how many, and the
 first record keys with their reasons, in `text` and in `loss`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,11 +26,20 @@ def _reason(context: dict) -> str:
 def _loss(context: dict) -> list[dict]:
     """The entities a gate failed on for lost records (QualityGateFailed.loss): counts and the
     first keys with their reasons; keys and reasons only, never a record's values."""
-    return [{"source": x.source, "entity": x.entity, "quarantined_open": x.quarantined_open,
-             "missing": x.missing, "source_total": x.source_total, "fetched_last_run": x.fetched,
-             "quarantined_too_many_nights": x.open_too_long, "first_records": x.first_records,
-             "thresholds": x.thresholds}
-            for x in getattr(context.get("exception"), "loss", None) or []]
+    return [
+        {
+            "source": x.source,
+            "entity": x.entity,
+            "quarantined_open": x.quarantined_open,
+            "missing": x.missing,
+            "source_total": x.source_total,
+            "fetched_last_run": x.fetched,
+            "quarantined_too_many_nights": x.open_too_long,
+            "first_records": x.first_records,
+            "thresholds": x.thresholds,
+        }
+        for x in getattr(context.get("exception"), "loss", None) or []
+    ]
 
 
 def alert_payload(context: dict) -> dict:
@@ -40,14 +50,22 @@ def alert_payload(context: dict) -> dict:
     loss = _loss(context)
     what = "quality gate failed" if gate_failed else "task failed"
     if loss:
-        what += " on lost records (" + "; ".join(
-            f"{x['source']}/{x['entity']}: {x['quarantined_open']} quarantined, "
-            f"{x['missing'] if x['missing'] is not None else '?'} missing"
-            + (f", first {x['first_records']}" if x["first_records"] else "") for x in loss) + ")"
+        what += (
+            " on lost records ("
+            + "; ".join(
+                f"{x['source']}/{x['entity']}: {x['quarantined_open']} quarantined, "
+                f"{x['missing'] if x['missing'] is not None else '?'} missing"
+                + (f", first {x['first_records']}" if x["first_records"] else "")
+                for x in loss
+            )
+            + ")"
+        )
     return {
-        "text": (f"tthc-warehouse: {what} in "
-                 f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
-                 f"(run {getattr(dag_run, 'run_id', '?')})"),
+        "text": (
+            f"tthc-warehouse: {what} in "
+            f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} "
+            f"(run {getattr(dag_run, 'run_id', '?')})"
+        ),
         "kind": "quality_gate" if gate_failed else "task_failure",
         "loss": loss,
         "dag_id": getattr(ti, "dag_id", None),

@@ -1,4 +1,5 @@
 """Assets that link the DAGs: each DAG runs when the data it needs has landed."""
+
 from airflow.sdk import Asset
 
 RAW_ONE_STOP = Asset("tthc://warehouse/raw/one_stop")

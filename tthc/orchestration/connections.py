@@ -7,6 +7,7 @@ role each), or `warehouse` (the admin's, from which the stages' logins are deriv
 tthc/warehouse/stages.py). A connection that is not defined falls back to the environment
 variables of extractors.sources and WAREHOUSE_<STAGE>_DSN / WAREHOUSE_DSN / the embedded warehouse.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,13 @@ def source_settings(source: str) -> SourceSettings:
 
 def dsn_of(conn) -> Dsn:
     """A postgres Airflow connection as a Dsn (schema = database)."""
-    return Dsn(host=conn.host, port=int(conn.port or 5432), user=conn.login or "",
-               password=conn.password or "", dbname=conn.schema or "tthc")
+    return Dsn(
+        host=conn.host,
+        port=int(conn.port or 5432),
+        user=conn.login or "",
+        password=conn.password or "",
+        dbname=conn.schema or "tthc",
+    )
 
 
 def warehouse_dsn(stage: str) -> Dsn:

@@ -1,4 +1,5 @@
 """Read a task's time from its Airflow context the same way in every DAG."""
+
 from __future__ import annotations
 
 from datetime import datetime

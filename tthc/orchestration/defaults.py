@@ -1,4 +1,5 @@
 """Defaults every DAG shares: local timezone, retries with backoff, no catch-up storms."""
+
 import os
 from datetime import timedelta
 

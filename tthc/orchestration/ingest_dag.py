@@ -5,6 +5,7 @@ event per entity, and the warehouse build, scheduled on the assets, could start 
 Both source DAG files call this, so the two stay alike by construction; a source with extra
 work (the portal's official scores) adds its task after the mapped extracts.
 """
+
 from __future__ import annotations
 
 from airflow.sdk import DAG, Asset, task
@@ -27,6 +28,7 @@ def ingest_dag(dag_id: str, source: str, asset: Asset, doc_md: str):
         doc_md=doc_md,
     )
     with dag:
+
         @task(max_active_tis_per_dagrun=EXTRACTS_AT_ONCE)
         def extract(entity_name: str, **context) -> dict:
             from airflow.sdk.exceptions import AirflowFailException

@@ -2,6 +2,7 @@
 
 DAG files only declare; what a task does lives here, where tests can call it directly.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,15 @@ from tthc.province_package.rows import reporting_roots
 log = logging.getLogger(__name__)
 
 
-__all__ = ["QualityGateFailed", "build_marts", "build_warehouse", "fetch_official_scores", "ingest_entity",
-           "publish", "quality_gate"]
+__all__ = [
+    "QualityGateFailed",
+    "build_marts",
+    "build_warehouse",
+    "fetch_official_scores",
+    "ingest_entity",
+    "publish",
+    "quality_gate",
+]
 
 
 def ingest_entity(source: str, entity_name: str, upper: datetime, run_id: str | None = None) -> dict:
@@ -35,13 +43,24 @@ def ingest_entity(source: str, entity_name: str, upper: datetime, run_id: str | 
     client = make_client(source, source_settings(source))
     try:
         record = extract_entity(
-            warehouse_dsn("loader").conninfo(), client, target, upper,
-            initial_from=settings.initial_from(), lookback=settings.lookback(), run_id=run_id,
+            warehouse_dsn("loader").conninfo(),
+            client,
+            target,
+            upper,
+            initial_from=settings.initial_from(),
+            lookback=settings.lookback(),
+            run_id=run_id,
         )
     finally:
         client.close()
-    return {"entity": target.table, "batch_id": record.batch_id, "fetched": record.fetched,
-            "loaded": record.loaded, "quarantined": record.quarantined, "retries": record.retries}
+    return {
+        "entity": target.table,
+        "batch_id": record.batch_id,
+        "fetched": record.fetched,
+        "loaded": record.loaded,
+        "quarantined": record.quarantined,
+        "retries": record.retries,
+    }
 
 
 def fetch_official_scores(upper: datetime) -> int:
@@ -74,8 +93,12 @@ def quality_gate(run_id: str | None = None, as_of: date | None = None) -> dict:
     night_only = dbt.checks_scope(as_of) == "night"
     gate = run_gate(warehouse_dsn("transformer"), GATE_SUITES, run_id, night_only=night_only)
     gate.raise_if_failed()
-    return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings),
-            "data_docs": str(gate.docs_index) if gate.docs_index else None}
+    return {
+        "run_id": gate.run_id,
+        "checks": len(gate.results),
+        "warnings": len(gate.warnings),
+        "data_docs": str(gate.docs_index) if gate.docs_index else None,
+    }
 
 
 def build_marts(as_of: date, run_id: str | None = None) -> dict:
@@ -88,12 +111,21 @@ def build_marts(as_of: date, run_id: str | None = None) -> dict:
     dsn = warehouse_dsn("transformer")
     gate = dbt.build_marts(dsn, as_of, run_id=run_id)
     log.info("night summary:\n%s", latest_night(dsn.conninfo()))
-    return {"run_id": gate.run_id, "checks": len(gate.results), "warnings": len(gate.warnings),
-            "data_docs": str(gate.docs_index) if gate.docs_index else None}
+    return {
+        "run_id": gate.run_id,
+        "checks": len(gate.results),
+        "warnings": len(gate.warnings),
+        "data_docs": str(gate.docs_index) if gate.docs_index else None,
+    }
 
 
-def publish(now: datetime, period: str | None = None, unit_code: str | None = None,
-            outbox: Path = OUTBOX, reports: Path = REPORTS) -> dict:
+def publish(
+    now: datetime,
+    period: str | None = None,
+    unit_code: str | None = None,
+    outbox: Path = OUTBOX,
+    reports: Path = REPORTS,
+) -> dict:
     """Write the province package of `period` (default: the month that just ended) for each province,
     then push every package not yet delivered to the province inbox (when one is configured),
     then write the scorecards of the month, its quarter and its year for every unit (under
@@ -142,10 +174,12 @@ def month_scorecards(dsn, month: Month, now: datetime, root: Path, under: str | 
             result = publish_scorecards(dsn, period, now, root=root, under=under, pdf=mode == "pdf")
         except ScorecardsFailed as exc:
             done[period.key] = exc.result.as_dict()
-            failed.append(f"{period.key}: {len(exc.result.failed)} units failed "
-                          f"({', '.join(sorted(exc.result.failed))}): {next(iter(exc.result.failed.values()))}")
+            failed.append(
+                f"{period.key}: {len(exc.result.failed)} units failed "
+                f"({', '.join(sorted(exc.result.failed))}): {next(iter(exc.result.failed.values()))}"
+            )
             log.error("scorecards %s: %s", period.key, exc)
-        except Exception as exc:   # the period could not be read at all: say so, go on with the next
+        except Exception as exc:  # the period could not be read at all: say so, go on with the next
             failed.append(f"{period.key}: {type(exc).__name__}: {exc}")
             log.exception("scorecards %s not written", period.key)
         else:

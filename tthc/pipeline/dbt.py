@@ -1,4 +1,5 @@
 """Run dbt from its own environment against the warehouse, with its output in our logs."""
+
 from __future__ import annotations
 
 import contextlib
@@ -39,13 +40,16 @@ FULL_CHECKS_WEEKDAY = 7  # Sunday (ISO): the night whose checks read every row
 # night merges on from the last refresh (tests/tthc/actions/test_refresh.py compares the night
 # after with one without).
 ACTIONS_TAG = "tag:actions"
-ACTIONS_SOURCES = ("source:one_stop.one_stop__ho_so", "source:one_stop.one_stop__qua_trinh_xu_ly",
-                   "source:dvc_portal.dvc_portal__sync_status")
+ACTIONS_SOURCES = (
+    "source:one_stop.one_stop__ho_so",
+    "source:one_stop.one_stop__qua_trinh_xu_ly",
+    "source:dvc_portal.dvc_portal__sync_status",
+)
 ACTIONS_UPSTREAM_SELECTION = [f"{source}+,+{ACTIONS_TAG}" for source in ACTIONS_SOURCES]
 # The indicator marts themselves (the folder's top-level models, a glob: not its intermediate/,
 # whose metric inputs kept per dossier the actions models read) are never rebuilt by day.
 ACTIONS_UPSTREAM_EXCLUDE = [ACTIONS_TAG, "resource_type:seed", "path:models/marts/indicators/*.sql", "test_type:unit"]
-ACTIONS_AT_ENV = "TTHC_ACTIONS_AT"   # the moment T of the actions models (dbt var actions_at)
+ACTIONS_AT_ENV = "TTHC_ACTIONS_AT"  # the moment T of the actions models (dbt var actions_at)
 
 
 # dbt commands that build staging, whose applicant_key needs the PII key; the others (docs,
@@ -69,8 +73,15 @@ def _pii_key(required: bool) -> bytes | None:
         return None
 
 
-def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: dict | None = None,
-            phase: str = "adhoc", test_scope: str | None = None, run_settings: dict | None = None) -> None:
+def run_dbt(
+    args: list[str],
+    dsn: Dsn,
+    as_of: date | None = None,
+    extra_vars: dict | None = None,
+    phase: str = "adhoc",
+    test_scope: str | None = None,
+    run_settings: dict | None = None,
+) -> None:
     """dbt with its output in our logs. `phase` names the target folder, which keeps dbt's parsed
     project between runs: dbt re-parses all of it (seconds, whatever the data size) when the vars
     differ from its last run there. So what changes from night to night stays out of the vars:
@@ -86,26 +97,43 @@ def run_dbt(args: list[str], dsn: Dsn, as_of: date | None = None, extra_vars: di
     key = _pii_key(required=bool(args) and args[0] in KEYED_COMMANDS)
     dsn = as_stage(dsn, "transformer")  # an admin's DSN: bootstrapped, then dbt logs in as the transformer
     settings = {"TTHC_AS_OF_DATE": as_of.isoformat() if as_of is not None else ""} | dict(run_settings or {})
-    cmd = [str(exe), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target", "warehouse"]
+    cmd = [
+        str(exe),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        "warehouse",
+    ]
     if variables:
         cmd += ["--vars", json.dumps(variables)]
     # dbt gets the key only as the session setting: not the variables it came from
     inherited = {k: v for k, v in os.environ.items() if k not in (pii_key.KEY_ENV, pii_key.KEY_FILE_ENV)}
-    env = inherited | dsn.dbt_env() | settings | {
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # JIT compiles for seconds per query when the planner overestimates rows (joins to the
-        # calendar), which an incremental merge of a few thousand rows never repays. libpq
-        # applies it to every dbt connection.
-        "PGOPTIONS": f"-c jit=off {checks_scope_option(test_scope)}" + (f" {pii_key.pg_options(key)}" if key else ""),
-        # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
-        "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
-        "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase),
-    }
+    env = (
+        inherited
+        | dsn.dbt_env()
+        | settings
+        | {
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # JIT compiles for seconds per query when the planner overestimates rows (joins to the
+            # calendar), which an incremental merge of a few thousand rows never repays. libpq
+            # applies it to every dbt connection.
+            "PGOPTIONS": f"-c jit=off {checks_scope_option(test_scope)}"
+            + (f" {pii_key.pg_options(key)}" if key else ""),
+            # One target folder per warehouse: concurrent builds (tests, two projects) must not share one.
+            "DBT_LOG_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / "logs"),
+            "DBT_TARGET_PATH": str(LOCAL / "dbt" / f"{dsn.dbname}-{dsn.port}" / phase),
+        }
+    )
     # Builds take turns: the nightly build, the marts and an intraday refresh all write the
     # per-dossier intermediates (tthc/pipeline/locks.py).
-    turn = advisory_lock(dsn.conninfo(), BUILD_LOCK, "another dbt build of this warehouse", build_lock_wait()) \
-        if args and args[0] in WRITING_COMMANDS else contextlib.nullcontext()
+    turn = (
+        advisory_lock(dsn.conninfo(), BUILD_LOCK, "another dbt build of this warehouse", build_lock_wait())
+        if args and args[0] in WRITING_COMMANDS
+        else contextlib.nullcontext()
+    )
     with turn:
         log.info("dbt %s", " ".join(args))
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -134,8 +162,7 @@ def build_lock_wait() -> float:
     return float(os.environ.get("TTHC_DBT_LOCK_WAIT_SECONDS", "1800"))
 
 
-def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = False,
-                    checks: str | None = None) -> None:
+def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = False, checks: str | None = None) -> None:
     """Seeds, staging, intermediate and core models with their data tests, in one dbt process.
 
     Seeds are always recreated (config full_refresh in dbt_project.yml): they are small and
@@ -149,8 +176,22 @@ def build_warehouse(dsn: Dsn, as_of: date | None = None, full_refresh: bool = Fa
     scope = checks or checks_scope(as_of, full_refresh)
     # cautious: a test that also reads a model outside the selection (e.g. a mart) waits for it
     try:
-        run_dbt(["build", "--select", "resource_type:seed", *WAREHOUSE_SELECTION, "--exclude", "test_type:unit",
-                 "--indirect-selection", "cautious", *refresh], dsn, test_scope=scope, phase="warehouse")
+        run_dbt(
+            [
+                "build",
+                "--select",
+                "resource_type:seed",
+                *WAREHOUSE_SELECTION,
+                "--exclude",
+                "test_type:unit",
+                "--indirect-selection",
+                "cautious",
+                *refresh,
+            ],
+            dsn,
+            test_scope=scope,
+            phase="warehouse",
+        )
     except BaseException:
         with contextlib.suppress(Exception):  # the build's own error is the one to report
             grant_publisher_reads_as_owner(dsn)
@@ -186,12 +227,17 @@ def build_marts_into(dsn: Dsn, schema: str, as_of: date | None = None, extra_var
     indicator models kept per dossier read the night's rows on a night (checks_scope)."""
     variables = dict(extra_vars or {}) | {"marts_schema": schema}
     # unit tests check the code: CI runs them (make test), a night does not
-    run_dbt(["build", "--select", *MARTS_SELECTION, "--exclude", "test_type:unit", "--indirect-selection", "cautious"],
-            dsn, as_of, variables, phase="marts", test_scope=checks_scope(as_of))
+    run_dbt(
+        ["build", "--select", *MARTS_SELECTION, "--exclude", "test_type:unit", "--indirect-selection", "cautious"],
+        dsn,
+        as_of,
+        variables,
+        phase="marts",
+        test_scope=checks_scope(as_of),
+    )
 
 
-def build_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None,
-                extra_vars: dict | None = None):
+def build_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None, extra_vars: dict | None = None):
     """Build the marts into the shadow schema, gate them there, swap them in when they pass.
 
     Raises QualityGateFailed (and leaves the published marts as they were) when the last core
@@ -212,9 +258,22 @@ def build_actions_upstream(dsn: Dsn, at: datetime) -> None:
     data tests on the rows the build merged (as a night's: test_scope 'night'). They keep their
     own bookkeeping (the newest loaded_at they hold), so the night after merges from there."""
     try:
-        run_dbt(["build", "--select", *ACTIONS_UPSTREAM_SELECTION, "--exclude", *ACTIONS_UPSTREAM_EXCLUDE,
-                 "--indirect-selection", "cautious"], dsn, at.date(), phase="actions-upstream", test_scope="night",
-                run_settings=actions_settings(at))
+        run_dbt(
+            [
+                "build",
+                "--select",
+                *ACTIONS_UPSTREAM_SELECTION,
+                "--exclude",
+                *ACTIONS_UPSTREAM_EXCLUDE,
+                "--indirect-selection",
+                "cautious",
+            ],
+            dsn,
+            at.date(),
+            phase="actions-upstream",
+            test_scope="night",
+            run_settings=actions_settings(at),
+        )
     finally:
         with contextlib.suppress(Exception):  # the build's own error is the one to report
             grant_publisher_reads_as_owner(dsn)
@@ -224,10 +283,20 @@ def build_actions_into(dsn: Dsn, schema: str, at: datetime, tests: bool = True, 
     """The actions models for the moment `at`, their published tables into `schema` (var
     actions_schema: generate_schema_name), with their dbt tests unless `tests` is False (a
     scratch build read once by hand)."""
-    command = ["build", "--select", ACTIONS_TAG, "--exclude", "test_type:unit", "--indirect-selection", "cautious"] \
-        if tests else ["run", "--select", ACTIONS_TAG]
-    run_dbt(command, dsn, at.date(), {"actions_schema": schema}, phase=phase, test_scope="all",
-            run_settings=actions_settings(at))
+    command = (
+        ["build", "--select", ACTIONS_TAG, "--exclude", "test_type:unit", "--indirect-selection", "cautious"]
+        if tests
+        else ["run", "--select", ACTIONS_TAG]
+    )
+    run_dbt(
+        command,
+        dsn,
+        at.date(),
+        {"actions_schema": schema},
+        phase=phase,
+        test_scope="all",
+        run_settings=actions_settings(at),
+    )
 
 
 def generate_docs(dsn: Dsn) -> Path:

@@ -11,6 +11,7 @@ BI's reach, until the next build replaces it).
 The swap itself (locks taken at most LOCK_TIMEOUT at a time, so a reader keeps its view and
 never deadlocks with it) is tthc/pipeline/swap.py, shared with the actions lists.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,20 @@ from tthc.warehouse.stages import as_stage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LOCK_TIMEOUT", "PREVIOUS", "PUBLICATIONS", "PUBLISHED", "SHADOW", "SWAP_ATTEMPTS", "MartsSwapTimeout",
-           "latest_core_gate", "prepare_shadow", "publish_marts", "record_publication", "swap_in"]
+__all__ = [
+    "LOCK_TIMEOUT",
+    "PREVIOUS",
+    "PUBLICATIONS",
+    "PUBLISHED",
+    "SHADOW",
+    "SWAP_ATTEMPTS",
+    "MartsSwapTimeout",
+    "latest_core_gate",
+    "prepare_shadow",
+    "publish_marts",
+    "record_publication",
+    "swap_in",
+]
 
 _MARTS_SUITE_NAMES = {s.name for s in MARTS_SUITES}
 
@@ -73,6 +86,7 @@ def record_publication(run_id: str, as_of: date | None) -> BeforeCommit:
     def record(conn: psycopg.Connection) -> None:
         conn.execute(_PUBLICATIONS_DDL)
         conn.execute("INSERT INTO meta.marts_publications (run_id, as_of) VALUES (%s, %s)", (run_id, as_of))
+
     return record
 
 
@@ -87,12 +101,15 @@ def latest_core_gate(conninfo: str) -> tuple[str, int] | None:
             SELECT q.run_id, count(*) FILTER (WHERE NOT q.success AND q.severity = 'fail'
                                               AND NOT (q.suite = ANY(%s)))
             FROM meta.quality_results q JOIN latest USING (run_id) GROUP BY q.run_id
-            """, (sorted(_MARTS_SUITE_NAMES),)).fetchone()
+            """,
+            (sorted(_MARTS_SUITE_NAMES),),
+        ).fetchone()
     return (row[0], int(row[1])) if row else None
 
 
-def publish_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None,
-                  extra_vars: dict | None = None, docs_dir=None) -> GateResult:
+def publish_marts(
+    dsn: Dsn, as_of: date | None = None, run_id: str | None = None, extra_vars: dict | None = None, docs_dir=None
+) -> GateResult:
     """Build → gate → swap. Raises QualityGateFailed when the core gate that ran before (or the
     marts gate) failed; the published marts are then untouched.
 
@@ -105,8 +122,10 @@ def publish_marts(dsn: Dsn, as_of: date | None = None, run_id: str | None = None
         raise QualityGateFailed("no quality gate has run on this warehouse: run the gate before the marts")
     core_run, core_failures = core
     if core_failures:
-        raise QualityGateFailed(f"the last quality gate ({core_run}) failed {core_failures} check(s): "
-                                "marts not rebuilt, the published marts stay as they were")
+        raise QualityGateFailed(
+            f"the last quality gate ({core_run}) failed {core_failures} check(s): "
+            "marts not rebuilt, the published marts stay as they were"
+        )
     prepare_shadow(conninfo)
     dbt.build_marts_into(dsn, SHADOW, as_of, extra_vars)
     gate_args = {} if docs_dir is None else {"docs_dir": docs_dir}

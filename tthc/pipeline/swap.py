@@ -16,6 +16,7 @@ snapshot); it waits at most LOCK_TIMEOUT at a time, below PostgreSQL's deadlock_
 retries, so a BI session that reads table after table in one transaction keeps its old view
 instead of deadlocking with the swap.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,8 @@ from tthc.warehouse.stages import as_stage_conninfo
 
 log = logging.getLogger(__name__)
 
-LOCK_TIMEOUT = "500ms"      # below deadlock_timeout (1 s): the swap, not a reader, gives way
-SWAP_ATTEMPTS = 240         # with the pauses below: gives readers about 5 minutes to finish
+LOCK_TIMEOUT = "500ms"  # below deadlock_timeout (1 s): the swap, not a reader, gives way
+SWAP_ATTEMPTS = 240  # with the pauses below: gives readers about 5 minutes to finish
 
 # What the swap's transaction runs after the renames, before the grants and the commit.
 BeforeCommit = Callable[[psycopg.Connection], None]
@@ -50,7 +51,7 @@ class ShadowSwap:
 
     published: str
     grant: Callable[[psycopg.Connection, str], None]
-    what: str = ""              # for messages: "marts", "actions"
+    what: str = ""  # for messages: "marts", "actions"
     timeout_error: type[SwapTimeout] = SwapTimeout
 
     @property
@@ -83,22 +84,26 @@ class ShadowSwap:
                 "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.relname",
-                (self.published,)).fetchall()
+                (self.published,),
+            ).fetchall()
             if published:
-                conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                    sql.SQL(", ").join(sql.SQL(name) for (name,) in published)))
+                conn.execute(
+                    sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                        sql.SQL(", ").join(sql.SQL(name) for (name,) in published)
+                    )
+                )
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(self.previous)))
             if schema_exists(conn, self.published):
-                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                    ident(self.published), ident(self.previous)))
+                conn.execute(
+                    sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(ident(self.published), ident(self.previous))
+                )
             conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(ident(self.shadow), ident(self.published)))
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident(self.previous)))
             if before_commit is not None:
                 before_commit(conn)
-            self.grant(conn, self.published)   # last: it may also secure what before_commit made
+            self.grant(conn, self.published)  # last: it may also secure what before_commit made
 
-    def swap_in(self, conninfo: str, attempts: int = SWAP_ATTEMPTS,
-                before_commit: BeforeCommit | None = None) -> None:
+    def swap_in(self, conninfo: str, attempts: int = SWAP_ATTEMPTS, before_commit: BeforeCommit | None = None) -> None:
         """Make the shadow the published schema in one transaction (see the module's doc)."""
         conninfo = as_stage_conninfo(conninfo, "transformer")
         for attempt in range(1, attempts + 1):
@@ -113,7 +118,8 @@ class ShadowSwap:
                 time.sleep(min(0.05 * attempt, 1.0))
         raise self.timeout_error(
             f"readers held {self.published} through {attempts} attempts; {self.shadow} is kept, "
-            f"the published {self.label} are unchanged: rerun the {self.label} step")
+            f"the published {self.label} are unchanged: rerun the {self.label} step"
+        )
 
 
 def schema_exists(conn: psycopg.Connection, schema: str) -> bool:

@@ -7,6 +7,7 @@ byte (a quote, a space, a backslash) passes unchanged, and the macro applicant_h
 current_setting. A missing or weak key stops the build: with a guessable key, applicant_key is as
 good as the ID number (a year of Vietnamese ID numbers is a few seconds of hashing).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,11 +30,13 @@ class PiiKeyError(RuntimeError):
 
 
 def _advice() -> str:
-    return (f"Set {KEY_ENV} to a random secret of at least {MIN_LENGTH} characters, or {KEY_FILE_ENV} to a file "
-            f"holding one (a Docker/Kubernetes secret). Generate one with: {GENERATE}\n"
-            "Keep it for the life of the deployment (changing it re-keys every applicant: "
-            "docs/runbooks/rotate-secrets.md). For a local try-out, `make demo` made one: "
-            f"export {KEY_FILE_ENV}=$PWD/.local/pii.key")
+    return (
+        f"Set {KEY_ENV} to a random secret of at least {MIN_LENGTH} characters, or {KEY_FILE_ENV} to a file "
+        f"holding one (a Docker/Kubernetes secret). Generate one with: {GENERATE}\n"
+        "Keep it for the life of the deployment (changing it re-keys every applicant: "
+        "docs/runbooks/rotate-secrets.md). For a local try-out, `make demo` made one: "
+        f"export {KEY_FILE_ENV}=$PWD/.local/pii.key"
+    )
 
 
 def _weak(key: bytes) -> str | None:
@@ -55,13 +58,17 @@ def load_key(environ: dict[str, str] | None = None) -> bytes:
     environ = os.environ if environ is None else environ
     value, path = environ.get(KEY_ENV), environ.get(KEY_FILE_ENV)
     if value and path:
-        raise PiiKeyError(f"both {KEY_ENV} and {KEY_FILE_ENV} are set: keep one, so there is no doubt which key "
-                          "applicant_key is made with.")
+        raise PiiKeyError(
+            f"both {KEY_ENV} and {KEY_FILE_ENV} are set: keep one, so there is no doubt which key "
+            "applicant_key is made with."
+        )
     if path:
         try:
             key = Path(path).read_bytes()
         except OSError as err:
-            raise PiiKeyError(f"{KEY_FILE_ENV}={path}: cannot read the key file ({err.strerror}).\n{_advice()}") from None
+            raise PiiKeyError(
+                f"{KEY_FILE_ENV}={path}: cannot read the key file ({err.strerror}).\n{_advice()}"
+            ) from None
         key = key[:-2] if key.endswith(b"\r\n") else key[:-1] if key.endswith(b"\n") else key
         source = f"the file {KEY_FILE_ENV} names"
     elif value is not None:

@@ -24,12 +24,13 @@ after a build. Two logins: the loader owns raw and meta, the transformer reads s
 what dbt built. Each batch of records commits on its own; clearing is idempotent, so a run that
 stops half way is finished by the next.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -56,12 +57,13 @@ class RetentionError(RuntimeError):
 @dataclass(frozen=True)
 class Subject:
     """One kind of record that carries personal fields."""
-    entity: str                     # raw.quarantine's entity name
-    raw_table: str                  # raw.<raw_table>
-    staging: str                    # the stored latest-version model the closure is read from
+
+    entity: str  # raw.quarantine's entity name
+    raw_table: str  # raw.<raw_table>
+    staging: str  # the stored latest-version model the closure is read from
     business_key: str
-    closed_at: str                  # SQL over the staging model's columns
-    fields: tuple[str, ...]         # payload fields set to null
+    closed_at: str  # SQL over the staging model's columns
+    fields: tuple[str, ...]  # payload fields set to null
     built: dict[str, tuple[str, ...]] = field(default_factory=dict)  # relation -> columns set to null
     # a column derived from the fields, set to null in every table of the built schemas that has
     # it beside the business key (found in the catalog: a model that selects * carries it along)
@@ -69,7 +71,9 @@ class Subject:
 
 
 DOSSIERS = Subject(
-    entity="ho_so", raw_table="one_stop__ho_so", staging="staging.stg_one_stop__dossiers",
+    entity="ho_so",
+    raw_table="one_stop__ho_so",
+    staging="staging.stg_one_stop__dossiers",
     business_key="dossier_code",
     closed_at="""case when is_deleted then source_updated_at
                      when status in (7, 8, 9, 10) then coalesce(returned_at, processing_ended_at, source_updated_at)
@@ -77,12 +81,19 @@ DOSSIERS = Subject(
     fields=("ChuHoSo", "SoGiayToChuHoSo", "SoDienThoai", "Email", "DiaChi"),
     built={
         "restricted.stg_one_stop__dossier_applicants": (
-            "applicant_name", "applicant_id_number", "applicant_phone", "applicant_email", "applicant_address"),
+            "applicant_name",
+            "applicant_id_number",
+            "applicant_phone",
+            "applicant_email",
+            "applicant_address",
+        ),
     },
     derived="applicant_key",
 )
 FEEDBACK = Subject(
-    entity="feedback", raw_table="dvc_portal__feedback", staging="staging.stg_dvc_portal__feedback_items",
+    entity="feedback",
+    raw_table="dvc_portal__feedback",
+    staging="staging.stg_dvc_portal__feedback_items",
     business_key="feedback_id",
     closed_at="""case when feedback_status in ('HANDLED', 'REJECTED') then coalesce(handled_at, source_updated_at) end""",
     fields=("content",),
@@ -125,8 +136,8 @@ class RetentionReport:
     run_id: int
     cutoff: datetime
     previous_cutoff: datetime | None
-    due: int = 0          # records closed before the cutoff that this run looked at
-    records: int = 0      # records with at least one raw version cleared
+    due: int = 0  # records closed before the cutoff that this run looked at
+    records: int = 0  # records with at least one raw version cleared
     raw_versions: int = 0
     built_rows: int = 0
     quarantined: int = 0
@@ -140,7 +151,9 @@ def retention_days(environ: dict[str, str] | None = None) -> int:
     try:
         days = int(text)
     except ValueError:
-        raise RetentionError(f"{DAYS_ENV}={text!r}: a whole number of days is needed (default {DEFAULT_DAYS})") from None
+        raise RetentionError(
+            f"{DAYS_ENV}={text!r}: a whole number of days is needed (default {DEFAULT_DAYS})"
+        ) from None
     if days < 1:
         raise RetentionError(f"{DAYS_ENV}={days}: at least 1 day (records are cleared that long after they closed)")
     return days
@@ -157,9 +170,10 @@ def _due(conn: psycopg.Connection, subject: Subject, cutoff: datetime, previous:
     closed = sql.SQL(subject.closed_at)
     staging = sql.SQL(subject.staging)
     if previous is None:  # the first run: everything closed before the cutoff
-        query = sql.SQL("SELECT record_key, business_key, closed_at FROM (SELECT record_key, {bk} AS business_key,"
-                        " {closed} AS closed_at FROM {staging}) d WHERE closed_at < %(cutoff)s").format(
-            closed=closed, staging=staging, bk=sql.Identifier(subject.business_key))
+        query = sql.SQL(
+            "SELECT record_key, business_key, closed_at FROM (SELECT record_key, {bk} AS business_key,"
+            " {closed} AS closed_at FROM {staging}) d WHERE closed_at < %(cutoff)s"
+        ).format(closed=closed, staging=staging, bk=sql.Identifier(subject.business_key))
         return conn.execute(query, {"cutoff": cutoff}).fetchall()
     previous_cutoff, previous_start = previous
     query = sql.SQL("""
@@ -170,17 +184,20 @@ def _due(conn: psycopg.Connection, subject: Subject, cutoff: datetime, previous:
         SELECT record_key, business_key, closed_at FROM d
         WHERE closed_at < %(cutoff)s
           AND record_key IN (SELECT record_key FROM raw.{raw} WHERE loaded_at >= %(since)s)
-    """).format(closed=closed, staging=staging, raw=sql.Identifier(subject.raw_table),
-                bk=sql.Identifier(subject.business_key))
-    return conn.execute(query, {"cutoff": cutoff, "previous_cutoff": previous_cutoff,
-                                "since": previous_start - LOOKBACK}).fetchall()
+    """).format(
+        closed=closed, staging=staging, raw=sql.Identifier(subject.raw_table), bk=sql.Identifier(subject.business_key)
+    )
+    return conn.execute(
+        query, {"cutoff": cutoff, "previous_cutoff": previous_cutoff, "since": previous_start - LOOKBACK}
+    ).fetchall()
 
 
 def _clear_raw(conn: psycopg.Connection, subject: Subject, run_id: int, batch: list[tuple]) -> tuple[int, int]:
     """Null the personal fields present in every version of the batch's records; returns
     (records, versions) changed (a record cleared before and not loaded again since changes nothing)."""
     closed = {key: closed_at for key, _, closed_at in batch}
-    rows = conn.execute(sql.SQL("""
+    rows = conn.execute(
+        sql.SQL("""
         UPDATE raw.{raw} r
         SET payload = r.payload || (SELECT jsonb_object_agg(k, 'null'::jsonb)
                                     FROM jsonb_object_keys(r.payload) k WHERE k = ANY(%(fields)s))
@@ -188,7 +205,8 @@ def _clear_raw(conn: psycopg.Connection, subject: Subject, run_id: int, batch: l
           AND EXISTS (SELECT 1 FROM jsonb_each(r.payload) e WHERE e.key = ANY(%(fields)s) AND e.value <> 'null'::jsonb)
         RETURNING r.record_key
     """).format(raw=sql.Identifier(subject.raw_table)),
-        {"fields": list(subject.fields), "keys": list(closed)}).fetchall()
+        {"fields": list(subject.fields), "keys": list(closed)},
+    ).fetchall()
     versions: dict[str, int] = {}
     for (key,) in rows:
         versions[key] = versions.get(key, 0) + 1
@@ -197,19 +215,23 @@ def _clear_raw(conn: psycopg.Connection, subject: Subject, run_id: int, batch: l
             cur.executemany(
                 "INSERT INTO meta.pii_retention_cleared (run_id, entity, record_key, closed_at, versions, fields)"
                 " VALUES (%s, %s, %s, %s, %s, %s)",
-                [(run_id, subject.entity, key, closed[key], n, list(subject.fields)) for key, n in versions.items()])
+                [(run_id, subject.entity, key, closed[key], n, list(subject.fields)) for key, n in versions.items()],
+            )
     return len(versions), len(rows)
 
 
 def _tables_with(conn: psycopg.Connection, column: str, key: str) -> list[tuple[str, str]]:
     """(schema, table) of every table outside raw and meta that has both columns."""
-    return conn.execute("""
+    return conn.execute(
+        """
         SELECT c.table_schema, c.table_name FROM information_schema.columns c
         JOIN information_schema.columns k USING (table_schema, table_name)
         JOIN information_schema.tables t USING (table_schema, table_name)
         WHERE c.column_name = %s AND k.column_name = %s AND t.table_type = 'BASE TABLE'
           AND c.table_schema NOT IN ('raw', 'meta', 'pg_catalog', 'information_schema')
-        ORDER BY 1, 2""", (column, key)).fetchall()
+        ORDER BY 1, 2""",
+        (column, key),
+    ).fetchall()
 
 
 def _clear_built(conn: psycopg.Connection, subject: Subject, keys: list[str]) -> int:
@@ -225,9 +247,16 @@ def _clear_built(conn: psycopg.Connection, subject: Subject, keys: list[str]) ->
         ordered = sorted(columns)
         assignments = sql.SQL(", ").join(sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in ordered)
         any_set = sql.SQL(" OR ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in ordered)
-        cur = conn.execute(sql.SQL("UPDATE {}.{} SET {} WHERE {} = ANY(%s) AND ({})").format(
-            sql.Identifier(schema), sql.Identifier(table), assignments, sql.Identifier(subject.business_key), any_set),
-            (keys,))
+        cur = conn.execute(
+            sql.SQL("UPDATE {}.{} SET {} WHERE {} = ANY(%s) AND ({})").format(
+                sql.Identifier(schema),
+                sql.Identifier(table),
+                assignments,
+                sql.Identifier(subject.business_key),
+                any_set,
+            ),
+            (keys,),
+        )
         changed += cur.rowcount
     return changed
 
@@ -242,35 +271,42 @@ def _clear_quarantine(conn: psycopg.Connection, cutoff: datetime, previous_cutof
         " WHERE entity = ANY(%s) AND quarantined_at < %s"
         " AND (%s::timestamptz IS NULL OR quarantined_at >= %s::timestamptz - interval '1 day')"
         f" AND raw_text NOT LIKE '{CLEARED_TEXT}%%'",
-        ([s.entity for s in SUBJECTS], cutoff, previous_cutoff, previous_cutoff))
+        ([s.entity for s in SUBJECTS], cutoff, previous_cutoff, previous_cutoff),
+    )
     return cur.rowcount
 
 
-def run_retention(loader: Dsn, transformer: Dsn, days: int | None = None, now: datetime | None = None,
-                  batch_size: int = BATCH) -> RetentionReport:
+def run_retention(
+    loader: Dsn, transformer: Dsn, days: int | None = None, now: datetime | None = None, batch_size: int = BATCH
+) -> RetentionReport:
     """Clear the personal fields of records closed more than `days` (TTHC_PII_RETENTION_DAYS,
     default 365) before `now`. `loader` writes raw and meta; `transformer` reads staging and
     clears what dbt built (the same admin DSN may be given for both)."""
     days = retention_days() if days is None else days
     if days < 1:
         raise RetentionError(f"a retention of {days} days: at least 1 day")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=days)
-    with psycopg.connect(loader.conninfo(), autocommit=True) as raw_conn, \
-            psycopg.connect(transformer.conninfo(), autocommit=True) as built_conn:
+    with (
+        psycopg.connect(loader.conninfo(), autocommit=True) as raw_conn,
+        psycopg.connect(transformer.conninfo(), autocommit=True) as built_conn,
+    ):
         with raw_conn.transaction():
             raw_conn.execute(DDL)
             previous = raw_conn.execute(
                 "SELECT cutoff, started_at FROM meta.pii_retention_runs WHERE finished_at IS NOT NULL"
-                " ORDER BY run_id DESC LIMIT 1").fetchone()
+                " ORDER BY run_id DESC LIMIT 1"
+            ).fetchone()
             run_id = raw_conn.execute(
                 "INSERT INTO meta.pii_retention_runs (retention_days, cutoff, previous_cutoff)"
-                " VALUES (%s, %s, %s) RETURNING run_id", (days, cutoff, previous[0] if previous else None)).fetchone()[0]
+                " VALUES (%s, %s, %s) RETURNING run_id",
+                (days, cutoff, previous[0] if previous else None),
+            ).fetchone()[0]
         report = RetentionReport(run_id, cutoff, previous[0] if previous else None)
         for subject in SUBJECTS:
             due = _due(built_conn, subject, cutoff, previous)
             for start in range(0, len(due), batch_size):
-                batch = due[start:start + batch_size]
+                batch = due[start : start + batch_size]
                 with raw_conn.transaction():
                     records, versions = _clear_raw(raw_conn, subject, run_id, batch)
                 report.records += records
@@ -283,11 +319,21 @@ def run_retention(loader: Dsn, transformer: Dsn, days: int | None = None, now: d
             raw_conn.execute(
                 "UPDATE meta.pii_retention_runs SET finished_at = now(), records = %s, raw_versions = %s,"
                 " built_rows = %s, quarantined = %s WHERE run_id = %s",
-                (report.records, report.raw_versions, report.built_rows, report.quarantined, run_id))
+                (report.records, report.raw_versions, report.built_rows, report.quarantined, run_id),
+            )
     # counts only: never a key or a value (they identify people)
-    log.info("PII retention run %d: records closed before %s (%d days): %d looked at, %d records (%d raw versions)"
-             " and %d built rows cleared, %d quarantined texts", run_id, cutoff.date(), days, report.due,
-             report.records, report.raw_versions, report.built_rows, report.quarantined)
+    log.info(
+        "PII retention run %d: records closed before %s (%d days): %d looked at, %d records (%d raw versions)"
+        " and %d built rows cleared, %d quarantined texts",
+        run_id,
+        cutoff.date(),
+        days,
+        report.due,
+        report.records,
+        report.raw_versions,
+        report.built_rows,
+        report.quarantined,
+    )
     return report
 
 
@@ -304,5 +350,11 @@ def run_in_airflow() -> dict:
     from tthc.orchestration.connections import warehouse_dsn
 
     report = run_retention(warehouse_dsn("loader"), warehouse_dsn("transformer"))
-    return {"run_id": report.run_id, "cutoff": report.cutoff.isoformat(), "records": report.records,
-            "raw_versions": report.raw_versions, "built_rows": report.built_rows, "quarantined": report.quarantined}
+    return {
+        "run_id": report.run_id,
+        "cutoff": report.cutoff.isoformat(),
+        "records": report.records,
+        "raw_versions": report.raw_versions,
+        "built_rows": report.built_rows,
+        "quarantined": report.quarantined,
+    }

@@ -6,10 +6,20 @@ pulls data in.
 
 Its modules and decisions: README.md beside this file.
 """
+
 from tthc.province_package.delivery import DeliveryResult, deliver_package, delivery_log, pending_deliveries
 from tthc.province_package.errors import PackageError
 from tthc.province_package.package import PackageResult, write_package
 from tthc.province_package.spec import TABLES, WORKBOOK_NAME
 
-__all__ = ["DeliveryResult", "PackageError", "PackageResult", "TABLES", "WORKBOOK_NAME", "deliver_package",
-           "delivery_log", "pending_deliveries", "write_package"]
+__all__ = [
+    "DeliveryResult",
+    "PackageError",
+    "PackageResult",
+    "TABLES",
+    "WORKBOOK_NAME",
+    "deliver_package",
+    "delivery_log",
+    "pending_deliveries",
+    "write_package",
+]

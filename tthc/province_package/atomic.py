@@ -1,4 +1,5 @@
 """Write a folder of files so that it appears complete or not at all."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,8 @@ import shutil
 import uuid
 from pathlib import Path
 
-from tthc.province_package.errors import PackageError
 from tthc.faults import crash_point
+from tthc.province_package.errors import PackageError
 
 
 def write_folder_atomically(target: Path, files: dict[str, bytes]) -> None:

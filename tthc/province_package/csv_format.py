@@ -3,6 +3,7 @@
 Written by hand rather than with the csv module so that every byte is ours to state:
 a field is quoted only when it holds a comma, a double quote, CR or LF, and its quotes doubled.
 """
+
 from __future__ import annotations
 
 from tthc.province_package.tables import PreparedTable

@@ -17,6 +17,7 @@ looks. Rejections and damage are logged at ERROR; `raise_if_failed` turns them i
 (DeliveryNotAnswered), after every package was tried: the task's retries send it again, and when
 they run out the alert says so.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,19 +30,22 @@ from pathlib import Path
 
 import requests
 
+from tthc.faults import crash_point
 from tthc.province_package.errors import PackageError
+from tthc.province_package.inbox import InboxSettings, inbox_settings
 from tthc.province_package.manifest import MANIFEST_NAME, read_manifest
 from tthc.province_package.values import VN_TZ, format_timestamp
-from tthc.faults import crash_point
-from tthc.province_package.inbox import InboxSettings, inbox_settings
 
 LOG_NAME = "deliveries.jsonl"
 DELIVERED, ALREADY_RECEIVED, REJECTED, RETRY = "delivered", "already_received", "rejected", "retry"
 _DONE = {DELIVERED, ALREADY_RECEIVED}
 _TRANSIENT_4XX = {408, 429}
 _REASON_LIMIT = 500
-_CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".json": "application/json",
-                  ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_CONTENT_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass(frozen=True)
@@ -49,33 +53,41 @@ class DeliveryResult:
     unit: str
     period: str
     version: int
-    status: str              # delivered | already_received | rejected | retry
+    status: str  # delivered | already_received | rejected | retry
     http_status: int | None  # None when no answer came (timeout, connection error)
     reason: str | None
-    at: str                  # attempt time, YYYY-MM-DDTHH:MM:SS+07:00
+    at: str  # attempt time, YYYY-MM-DDTHH:MM:SS+07:00
 
     @property
     def ok(self) -> bool:
         return self.status in _DONE
 
 
-def deliver_package(package_path: Path, inbox_url: str, token: str, timeout: float = 30,
-                    *, now: datetime | None = None) -> DeliveryResult:
+def deliver_package(
+    package_path: Path, inbox_url: str, token: str, timeout: float = 30, *, now: datetime | None = None
+) -> DeliveryResult:
     package = Path(package_path)
     manifest = read_manifest(package)
     fields = _multipart_fields(package, manifest)
     url = inbox_url.rstrip("/") + "/api/v1/extracts"
     try:
-        response = requests.post(url, files=fields, headers={"Authorization": f"Bearer {token}"},
-                                 timeout=timeout, allow_redirects=False)
+        response = requests.post(
+            url, files=fields, headers={"Authorization": f"Bearer {token}"}, timeout=timeout, allow_redirects=False
+        )
         status, http_status, reason = _classify(response)
     except requests.Timeout:
         status, http_status, reason = RETRY, None, f"no answer within {timeout} s"
     except requests.RequestException as exc:
         status, http_status, reason = RETRY, None, f"{type(exc).__name__}: {exc}"
-    result = DeliveryResult(unit=manifest["ma_don_vi"], period=manifest["ky_bao_cao"],
-                            version=manifest["phien_ban"], status=status, http_status=http_status,
-                            reason=reason, at=format_timestamp(now or datetime.now(VN_TZ)))
+    result = DeliveryResult(
+        unit=manifest["ma_don_vi"],
+        period=manifest["ky_bao_cao"],
+        version=manifest["phien_ban"],
+        status=status,
+        http_status=http_status,
+        reason=reason,
+        at=format_timestamp(now or datetime.now(VN_TZ)),
+    )
     crash_point("delivery.answered")  # the inbox has answered; the answer is not yet recorded
     _record(outbox_of(package), result)
     return result
@@ -171,7 +183,7 @@ def _record(outbox: Path, result: DeliveryResult) -> None:
 log = logging.getLogger(__name__)
 
 
-TIMEOUT = 30.0           # seconds to wait for the inbox's answer to one package
+TIMEOUT = 30.0  # seconds to wait for the inbox's answer to one package
 REFUSED_US = (401, 403)  # the inbox refused our token: the package is sent again once it is fixed
 
 
@@ -218,13 +230,17 @@ class DeliveryReport:
     def summary(self) -> str:
         if not self.configured:
             return "province inbox not configured: packages stay in the outbox"
-        return (f"{len(self.delivered)} delivered, {len(self.rejected)} rejected, "
-                f"{len(self.retry)} to retry next run, {len(self.damaged)} damaged")
+        return (
+            f"{len(self.delivered)} delivered, {len(self.rejected)} rejected, "
+            f"{len(self.retry)} to retry next run, {len(self.damaged)} damaged"
+        )
 
     def as_dict(self) -> dict:
         """For the task's return value (XCom): plain, JSON-friendly, no token."""
+
         def name(r: DeliveryResult) -> str:
             return f"{r.unit}/{r.period}/v{r.version}"
+
         return {
             "configured": self.configured,
             "delivered": [name(r) for r in self.delivered],
@@ -238,23 +254,37 @@ class DeliveryReport:
             problems = [f"{r.unit} {r.period} v{r.version}: HTTP {r.http_status} {r.reason}" for r in self.rejected]
             problems += [f"{d.package}: {d.error}" for d in self.damaged]
             if any(r.http_status in REFUSED_US for r in self.rejected):
-                problems.append("the inbox refused our token: fix the province_inbox token, the next publish "
-                                "sends the package again")
+                problems.append(
+                    "the inbox refused our token: fix the province_inbox token, the next publish "
+                    "sends the package again"
+                )
             raise DeliveryFailed("province inbox delivery needs a person: " + "; ".join(problems))
         if self.retry:
-            waiting = [f"{r.unit} {r.period} v{r.version}: " + (f"HTTP {r.http_status} " if r.http_status else "")
-                       + (r.reason or "") for r in self.retry]
-            raise DeliveryNotAnswered("the province inbox did not take " + "; ".join(waiting)
-                                      + ". The packages are in the outbox; a rerun of publish sends them again "
-                                      "(a 409 from the inbox then means it had them already)")
+            waiting = [
+                f"{r.unit} {r.period} v{r.version}: "
+                + (f"HTTP {r.http_status} " if r.http_status else "")
+                + (r.reason or "")
+                for r in self.retry
+            ]
+            raise DeliveryNotAnswered(
+                "the province inbox did not take "
+                + "; ".join(waiting)
+                + ". The packages are in the outbox; a rerun of publish sends them again "
+                "(a 409 from the inbox then means it had them already)"
+            )
 
 
 def deliver_outbox(outbox: Path, settings: InboxSettings | None = None, timeout: float = TIMEOUT) -> DeliveryReport:
     """Send every pending package once (oldest version first); settings default to inbox_settings()."""
     settings = settings or inbox_settings()
     if settings is None:
-        log.info("province inbox not configured (%s/%s or connection %s): packages stay in %s",
-                 "PROVINCE_INBOX_URL", "PROVINCE_INBOX_TOKEN", "province_inbox", outbox)
+        log.info(
+            "province inbox not configured (%s/%s or connection %s): packages stay in %s",
+            "PROVINCE_INBOX_URL",
+            "PROVINCE_INBOX_TOKEN",
+            "province_inbox",
+            outbox,
+        )
         return DeliveryReport(configured=False)
     report = DeliveryReport(configured=True)
     for package in _to_send(outbox):
@@ -292,5 +322,9 @@ def _log(result: DeliveryResult) -> None:
     elif result.status == "retry":
         log.warning("%s not delivered, will retry next run: HTTP %s %s", what, result.http_status, result.reason)
     else:
-        log.error("REJECTED by the province inbox, a person must look: %s: HTTP %s %s",
-                  what, result.http_status, result.reason)
+        log.error(
+            "REJECTED by the province inbox, a person must look: %s: HTTP %s %s",
+            what,
+            result.http_status,
+            result.reason,
+        )

@@ -1,4 +1,5 @@
 """The one error the package writer raises for bad input or a broken outbox."""
+
 from __future__ import annotations
 
 

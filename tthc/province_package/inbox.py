@@ -4,6 +4,7 @@ In Airflow: connection `province_inbox` (host = the inbox's base URL, password =
 token). Elsewhere, or when that connection is not defined: PROVINCE_INBOX_URL and
 PROVINCE_INBOX_TOKEN. Neither set means packages only land in the outbox.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,13 +39,16 @@ def inbox_settings() -> InboxSettings | None:
     if conn is not None:
         url, token, origin = _base_url(conn), conn.password or "", f"Airflow connection {CONN_ID!r}"
     else:
-        url, token, origin = os.environ.get(URL_ENV, "").strip(), os.environ.get(TOKEN_ENV, "").strip(), \
-            f"{URL_ENV}/{TOKEN_ENV}"
+        url, token, origin = (
+            os.environ.get(URL_ENV, "").strip(),
+            os.environ.get(TOKEN_ENV, "").strip(),
+            f"{URL_ENV}/{TOKEN_ENV}",
+        )
     if not url and not token:
         return None
     if not url or not token:
-        raise InboxMisconfigured(f"{origin}: the province inbox needs both a URL and a token "
-                                 f"(URL {'set' if url else 'missing'}, token {'set' if token else 'missing'})")
+        raise InboxMisconfigured(
+            f"{origin}: the province inbox needs both a URL and a token "
+            f"(URL {'set' if url else 'missing'}, token {'set' if token else 'missing'})"
+        )
     return InboxSettings(url.rstrip("/"), token)
-
-

@@ -1,4 +1,5 @@
 """manifest.json: what the package holds, in the contract's key order."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,9 +29,20 @@ def file_entry(name: str, data: bytes, rows: int) -> dict:
     return {"ten": name, "so_dong": rows, "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def build_manifest(*, unit_code: str, period: str, version: int, status: str, replaces: int | None,
-                   reason: str | None, now: datetime, pipeline_version: str,
-                   sources: dict[str, datetime], quality: dict, files: list[dict]) -> dict:
+def build_manifest(
+    *,
+    unit_code: str,
+    period: str,
+    version: int,
+    status: str,
+    replaces: int | None,
+    reason: str | None,
+    now: datetime,
+    pipeline_version: str,
+    sources: dict[str, datetime],
+    quality: dict,
+    files: list[dict],
+) -> dict:
     # Every key is always present (null when it does not apply) so the shape never varies.
     return {
         "schema_version": SCHEMA_VERSION,
@@ -43,12 +55,14 @@ def build_manifest(*, unit_code: str, period: str, version: int, status: str, re
         "tao_luc": format_timestamp(now),
         "pipeline_version": pipeline_version,
         # null: nothing has been loaded from that source yet
-        "nguon_du_lieu": {name: format_timestamp(moment) if moment is not None else None
-                          for name, moment in sources.items()},
+        "nguon_du_lieu": {
+            name: format_timestamp(moment) if moment is not None else None for name, moment in sources.items()
+        },
         # the gate's verdict, then what the warehouse knew it lacked when the package was built
         # (null: not counted by that gate)
-        "kiem_tra_chat_luong": {k: quality[k] for k in QUALITY_KEYS} | {k: quality.get(k) for k in LOSS_KEYS}
-                               | {WARNINGS_KEY: list(quality.get(WARNINGS_KEY) or [])},
+        "kiem_tra_chat_luong": {k: quality[k] for k in QUALITY_KEYS}
+        | {k: quality.get(k) for k in LOSS_KEYS}
+        | {WARNINGS_KEY: list(quality.get(WARNINGS_KEY) or [])},
         "tep": files,
     }
 

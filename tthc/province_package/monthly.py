@@ -1,4 +1,5 @@
 """Publish one unit's month: the marts as they stand, if the last quality gate passed."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ def last_gate(conn: psycopg.Connection) -> dict:
     """The quality figures of the manifest: refuses when the newest gate run failed; counts the
     checks of the run the published marts passed (meta.marts_publications; the newest run on a
     warehouse that has not recorded one yet)."""
-    latest = conn.execute(
-        """
+    latest = (
+        conn.execute(
+            """
         with latest as (
             select run_id from meta.quality_results order by checked_at desc limit 1
         )
@@ -37,7 +39,10 @@ def last_gate(conn: psycopg.Connection) -> dict:
         from meta.quality_results q join latest using (run_id)
         group by q.run_id
         """
-    ).fetchone() if _has_table(conn, "meta.quality_results") else None
+        ).fetchone()
+        if _has_table(conn, "meta.quality_results")
+        else None
+    )
     if latest is None:
         raise PublishBlocked("no quality gate has run on this warehouse yet: run the gate first")
     run_id, failures = latest
@@ -46,7 +51,9 @@ def last_gate(conn: psycopg.Connection) -> dict:
     built_on = _published_run(conn) or run_id
     checks, failures = conn.execute(
         "select count(*), count(*) filter (where not success and severity = 'fail') "
-        "from meta.quality_results where run_id = %s", (built_on,)).fetchone()
+        "from meta.quality_results where run_id = %s",
+        (built_on,),
+    ).fetchone()
     losses = last_status(conn, built_on) or last_status(conn)
     return {"ket_qua": "DAT", "so_kiem_tra": checks, "so_loi": failures} | loss_figures(losses)
 
@@ -66,21 +73,34 @@ def loss_figures(losses: list) -> dict:
     return {
         "so_ban_ghi_cach_ly": sum(x.quarantined_open for x in losses),
         "so_ban_ghi_thieu": sum(x.missing or 0 for x in losses),
-        "du_lieu_thieu": [{"nguon": x.source, "doi_tuong": x.entity, "so_ban_ghi_cach_ly": x.quarantined_open,
-                           "so_ban_ghi_thieu": x.missing or 0, "vuot_nguong": x.over}
-                          for x in losses if x.lost or x.over],
+        "du_lieu_thieu": [
+            {
+                "nguon": x.source,
+                "doi_tuong": x.entity,
+                "so_ban_ghi_cach_ly": x.quarantined_open,
+                "so_ban_ghi_thieu": x.missing or 0,
+                "vuot_nguong": x.over,
+            }
+            for x in losses
+            if x.lost or x.over
+        ],
     }
 
 
 def portal_warnings(tables: dict[str, list[dict]], unit_code: str, month: Month) -> list[str]:
     """A package whose reconciliation lacks the portal's total for its own unit says so: the
     portal had not published it, or its scores were never fetched (`tthc ingest dvc_portal`)."""
-    official = [r for r in tables["doi_soat_dvcqg.csv"]
-                if r["ma_don_vi"] == unit_code and r["ma_chi_so"] == "TONG" and r["diem_dvcqg"] is not None]
+    official = [
+        r
+        for r in tables["doi_soat_dvcqg.csv"]
+        if r["ma_don_vi"] == unit_code and r["ma_chi_so"] == "TONG" and r["diem_dvcqg"] is not None
+    ]
     if official:
         return []
-    return [f"Chưa có điểm chính thức của Cổng DVCQG cho đơn vị {unit_code} kỳ {month.key}: "
-            "cột diem_dvcqg của doi_soat_dvcqg.csv để trống, chưa đối soát được tổng điểm."]
+    return [
+        f"Chưa có điểm chính thức của Cổng DVCQG cho đơn vị {unit_code} kỳ {month.key}: "
+        "cột diem_dvcqg của doi_soat_dvcqg.csv để trống, chưa đối soát được tổng điểm."
+    ]
 
 
 def source_bounds(conn: psycopg.Connection) -> dict[str, datetime | None]:
@@ -121,12 +141,20 @@ def publish_month(dsn: Dsn, unit_code: str, month: Month, now: datetime, outbox:
     for warning in quality[WARNINGS_KEY]:
         log.warning("%s %s: %s", unit_code, month.key, warning)
     if not tables["chi_so_766.csv"]:
-        raise ValueError(f"no marts rows for unit {unit_code} in {month.key}: is the unit code right "
-                         "(valid on the month's last day) and are the marts built for that month?")
+        raise ValueError(
+            f"no marts rows for unit {unit_code} in {month.key}: is the unit code right "
+            "(valid on the month's last day) and are the marts built for that month?"
+        )
     result = write_package(
-        outbox=outbox, unit_code=unit_code, period=month.key, tables=tables,
-        status=month.status_at(now), sources=sources, quality=quality,
-        pipeline_version=__version__, now=now,
+        outbox=outbox,
+        unit_code=unit_code,
+        period=month.key,
+        tables=tables,
+        status=month.status_at(now),
+        sources=sources,
+        quality=quality,
+        pipeline_version=__version__,
+        now=now,
     )
     if result.created:
         log.info("%s %s: wrote version %d at %s", unit_code, month.key, result.version, result.path)

@@ -6,6 +6,7 @@ version's writes nothing; any other difference becomes v{N+1}, which names the v
 replaces. Files are written into a hidden temporary folder beside the target and renamed into
 place, so a crash leaves either the finished package or no version folder at all.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -18,10 +19,18 @@ from pathlib import Path
 from tthc.province_package.atomic import write_folder_atomically
 from tthc.province_package.csv_format import render_csv
 from tthc.province_package.errors import PackageError
-from tthc.province_package.manifest import (LOSS_ENTRY_KEYS, LOSS_KEYS, MANIFEST_NAME, QUALITY_KEYS, WARNINGS_KEY, build_manifest,
-                                   dump_manifest, file_entry, read_manifest)
-from tthc.province_package.spec import (DEFAULT_REASON, QUALITY_RESULTS, SCHEMA_VERSION, SOURCES, STATUSES,
-                               WORKBOOK_NAME)
+from tthc.province_package.manifest import (
+    LOSS_ENTRY_KEYS,
+    LOSS_KEYS,
+    MANIFEST_NAME,
+    QUALITY_KEYS,
+    WARNINGS_KEY,
+    build_manifest,
+    dump_manifest,
+    file_entry,
+    read_manifest,
+)
+from tthc.province_package.spec import DEFAULT_REASON, QUALITY_RESULTS, SCHEMA_VERSION, SOURCES, STATUSES, WORKBOOK_NAME
 from tthc.province_package.tables import PreparedTable, prepare_tables
 from tthc.province_package.values import format_timestamp, to_local
 from tthc.province_package.versions import issued_versions, same_content
@@ -40,9 +49,18 @@ class PackageResult:
     replaced_version: int | None
 
 
-def write_package(outbox: Path, unit_code: str, period: str, tables: dict[str, list[dict]], status: str,
-                  sources: dict[str, datetime], quality: dict, pipeline_version: str, now: datetime,
-                  reason: str | None = None) -> PackageResult:
+def write_package(
+    outbox: Path,
+    unit_code: str,
+    period: str,
+    tables: dict[str, list[dict]],
+    status: str,
+    sources: dict[str, datetime],
+    quality: dict,
+    pipeline_version: str,
+    now: datetime,
+    reason: str | None = None,
+) -> PackageResult:
     _check_header(unit_code, period, status, sources, quality, pipeline_version, now, reason)
     now = to_local(now, "now")
     prepared = prepare_tables(tables, period)
@@ -60,9 +78,20 @@ def write_package(outbox: Path, unit_code: str, period: str, tables: dict[str, l
         version = (latest or 0) + 1
         replaces = latest
         why = (reason or DEFAULT_REASON) if replaces is not None else None
-        files = _package_files(prepared, csv_files, unit_code=unit_code, period=period, version=version,
-                               status=status, replaces=replaces, reason=why, now=now,
-                               pipeline_version=pipeline_version, sources=sources, quality=quality)
+        files = _package_files(
+            prepared,
+            csv_files,
+            unit_code=unit_code,
+            period=period,
+            version=version,
+            status=status,
+            replaces=replaces,
+            reason=why,
+            now=now,
+            pipeline_version=pipeline_version,
+            sources=sources,
+            quality=quality,
+        )
         target = period_dir / f"v{version}"
         write_folder_atomically(target, files)
         return PackageResult(target, version, True, replaces)
@@ -71,8 +100,7 @@ def write_package(outbox: Path, unit_code: str, period: str, tables: dict[str, l
 def _package_files(prepared: list[PreparedTable], csv_files: dict[str, bytes], **header) -> dict[str, bytes]:
     """Every file of the package, the manifest last, in the contract's order."""
     info = _info_rows(**header)
-    workbook = build_workbook(prepared, info, header["now"],
-                              creator=f"tthc-warehouse {header['pipeline_version']}")
+    workbook = build_workbook(prepared, info, header["now"], creator=f"tthc-warehouse {header['pipeline_version']}")
     entries = [file_entry(t.spec.file_name, csv_files[t.spec.file_name], len(t.rows)) for t in prepared]
     # The workbook's so_dong is the data rows of its table sheets (the Thông tin sheet excluded):
     # the same total as the CSVs, so a loader can cross-check either.
@@ -81,8 +109,9 @@ def _package_files(prepared: list[PreparedTable], csv_files: dict[str, bytes], *
     return {**csv_files, WORKBOOK_NAME: workbook, MANIFEST_NAME: dump_manifest(manifest)}
 
 
-def _info_rows(*, unit_code, period, version, status, replaces, reason, now, pipeline_version, sources,
-               quality) -> list[tuple[str, object]]:
+def _info_rows(
+    *, unit_code, period, version, status, replaces, reason, now, pipeline_version, sources, quality
+) -> list[tuple[str, object]]:
     return [
         ("Mã đơn vị", unit_code),
         ("Kỳ báo cáo", period),
@@ -127,8 +156,9 @@ def _check_header(unit_code, period, status, sources, quality, pipeline_version,
             to_local(sources[name], f"sources[{name!r}]")
     optional = LOSS_KEYS + (WARNINGS_KEY,)
     if not isinstance(quality, dict) or not set(QUALITY_KEYS) <= set(quality) <= set(QUALITY_KEYS + optional):
-        raise PackageError(f"quality must give ket_qua, so_kiem_tra, so_loi (and optionally "
-                           f"{', '.join(optional)}), got {quality!r}")
+        raise PackageError(
+            f"quality must give ket_qua, so_kiem_tra, so_loi (and optionally {', '.join(optional)}), got {quality!r}"
+        )
     _check_loss(quality)
     warnings = quality.get(WARNINGS_KEY) or []
     if not isinstance(warnings, list) or not all(isinstance(w, str) and w.strip() for w in warnings):
@@ -149,9 +179,11 @@ def _check_header(unit_code, period, status, sources, quality, pipeline_version,
 def _check_loss(quality: dict) -> None:
     """The optional loss counts: null (not counted) or non-negative integers, and a list of
     per-entity entries with exactly LOSS_ENTRY_KEYS."""
+
     def count(value, name):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             raise PackageError(f"quality {name} must be a non-negative integer or null, got {value!r}")
+
     for name in LOSS_KEYS[:2]:
         count(quality.get(name), name)
     entries = quality.get("du_lieu_thieu")
@@ -161,7 +193,9 @@ def _check_loss(quality: dict) -> None:
         raise PackageError(f"quality du_lieu_thieu must be a list or null, got {entries!r}")
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != set(LOSS_ENTRY_KEYS):
-            raise PackageError(f"quality du_lieu_thieu entries give exactly {', '.join(LOSS_ENTRY_KEYS)}, got {entry!r}")
+            raise PackageError(
+                f"quality du_lieu_thieu entries give exactly {', '.join(LOSS_ENTRY_KEYS)}, got {entry!r}"
+            )
         count(entry["so_ban_ghi_cach_ly"], "du_lieu_thieu.so_ban_ghi_cach_ly")
         count(entry["so_ban_ghi_thieu"], "du_lieu_thieu.so_ban_ghi_thieu")
         if not isinstance(entry["vuot_nguong"], bool):

@@ -1,4 +1,5 @@
 """Reporting months: their bounds and whether they are still provisional."""
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,14 @@ class Month:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Month":
+    def parse(cls, text: str) -> Month:
         match = PERIOD.match(text)
         if not match:
             raise ValueError(f"period {text!r} is not YYYY-MM")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
-    def before(cls, moment: datetime) -> "Month":
+    def before(cls, moment: datetime) -> Month:
         """The month that ended most recently at `moment` (local time)."""
         local = moment.astimezone(LOCAL)
         first = date(local.year, local.month, 1) - timedelta(days=1)

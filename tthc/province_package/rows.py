@@ -5,6 +5,7 @@ Every table covers the package's tree: the reporting unit's subtree as of the mo
 unrounded, except the group scores of tong_hop_diem.csv (see tthc.province_package.scores) and
 chenh_lech, which is taken from the unrounded points; the writer (tthc.province_package) rounds the rest.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -117,11 +118,14 @@ RELATIONS = (*SOURCES.values(), CLOSURE)
 def require_relations(conn: psycopg.Connection, unit_code: str, month: Month) -> None:
     """Raise MissingMart naming every relation that does not exist: the contract wants all five
     files, so a package is never written with one left out."""
-    missing = [name for name in RELATIONS
-               if not conn.execute("select to_regclass(%s) is not null", (name,)).fetchone()[0]]
+    missing = [
+        name for name in RELATIONS if not conn.execute("select to_regclass(%s) is not null", (name,)).fetchone()[0]
+    ]
     if missing:
-        raise MissingMart(f"cannot publish {unit_code} {month.key}: {', '.join(missing)} "
-                          f"{'does' if len(missing) == 1 else 'do'} not exist; build the marts first")
+        raise MissingMart(
+            f"cannot publish {unit_code} {month.key}: {', '.join(missing)} "
+            f"{'does' if len(missing) == 1 else 'do'} not exist; build the marts first"
+        )
 
 
 def package_tables(conn: psycopg.Connection, unit_code: str, month: Month) -> dict[str, list[dict]]:
@@ -129,6 +133,7 @@ def package_tables(conn: psycopg.Connection, unit_code: str, month: Month) -> di
     require_relations(conn, unit_code, month)
     params = {"unit": unit_code, "period": month.key, "as_of": month.last_day}
     with conn.cursor(row_factory=dict_row) as cur:
+
         def fetch(sql: str) -> list[dict]:
             return cur.execute(sql, params).fetchall()
 
@@ -157,15 +162,23 @@ def reconciliation_row(row: dict) -> dict:
     difference = None
     if computed is not None and portal is not None:
         difference = _decimal(computed) - _decimal(portal)
-    return {"ky_bao_cao": row["ky_bao_cao"], "ma_don_vi": row["ma_don_vi"], "ma_chi_so": row["ma_chi_so"],
-            "diem_tinh_toan": computed, "diem_dvcqg": portal, "chenh_lech": difference}
+    return {
+        "ky_bao_cao": row["ky_bao_cao"],
+        "ma_don_vi": row["ma_don_vi"],
+        "ma_chi_so": row["ma_chi_so"],
+        "diem_tinh_toan": computed,
+        "diem_dvcqg": portal,
+        "chenh_lech": difference,
+    }
 
 
 def _number(row: dict, column: str) -> Decimal:
     value = row[column]
     if value is None:
-        raise ValueError(f"marts.mart_score_monthly: {column} is null for unit {row['ma_don_vi']} "
-                         f"in {row['ky_bao_cao']}; every score must be computed before publishing")
+        raise ValueError(
+            f"marts.mart_score_monthly: {column} is null for unit {row['ma_don_vi']} "
+            f"in {row['ky_bao_cao']}; every score must be computed before publishing"
+        )
     return _decimal(value)
 
 

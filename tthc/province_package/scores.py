@@ -9,6 +9,7 @@ towards it, the group whose rounding lost (or gained) the most first, until the 
 0.01. Only groups rounded away from the needed direction move, so every written group stays
 less than 0.01 from its unrounded value.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal

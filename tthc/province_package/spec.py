@@ -4,6 +4,7 @@ Each column is declared once with its kind; the kind alone decides how a value i
 rounded and written, in the CSV and in the workbook alike. Headings are the Vietnamese
 labels people read in bao_cao.xlsx; the CSVs carry the ASCII names.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,14 +21,14 @@ DEFAULT_REASON = "cập nhật dữ liệu muộn"
 
 class Kind(Enum):
     TEXT = "text"
-    INT = "int"            # counts, ranks, codes: integers without decimals
-    RATE = "rate"          # 0..1, 4 decimals
-    POINTS = "points"      # 2 decimals
-    HOURS = "hours"        # working hours, 2 decimals
-    DATE = "date"          # YYYY-MM-DD
+    INT = "int"  # counts, ranks, codes: integers without decimals
+    RATE = "rate"  # 0..1, 4 decimals
+    POINTS = "points"  # 2 decimals
+    HOURS = "hours"  # working hours, 2 decimals
+    DATE = "date"  # YYYY-MM-DD
     TIMESTAMP = "timestamp"  # YYYY-MM-DDTHH:MM:SS+07:00
-    FLAG = "flag"          # 0/1
-    BLANK = "blank"        # a cell the contract keeps empty for this row
+    FLAG = "flag"  # 0/1
+    BLANK = "blank"  # a cell the contract keeps empty for this row
     ZERO_POINTS = "zero_points"  # a cell the contract fixes at 0.00 for this row
 
 
@@ -111,43 +112,98 @@ def _cols(*pairs: tuple[str, Kind]) -> tuple[Column, ...]:
     return tuple(Column(name, kind) for name, kind in pairs)
 
 
-T, I, R, P, H, S, F = Kind.TEXT, Kind.INT, Kind.RATE, Kind.POINTS, Kind.HOURS, Kind.TIMESTAMP, Kind.FLAG
+T, I, R, P, H, S, F = Kind.TEXT, Kind.INT, Kind.RATE, Kind.POINTS, Kind.HOURS, Kind.TIMESTAMP, Kind.FLAG  # noqa: E741 - I is Kind.INT in the column tables below
 UNIT = (("ky_bao_cao", T), ("ma_don_vi", T), ("ten_don_vi", T), ("cap_don_vi", T), ("ma_don_vi_cha", T))
 
 # Contract order: the CSVs in this order, then the workbook, in the manifest and the workbook's sheets.
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
-        "chi_so_766.csv", "Chỉ số 766",
-        _cols(*UNIT, ("nhom", T), ("ma_chi_so", T), ("ten_chi_so", T), ("tu_so", I), ("mau_so", I),
-              ("ty_le", R), ("diem", P), ("diem_toi_da", P), ("ap_dung", F)),
+        "chi_so_766.csv",
+        "Chỉ số 766",
+        _cols(
+            *UNIT,
+            ("nhom", T),
+            ("ma_chi_so", T),
+            ("ten_chi_so", T),
+            ("tu_so", I),
+            ("mau_so", I),
+            ("ty_le", R),
+            ("diem", P),
+            ("diem_toi_da", P),
+            ("ap_dung", F),
+        ),
         ("ma_don_vi", "ma_chi_so"),
     ),
     TableSpec(
-        "tong_hop_diem.csv", "Tổng hợp điểm",
-        _cols(*UNIT, ("diem_ckmb", P), ("diem_tdgq", P), ("diem_clgq", P), ("diem_tttt", P),
-              ("diem_mdhl", P), ("diem_mdsh", P), ("tong_diem", P), ("diem_toi_da", P),
-              ("xep_hang", I), ("xep_loai", T)),
+        "tong_hop_diem.csv",
+        "Tổng hợp điểm",
+        _cols(
+            *UNIT,
+            ("diem_ckmb", P),
+            ("diem_tdgq", P),
+            ("diem_clgq", P),
+            ("diem_tttt", P),
+            ("diem_mdhl", P),
+            ("diem_mdsh", P),
+            ("tong_diem", P),
+            ("diem_toi_da", P),
+            ("xep_hang", I),
+            ("xep_loai", T),
+        ),
         ("ma_don_vi",),
     ),
     TableSpec(
-        "bieu_II_06a.csv", "Biểu II.06a",
-        _cols(("ky_bao_cao", T), ("ma_don_vi", T), ("ma_linh_vuc", T), ("ten_linh_vuc", T),
-              ("tiep_nhan_tong", I), ("tiep_nhan_truc_tuyen", I), ("tiep_nhan_truc_tiep_bcci", I),
-              ("tiep_nhan_ky_truoc", I), ("da_giai_quyet_tong", I), ("truoc_han", I), ("dung_han", I),
-              ("qua_han", I), ("dang_giai_quyet_tong", I), ("trong_han", I), ("dang_qua_han", I)),
+        "bieu_II_06a.csv",
+        "Biểu II.06a",
+        _cols(
+            ("ky_bao_cao", T),
+            ("ma_don_vi", T),
+            ("ma_linh_vuc", T),
+            ("ten_linh_vuc", T),
+            ("tiep_nhan_tong", I),
+            ("tiep_nhan_truc_tuyen", I),
+            ("tiep_nhan_truc_tiep_bcci", I),
+            ("tiep_nhan_ky_truoc", I),
+            ("da_giai_quyet_tong", I),
+            ("truoc_han", I),
+            ("dung_han", I),
+            ("qua_han", I),
+            ("dang_giai_quyet_tong", I),
+            ("trong_han", I),
+            ("dang_qua_han", I),
+        ),
         ("ma_don_vi", "ma_linh_vuc"),
     ),
     TableSpec(
-        "ho_so_qua_han.csv", "Hồ sơ quá hạn",
-        _cols(("ky_bao_cao", T), ("ma_ho_so", T), ("ma_don_vi", T), ("ma_tthc", T), ("ma_linh_vuc", T),
-              ("kenh", I), ("ngay_tiep_nhan", S), ("ngay_hen_tra", S), ("ngay_ket_thuc_xu_ly", S),
-              ("so_gio_lam_viec_qua_han", H), ("co_phieu_xin_loi", F), ("trang_thai", I)),
+        "ho_so_qua_han.csv",
+        "Hồ sơ quá hạn",
+        _cols(
+            ("ky_bao_cao", T),
+            ("ma_ho_so", T),
+            ("ma_don_vi", T),
+            ("ma_tthc", T),
+            ("ma_linh_vuc", T),
+            ("kenh", I),
+            ("ngay_tiep_nhan", S),
+            ("ngay_hen_tra", S),
+            ("ngay_ket_thuc_xu_ly", S),
+            ("so_gio_lam_viec_qua_han", H),
+            ("co_phieu_xin_loi", F),
+            ("trang_thai", I),
+        ),
         ("ma_ho_so",),
     ),
     TableSpec(
-        "doi_soat_dvcqg.csv", "Đối soát DVCQG",
-        _cols(("ky_bao_cao", T), ("ma_don_vi", T), ("ma_chi_so", T), ("diem_tinh_toan", P),
-              ("diem_dvcqg", P), ("chenh_lech", P)),
+        "doi_soat_dvcqg.csv",
+        "Đối soát DVCQG",
+        _cols(
+            ("ky_bao_cao", T),
+            ("ma_don_vi", T),
+            ("ma_chi_so", T),
+            ("diem_tinh_toan", P),
+            ("diem_dvcqg", P),
+            ("chenh_lech", P),
+        ),
         ("ma_don_vi", "ma_chi_so"),
     ),
 )
@@ -164,8 +220,7 @@ def row_kinds(table: TableSpec, row: dict) -> dict[str, Kind]:
         return {}
     metric = row.get("ma_chi_so")
     if metric == "2.2":
-        return {"tu_so": Kind.HOURS, "ty_le": Kind.BLANK, "diem": Kind.ZERO_POINTS,
-                "diem_toi_da": Kind.ZERO_POINTS}
+        return {"tu_so": Kind.HOURS, "ty_le": Kind.BLANK, "diem": Kind.ZERO_POINTS, "diem_toi_da": Kind.ZERO_POINTS}
     if metric == "5.3":
         return {"tu_so": Kind.BLANK}
     return {}

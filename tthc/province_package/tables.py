@@ -1,4 +1,5 @@
 """Turn the caller's rows into checked, normalised rows in key order, one table at a time."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,8 +13,8 @@ from tthc.province_package.values import normalize, to_text
 @dataclass(frozen=True)
 class PreparedTable:
     spec: TableSpec
-    rows: list[list]          # canonical values in column order
-    kinds: list[list[Kind]]   # the kind each cell was written as (2.2/5.3 rows differ)
+    rows: list[list]  # canonical values in column order
+    kinds: list[list[Kind]]  # the kind each cell was written as (2.2/5.3 rows differ)
 
 
 def prepare_tables(tables: Mapping[str, list[dict]], period: str) -> list[PreparedTable]:
@@ -37,15 +38,18 @@ def prepare_table(spec: TableSpec, rows: list[dict], period: str) -> PreparedTab
         extra = [c for c in row if c not in expected_set]
         missing = [c for c in expected if c not in row]
         if extra or missing:
-            raise PackageError(f"{where_row}: unknown columns {extra}, missing columns {missing}; "
-                               f"the contract's columns are {expected}")
+            raise PackageError(
+                f"{where_row}: unknown columns {extra}, missing columns {missing}; "
+                f"the contract's columns are {expected}"
+            )
         overrides = row_kinds(spec, row)
         kinds = [overrides.get(c.name, c.kind) for c in spec.columns]
-        values = [normalize(kind, row[c.name], f"{where_row} column {c.name}")
-                  for c, kind in zip(spec.columns, kinds)]
+        values = [normalize(kind, row[c.name], f"{where_row} column {c.name}") for c, kind in zip(spec.columns, kinds)]
         record = dict(zip(expected, values))
         if record["ky_bao_cao"] != period:
-            raise PackageError(f"{where_row}: ky_bao_cao {record['ky_bao_cao']!r} is not the package's period {period!r}")
+            raise PackageError(
+                f"{where_row}: ky_bao_cao {record['ky_bao_cao']!r} is not the package's period {period!r}"
+            )
         # Sort on the written text, which is what the province (and validate_extract.py) compares.
         key = tuple(to_text(record[k]) for k in spec.key)
         if any(part == "" for part in key):

@@ -4,6 +4,7 @@ Numbers are rounded once, here, half away from zero (Decimal ROUND_HALF_UP) from
 as given. Floats are read through their shortest repr, so 2.345 rounds to 2.35 as a person
 expects, not to 2.34 as its binary expansion (2.34499…) would.
 """
+
 from __future__ import annotations
 
 import math

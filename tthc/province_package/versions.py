@@ -1,4 +1,5 @@
 """The versions already issued for one unit and period, and whether new content differs."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,10 @@ def issued_versions(period_dir: Path) -> dict[int, Path]:
             match = _VERSION_DIR.match(child.name)
             if match and child.is_dir():
                 if not (child / MANIFEST_NAME).is_file():
-                    raise PackageError(f"{child}: a version folder without {MANIFEST_NAME}; "
-                                       "the outbox was changed by hand, a person must look")
+                    raise PackageError(
+                        f"{child}: a version folder without {MANIFEST_NAME}; "
+                        "the outbox was changed by hand, a person must look"
+                    )
                 found[int(match.group(1))] = child
     return found
 

@@ -5,11 +5,12 @@ set the document times to the package's generation time, write through ExcelWrit
 save_workbook would overwrite `modified`), and re-pack the zip with a fixed entry date.
 The same inputs and `now` therefore give the same bytes.
 """
+
 from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -27,13 +28,12 @@ _WIDTHS = {Kind.TEXT: 22, Kind.TIMESTAMP: 20, Kind.DATE: 12}
 _DEFAULT_WIDTH = 12
 
 
-def build_workbook(tables: list[PreparedTable], info: list[tuple[str, object]], now: datetime,
-                   creator: str) -> bytes:
+def build_workbook(tables: list[PreparedTable], info: list[tuple[str, object]], now: datetime, creator: str) -> bytes:
     wb = Workbook(write_only=True)
     _info_sheet(wb, info)
     for table in tables:
         _table_sheet(wb, table)
-    stamp = now.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)  # core.xml holds UTC
+    stamp = now.astimezone(UTC).replace(tzinfo=None, microsecond=0)  # core.xml holds UTC
     wb.properties.creator = creator
     wb.properties.lastModifiedBy = creator
     wb.properties.created = stamp

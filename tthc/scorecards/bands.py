@@ -4,6 +4,7 @@ mart_score_monthly bands the total rounded to 2 decimals with var rating_bands (
 highest first) and rating_band_lowest; the month to date is scored here, outside dbt, from
 act_points_at_stake, so it reads the same vars from dbt/dbt_project.yml rather than copying them.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal

@@ -9,6 +9,7 @@ makes (component updates, sync, QUIC probes), so a render touches no network at 
 
 `TTHC_CHROMIUM` names another binary.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,12 +43,13 @@ def chromium_path() -> Path:
     if found is None or not os.access(found, os.X_OK):
         raise ChromiumMissing(
             f"Chromium not found at {configured!r} (TTHC_CHROMIUM). Run `make setup` to install "
-            "Debian's chromium package, or point TTHC_CHROMIUM at a Chromium binary.")
+            "Debian's chromium package, or point TTHC_CHROMIUM at a Chromium binary."
+        )
     return Path(found)
 
 
 @contextmanager
-def chromium() -> Iterator["playwright.sync_api.Browser"]:  # noqa: F821 (imported lazily)
+def chromium() -> Iterator[playwright.sync_api.Browser]:  # noqa: F821 (imported lazily)
     """A headless Chromium for the duration of the block, closed (with its driver) at the end.
 
     Playwright's sync API binds the browser to the calling thread: use it from one thread.

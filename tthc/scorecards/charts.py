@@ -31,6 +31,7 @@ matplotlib names every other group and definition itself (`patch_3`, `DejaVuSans
 chart's own ids get a prefix (`gb-`, `tr-`) and its references (`href="#…"`, `url(#…)`) with them.
 The ids above keep their names.
 """
+
 from __future__ import annotations
 
 import io
@@ -97,14 +98,37 @@ def group_bars_svg(groups: Sequence[GroupScore]) -> str:
         fig = Figure(figsize=(7.0, 0.36 * len(groups) + 0.1), dpi=72)
         ax = fig.add_axes((0.30, 0.02, 0.62, 0.96))
         top = max([float(g.max_points) for g in groups] + [1.0])
-        rows = list(range(len(groups)))[::-1]          # the first group on top
+        rows = list(range(len(groups)))[::-1]  # the first group on top
         for row, g in zip(rows, groups):
-            ax.barh(row, float(g.max_points), height=0.62, color="white", edgecolor=MAX_EDGE,
-                    linewidth=0.7, hatch="////", gid=f"group-max-{g.group_code}")
-            ax.barh(row, float(g.points), height=0.62, color=BAR, edgecolor=INK, linewidth=0.7,
-                    gid=f"group-bar-{g.group_code}")
-            ax.text(float(g.max_points) + top * 0.015, row, f"{fmt_points(g.points)} / {fmt_points(g.max_points)}",
-                    va="center", ha="left", fontsize=8, color=INK, gid=f"group-label-{g.group_code}")
+            ax.barh(
+                row,
+                float(g.max_points),
+                height=0.62,
+                color="white",
+                edgecolor=MAX_EDGE,
+                linewidth=0.7,
+                hatch="////",
+                gid=f"group-max-{g.group_code}",
+            )
+            ax.barh(
+                row,
+                float(g.points),
+                height=0.62,
+                color=BAR,
+                edgecolor=INK,
+                linewidth=0.7,
+                gid=f"group-bar-{g.group_code}",
+            )
+            ax.text(
+                float(g.max_points) + top * 0.015,
+                row,
+                f"{fmt_points(g.points)} / {fmt_points(g.max_points)}",
+                va="center",
+                ha="left",
+                fontsize=8,
+                color=INK,
+                gid=f"group-label-{g.group_code}",
+            )
         # Names and values are plain texts, not tick labels: ticks are the costly part of a figure, and
         # every bar carries its own numbers, so the x axis has none.
         for row, g in zip(rows, groups):
@@ -135,23 +159,55 @@ def trend_svg(trend: Sequence[TrendPoint]) -> str:
         for i, (point, value) in enumerate(zip(trend, values)):
             last = i == len(trend) - 1
             if value is None:
-                mark = Line2D([i], [low], marker="X", markersize=7, markerfacecolor="white",
-                              markeredgecolor=INK, markeredgewidth=0.9, linestyle="none")
-                ax.text(i, low + span * 0.06, "không có", ha="center", va="bottom", fontsize=6.5,
-                        color=INK, gid=f"trend-label-{i}")
+                mark = Line2D(
+                    [i],
+                    [low],
+                    marker="X",
+                    markersize=7,
+                    markerfacecolor="white",
+                    markeredgecolor=INK,
+                    markeredgewidth=0.9,
+                    linestyle="none",
+                )
+                ax.text(
+                    i,
+                    low + span * 0.06,
+                    "không có",
+                    ha="center",
+                    va="bottom",
+                    fontsize=6.5,
+                    color=INK,
+                    gid=f"trend-label-{i}",
+                )
             else:
-                mark = Line2D([i], [value], marker="s" if last else "o", markersize=7 if last else 5,
-                              markerfacecolor=INK if last else "white", markeredgecolor=INK,
-                              markeredgewidth=1.1, linestyle="none")
-                ax.text(i, value + span * 0.045, fmt_points(point.total), ha="center", va="bottom",
-                        fontsize=7, color=INK, fontweight="bold" if last else "normal", gid=f"trend-label-{i}")
+                mark = Line2D(
+                    [i],
+                    [value],
+                    marker="s" if last else "o",
+                    markersize=7 if last else 5,
+                    markerfacecolor=INK if last else "white",
+                    markeredgecolor=INK,
+                    markeredgewidth=1.1,
+                    linestyle="none",
+                )
+                ax.text(
+                    i,
+                    value + span * 0.045,
+                    fmt_points(point.total),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    color=INK,
+                    fontweight="bold" if last else "normal",
+                    gid=f"trend-label-{i}",
+                )
             mark.set_gid(f"trend-point-{i}")
             mark.set_transform(ax.transData)
             mark.set_clip_on(False)
             mark.set_figure(fig)
             marks.append(mark)
         ax.add_artist(_Marks("trend-points", marks))
-        for i, point in enumerate(trend):   # period names as texts under the axis (cheaper than tick labels)
+        for i, point in enumerate(trend):  # period names as texts under the axis (cheaper than tick labels)
             ax.text(i, low - span * 0.05, point.label, ha="center", va="top", fontsize=7.5, color=INK)
         ax.set_xticks([])
         ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10], integer=True))
@@ -174,7 +230,7 @@ def _svg(fig: Figure, prefix: str) -> str:
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata=_NO_METADATA)
     text = out.getvalue()
-    text = text[text.index("<svg"):]          # no XML prolog or DOCTYPE inside HTML
+    text = text[text.index("<svg") :]  # no XML prolog or DOCTYPE inside HTML
     return _scope_ids(text, prefix)
 
 
@@ -183,6 +239,7 @@ _ID_OR_REF = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 
 def _scope_ids(svg: str, prefix: str) -> str:
     """Prefix matplotlib's own ids (and the references to them); keep the documented ones."""
+
     def rename(match: re.Match) -> str:
         head, name = match.group(1), match.group(2)
         return head + (name if _KEEP_ID.match(name) else prefix + name)

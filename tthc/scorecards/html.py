@@ -23,6 +23,7 @@ signal). The legend above the table says the same. Number formats are in numbers
 The font is the embedded subset (fonts.FAMILY) with the reader's sans-serif behind it only as a
 fallback the browser test proves unused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ KINDS = {"month": "Tháng", "quarter": "Quý", "year": "Năm", "month_to_date": 
 
 @dataclass(frozen=True)
 class RateClass:
-    css: str        # muc-dat, muc-can-co-gang, muc-thap, muc-khong-co
+    css: str  # muc-dat, muc-can-co-gang, muc-thap, muc-khong-co
     symbol: str
     words: str
 
@@ -104,11 +105,15 @@ def group_blocks(card: Scorecard) -> list[GroupBlock]:
         score = scores.get(code)
         if score is None and not metrics:
             continue
-        blocks.append(GroupBlock(
-            code=code, name=score.group_name if score else names.get(code, code),
-            points=score.points if score else sum((m.points for m in metrics), Decimal(0)),
-            max_points=score.max_points if score else sum((m.max_points for m in metrics), Decimal(0)),
-            metrics=metrics))
+        blocks.append(
+            GroupBlock(
+                code=code,
+                name=score.group_name if score else names.get(code, code),
+                points=score.points if score else sum((m.points for m in metrics), Decimal(0)),
+                max_points=score.max_points if score else sum((m.max_points for m in metrics), Decimal(0)),
+                metrics=metrics,
+            )
+        )
     return blocks
 
 
@@ -116,8 +121,14 @@ def group_blocks(card: Scorecard) -> list[GroupBlock]:
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["j2", "html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["j2", "html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(points=fmt_points, percent=fmt_percent, count=fmt_count, change=fmt_change, time=fmt_time)
     return env
 
@@ -136,20 +147,24 @@ def render_html(card: Scorecard) -> str:
     metric_names = {m.metric_code: m.metric_name for m in card.metrics}
     change = card.change
     difference = None if card.official_total is None else card.total - card.official_total
-    return _environment().get_template("scorecard.html.j2").render(
-        card=card,
-        style=_style(),
-        level=LEVELS.get(card.unit_level or "", ""),
-        kind=KINDS.get(card.period.kind, card.period.kind),
-        previous_label=period_key_label(card.previous_key),
-        change=change,
-        difference=difference,
-        blocks=group_blocks(card),
-        group_chart=Markup(charts.group_bars_svg(card.groups)),
-        trend_chart=Markup(charts.trend_svg(card.trend)) if card.trend else None,
-        metric_names=metric_names,
-        stake_verb=stake_verb,
-        not_projected=NOT_PROJECTED,
-        rate_class=rate_class,
-        rate_classes=RATE_CLASSES,
+    return (
+        _environment()
+        .get_template("scorecard.html.j2")
+        .render(
+            card=card,
+            style=_style(),
+            level=LEVELS.get(card.unit_level or "", ""),
+            kind=KINDS.get(card.period.kind, card.period.kind),
+            previous_label=period_key_label(card.previous_key),
+            change=change,
+            difference=difference,
+            blocks=group_blocks(card),
+            group_chart=Markup(charts.group_bars_svg(card.groups)),
+            trend_chart=Markup(charts.trend_svg(card.trend)) if card.trend else None,
+            metric_names=metric_names,
+            stake_verb=stake_verb,
+            not_projected=NOT_PROJECTED,
+            rate_class=rate_class,
+            rate_classes=RATE_CLASSES,
+        )
     )

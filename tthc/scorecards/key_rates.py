@@ -1,4 +1,5 @@
 """The key rates of the sub-unit table (key_rates.yml beside this module, or TTHC_KEY_RATES)."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,12 @@ def load_key_rates(path: str | Path | None = None) -> list[KeyRate]:
     out, seen = [], set()
     for i, entry in enumerate(entries or [], 1):
         try:
-            rate = KeyRate(metric_code=str(entry["metric_code"]), label=str(entry["label"]),
-                           good_at=Decimal(str(entry["good_at"])), warn_at=Decimal(str(entry["warn_at"])))
+            rate = KeyRate(
+                metric_code=str(entry["metric_code"]),
+                label=str(entry["label"]),
+                good_at=Decimal(str(entry["good_at"])),
+                warn_at=Decimal(str(entry["warn_at"])),
+            )
         except (KeyError, TypeError, ArithmeticError) as exc:
             raise KeyRatesError(f"{path}: entry {i} needs metric_code, label, good_at, warn_at ({exc})") from exc
         if not (Decimal(0) <= rate.warn_at <= rate.good_at <= Decimal(1)):

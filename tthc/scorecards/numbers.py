@@ -10,6 +10,7 @@
 - times: local (Asia/Ho_Chi_Minh) 'dd/mm/yyyy HH:MM'.
 Missing values are an em dash "—".
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,7 +27,7 @@ def _grouped(number: Decimal, places: Decimal | None) -> str:
     """Thousands with '.', decimals after ','."""
     if places is not None:
         number = number.quantize(places, rounding=ROUND_HALF_UP)
-    text = f"{number:,f}"                       # 1,234.50 (Python's own separators)
+    text = f"{number:,f}"  # 1,234.50 (Python's own separators)
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 

@@ -14,6 +14,7 @@ binds the browser to its thread: use one printer per thread.
         for card in cards:
             pdf_bytes = printer.pdf(render_html(card))
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -34,9 +35,9 @@ class PdfPrinter:
         self._browser = browser
         self._stack: ExitStack | None = None
         self._page = None
-        self.blocked: list[str] = []        # URLs a page tried to fetch (aborted); empty for a good card
+        self.blocked: list[str] = []  # URLs a page tried to fetch (aborted); empty for a good card
 
-    def __enter__(self) -> "PdfPrinter":
+    def __enter__(self) -> PdfPrinter:
         stack = ExitStack()
         try:
             browser = self._browser or stack.enter_context(chromium())

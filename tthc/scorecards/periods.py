@@ -11,6 +11,7 @@ report_month is not a scorecard period). A month is final after its closing day
 (tthc/province_package/periods.py Month.status_at); a quarter or a year when its last month is; the month
 to date never is.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,9 @@ def year(number: int) -> ScorecardPeriod:
 def month_to_date(day: date) -> ScorecardPeriod:
     """The month containing `day`, up to that day; its key is the day."""
     m = Month(day.year, day.month)
-    return ScorecardPeriod("month_to_date", day.isoformat(), m.start, m.end,
-                           f"Tháng {day.month}/{day.year} (đến {day:%d/%m})")
+    return ScorecardPeriod(
+        "month_to_date", day.isoformat(), m.start, m.end, f"Tháng {day.month}/{day.year} (đến {day:%d/%m})"
+    )
 
 
 def parse_period(text: str, today: date | None = None) -> ScorecardPeriod:
@@ -74,8 +76,9 @@ def parse_period(text: str, today: date | None = None) -> ScorecardPeriod:
             return month_to_date(date.fromisoformat(text))
         except ValueError:
             pass
-    raise BadPeriod(f"period {text!r} is not YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), "
-                    "YYYY-MM-DD or 'mtd' (month to date)")
+    raise BadPeriod(
+        f"period {text!r} is not YYYY-MM (month), YYYY-Qn (quarter), YYYY (year), YYYY-MM-DD or 'mtd' (month to date)"
+    )
 
 
 def last_month(period: ScorecardPeriod) -> Month:

@@ -11,6 +11,7 @@ all its pages; few units, or a daemonic process (which may not fork children), w
 process. One unit's failure is logged and the others go on; at the end ScorecardsFailed names
 every unit that failed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,11 +19,11 @@ import logging
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from tthc.paths import REPORTS
 from tthc.scorecards.data import PeriodData, UnknownUnit, read_period
@@ -52,8 +53,8 @@ class ScorecardsResult:
     period_key: str
     period_kind: str
     written: list[Written] = field(default_factory=list)
-    kept: list[Written] = field(default_factory=list)        # already there (keep_existing): not rewritten
-    failed: dict[str, str] = field(default_factory=dict)      # unit -> reason
+    kept: list[Written] = field(default_factory=list)  # already there (keep_existing): not rewritten
+    failed: dict[str, str] = field(default_factory=dict)  # unit -> reason
     seconds: float = 0.0
 
     @property
@@ -61,14 +62,22 @@ class ScorecardsResult:
         return not self.failed
 
     def summary(self) -> str:
-        return (f"scorecards {self.period_key} ({self.period_kind}): {len(self.written)} written, "
-                f"{len(self.kept)} kept, {len(self.failed)} failed in {self.seconds:.1f} s")
+        return (
+            f"scorecards {self.period_key} ({self.period_kind}): {len(self.written)} written, "
+            f"{len(self.kept)} kept, {len(self.failed)} failed in {self.seconds:.1f} s"
+        )
 
     def as_dict(self) -> dict:
         """For a task's return value (XCom): counts, one example path, the failed units and why."""
-        return {"period": self.period_key, "kind": self.period_kind, "written": len(self.written),
-                "kept": len(self.kept), "example": str(self.written[0].html) if self.written else None,
-                "failed": dict(self.failed), "seconds": round(self.seconds, 3)}
+        return {
+            "period": self.period_key,
+            "kind": self.period_kind,
+            "written": len(self.written),
+            "kept": len(self.kept),
+            "example": str(self.written[0].html) if self.written else None,
+            "failed": dict(self.failed),
+            "seconds": round(self.seconds, 3),
+        }
 
 
 class ScorecardsFailed(RuntimeError):
@@ -97,7 +106,7 @@ def _printer(pdf: bool, factory: Callable[[], contextlib.AbstractContextManager]
         return contextlib.nullcontext(None)
     if factory is not None:
         return factory()
-    from tthc.scorecards.pdf import PdfPrinter   # SC-RENDER's module: one Chromium for every page
+    from tthc.scorecards.pdf import PdfPrinter  # SC-RENDER's module: one Chromium for every page
 
     return PdfPrinter()
 
@@ -112,7 +121,7 @@ class _Job:
     pdf: bool
 
 
-_FORKED: _Job | None = None   # what a forked worker writes (inherited, not pickled)
+_FORKED: _Job | None = None  # what a forked worker writes (inherited, not pickled)
 
 
 def worker_count(units: int, asked: int | None = None) -> int:
@@ -136,8 +145,11 @@ def _write_units(job: _Job, units: list[str]) -> tuple[list[Written], dict[str, 
         for done, unit in enumerate(units, 1):
             try:
                 card = job.data.card(unit, job.now)
-                written.append(write_scorecard(job.root, card, render_html=job.render_html,
-                                               pdf=browser.pdf if browser is not None else None))
+                written.append(
+                    write_scorecard(
+                        job.root, card, render_html=job.render_html, pdf=browser.pdf if browser is not None else None
+                    )
+                )
             except UnknownUnit as exc:
                 failed[unit] = str(exc)
                 log.error("scorecard %s %s: %s", unit, key, exc)
@@ -145,17 +157,31 @@ def _write_units(job: _Job, units: list[str]) -> tuple[list[Written], dict[str, 
                 failed[unit] = f"{exc.__class__.__name__}: {exc}"
                 log.exception("scorecard %s %s failed; going on with the other units", unit, key)
             if done % PROGRESS_EVERY == 0 or done == len(units):
-                log.info("scorecards %s: %d/%d units done%s (%d failed)", key, done, len(units),
-                         f" by process {os.getpid()}" if _FORKED is not None else "", len(failed))
+                log.info(
+                    "scorecards %s: %d/%d units done%s (%d failed)",
+                    key,
+                    done,
+                    len(units),
+                    f" by process {os.getpid()}" if _FORKED is not None else "",
+                    len(failed),
+                )
     return written, failed
 
 
-def publish_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime, root: Path = REPORTS,
-                       units: list[str] | None = None, pdf: bool = True, *, under: str | None = None,
-                       keep_existing: bool = False,
-                       render_html: Callable[[Scorecard], str] | None = None,
-                       printer: Callable[[], contextlib.AbstractContextManager] | None = None,
-                       workers: int | None = None) -> ScorecardsResult:
+def publish_scorecards(
+    dsn: Dsn,
+    period: str | ScorecardPeriod,
+    now: datetime,
+    root: Path = REPORTS,
+    units: list[str] | None = None,
+    pdf: bool = True,
+    *,
+    under: str | None = None,
+    keep_existing: bool = False,
+    render_html: Callable[[Scorecard], str] | None = None,
+    printer: Callable[[], contextlib.AbstractContextManager] | None = None,
+    workers: int | None = None,
+) -> ScorecardsResult:
     """Write the period's scorecards (HTML, and PDF unless pdf=False) for `units` (default: every
     unit with a score in the period; with `under`, those of that unit's subtree in the period) under
     `root`. keep_existing: a unit whose files are already
@@ -200,10 +226,11 @@ def publish_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime, r
                 for future, chunk in futures.items():
                     try:
                         written, failed = future.result()
-                    except Exception as exc:   # the worker died (e.g. out of memory): its units failed
-                        written, failed = [], {u: f"worker failed: {exc.__class__.__name__}: {exc}" for u in chunk}
-                        log.error("scorecards %s: a worker failed (%s); its %d units are not written", key, exc,
-                                  len(chunk))
+                    except Exception as exc:  # the worker died (e.g. out of memory): its units failed
+                        written, failed = [], dict.fromkeys(chunk, f"worker failed: {exc.__class__.__name__}: {exc}")
+                        log.error(
+                            "scorecards %s: a worker failed (%s); its %d units are not written", key, exc, len(chunk)
+                        )
                     result.written += written
                     result.failed.update(failed)
         finally:
@@ -213,6 +240,9 @@ def publish_scorecards(dsn: Dsn, period: str | ScorecardPeriod, now: datetime, r
     log.info(result.summary())
     if result.failed:
         names = ", ".join(sorted(result.failed))
-        raise ScorecardsFailed(f"scorecards of {key}: {len(result.failed)} of {len(wanted)} units failed ({names}); "
-                               f"first reason: {next(iter(result.failed.values()))}", result)
+        raise ScorecardsFailed(
+            f"scorecards of {key}: {len(result.failed)} of {len(wanted)} units failed ({names}); "
+            f"first reason: {next(iter(result.failed.values()))}",
+            result,
+        )
     return result

@@ -6,13 +6,14 @@ Each file is written to a temporary name in the same folder, flushed to disk and
 final name (os.replace), so a reader sees the old file or the new one, never half of one.
 Rewriting the same period replaces the files (a scorecard is not a versioned delivery).
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tthc.scorecards.model import Scorecard
 
@@ -55,13 +56,18 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def default_render_html(card: Scorecard) -> str:
-    from tthc.scorecards.html import render_html   # SC-RENDER's module, imported when first used
+    from tthc.scorecards.html import render_html  # SC-RENDER's module, imported when first used
 
     return render_html(card)
 
 
-def write_scorecard(root: Path, card: Scorecard, *, render_html: Callable[[Scorecard], str] | None = None,
-                    pdf: Callable[[str], bytes] | None = None) -> Written:
+def write_scorecard(
+    root: Path,
+    card: Scorecard,
+    *,
+    render_html: Callable[[Scorecard], str] | None = None,
+    pdf: Callable[[str], bytes] | None = None,
+) -> Written:
     """Render and write `card` (HTML, and PDF when `pdf` — e.g. PdfPrinter().pdf — is given). The HTML
     is rendered and the PDF printed before either file is replaced, so a render failure leaves both
     files of an earlier run as they were."""

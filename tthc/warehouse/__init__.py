@@ -1,5 +1,6 @@
 """Which warehouse to use: WAREHOUSE_DSN if set, else the embedded cluster; stage_dsn(stage) is
 the login each stage of the pipeline uses (tthc/warehouse/stages.py)."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,15 @@ from tthc.paths import LOCAL
 from tthc.warehouse.dsn import Dsn
 from tthc.warehouse.embedded import DEFAULT_PORT, EmbeddedPostgres, EmbeddedWarehouseError
 
-__all__ = ["Dsn", "EmbeddedPostgres", "EmbeddedWarehouseError", "as_stage", "embedded_cluster", "resolve_dsn",
-           "stage_dsn"]
+__all__ = [
+    "Dsn",
+    "EmbeddedPostgres",
+    "EmbeddedWarehouseError",
+    "as_stage",
+    "embedded_cluster",
+    "resolve_dsn",
+    "stage_dsn",
+]
 
 
 def embedded_cluster() -> EmbeddedPostgres:
@@ -20,8 +28,9 @@ def embedded_cluster() -> EmbeddedPostgres:
     # (another disk) when set; see docs/runbooks/warehouse-restore.md.
     backups = os.environ.get("TTHC_PG_BACKUPS") or None
     archive = os.environ.get("TTHC_PG_ARCHIVE") or None
-    return EmbeddedPostgres(root=root, port=port, backups_dir=backups and Path(backups),
-                            archive_dir=archive and Path(archive))
+    return EmbeddedPostgres(
+        root=root, port=port, backups_dir=backups and Path(backups), archive_dir=archive and Path(archive)
+    )
 
 
 def resolve_dsn(start: bool = True) -> Dsn:

@@ -3,6 +3,7 @@
 psycopg takes a conninfo string, dbt reads environment variables (see dbt/profiles.yml),
 Great Expectations takes a SQLAlchemy URL: one value object renders all three.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ class Dsn:
     dbname: str
 
     @classmethod
-    def parse(cls, url: str) -> "Dsn":
+    def parse(cls, url: str) -> Dsn:
         """Parse a `postgresql://user:password@host:port/dbname` URL."""
         parts = urlparse(url)
         if parts.scheme not in ("postgresql", "postgres"):
@@ -31,10 +32,10 @@ class Dsn:
             dbname=(parts.path or "/").lstrip("/") or "postgres",
         )
 
-    def with_database(self, dbname: str) -> "Dsn":
+    def with_database(self, dbname: str) -> Dsn:
         return replace(self, dbname=dbname)
 
-    def with_user(self, user: str, password: str) -> "Dsn":
+    def with_user(self, user: str, password: str) -> Dsn:
         return replace(self, user=user, password=password)
 
     def url(self) -> str:

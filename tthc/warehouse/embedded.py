@@ -14,6 +14,7 @@ The command copies nothing until the first base backup arms the archive (a marke
 the data folder): WAL without a base backup to replay it onto restores nothing, and a cluster
 nobody backs up (tests, benchmarks) must not fill a disk with it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,7 @@ INSTALL_HINT = (
 # last changes: the most a lost data folder costs beyond the archive. PostgreSQL forces no switch
 # when nothing was written since the last one, so an idle cluster adds no segments.
 ARCHIVE_TIMEOUT = "5min"
-ARCHIVE_ARMED = "wal-archive.on"    # in the cluster root; written by the first base backup
+ARCHIVE_ARMED = "wal-archive.on"  # in the cluster root; written by the first base backup
 _UNSAFE_IN_COMMAND = set("'\"%$`\\\n")
 
 
@@ -82,8 +83,8 @@ class EmbeddedPostgres:
 
     root: Path
     port: int = DEFAULT_PORT
-    backups_dir: Path | None = None   # base backups; default: `backups` beside the cluster root
-    archive_dir: Path | None = None   # the WAL archive; default: backups_dir/wal
+    backups_dir: Path | None = None  # base backups; default: `backups` beside the cluster root
+    archive_dir: Path | None = None  # the WAL archive; default: backups_dir/wal
 
     def __post_init__(self) -> None:
         self.root = Path(self.root).absolute()
@@ -101,17 +102,20 @@ class EmbeddedPostgres:
     def _as_root(self) -> bool:
         return os.geteuid() == 0
 
-    def _run(self, program: str, *args: str, check: bool = True,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def _run(
+        self, program: str, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         return self.run_as_owner([str(find_pg_bin() / program), *args], check=check, env=env)
 
-    def run_as_owner(self, cmd: list[str], check: bool = True,
-                     env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def run_as_owner(
+        self, cmd: list[str], check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         """Run `cmd` as the user that owns the cluster's files (postgres when we are root)."""
         if self._as_root:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, text=True, check=check,
-                              env={**os.environ, **env} if env else None)
+        return subprocess.run(
+            cmd, capture_output=True, text=True, check=check, env={**os.environ, **env} if env else None
+        )
 
     def _own(self, path: Path) -> None:
         if self._as_root:
@@ -163,8 +167,10 @@ class EmbeddedPostgres:
             log.info("initialising the embedded warehouse cluster in %s", self.data_dir)
             result = self._run(
                 "initdb",
-                "-D", str(self.data_dir),
-                "-U", SUPERUSER,
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
                 f"--pwfile={pwfile}",
                 "--auth-local=scram-sha-256",
                 "--auth-host=scram-sha-256",
@@ -210,11 +216,14 @@ class EmbeddedPostgres:
                 raise EmbeddedWarehouseError(
                     f"{folder}: quotes, %, $, backslashes or newlines cannot be used in the "
                     "archive or cluster path (it is written into archive_command); choose another "
-                    "TTHC_PG_ARCHIVE / TTHC_PG_ROOT")
+                    "TTHC_PG_ARCHIVE / TTHC_PG_ROOT"
+                )
         a = self.archive_dir
-        return (f'if [ ! -f "{self.archive_marker}" ]; then exit 0; '
-                f'elif [ -f "{a}/%f" ]; then cmp -s "%p" "{a}/%f"; '
-                f'else cp "%p" "{a}/%f.part" && sync "{a}/%f.part" && mv "{a}/%f.part" "{a}/%f"; fi')
+        return (
+            f'if [ ! -f "{self.archive_marker}" ]; then exit 0; '
+            f'elif [ -f "{a}/%f" ]; then cmp -s "%p" "{a}/%f"; '
+            f'else cp "%p" "{a}/%f.part" && sync "{a}/%f.part" && mv "{a}/%f.part" "{a}/%f"; fi'
+        )
 
     def restore_command(self) -> str:
         return f'cp "{self.archive_dir}/%f" "%p"'
@@ -230,8 +239,11 @@ class EmbeddedPostgres:
     def write_settings(self, settings: dict[str, str | None], data_dir: Path | None = None) -> None:
         """Set (or, with None, remove) keys in postgresql.auto.conf of a stopped cluster, once each."""
         conf = (data_dir or self.data_dir) / "postgresql.auto.conf"
-        kept = [line for line in conf.read_text(encoding="utf-8").splitlines()
-                if line.split("=", 1)[0].strip() not in settings]
+        kept = [
+            line
+            for line in conf.read_text(encoding="utf-8").splitlines()
+            if line.split("=", 1)[0].strip() not in settings
+        ]
         kept += [f"{key} = {value}" for key, value in settings.items() if value is not None]
         conf.write_text("\n".join(kept) + "\n", encoding="utf-8")  # same file: owner and mode kept
 
@@ -244,18 +256,20 @@ class EmbeddedPostgres:
         """Create the archive folder (owned by the server's user) and start archiving into it."""
         for folder in (self.backups_dir, self.archive_dir):
             folder.mkdir(parents=True, exist_ok=True)
-            folder.chmod(0o700)   # a copy of the warehouse: personal data
+            folder.chmod(0o700)  # a copy of the warehouse: personal data
             self._own(folder)
         if self._as_root:
             probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(self.archive_dir)])
             if probe.returncode != 0:
                 raise EmbeddedWarehouseError(
                     f"The postgres user cannot write to {self.archive_dir}: a parent folder is not "
-                    "traversable by it. Set TTHC_PG_BACKUPS / TTHC_PG_ARCHIVE to folders it can reach.")
+                    "traversable by it. Set TTHC_PG_BACKUPS / TTHC_PG_ARCHIVE to folders it can reach."
+                )
         if not self.archive_marker.exists():
             self.archive_marker.write_text(
                 f"WAL segments are archived into {self.archive_dir} (see tthc.warehouse.backup).\n"
-                "Removing this file stops archiving: point-in-time restore then ends here.\n")
+                "Removing this file stops archiving: point-in-time restore then ends here.\n"
+            )
 
     def running(self) -> bool:
         if not self.initialised():
@@ -270,10 +284,17 @@ class EmbeddedPostgres:
             self.log_file.touch()
             self._own(self.log_file)
             result = self._run(
-                "pg_ctl", "start", "-w", "-t", "60",
-                "-D", str(self.data_dir),
-                "-l", str(self.log_file),
-                "-o", f"-p {self.port}",
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                f"-p {self.port}",
                 check=False,
             )
             if result.returncode != 0:
@@ -321,4 +342,4 @@ class EmbeddedPostgres:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()
             if not exists:
                 # CREATE DATABASE cannot run in a transaction block: autocommit, one statement.
-                conn.execute(f'CREATE DATABASE "{DATABASE}" ENCODING \'UTF8\' TEMPLATE template0')
+                conn.execute(f"CREATE DATABASE \"{DATABASE}\" ENCODING 'UTF8' TEMPLATE template0")

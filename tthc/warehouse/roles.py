@@ -23,6 +23,7 @@ None is a superuser, none may create roles or databases. The superuser only crea
 the schemas (with their owners) and extensions, and moves objects it owns in the project's
 schemas to the right role (the one-time fix of a warehouse built before these roles logged in).
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,15 +38,20 @@ log = logging.getLogger(__name__)
 
 LOADER, TRANSFORMER, PUBLISHER, BI = "tthc_loader", "tthc_transformer", "tthc_publisher", "tthc_bi"
 ROLES = (LOADER, TRANSFORMER, PUBLISHER, BI)
-UNIT_READER = "tthc_unit_reader"    # NOLOGIN group of the per-unit logins; not a stage
+UNIT_READER = "tthc_unit_reader"  # NOLOGIN group of the per-unit logins; not a stage
 LOADER_SCHEMAS = ("raw", "meta")
 # unit_access: the one definer function row-level security calls (see grant_actions).
 BUILT_SCHEMAS = ("staging", "restricted", "intermediate", "core", "marts", "unit_access")
 # Schemas earlier versions made, with the routines they put there: the bootstrap drops those routines,
 # then the schema if nothing else is in it (anything else is someone's, and stays with a warning).
 # util: dim_date's working-time functions, which nothing called (removed in tthc-roles:3).
-RETIRED_SCHEMAS = {"util": ("working_seconds_at(timestamptz)", "working_seconds_between(timestamptz, timestamptz)",
-                            "add_working_seconds(timestamptz, numeric)")}
+RETIRED_SCHEMAS = {
+    "util": (
+        "working_seconds_at(timestamptz)",
+        "working_seconds_between(timestamptz, timestamptz)",
+        "add_working_seconds(timestamptz, numeric)",
+    )
+}
 SHADOW_SCHEMAS = ("marts__next", "marts__prev")  # tthc/pipeline/marts.py
 # The actions lists (tthc/actions/publish.py: built in actions__next, swapped in) and their
 # history (appended, never swapped); the transformer's when they exist.
@@ -54,13 +60,19 @@ ACTIONS_SCHEMAS = (ACTIONS, ACTIONS_HISTORY, "actions__next", "actions__prev")
 OPTIONAL_SCHEMAS = SHADOW_SCHEMAS + ACTIONS_SCHEMAS
 # meta holds both stages' records: these are the transformer's (the gate's results and loss
 # measures, the summary views); the rest (run records, watermarks, retention runs) the loader's.
-TRANSFORMER_META = ("quality_results", "loss_status", "extract_summary", "gate_summary", "unit_logins",
-                    "marts_publications")
+TRANSFORMER_META = (
+    "quality_results",
+    "loss_status",
+    "extract_summary",
+    "gate_summary",
+    "unit_logins",
+    "marts_publications",
+)
 # What the monthly package reads outside the marts (tthc/province_package/rows.py).
 PUBLISHER_READS = ("core.dim_unit", "intermediate.int_unit_closure")
 EXTENSIONS = ("pgcrypto",)
 # Raised when what the bootstrap sets up changes, so existing warehouses get it once.
-VERSION = "tthc-roles:3"   # 2: the unit readers' group, unit_access, meta.unit_logins, RLS on actions,
+VERSION = "tthc-roles:3"  # 2: the unit readers' group, unit_access, meta.unit_logins, RLS on actions,
 #                            meta.action_messages; 3: the retired util schema dropped
 _LOCK = "tthc-warehouse-bootstrap"
 _ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
@@ -87,7 +99,7 @@ def password_matches(verifier: str | None, role: str, password: str) -> bool:
         return False
     if verifier.startswith("SCRAM-SHA-256$"):
         try:
-            iterations_salt, keys = verifier[len("SCRAM-SHA-256$"):].split("$", 1)
+            iterations_salt, keys = verifier[len("SCRAM-SHA-256$") :].split("$", 1)
             iterations, salt = iterations_salt.split(":", 1)
             stored_key = keys.split(":", 1)[0]
             salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
@@ -106,7 +118,9 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> N
     ident = sql.Identifier(role)
     row = conn.execute(
         "SELECT rolcanlogin, rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls "
-        "FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        "FROM pg_roles WHERE rolname = %s",
+        (role,),
+    ).fetchone()
     if row is None:
         try:
             # Roles are cluster-wide: another database's bootstrap (not under this database's
@@ -115,8 +129,9 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> N
                 if password is None:
                     conn.execute(sql.SQL("CREATE ROLE {} " + _ATTRIBUTES.replace("LOGIN", "NOLOGIN", 1)).format(ident))
                 else:
-                    conn.execute(sql.SQL("CREATE ROLE {} " + _ATTRIBUTES + " PASSWORD {}").format(
-                        ident, sql.Literal(password)))
+                    conn.execute(
+                        sql.SQL("CREATE ROLE {} " + _ATTRIBUTES + " PASSWORD {}").format(ident, sql.Literal(password))
+                    )
             return
         except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
             row = (False, False)
@@ -124,7 +139,9 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str | None) -> N
     if password is not None and not (can_login and _stored_password_matches(conn, role, password)):
         conn.execute(sql.SQL("ALTER ROLE {} " + _ATTRIBUTES + " PASSWORD {}").format(ident, sql.Literal(password)))
     elif privileged:
-        conn.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS").format(ident))
+        conn.execute(
+            sql.SQL("ALTER ROLE {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS").format(ident)
+        )
 
 
 def _stored_password_matches(conn: psycopg.Connection, role: str, password: str) -> bool:
@@ -163,24 +180,32 @@ def _misowned(conn: psycopg.Connection) -> list[tuple[str, str, str, str]]:
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                           AND d.objid = p.oid AND d.deptype = 'e')
         ORDER BY 2, 3
-        """, {"roles": list(ROLES), "schemas": schemas}).fetchall()
+        """,
+        {"roles": list(ROLES), "schemas": schemas},
+    ).fetchall()
 
 
 def _schema_owners(conn: psycopg.Connection) -> dict[str, str]:
-    return dict(conn.execute(
-        "SELECT n.nspname, r.rolname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner "
-        "WHERE n.nspname = ANY(%s)", (list(LOADER_SCHEMAS + BUILT_SCHEMAS + OPTIONAL_SCHEMAS),)).fetchall())
+    return dict(
+        conn.execute(
+            "SELECT n.nspname, r.rolname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner "
+            "WHERE n.nspname = ANY(%s)",
+            (list(LOADER_SCHEMAS + BUILT_SCHEMAS + OPTIONAL_SCHEMAS),),
+        ).fetchall()
+    )
 
 
 def is_bootstrapped(conn: psycopg.Connection) -> bool:
     """Done already, and nothing made since by the superuser: then a bootstrap writes nothing."""
-    marker = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                          "WHERE datname = current_database()").fetchone()[0]
+    marker = conn.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+    ).fetchone()[0]
     if marker != VERSION or _misowned(conn):
         return False
     owners = _schema_owners(conn)
-    return all(owners.get(s) == owner_of(s) for s in LOADER_SCHEMAS + BUILT_SCHEMAS) and \
-        all(owners[s] == TRANSFORMER for s in OPTIONAL_SCHEMAS if s in owners)
+    return all(owners.get(s) == owner_of(s) for s in LOADER_SCHEMAS + BUILT_SCHEMAS) and all(
+        owners[s] == TRANSFORMER for s in OPTIONAL_SCHEMAS if s in owners
+    )
 
 
 def apply_roles(conninfo: str, passwords: dict[str, str | None] | None = None) -> None:
@@ -194,8 +219,10 @@ def apply_roles(conninfo: str, passwords: dict[str, str | None] | None = None) -
     passwords = passwords or {}
     with psycopg.connect(conninfo) as conn:
         if not _is_admin(conn):
-            raise BootstrapError("the warehouse bootstrap needs a superuser (or CREATEROLE) connection; "
-                                 "this one is a stage role: give WAREHOUSE_DSN the admin's login")
+            raise BootstrapError(
+                "the warehouse bootstrap needs a superuser (or CREATEROLE) connection; "
+                "this one is a stage role: give WAREHOUSE_DSN the admin's login"
+            )
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_LOCK,))
         for role in ROLES:
             _ensure_role(conn, role, passwords.get(role))
@@ -220,10 +247,11 @@ def _setup_database(conn: psycopg.Connection) -> None:
             log.warning("extension %s is not installed on this server (package postgresql-contrib)", extension)
 
     conn.execute(q("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(ident(database)))
-    conn.execute(q("GRANT CONNECT ON DATABASE {} TO {}").format(
-        ident(database), q(", ").join(ident(r) for r in ROLES)))
+    conn.execute(q("GRANT CONNECT ON DATABASE {} TO {}").format(ident(database), q(", ").join(ident(r) for r in ROLES)))
     # TEMP: dbt's incremental merges, GX's query assets and the loader's COPY use temporary tables.
-    conn.execute(q("GRANT TEMPORARY ON DATABASE {} TO {}, {}").format(ident(database), ident(LOADER), ident(TRANSFORMER)))
+    conn.execute(
+        q("GRANT TEMPORARY ON DATABASE {} TO {}, {}").format(ident(database), ident(LOADER), ident(TRANSFORMER))
+    )
     # CREATE: the marts swap (ALTER SCHEMA … RENAME) and the shadow schema it recreates.
     conn.execute(q("GRANT CREATE ON DATABASE {} TO {}").format(ident(database), ident(TRANSFORMER)))
     conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
@@ -250,15 +278,21 @@ def _setup_database(conn: psycopg.Connection) -> None:
     # The transformer reads raw and the loader's run records, now and what the loader creates later.
     conn.execute(q("GRANT USAGE ON SCHEMA raw TO {}").format(ident(TRANSFORMER)))
     conn.execute(q("GRANT SELECT ON ALL TABLES IN SCHEMA raw TO {}").format(ident(TRANSFORMER)))
-    conn.execute(q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA raw GRANT SELECT ON TABLES TO {}").format(
-        ident(LOADER), ident(TRANSFORMER)))
+    conn.execute(
+        q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA raw GRANT SELECT ON TABLES TO {}").format(
+            ident(LOADER), ident(TRANSFORMER)
+        )
+    )
     # meta: the transformer adds its results there; the publisher reads the run records for the manifest.
     conn.execute(q("GRANT USAGE, CREATE ON SCHEMA meta TO {}").format(ident(TRANSFORMER)))
     conn.execute(q("GRANT USAGE ON SCHEMA meta TO {}").format(ident(PUBLISHER)))
     conn.execute(q("GRANT SELECT ON ALL TABLES IN SCHEMA meta TO {}, {}").format(ident(TRANSFORMER), ident(PUBLISHER)))
     for creator in (LOADER, TRANSFORMER):
-        conn.execute(q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA meta GRANT SELECT ON TABLES TO {}, {}").format(
-            ident(creator), ident(TRANSFORMER), ident(PUBLISHER)))
+        conn.execute(
+            q("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA meta GRANT SELECT ON TABLES TO {}, {}").format(
+                ident(creator), ident(TRANSFORMER), ident(PUBLISHER)
+            )
+        )
     # The publisher sees the names in core and intermediate, and reads only the relations it joins.
     conn.execute(q("GRANT USAGE ON SCHEMA core, intermediate TO {}").format(ident(PUBLISHER)))
     grant_publisher_reads(conn)
@@ -288,8 +322,10 @@ def _drop_retired(conn: psycopg.Connection) -> None:
                 conn.execute(q("DROP SCHEMA {} RESTRICT").format(ident(schema)))
             log.info("warehouse: retired schema %s dropped", schema)
         except psycopg.errors.DependentObjectsStillExist:
-            log.warning("warehouse: schema %s is no longer the project's but holds objects it did not make; "
-                        "left as it is", schema)
+            log.warning(
+                "warehouse: schema %s is no longer the project's but holds objects it did not make; left as it is",
+                schema,
+            )
 
 
 def _existing(conn: psycopg.Connection, roles: tuple[str, ...]) -> list[str]:
@@ -304,8 +340,11 @@ def grant_publisher_reads(conn: psycopg.Connection) -> None:
     for name in PUBLISHER_READS:
         if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]:
             schema, table = name.split(".")
-            conn.execute(sql.SQL("GRANT SELECT ON {}.{} TO {}").format(
-                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(PUBLISHER)))
+            conn.execute(
+                sql.SQL("GRANT SELECT ON {}.{} TO {}").format(
+                    sql.Identifier(schema), sql.Identifier(table), sql.Identifier(PUBLISHER)
+                )
+            )
 
 
 def grant_marts(conn: psycopg.Connection, schema: str = "marts") -> None:
@@ -326,8 +365,11 @@ def grant_marts(conn: psycopg.Connection, schema: str = "marts") -> None:
         # What the transformer creates there later; a superuser may set them for it too.
         creators = {creator} | ({TRANSFORMER} & set(present) if _is_superuser(conn) else set())
         for role in sorted(creators):
-            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
-                ident(role), ident(schema), sql.SQL(", ").join(ident(r) for r in readers)))
+            conn.execute(
+                sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}").format(
+                    ident(role), ident(schema), sql.SQL(", ").join(ident(r) for r in readers)
+                )
+            )
 
 
 def _is_superuser(conn: psycopg.Connection) -> bool:
@@ -401,26 +443,35 @@ def ensure_unit_access(conn: psycopg.Connection) -> None:
         # The closure may not be built yet (a fresh warehouse): its name is resolved at each call.
         checks = conn.execute("SELECT current_setting('check_function_bodies')").fetchone()[0]
         conn.execute("SELECT set_config('check_function_bodies', 'off', false)")
-        conn.execute(q("CREATE OR REPLACE FUNCTION {}.readable_units() RETURNS jsonb LANGUAGE sql STABLE "
-                       "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS {}").format(
-            ident(ACCESS_SCHEMA), sql.Literal(READABLE_UNITS_SQL)))
+        conn.execute(
+            q(
+                "CREATE OR REPLACE FUNCTION {}.readable_units() RETURNS jsonb LANGUAGE sql STABLE "
+                "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS {}"
+            ).format(ident(ACCESS_SCHEMA), sql.Literal(READABLE_UNITS_SQL))
+        )
         conn.execute("SELECT set_config('check_function_bodies', %s, false)", (checks,))
         conn.execute(q("REVOKE ALL ON FUNCTION {}.readable_units() FROM PUBLIC").format(ident(ACCESS_SCHEMA)))
     if _role_exists(conn, UNIT_READER):
         if not conn.execute("SELECT has_schema_privilege(%s, %s, 'USAGE')", (UNIT_READER, ACCESS_SCHEMA)).fetchone()[0]:
             conn.execute(q("GRANT USAGE ON SCHEMA {} TO {}").format(ident(ACCESS_SCHEMA), ident(UNIT_READER)))
-        if not conn.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')",
-                            (UNIT_READER, _READABLE_UNITS)).fetchone()[0]:
-            conn.execute(q("GRANT EXECUTE ON FUNCTION {}.readable_units() TO {}").format(
-                ident(ACCESS_SCHEMA), ident(UNIT_READER)))
+        if not conn.execute(
+            "SELECT has_function_privilege(%s, %s, 'EXECUTE')", (UNIT_READER, _READABLE_UNITS)
+        ).fetchone()[0]:
+            conn.execute(
+                q("GRANT EXECUTE ON FUNCTION {}.readable_units() TO {}").format(
+                    ident(ACCESS_SCHEMA), ident(UNIT_READER)
+                )
+            )
 
 
 def _unit_policy_sql(has_at_ts: bool) -> str:
     """The rows of the login's subtree on the row's local date (today's, for a table without at_ts).
     `(SELECT …)` is uncorrelated: evaluated once per query, then a key lookup per row."""
     moment = "at_ts" if has_at_ts else "now()"
-    return (f"((((SELECT {_READABLE_UNITS}) ->> unit_code))::datemultirange "
-            f"@> ({moment} AT TIME ZONE '{LOCAL_ZONE}')::date)")
+    return (
+        f"((((SELECT {_READABLE_UNITS}) ->> unit_code))::datemultirange "
+        f"@> ({moment} AT TIME ZONE '{LOCAL_ZONE}')::date)"
+    )
 
 
 def _tables(conn: psycopg.Connection, schema: str) -> list[tuple[str, bool, set[str], set[str]]]:
@@ -433,7 +484,9 @@ def _tables(conn: psycopg.Connection, schema: str) -> list[tuple[str, bool, set[
                array(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname
-        """, (schema,)).fetchall()
+        """,
+        (schema,),
+    ).fetchall()
     return [(name, rls, set(columns), set(policies)) for name, rls, columns, policies in rows]
 
 
@@ -453,8 +506,10 @@ def grant_actions(conn: psycopg.Connection, schema: str = ACTIONS) -> None:
     nobody until this runs again. Idempotent; writes the catalog only for what is missing."""
     ensure_unit_access(conn)
     _secure_schema(conn, schema)
-    if schema != ACTIONS_HISTORY and conn.execute(
-            "SELECT to_regnamespace(%s) IS NOT NULL", (ACTIONS_HISTORY,)).fetchone()[0]:
+    if (
+        schema != ACTIONS_HISTORY
+        and conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (ACTIONS_HISTORY,)).fetchone()[0]
+    ):
         _secure_schema(conn, ACTIONS_HISTORY)
 
 
@@ -488,13 +543,17 @@ def _secure_schema(conn: psycopg.Connection, schema: str) -> None:
             conn.execute(q("DROP POLICY {} ON {}").format(ident(policy), name))
         for policy, (role, using) in wanted.items():
             if policy not in policies:
-                conn.execute(q("CREATE POLICY {} ON {} AS PERMISSIVE FOR SELECT TO {} USING ({})").format(
-                    ident(policy), name, ident(role), q(using)))
+                conn.execute(
+                    q("CREATE POLICY {} ON {} AS PERMISSIVE FOR SELECT TO {} USING ({})").format(
+                        ident(policy), name, ident(role), q(using)
+                    )
+                )
         for role, present in ((UNIT_READER, units), (BI, bi), (PUBLISHER, publisher)):
             if not present:
                 continue
-            holds = conn.execute("SELECT has_table_privilege(%s, format('%%I.%%I', %s::text, %s::text), 'SELECT')",
-                                 (role, schema, table)).fetchone()[0]
+            holds = conn.execute(
+                "SELECT has_table_privilege(%s, format('%%I.%%I', %s::text, %s::text), 'SELECT')", (role, schema, table)
+            ).fetchone()[0]
             if any(r == role for r, _ in wanted.values()):
                 if not holds:
                     conn.execute(q("GRANT SELECT ON {} TO {}").format(name, ident(role)))

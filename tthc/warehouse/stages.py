@@ -18,6 +18,7 @@ as_stage(dsn, stage) is the same switch for library functions handed a DSN (dbt,
 marts swap, the package writer, the extractors): a stage role's DSN is kept as it is, an admin's
 is bootstrapped and replaced by the stage's role.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,7 +73,8 @@ def _is_admin(dsn: Dsn) -> bool:
     if dsn not in _admin_checked:
         with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
             _admin_checked[dsn] = conn.execute(
-                "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+                "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()[0]
     return _admin_checked[dsn]
 
 
@@ -124,4 +126,3 @@ def stage_dsn(stage: str) -> Dsn:
     """The login `stage` connects with (see the module doc)."""
     role_of(stage)
     return explicit_dsn(stage) or as_stage(admin_dsn(), stage)
-

@@ -9,6 +9,7 @@ NOLOGIN group tthc_unit_reader (which the policies name), and its row in meta.un
 one transaction. The password is sent to the server only as a SCRAM verifier computed here, so
 it is in no statement a server log could keep, and this module never logs or prints it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,7 +53,7 @@ def role_name_for(unit_code: str) -> str:
     name = PREFIX + re.sub(r"[^a-z0-9]", "_", code.lower())
     if len(name) > _MAX_IDENTIFIER:
         digest = hashlib.sha256(code.encode()).hexdigest()[:10]
-        name = name[:_MAX_IDENTIFIER - 11] + "_" + digest
+        name = name[: _MAX_IDENTIFIER - 11] + "_" + digest
     return name
 
 
@@ -86,8 +87,9 @@ def _unit(conn: psycopg.Connection, unit_code: str) -> tuple[date | None, str | 
     """(valid_to, successor) of the unit in core.dim_unit; UnitLoginError when unknown."""
     if not conn.execute("SELECT to_regclass('core.dim_unit') IS NOT NULL").fetchone()[0]:
         raise UnitLoginError("kho chưa có danh mục đơn vị (core.dim_unit): chạy `tthc build` trước")
-    row = conn.execute("SELECT valid_to, successor_unit_code FROM core.dim_unit WHERE unit_code = %s",
-                       (unit_code,)).fetchone()
+    row = conn.execute(
+        "SELECT valid_to, successor_unit_code FROM core.dim_unit WHERE unit_code = %s", (unit_code,)
+    ).fetchone()
     if row is None:
         raise UnitLoginError(f"không có đơn vị mã {unit_code} trong danh mục đơn vị (core.dim_unit)")
     return row
@@ -119,20 +121,28 @@ def create_unit_login(admin_conninfo: str, unit_code: str, password: str) -> tup
         today = conn.execute("SELECT (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date").fetchone()[0]
         notice = None
         if valid_to is not None and valid_to < today:
-            notice = (f"đơn vị {unit_code} đã hết hiệu lực sau ngày {valid_to:%d/%m/%Y}: tài khoản chỉ đọc được "
-                      "các dòng đến ngày đó" + (f"; đơn vị kế nhiệm: {successor}" if successor else ""))
+            notice = (
+                f"đơn vị {unit_code} đã hết hiệu lực sau ngày {valid_to:%d/%m/%Y}: tài khoản chỉ đọc được "
+                "các dòng đến ngày đó" + (f"; đơn vị kế nhiệm: {successor}" if successor else "")
+            )
         _ensure_mapping(conn)
         mapped = conn.execute(f"SELECT unit_code FROM {UNIT_LOGINS} WHERE role_name = %s", (role,)).fetchone()
         if mapped is not None:
-            raise UnitLoginError(f"đơn vị {mapped[0]} đã có tài khoản {role}: xoá nó trước "
-                                 f"(`tthc warehouse unit-login drop --unit {mapped[0]}`) nếu cần tạo lại")
+            raise UnitLoginError(
+                f"đơn vị {mapped[0]} đã có tài khoản {role}: xoá nó trước "
+                f"(`tthc warehouse unit-login drop --unit {mapped[0]}`) nếu cần tạo lại"
+            )
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
-            raise UnitLoginError(f"vai trò {role} đã có trên máy chủ (không phải tài khoản đơn vị của kho này): "
-                                 "không tạo đè")
+            raise UnitLoginError(
+                f"vai trò {role} đã có trên máy chủ (không phải tài khoản đơn vị của kho này): không tạo đè"
+            )
         verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
         database = conn.execute("SELECT current_database()").fetchone()[0]
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                             "NOBYPASSRLS PASSWORD {}").format(ident(role), sql.Literal(verifier)))
+        conn.execute(
+            sql.SQL(
+                "CREATE ROLE {} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
+            ).format(ident(role), sql.Literal(verifier))
+        )
         conn.execute(sql.SQL("GRANT {} TO {}").format(ident(UNIT_READER), ident(role)))
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(ident(database), ident(role)))
         conn.execute(f"INSERT INTO {UNIT_LOGINS} (role_name, unit_code) VALUES (%s, %s)", (role, unit_code))
@@ -148,7 +158,8 @@ def list_unit_logins(admin_conninfo: str) -> list[UnitLogin]:
         rows = conn.execute(
             f"SELECT l.role_name, l.unit_code, l.created_at, coalesce(r.rolcanlogin, false) "
             f"FROM {UNIT_LOGINS} l LEFT JOIN pg_roles r ON r.rolname = l.role_name "
-            f"ORDER BY l.unit_code, l.role_name").fetchall()
+            f"ORDER BY l.unit_code, l.role_name"
+        ).fetchall()
     return [UnitLogin(*row) for row in rows]
 
 
@@ -158,8 +169,11 @@ def drop_unit_login(admin_conninfo: str, unit_code: str) -> str:
     apply_roles(admin_conninfo)
     ident = sql.Identifier
     with psycopg.connect(admin_conninfo) as conn:
-        rows = conn.execute(f"SELECT role_name FROM {UNIT_LOGINS} WHERE unit_code = %s",
-                            (unit_code,)).fetchall() if _has_mapping(conn) else []
+        rows = (
+            conn.execute(f"SELECT role_name FROM {UNIT_LOGINS} WHERE unit_code = %s", (unit_code,)).fetchall()
+            if _has_mapping(conn)
+            else []
+        )
         if not rows:
             raise UnitLoginError(f"đơn vị {unit_code} không có tài khoản đăng nhập trong kho này")
         database = conn.execute("SELECT current_database()").fetchone()[0]
@@ -171,7 +185,9 @@ def drop_unit_login(admin_conninfo: str, unit_code: str) -> str:
                     with conn.transaction():
                         conn.execute(sql.SQL("DROP ROLE {}").format(ident(role)))
                 except psycopg.errors.DependentObjectsStillExist as exc:
-                    raise UnitLoginError(f"không xoá được vai trò {role}: nó còn quyền hoặc đối tượng ở nơi khác "
-                                         f"({exc.diag.message_detail or exc})") from None
+                    raise UnitLoginError(
+                        f"không xoá được vai trò {role}: nó còn quyền hoặc đối tượng ở nơi khác "
+                        f"({exc.diag.message_detail or exc})"
+                    ) from None
     log.info("unit login(s) %s dropped for unit %s", ", ".join(r for (r,) in rows), unit_code)
     return ", ".join(r for (r,) in rows)

@@ -1,5 +1,6 @@
 """The bundle builder without a server: stable bytes and UUIDs, no password, a spec that refers only
 to what exists (the live test, test_dashboards_live.py, imports it into a real Superset)."""
+
 from __future__ import annotations
 
 import copy
@@ -57,17 +58,22 @@ def test_dashboards_place_every_chart_once(spec):
     placed = []
     for key in spec["dashboards"]:
         position = docs[f"dashboards/{key}.yaml"]["position"]
-        placed += [node["meta"]["uuid"] for node in position.values() if isinstance(node, dict) and node.get("type") == "CHART"]
+        placed += [
+            node["meta"]["uuid"] for node in position.values() if isinstance(node, dict) and node.get("type") == "CHART"
+        ]
     assert sorted(placed) == sorted(bundle.uid("chart", key) for key in spec["charts"])
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda s: s["charts"]["diem_theo_nhom"].update(x="no_such_column"), "not in dataset"),
-    (lambda s: s["charts"]["diem_theo_nhom"].update(dataset="nope"), "unknown dataset"),
-    (lambda s: s["charts"]["tong_diem_tinh"].update(x="period_key"), "date or timestamp"),
-    (lambda s: s["dashboards"]["diem_tinh"]["rows"].append(["ghost"]), "unknown charts"),
-    (lambda s: s["dashboards"]["doi_soat"]["rows"].pop(), "on no dashboard"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s["charts"]["diem_theo_nhom"].update(x="no_such_column"), "not in dataset"),
+        (lambda s: s["charts"]["diem_theo_nhom"].update(dataset="nope"), "unknown dataset"),
+        (lambda s: s["charts"]["tong_diem_tinh"].update(x="period_key"), "date or timestamp"),
+        (lambda s: s["dashboards"]["diem_tinh"]["rows"].append(["ghost"]), "unknown charts"),
+        (lambda s: s["dashboards"]["doi_soat"]["rows"].pop(), "on no dashboard"),
+    ],
+)
 def test_a_spec_naming_what_does_not_exist_is_refused(spec, change, message):
     broken = copy.deepcopy(spec)
     change(broken)

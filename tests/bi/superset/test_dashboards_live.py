@@ -15,6 +15,7 @@ tthc_bi password in the request only. Then:
 - the scores dashboard renders in Chromium with every chart drawn and none in error, no request
   leaving loopback; the screenshot is .local/test-output/superset-dashboard.png.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,7 @@ import threading
 import time
 import uuid
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg
@@ -52,33 +53,66 @@ SCREENSHOT = LOCAL / "test-output" / "superset-dashboard.png"
 SCORE = "marts.mart_score_monthly"
 RECON = "marts.mart_portal_reconciliation"
 EXPECTED = {
-    "tong_diem_tinh": (f"""select period_start, max(total_score) from {SCORE}
-        where period_type = 'month' and unit_level = 'TINH' group by 1""", False),
-    "diem_theo_don_vi": (f"""select period_key, unit_code, unit_name, unit_level, total_score, rank_in_level, rating_band
-        from {SCORE} where period_type = 'month' order by period_key desc, unit_level, rank_in_level, unit_code""", True),
-    "diem_theo_nhom": (f"""select period_key, max(score_ckmb), max(score_tdgq), max(score_clgq), max(score_tttt),
+    "tong_diem_tinh": (
+        f"""select period_start, max(total_score) from {SCORE}
+        where period_type = 'month' and unit_level = 'TINH' group by 1""",
+        False,
+    ),
+    "diem_theo_don_vi": (
+        f"""select period_key, unit_code, unit_name, unit_level, total_score, rank_in_level, rating_band
+        from {SCORE} where period_type = 'month' order by period_key desc, unit_level, rank_in_level, unit_code""",
+        True,
+    ),
+    "diem_theo_nhom": (
+        f"""select period_key, max(score_ckmb), max(score_tdgq), max(score_clgq), max(score_tttt),
         max(score_mdhl), max(score_mdsh) from {SCORE} where period_type = 'month' and unit_level = 'TINH' group by 1""",
-                       False),
-    "xu_huong_huyen": (f"""select period_start, unit_name, max(total_score) from {SCORE}
-        where period_type = 'month' and unit_level in ('TINH', 'HUYEN') group by 1, 2""", False),
-    "xep_loai": (f"select period_key, rating_band, count(*) from {SCORE} where period_type = 'month' group by 1, 2",
-                 False),
-    "viec_can_lam_hien_tai": ("""select at_ts, unit_code, n_sap_den_han, n_qua_han, n_qua_han_chua_xin_loi,
+        False,
+    ),
+    "xu_huong_huyen": (
+        f"""select period_start, unit_name, max(total_score) from {SCORE}
+        where period_type = 'month' and unit_level in ('TINH', 'HUYEN') group by 1, 2""",
+        False,
+    ),
+    "xep_loai": (
+        f"select period_key, rating_band, count(*) from {SCORE} where period_type = 'month' group by 1, 2",
+        False,
+    ),
+    "viec_can_lam_hien_tai": (
+        """select at_ts, unit_code, n_sap_den_han, n_qua_han, n_qua_han_chua_xin_loi,
         n_buoc_qua_han, n_chua_tra_ket_qua, n_thieu_ket_qua_dien_tu, n_chua_dong_bo, n_thieu_ly_do,
         total_points_now, total_points_min, total_points_max
-        from actions.act_unit_summary order by n_qua_han desc, unit_code""", True),
-    "qua_han_theo_don_vi": ("""select unit_code, sum(n_sap_den_han), sum(n_qua_han), sum(n_qua_han_chua_xin_loi)
-        from actions.act_unit_summary group by 1""", False),
-    "lich_su_qua_han": ("select at_ts, unit_code, sum(n_qua_han) from actions_history.unit_summary group by 1, 2",
-                        False),
-    "lich_su_du_bao": ("""select at_ts, unit_code, min(total_points_min), max(total_points_max)
-        from actions_history.unit_summary group by 1, 2""", False),
-    "doi_soat_tong": (f"""select period_key, unit_code, computed_points, portal_points, difference from {RECON}
-        where period_type = 'month' and item_code = 'TONG' order by period_key desc, unit_code""", True),
-    "lech_theo_muc": (f"""select item_code, avg(difference), max(abs(difference)) from {RECON}
-        where period_type = 'month' group by 1""", False),
-    "so_muc_lech": (f"""select period_key, count(*) from {RECON}
-        where period_type = 'month' and abs(difference) > 0.5 group by 1""", False),
+        from actions.act_unit_summary order by n_qua_han desc, unit_code""",
+        True,
+    ),
+    "qua_han_theo_don_vi": (
+        """select unit_code, sum(n_sap_den_han), sum(n_qua_han), sum(n_qua_han_chua_xin_loi)
+        from actions.act_unit_summary group by 1""",
+        False,
+    ),
+    "lich_su_qua_han": (
+        "select at_ts, unit_code, sum(n_qua_han) from actions_history.unit_summary group by 1, 2",
+        False,
+    ),
+    "lich_su_du_bao": (
+        """select at_ts, unit_code, min(total_points_min), max(total_points_max)
+        from actions_history.unit_summary group by 1, 2""",
+        False,
+    ),
+    "doi_soat_tong": (
+        f"""select period_key, unit_code, computed_points, portal_points, difference from {RECON}
+        where period_type = 'month' and item_code = 'TONG' order by period_key desc, unit_code""",
+        True,
+    ),
+    "lech_theo_muc": (
+        f"""select item_code, avg(difference), max(abs(difference)) from {RECON}
+        where period_type = 'month' group by 1""",
+        False,
+    ),
+    "so_muc_lech": (
+        f"""select period_key, count(*) from {RECON}
+        where period_type = 'month' and abs(difference) > 0.5 group by 1""",
+        False,
+    ),
 }
 
 
@@ -102,7 +136,7 @@ def superset(tmp_path_factory):
     def start():
         try:
             server.start()
-        except BaseException as exc:   # reported by the test that waits for the server
+        except BaseException as exc:  # reported by the test that waits for the server
             failure.append(exc)
 
     thread = threading.Thread(target=start, name="superset-start", daemon=True)
@@ -125,8 +159,9 @@ def imported(superset, warehouse):
     bi = as_stage(warehouse, "bi")
     assert bi.user == "tthc_bi"
     started = time.monotonic()
-    boards = importer.import_dashboards(superset.url, ADMIN, superset.admin_password, bi.password,
-                                        host=bi.host, port=bi.port, database=bi.dbname)
+    boards = importer.import_dashboards(
+        superset.url, ADMIN, superset.admin_password, bi.password, host=bi.host, port=bi.port, database=bi.dbname
+    )
     print(f"imported in {time.monotonic() - started:.1f} s: {boards}")
     client = importer.Superset(superset.url, ADMIN, superset.admin_password)
     return boards, client, bi, superset
@@ -134,8 +169,9 @@ def imported(superset, warehouse):
 
 def chart_ids(client) -> dict[str, int]:
     """Chart id by spec key (matched through the derived UUIDs)."""
-    by_uuid = {c["uuid"]: c["id"] for c in
-               client.get("/api/v1/chart/", q="(columns:!(id,uuid),page_size:100)")["result"]}
+    by_uuid = {
+        c["uuid"]: c["id"] for c in client.get("/api/v1/chart/", q="(columns:!(id,uuid),page_size:100)")["result"]
+    }
     return {key: by_uuid[bundle.uid("chart", key)] for key in bundle.load_spec()["charts"]}
 
 
@@ -149,7 +185,7 @@ def plain(value):
     if isinstance(value, datetime):
         return value.timestamp() * 1000
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp() * 1000
+        return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000
     raise TypeError(f"unexpected {type(value).__name__}: {value!r}")
 
 
@@ -163,14 +199,16 @@ def rows_match(got: list[tuple], want: list[tuple], ordered: bool) -> bool:
     if not ordered:
         key = lambda row: tuple((v is None, str(v) if not isinstance(v, float) else f"{v:.6f}") for v in row)  # noqa: E731
         got, want = sorted(got, key=key), sorted(want, key=key)
-    return len(got) == len(want) and all(len(g) == len(w) and all(same(x, y) for x, y in zip(g, w))
-                                         for g, w in zip(got, want))
+    return len(got) == len(want) and all(
+        len(g) == len(w) and all(same(x, y) for x, y in zip(g, w)) for g, w in zip(got, want)
+    )
 
 
 def test_bundle_carries_no_password(imported):
     _, _, bi, _ = imported
-    archive = zipfile.ZipFile(io.BytesIO(
-        bundle.build_zip(bundle.load_spec(), bundle.sqlalchemy_uri(bi.host, bi.port, bi.dbname))))
+    archive = zipfile.ZipFile(
+        io.BytesIO(bundle.build_zip(bundle.load_spec(), bundle.sqlalchemy_uri(bi.host, bi.port, bi.dbname)))
+    )
     text = "".join(archive.read(name).decode() for name in archive.namelist())
     assert bi.password not in text
     database = yaml.safe_load(archive.read(f"{bundle.ROOT}/{bundle.database_path(bundle.load_spec())}"))
@@ -186,12 +224,13 @@ def test_superset_reads_as_tthc_bi(imported):
     assert bundle.MASK in connection["sqlalchemy_uri"]
 
     def run(sql: str):
-        return client.session.post(f"{client.url}/api/v1/sqllab/execute/",
-                                   json={"database_id": database["id"], "sql": sql, "runAsync": False})
+        return client.session.post(
+            f"{client.url}/api/v1/sqllab/execute/", json={"database_id": database["id"], "sql": sql, "runAsync": False}
+        )
 
     ok = run("select count(*) as n from marts.mart_score_monthly")
     assert ok.status_code == 200 and ok.json()["data"][0]["n"] > 0, ok.text
-    refused = run("select count(*) as n from actions.act_list_rows_named")   # handlers' names: never BI
+    refused = run("select count(*) as n from actions.act_list_rows_named")  # handlers' names: never BI
     assert "permission denied" in refused.text, refused.text
 
 
@@ -217,10 +256,14 @@ def test_the_datasets_columns_are_the_tables_columns(warehouse):
     """dashboards.yml lists each dataset's columns and types; they are the published tables' own."""
     wrong = {}
     with psycopg.connect(warehouse.conninfo()) as conn:
-        for key, ds in bundle.load_spec()["datasets"].items():
-            actual = dict(conn.execute(
-                "select column_name, upper(data_type) from information_schema.columns "
-                "where table_schema = %s and table_name = %s", (ds["schema"], ds["table"])).fetchall())
+        for _key, ds in bundle.load_spec()["datasets"].items():
+            actual = dict(
+                conn.execute(
+                    "select column_name, upper(data_type) from information_schema.columns "
+                    "where table_schema = %s and table_name = %s",
+                    (ds["schema"], ds["table"]),
+                ).fetchall()
+            )
             for column, kind in ds["columns"].items():
                 if actual.get(column) != kind.upper():
                     wrong[f"{ds['schema']}.{ds['table']}.{column}"] = (kind, actual.get(column))
@@ -246,8 +289,9 @@ def test_three_dashboards_with_vietnamese_titles_and_their_charts(imported):
         assert sorted(c["slice_name"] for c in charts) == sorted(spec["charts"][c]["title"] for c in placed)
     # importing again updates the same objects: no second dashboard, chart or dataset
     counts = {kind: client.get(f"/api/v1/{kind}/")["count"] for kind in ("dashboard", "chart", "dataset", "database")}
-    again = importer.import_dashboards(superset.url, ADMIN, superset.admin_password, bi.password,
-                                       host=bi.host, port=bi.port, database=bi.dbname)
+    again = importer.import_dashboards(
+        superset.url, ADMIN, superset.admin_password, bi.password, host=bi.host, port=bi.port, database=bi.dbname
+    )
     assert again == boards
     assert {kind: client.get(f"/api/v1/{kind}/")["count"] for kind in counts} == counts
 
@@ -292,7 +336,7 @@ def test_scores_dashboard_renders_in_chromium(imported):
         page.goto(f"{superset.url}/superset/dashboard/{board['slug']}/")
         page.wait_for_function(RENDERED, arg=len(expected), timeout=90_000)
         state = page.evaluate(STATE)
-        page.wait_for_timeout(1500)    # the charts' entry animation
+        page.wait_for_timeout(1500)  # the charts' entry animation
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
         shown = page.inner_text("body")

@@ -3,6 +3,7 @@
 Keeps every message it accepts; a message to an address in `refuse` is answered 550 and kept
 nowhere, as a mailbox that does not exist yet would be.
 """
+
 from __future__ import annotations
 
 import threading
@@ -34,7 +35,7 @@ class LocalSmtp(smtpd.SMTPServer):
         while not self._stop.is_set():
             asyncore.loop(timeout=0.05, count=1, map=self._map)
 
-    def __enter__(self) -> "LocalSmtp":
+    def __enter__(self) -> LocalSmtp:
         self._thread.start()
         return self
 

@@ -2,6 +2,7 @@
 real HTTP. One message per recipient and day; a rerun sends nothing twice; a recipient that
 fails does not hold the others back, fails the run, and is sent by the next run; no address,
 token, password or official's name in the messages, the logs or the warehouse."""
+
 from __future__ import annotations
 
 import email
@@ -37,8 +38,18 @@ def published(pg_cluster):
 
 @pytest.fixture
 def simulator():
-    world = World(WorldConfig(seed=5, dossiers_per_year=0, start=date(2025, 1, 1), end=date(2025, 12, 31),
-                              departments=1, districts=1, communes_per_district=1, procedures=30))
+    world = World(
+        WorldConfig(
+            seed=5,
+            dossiers_per_year=0,
+            start=date(2025, 1, 1),
+            end=date(2025, 12, 31),
+            departments=1,
+            districts=1,
+            communes_per_district=1,
+            procedures=30,
+        )
+    )
     with SimulatorServer(world) as server:
         yield server
 
@@ -57,42 +68,52 @@ def smtp(monkeypatch):
 
 def _recipients(tmp_path, simulator, extra: str = "") -> str:
     path = tmp_path / "recipients.yml"
-    path.write_text(f'''
+    path.write_text(
+        f'''
 "{PROVINCE}":
   email: {BOSS}
   webhook: {simulator.url}/webhooks/tinh
 "{COMMUNE}":
   email: [{DESK}]
   webhook: {simulator.url}/webhooks/xa
-{extra}''', encoding="utf-8")
+{extra}''',
+        encoding="utf-8",
+    )
     return str(path)
 
 
 def _mail(smtp: LocalSmtp, to: str) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(data, policy=email.policy.default) for _, rcpt, data in smtp.messages if to in rcpt]
+    return [
+        email.message_from_bytes(data, policy=email.policy.default) for _, rcpt, data in smtp.messages if to in rcpt
+    ]
 
 
 def _log_rows(dsn) -> list[tuple]:
     with psycopg.connect(dsn.conninfo()) as conn:
-        return conn.execute("select unit_code, day, channel, status, attempts, last_error, "
-                            "row_to_json(m)::text from meta.action_messages m order by 1, 3, 4").fetchall()
+        return conn.execute(
+            "select unit_code, day, channel, status, attempts, last_error, "
+            "row_to_json(m)::text from meta.action_messages m order by 1, 3, 4"
+        ).fetchall()
 
 
 def test_each_recipient_gets_one_message_a_day_and_failures_are_sent_by_the_next_run(
-        published, simulator, smtp, tmp_path, caplog):
+    published, simulator, smtp, tmp_path, caplog
+):
     caplog.set_level(logging.INFO)  # urllib3's DEBUG lines name every URL: never on in production
     recipients = _recipients(tmp_path, simulator)
     hooks = store_of(simulator)
     hooks.set_fault("xa", 503, -1)  # the commune's chat is down
-    smtp.refuse.add(DESK)           # and its mailbox refuses mail
+    smtp.refuse.add(DESK)  # and its mailbox refuses mail
 
     with pytest.raises(DailyMessagesFailed) as failed:
         publish_daily(published, AT, tmp_path, recipients, webhook_policy=FAST, sleep=lambda s: None)
     result = failed.value.result
     # the province's messages went although the commune's failed; both workbooks are written
     assert sorted(s.unit_code for s in result.sent) == [PROVINCE, PROVINCE]
-    assert sorted((s.unit_code, s.recipient.split()[0]) for s in result.failed) == [(COMMUNE, "e-mail"),
-                                                                                  (COMMUNE, "webhook")]
+    assert sorted((s.unit_code, s.recipient.split()[0]) for s in result.failed) == [
+        (COMMUNE, "e-mail"),
+        (COMMUNE, "webhook"),
+    ]
     assert {w.unit_code for w in result.workbooks} == {PROVINCE, COMMUNE}
     assert "SMTP 550" in str(failed.value) or "answered 550" in str(failed.value)
     assert "HTTP 503" in str(failed.value)
@@ -103,10 +124,18 @@ def test_each_recipient_gets_one_message_a_day_and_failures_are_sent_by_the_next
     assert mail["Subject"] == f"Việc cần làm ngày 21/07/2025 – đơn vị {PROVINCE}"
     body = mail.get_content()
     province_book = workbook_path(tmp_path, PROVINCE, DAY)
-    for expected in ("Ba việc cần làm ngay:", "1. Sắp đến hạn: 2 hồ sơ – chỉ số 2.1 Giải quyết đúng hạn, giữ được 0,08 điểm",
-                     "3. Chưa đồng bộ: 1 hồ sơ", "Sắp đến hạn 2; Quá hạn 2 (1 chưa có văn bản xin lỗi); Bước quá hạn 1",
-                     "Thiếu lý do 1.", "tỷ lệ đúng hạn (2.1) từ 92,50% đến 100,00%", "tổng điểm từ 70,13 đến 72,99",
-                     "3 hồ sơ chưa quyết định", "không được dự báo", f"Tệp chi tiết: {province_book}"):
+    for expected in (
+        "Ba việc cần làm ngay:",
+        "1. Sắp đến hạn: 2 hồ sơ – chỉ số 2.1 Giải quyết đúng hạn, giữ được 0,08 điểm",
+        "3. Chưa đồng bộ: 1 hồ sơ",
+        "Sắp đến hạn 2; Quá hạn 2 (1 chưa có văn bản xin lỗi); Bước quá hạn 1",
+        "Thiếu lý do 1.",
+        "tỷ lệ đúng hạn (2.1) từ 92,50% đến 100,00%",
+        "tổng điểm từ 70,13 đến 72,99",
+        "3 hồ sơ chưa quyết định",
+        "không được dự báo",
+        f"Tệp chi tiết: {province_book}",
+    ):
         assert expected in body, expected
     assert province_book.is_file()
 
@@ -117,28 +146,41 @@ def test_each_recipient_gets_one_message_a_day_and_failures_are_sent_by_the_next
     assert payload["tep"] == str(province_book) and payload["text"].rstrip() == body.rstrip()
     assert payload["so_ho_so"]["sap_den_han"] == 2 and payload["so_ho_so"]["qua_han_chua_xin_loi"] == 1
     assert [t["ma_chi_so"] for t in payload["ba_viec"]] == ["2.1", "4.1", "1.4"]
-    assert payload["du_bao"] == {"ty_le_2_1_thap_nhat": 0.925, "ty_le_2_1_cao_nhat": 1.0, "tong_diem_thap_nhat": 70.13,
-                                 "tong_diem_cao_nhat": 72.99, "so_ho_so_chua_quyet_dinh": 3}
+    assert payload["du_bao"] == {
+        "ty_le_2_1_thap_nhat": 0.925,
+        "ty_le_2_1_cao_nhat": 1.0,
+        "tong_diem_thap_nhat": 70.13,
+        "tong_diem_cao_nhat": 72.99,
+        "so_ho_so_chua_quyet_dinh": 3,
+    }
     assert hook["idempotency_key"] == payload["id"]
 
     rows = _log_rows(published)
     assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
-        (PROVINCE, "email", "sent", 1), (PROVINCE, "webhook", "sent", 1),
-        (COMMUNE, "email", "failed", 1), (COMMUNE, "webhook", "failed", 1)]
+        (PROVINCE, "email", "sent", 1),
+        (PROVINCE, "webhook", "sent", 1),
+        (COMMUNE, "email", "failed", 1),
+        (COMMUNE, "webhook", "failed", 1),
+    ]
 
     # an hour later, still failing: the sent ones are not sent again, the failed ones tried again
     with pytest.raises(DailyMessagesFailed):
-        publish_daily(published, AT + timedelta(hours=1), tmp_path, recipients, webhook_policy=FAST,
-                      sleep=lambda s: None)
+        publish_daily(
+            published, AT + timedelta(hours=1), tmp_path, recipients, webhook_policy=FAST, sleep=lambda s: None
+        )
     assert len(_mail(smtp, BOSS)) == 1 and len(hooks.received("tinh")) == 1
     assert [r[4] for r in _log_rows(published)] == [1, 1, 2, 2]
 
     # fixed: the next run sends only what was missing, and succeeds
     hooks.set_fault("xa", 503, 0)
     smtp.refuse.clear()
-    done = publish_daily(published, AT + timedelta(hours=2), tmp_path, recipients, webhook_policy=FAST,
-                         sleep=lambda s: None)
-    assert sorted((s.unit_code, s.recipient.split()[0]) for s in done.sent) == [(COMMUNE, "e-mail"), (COMMUNE, "webhook")]
+    done = publish_daily(
+        published, AT + timedelta(hours=2), tmp_path, recipients, webhook_policy=FAST, sleep=lambda s: None
+    )
+    assert sorted((s.unit_code, s.recipient.split()[0]) for s in done.sent) == [
+        (COMMUNE, "e-mail"),
+        (COMMUNE, "webhook"),
+    ]
     assert len(done.already_sent) == 2 and not done.failed
     (desk_mail,) = _mail(smtp, DESK)
     assert str(workbook_path(tmp_path, COMMUNE, DAY)) in desk_mail.get_content()
@@ -151,9 +193,13 @@ def test_each_recipient_gets_one_message_a_day_and_failures_are_sent_by_the_next
     assert len(smtp.messages) == 2 and len(hooks.received("tinh")) == 1 and len(hooks.received("xa")) == 1
 
     # nothing personal or secret anywhere: messages, logs, the warehouse's log
-    everything = [caplog.text, str(failed.value), *(d.decode("utf-8", "replace") for _, _, d in smtp.messages),
-                  *(str(h["payload"]) for h in hooks.received("tinh") + hooks.received("xa")),
-                  *(r[6] for r in _log_rows(published))]
+    everything = [
+        caplog.text,
+        str(failed.value),
+        *(d.decode("utf-8", "replace") for _, _, d in smtp.messages),
+        *(str(h["payload"]) for h in hooks.received("tinh") + hooks.received("xa")),
+        *(r[6] for r in _log_rows(published)),
+    ]
     for text in everything:
         assert HANDLER not in text and PASSWORD not in text
     for text in (caplog.text, str(failed.value), *(r[6] for r in _log_rows(published))):
@@ -161,15 +207,17 @@ def test_each_recipient_gets_one_message_a_day_and_failures_are_sent_by_the_next
 
 
 def test_a_unit_not_in_the_warehouse_fails_the_run_naming_the_line_and_the_others_still_go(
-        published, simulator, smtp, tmp_path):
+    published, simulator, smtp, tmp_path
+):
     recipients = _recipients(tmp_path, simulator, extra='"000.99.00.H12":\n  email: ai.do@example.invalid\n')
     with pytest.raises(DailyMessagesFailed, match=r"unit 000\.99\.00\.H12 \(recipients file line 9\) is not a unit"):
         publish_daily(published, AT, tmp_path, recipients, webhook_policy=FAST, sleep=lambda s: None)
     assert len(smtp.messages) == 2 and not (tmp_path / "actions" / "000.99.00.H12").exists()
 
 
-def test_a_refused_webhook_is_not_retried_and_a_missing_smtp_says_what_to_set(published, simulator, tmp_path,
-                                                                              monkeypatch):
+def test_a_refused_webhook_is_not_retried_and_a_missing_smtp_says_what_to_set(
+    published, simulator, tmp_path, monkeypatch
+):
     monkeypatch.delenv("TTHC_SMTP_HOST", raising=False)
     path = tmp_path / "r.csv"
     path.write_text(f"unit_code,email,webhook\n{PROVINCE},{BOSS},{simulator.url}/webhooks/tinh/nowhere/else\n")
@@ -206,7 +254,9 @@ def test_smtp_settings_from_the_environment_never_show_the_password(monkeypatch)
 
 def test_the_simulators_webhook_receiver_over_http(simulator):
     url = f"{simulator.url}/webhooks/demo"
-    assert requests.post(url, json={"text": "xin chào"}, headers={"Idempotency-Key": "k1"}, timeout=5).status_code == 201
+    assert (
+        requests.post(url, json={"text": "xin chào"}, headers={"Idempotency-Key": "k1"}, timeout=5).status_code == 201
+    )
     again = requests.post(url, json={"text": "xin chào"}, headers={"Idempotency-Key": "k1"}, timeout=5)
     assert again.status_code == 200 and again.json()["duplicate"] is True
     assert requests.post(url, data=b"[1]", timeout=5).status_code == 400
@@ -222,15 +272,22 @@ def test_the_publisher_writes_its_message_log_and_nothing_else_there(published):
     from tthc.warehouse.stages import as_stage
 
     with psycopg.connect(as_stage(published, "publisher").conninfo(), autocommit=True) as conn:
-        conn.execute("insert into meta.action_messages values ('X1', '2025-07-21', 'email', 'k', 'failed', 1, now(), "
-                     "null, now(), now(), null, 'x')")
+        conn.execute(
+            "insert into meta.action_messages values ('X1', '2025-07-21', 'email', 'k', 'failed', 1, now(), "
+            "null, now(), now(), null, 'x')"
+        )
         conn.execute("update meta.action_messages set status = 'sent' where unit_code = 'X1'")
-        for statement in ("delete from meta.action_messages", "truncate meta.action_messages",
-                          "drop table meta.action_messages", "create table meta.mine (x int)"):
+        for statement in (
+            "delete from meta.action_messages",
+            "truncate meta.action_messages",
+            "drop table meta.action_messages",
+            "create table meta.mine (x int)",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
-        owner = conn.execute("select tableowner from pg_tables where schemaname = 'meta' "
-                             "and tablename = 'action_messages'").fetchone()[0]
+        owner = conn.execute(
+            "select tableowner from pg_tables where schemaname = 'meta' and tablename = 'action_messages'"
+        ).fetchone()[0]
         assert owner == "tthc_transformer"  # made by a publish of the lists
 
 
@@ -248,4 +305,3 @@ def test_a_configured_unit_with_nothing_to_do_gets_its_empty_workbook_and_messag
     assert set(payload["so_ho_so"].values()) == {0} and payload["ba_viec"] == [] and payload["du_bao"] is None
     assert "Không có: bốn danh sách tính điểm đều không còn hồ sơ." in payload["text"]
     assert "(Xã Khác)" in payload["text"]
-

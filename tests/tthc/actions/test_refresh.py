@@ -10,6 +10,7 @@ checked and swapped in with the history.
   scratch schema, read, dropped, and equals a refresh at that T;
 - a night after an intraday refresh builds every layer and the marts as a night without it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,19 +28,34 @@ from extractors.timefmt import LOCAL
 from simulator import SimulatorServer, World, WorldConfig
 from tests.failure import fingerprint
 from tests.failure.night import (
-    Night, create_database, drop_database, environment, output_shows, run_night, start_cli, wait_for,
+    Night,
+    create_database,
+    drop_database,
+    environment,
+    output_shows,
+    run_night,
+    start_cli,
+    wait_for,
 )
 from tthc.actions.refresh import refresh_actions
 from tthc.cli import main
 
 pytestmark = pytest.mark.slow
 
-WORLD = WorldConfig(seed=31, dossiers_per_year=1000, start=date(2025, 5, 1), end=date(2025, 9, 30),
-                    departments=3, districts=2, communes_per_district=3, procedures=40)
-NIGHT1 = datetime(2025, 7, 21, 1, 0, tzinfo=LOCAL)    # a Monday's night build
-T1 = datetime(2025, 7, 21, 10, 0, tzinfo=LOCAL)       # that morning's refresh
-T2 = datetime(2025, 7, 21, 14, 0, tzinfo=LOCAL)       # the afternoon's
-NIGHT2 = datetime(2025, 7, 22, 1, 0, tzinfo=LOCAL)    # the next night
+WORLD = WorldConfig(
+    seed=31,
+    dossiers_per_year=1000,
+    start=date(2025, 5, 1),
+    end=date(2025, 9, 30),
+    departments=3,
+    districts=2,
+    communes_per_district=3,
+    procedures=40,
+)
+NIGHT1 = datetime(2025, 7, 21, 1, 0, tzinfo=LOCAL)  # a Monday's night build
+T1 = datetime(2025, 7, 21, 10, 0, tzinfo=LOCAL)  # that morning's refresh
+T2 = datetime(2025, 7, 21, 14, 0, tzinfo=LOCAL)  # the afternoon's
+NIGHT2 = datetime(2025, 7, 22, 1, 0, tzinfo=LOCAL)  # the next night
 BUILT = ("staging", "restricted", "intermediate", "core", "marts")
 
 
@@ -87,12 +103,17 @@ def published(dsn) -> dict[str, str]:
     (a swap replaces the relations: an unchanged oid means nothing was swapped in)."""
     with psycopg.connect(dsn.conninfo()) as conn:
         conn.execute("SET TIME ZONE 'UTC'")
-        tables = conn.execute("select schemaname, tablename from pg_tables "
-                              "where schemaname in ('actions', 'actions_history') order by 1, 2").fetchall()
-        return {f"{s}.{t}": conn.execute(
-            f'select \'{s}.{t}\'::regclass::oid::text || \':\' || '
-            f'coalesce(md5(string_agg(x::text, \'|\' order by x::text)), \'\') from "{s}"."{t}" x').fetchone()[0]
-            for s, t in tables}
+        tables = conn.execute(
+            "select schemaname, tablename from pg_tables "
+            "where schemaname in ('actions', 'actions_history') order by 1, 2"
+        ).fetchall()
+        return {
+            f"{s}.{t}": conn.execute(
+                f"select '{s}.{t}'::regclass::oid::text || ':' || "
+                f"coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from \"{s}\".\"{t}\" x"
+            ).fetchone()[0]
+            for s, t in tables
+        }
 
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -105,14 +126,16 @@ def test_the_refresh_publishes_the_lists_of_t_and_one_history_row_per_unit(datab
     dsn = databases["refreshed"].dsn
     assert rows(dsn, "select at_ts from actions.act_refresh") == [(T1,)]
     units = rows(dsn, "select unit_code from actions.act_unit_summary order by 1")
-    assert units and rows(dsn, "select unit_code from actions_history.unit_summary where at_ts = %s order by 1",
-                          (T1,)) == units
+    assert (
+        units
+        and rows(dsn, "select unit_code from actions_history.unit_summary where at_ts = %s order by 1", (T1,)) == units
+    )
     by_list = dict(rows(dsn, "select list_name, count(*) from actions.act_list_rows group by 1"))
     assert sum(by_list.values()) > 0, "the simulated province has nothing to act on at T1"
     # the hour's changes came in: the dossiers' watermark is T1 (the night left it at NIGHT1)
     marks = dict(rows(dsn, "select entity, high_watermark from meta.watermarks"))
     assert marks["ho_so"] == T1 and marks["qua_trinh_xu_ly"] == T1 and marks["sync_status"] == T1
-    assert marks["payments"] == NIGHT1   # not an entity of the lists: left to the night
+    assert marks["payments"] == NIGHT1  # not an entity of the lists: left to the night
     assert not rows(dsn, "select nspname from pg_namespace where nspname in ('actions__next', 'actions__prev')")
 
 
@@ -137,10 +160,16 @@ def killed_then_t2(databases, tmp_path_factory):
     shadow, then run again to the end: (night, the published lists before, after the kill)."""
     night = databases["make"](databases["refreshed"].dsn.dbname)
     before = published(night.dsn)
-    run = start_cli(night, ["actions", "refresh", "--at", T2.isoformat(), "--no-ingest"],
-                    tmp_path_factory.mktemp("cli-logs"))
-    wait_for(output_shows(run, r"START sql table model actions__next\."), run, "dbt to build the shadow",
-             timeout=300, every=0.02)
+    run = start_cli(
+        night, ["actions", "refresh", "--at", T2.isoformat(), "--no-ingest"], tmp_path_factory.mktemp("cli-logs")
+    )
+    wait_for(
+        output_shows(run, r"START sql table model actions__next\."),
+        run,
+        "dbt to build the shadow",
+        timeout=300,
+        every=0.02,
+    )
     assert run.kill() == -signal.SIGKILL
     killed = published(night.dsn)
     with environment(night.env()):
@@ -174,28 +203,50 @@ def test_csv_and_projection_json_are_the_published_numbers(databases, capsys, mo
     assert code == 0, err
     assert out.splitlines()[0] == "danh_sach,ma_ho_so,ma_don_vi,gia_tri,co_van_ban_xin_loi"
     expected = [
-        (name, dossier, row_unit,
-         "" if name == "thieu_ly_do" else _cents(gain if name in ("thieu_ket_qua_dien_tu", "chua_dong_bo") else value),
-         ("1" if apology else "0") if name == "qua_han" else "")
-        for name, dossier, row_unit, value, gain, apology in rows(night.dsn, """
+        (
+            name,
+            dossier,
+            row_unit,
+            ""
+            if name == "thieu_ly_do"
+            else _cents(gain if name in ("thieu_ket_qua_dien_tu", "chua_dong_bo") else value),
+            ("1" if apology else "0") if name == "qua_han" else "",
+        )
+        for name, dossier, row_unit, value, gain, apology in rows(
+            night.dsn,
+            """
             select list_name, dossier_code, row_unit_code, list_value, points_gain, has_apology_letter
             from actions.act_list_rows where at_ts = %s and unit_code = %s
-            order by list_name collate "C", dossier_code collate "C" """, (T1, unit))]
+            order by list_name collate "C", dossier_code collate "C" """,
+            (T1, unit),
+        )
+    ]
     assert [tuple(r) for r in csv.reader(io.StringIO(out))][1:] == expected
 
     code, out, err = cli(capsys, "actions", "projection", "--unit", unit, "--format", "json")
     assert code == 0, err
     got = json.loads(out, parse_float=Decimal)
-    [(rate_min, rate_max, total_min, total_max, undecided)] = rows(night.dsn, """
+    [(rate_min, rate_max, total_min, total_max, undecided)] = rows(
+        night.dsn,
+        """
         select round(rate_2_1_min, 4), round(rate_2_1_max, 4), round(total_points_min, 2),
                round(total_points_max, 2), undecided
-        from actions.act_projection where at_ts = %s and unit_code = %s""", (T1, unit))
-    assert (got["ty_le_2_1_thap_nhat"], got["ty_le_2_1_cao_nhat"], got["tong_diem_thap_nhat"],
-            got["tong_diem_cao_nhat"], got["so_ho_so_chua_quyet_dinh"]) == \
-        (rate_min, rate_max, total_min, total_max, undecided)   # PostgreSQL's round() is half away from zero
-    things = rows(night.dsn, """select metric_code, list_name, round(points_at_stake, 2), row_count
+        from actions.act_projection where at_ts = %s and unit_code = %s""",
+        (T1, unit),
+    )
+    assert (
+        got["ty_le_2_1_thap_nhat"],
+        got["ty_le_2_1_cao_nhat"],
+        got["tong_diem_thap_nhat"],
+        got["tong_diem_cao_nhat"],
+        got["so_ho_so_chua_quyet_dinh"],
+    ) == (rate_min, rate_max, total_min, total_max, undecided)  # PostgreSQL's round() is half away from zero
+    things = rows(
+        night.dsn,
+        """select metric_code, list_name, round(points_at_stake, 2), row_count
                                 from actions.act_three_things where at_ts = %s and unit_code = %s order by rank""",
-                  (T1, unit))
+        (T1, unit),
+    )
     assert [(t["ma_chi_so"], t["danh_sach"], t["diem_co_the_tang"], t["so_ho_so"]) for t in got["ba_viec"]] == things
 
     code, out, err = cli(capsys, "actions", "show", "--unit", unit, "--list", "qua_han")
@@ -217,8 +268,10 @@ def test_another_moment_is_built_aside_and_equals_a_refresh_at_it(databases, kil
     assert cli(capsys, "actions", "show", "--unit", unit, "--format", "csv")[1] == aside
     # and T1, the published moment, is read from the published tables
     monkeypatch.setenv("WAREHOUSE_DSN", night.dsn.url())
-    assert cli(capsys, "actions", "show", "--unit", unit, "--at", T1.isoformat(), "--format", "csv")[1] == \
-        cli(capsys, "actions", "show", "--unit", unit, "--format", "csv")[1]
+    assert (
+        cli(capsys, "actions", "show", "--unit", unit, "--at", T1.isoformat(), "--format", "csv")[1]
+        == cli(capsys, "actions", "show", "--unit", unit, "--format", "csv")[1]
+    )
 
 
 def test_clear_errors(databases, capsys, monkeypatch):
@@ -228,8 +281,9 @@ def test_clear_errors(databases, capsys, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_DSN", databases["refreshed"].dsn.url())
     code, _, err = cli(capsys, "actions", "projection", "--unit", "NO-SUCH-UNIT")
     assert code == 2 and "unknown unit 'NO-SUCH-UNIT'" in err
-    code, _, err = cli(capsys, "actions", "show", "--unit", _busiest_unit(databases["refreshed"].dsn),
-                       "--list", "qua_han_lam")
+    code, _, err = cli(
+        capsys, "actions", "show", "--unit", _busiest_unit(databases["refreshed"].dsn), "--list", "qua_han_lam"
+    )
     assert code == 2 and "unknown list 'qua_han_lam'" in err
 
 
@@ -266,22 +320,36 @@ def test_the_days_workbooks_hold_the_published_numbers(databases, tmp_path, monk
     monkeypatch.delenv("TTHC_ACTION_RECIPIENTS", raising=False)
     dsn = databases["refreshed"].dsn
     result = publish_daily(dsn, T1, tmp_path)
-    assert sorted(w.unit_code for w in result.workbooks) == \
-        sorted(u for (u,) in rows(dsn, "select distinct unit_code from actions.act_list_rows"))
+    assert sorted(w.unit_code for w in result.workbooks) == sorted(
+        u for (u,) in rows(dsn, "select distinct unit_code from actions.act_list_rows")
+    )
     unit = _busiest_unit(dsn)
     book = load_workbook(next(w.path for w in result.workbooks if w.unit_code == unit))
-    [summary] = rows(dsn, "select " + ", ".join(f"n_{n}" for n in LISTS) + ", n_qua_han_chua_xin_loi "
-                     "from actions.act_unit_summary where at_ts = %s and unit_code = %s", (T1, unit))
-    listed = dict(rows(dsn, "select list_name, array_agg(dossier_code::text order by dossier_code) "
-                            "from actions.act_list_rows where at_ts = %s and unit_code = %s group by 1", (T1, unit)))
+    [summary] = rows(
+        dsn,
+        "select " + ", ".join(f"n_{n}" for n in LISTS) + ", n_qua_han_chua_xin_loi "
+        "from actions.act_unit_summary where at_ts = %s and unit_code = %s",
+        (T1, unit),
+    )
+    listed = dict(
+        rows(
+            dsn,
+            "select list_name, array_agg(dossier_code::text order by dossier_code) "
+            "from actions.act_list_rows where at_ts = %s and unit_code = %s group by 1",
+            (T1, unit),
+        )
+    )
     overview = {r[0]: r[1] for r in book[OVERVIEW_SHEET].iter_rows(values_only=True) if r and r[0]}
     for name, count in zip(LISTS, summary):
         sheet = book[LIST_TITLES[name]]
         assert sorted(r[1] for r in sheet.iter_rows(min_row=2, values_only=True)) == sorted(listed.get(name, []))
         assert overview[LIST_TITLES[name]] == count
     assert overview["Quá hạn chưa có văn bản xin lỗi"] == summary[-1]
-    things = rows(dsn, "select rank, row_count from actions.act_three_things where at_ts = %s and unit_code = %s "
-                       "order by rank", (T1, unit))
+    things = rows(
+        dsn,
+        "select rank, row_count from actions.act_three_things where at_ts = %s and unit_code = %s order by rank",
+        (T1, unit),
+    )
     overview_rows = list(book[OVERVIEW_SHEET].iter_rows(values_only=True))
     start = next(i for i, r in enumerate(overview_rows) if r[0] == "Thứ tự")
-    assert [(r[0], r[4]) for r in overview_rows[start + 1:start + 1 + len(things)]] == things
+    assert [(r[0], r[4]) for r in overview_rows[start + 1 : start + 1 + len(things)]] == things

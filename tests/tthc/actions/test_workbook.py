@@ -2,6 +2,7 @@
 datetimes and numbers, values equal to the published tables, reproducible and left alone on a
 rerun, rewritten atomically when the lists change; written as the publisher, never from
 act_list_rows_named."""
+
 from __future__ import annotations
 
 import zipfile
@@ -90,11 +91,14 @@ def test_workbook_sheets_headings_cells_and_values(published, tmp_path):
     undecided = wb[UNDECIDED_SHEET]
     assert undecided.freeze_panes == "A2"
     assert [[c.value for c in r] for r in undecided.iter_rows(min_row=2)] == [
-        [i, f"{COMMUNE}-250714-000{i}", COMMUNE, datetime(2025, 7, 22 + i, 10, 0)] for i in (1, 2, 3)]
+        [i, f"{COMMUNE}-250714-000{i}", COMMUNE, datetime(2025, 7, 22 + i, 10, 0)] for i in (1, 2, 3)
+    ]
 
-    overview = {r[0].value: [c for c in r[1:]] for r in wb[OVERVIEW_SHEET].iter_rows() if r[0].value is not None}
+    overview = {r[0].value: list(r[1:]) for r in wb[OVERVIEW_SHEET].iter_rows() if r[0].value is not None}
     assert overview["Mã đơn vị"][0].value == COMMUNE and overview["Tên đơn vị"][0].value == "Xã Mẫu"
-    assert overview["Số liệu tính đến"][0].value == datetime(2025, 7, 21, 9, 0) and overview["Số liệu tính đến"][0].is_date
+    assert (
+        overview["Số liệu tính đến"][0].value == datetime(2025, 7, 21, 9, 0) and overview["Số liệu tính đến"][0].is_date
+    )
     rows = list(wb[OVERVIEW_SHEET].iter_rows(values_only=True))
     start = rows.index(("Thứ tự", "Chỉ số", "Danh sách", "Số điểm có thể tăng hoặc giữ", "Số hồ sơ"))
     assert rows[start + 1] == (1, "2.1 Giải quyết đúng hạn", "Sắp đến hạn", 0.08, 2)
@@ -127,8 +131,11 @@ def test_the_days_first_workbook_is_kept_through_the_days_later_refreshes(publis
 
     # the lists move during the day: the file a message pointed to stays as it was
     with psycopg.connect(published.conninfo(), autocommit=True) as conn:
-        conn.execute("update actions.act_list_rows set list_value = 0.5 where unit_code = %s and list_name = "
-                      "'sap_den_han' and dossier_code like '%%0002'", (PROVINCE,))
+        conn.execute(
+            "update actions.act_list_rows set list_value = 0.5 where unit_code = %s and list_name = "
+            "'sap_den_han' and dossier_code like '%%0002'",
+            (PROVINCE,),
+        )
     changed = publish_daily(published, AT, tmp_path)
     assert {w.unit_code: w.written for w in changed.workbooks} == {PROVINCE: False, COMMUNE: False}
     assert path.read_bytes() == content and path.stat().st_ino == inode
@@ -173,8 +180,13 @@ def test_a_newer_refresh_swapped_in_between_units_is_noticed(published):
         first = read_day_tables(conn, published_refresh(conn, DAY))
         assert read_unit_day(conn, first, COMMUNE, None).total_rows == 9
         with psycopg.connect(published.conninfo(), autocommit=True) as admin:  # as a swap would leave it
-            for table in ("act_refresh", "act_list_rows", "act_three_things", "act_projection",
-                          "act_undecided_dossiers"):
+            for table in (
+                "act_refresh",
+                "act_list_rows",
+                "act_three_things",
+                "act_projection",
+                "act_undecided_dossiers",
+            ):
                 admin.execute(f"update actions.{table} set at_ts = at_ts + interval '1 hour'")
         with pytest.raises(RefreshMoved):
             read_unit_day(conn, first, COMMUNE, None)

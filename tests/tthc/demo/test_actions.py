@@ -2,6 +2,7 @@
 commune (not the province whose lists pool everything), and prints its three things to do, every
 list's count, the projection and its workbook's path. The refresh before it is tested in
 tests/tthc/actions/test_refresh.py; `make demo` runs the whole."""
+
 from __future__ import annotations
 
 import psycopg

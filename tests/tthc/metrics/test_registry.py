@@ -4,6 +4,7 @@ docs/metrics.md is what the generator writes from it now.
 
 The checks are a function of the seed files, so the tests below also run them on broken copies
 and see each kind of defect named."""
+
 from __future__ import annotations
 
 import ast
@@ -17,9 +18,9 @@ import pytest
 import yaml
 
 from tests import oracle
+from tthc.actions.labels import LIST_TITLES, METRIC_TITLES
 from tthc.metrics import docs_page as docs_metrics
 from tthc.metrics import registry as metric_registry
-from tthc.actions.labels import LIST_TITLES, METRIC_TITLES
 from tthc.scorecards.model import GROUPS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -44,8 +45,7 @@ def model_columns() -> dict[str, set[str]]:
 @lru_cache(maxsize=1)
 def macro_bodies() -> dict[str, str]:
     text = "\n".join(p.read_text(encoding="utf-8") for p in MACROS.glob("*.sql"))
-    return {m.group(1): m.group(2) for m in
-            re.finditer(r"{%-?\s*macro\s+(\w+)\(.*?%}(.*?){%-?\s*endmacro", text, re.S)}
+    return {m.group(1): m.group(2) for m in re.finditer(r"{%-?\s*macro\s+(\w+)\(.*?%}(.*?){%-?\s*endmacro", text, re.S)}
 
 
 def model_sql_with_macros(model: str) -> str:
@@ -72,8 +72,11 @@ def reads(model: str, table: str) -> str:
 def oracle_functions(path: Path = ORACLE) -> dict[str, str]:
     """{name: source} of the top-level functions of tests/oracle.py."""
     source = path.read_text(encoding="utf-8")
-    return {node.name: ast.get_source_segment(source, node) for node in ast.parse(source).body
-            if isinstance(node, ast.FunctionDef)}
+    return {
+        node.name: ast.get_source_segment(source, node)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef)
+    }
 
 
 def registry_problems(registry_csv: Path, rules_csv: Path) -> list[str]:
@@ -107,7 +110,7 @@ def registry_problems(registry_csv: Path, rules_csv: Path) -> list[str]:
             problems.append(f"{code}: no oracle function")
         problems += [f"{code}: oracle function {f} is not in tests/oracle.py" for f in names if f not in functions]
         if names and names[0] in functions and f'"{code}"' not in functions[names[0]]:
-            problems.append(f"{code}: oracle function {names[0]} never counts \"{code}\"")
+            problems.append(f'{code}: oracle function {names[0]} never counts "{code}"')
         if r["action_list"] and r["action_list"] not in LIST_TITLES:
             problems.append(f"{code}: list {r['action_list']} is not one of §11's seven")
     return problems
@@ -117,25 +120,48 @@ def test_the_registry_names_every_metric_once_and_only_what_exists():
     assert registry_problems(metric_registry.REGISTRY_CSV, metric_registry.RULES_CSV) == []
 
 
-@pytest.mark.parametrize("break_it, named", [
-    (lambda rows: [r for r in rows if r["metric_code"] != "4.5"], "4.5: scored but has no registry row"),
-    (lambda rows: rows + [dict(rows[0], metric_code="6.1")], "6.1: in the registry but not in the scoring rules"),
-    (lambda rows: rows + [rows[0]], "1.1: 2 registry rows"),
-    (lambda rows: [dict(r, count_model="int_metric_counts") if r["metric_code"] == "2.1" else r for r in rows],
-     "2.1: count model int_metric_counts does not exist"),
-    (lambda rows: [dict(r, count_model="int_metric_feedback_counts") if r["metric_code"] == "3.3" else r for r in rows],
-     "3.3: count model int_metric_feedback_counts does not emit metric '3.3'"),
-    (lambda rows: [dict(r, input_columns="fct_dossier.is_synced") if r["metric_code"] == "1.4" else r for r in rows],
-     "1.4: column fct_dossier.is_synced is not documented in fct_dossier's YAML"),
-    (lambda rows: [dict(r, input_columns="fct_feedback.category") if r["metric_code"] == "5.2" else r for r in rows],
-     "5.2: int_metric_feedback_counts and the models it refs never read category"),
-    (lambda rows: [dict(r, oracle_function="_payments") if r["metric_code"] == "3.4" else r for r in rows],
-     "3.4: oracle function _payments is not in tests/oracle.py"),
-    (lambda rows: [dict(r, oracle_function="_feedback") if r["metric_code"] == "4.1" else r for r in rows],
-     '4.1: oracle function _feedback never counts "4.1"'),
-    (lambda rows: [dict(r, action_list="tre_han") if r["metric_code"] == "2.1" else r for r in rows],
-     "2.1: list tre_han is not one of §11's seven"),
-])
+@pytest.mark.parametrize(
+    "break_it, named",
+    [
+        (lambda rows: [r for r in rows if r["metric_code"] != "4.5"], "4.5: scored but has no registry row"),
+        (lambda rows: rows + [dict(rows[0], metric_code="6.1")], "6.1: in the registry but not in the scoring rules"),
+        (lambda rows: rows + [rows[0]], "1.1: 2 registry rows"),
+        (
+            lambda rows: [dict(r, count_model="int_metric_counts") if r["metric_code"] == "2.1" else r for r in rows],
+            "2.1: count model int_metric_counts does not exist",
+        ),
+        (
+            lambda rows: [
+                dict(r, count_model="int_metric_feedback_counts") if r["metric_code"] == "3.3" else r for r in rows
+            ],
+            "3.3: count model int_metric_feedback_counts does not emit metric '3.3'",
+        ),
+        (
+            lambda rows: [
+                dict(r, input_columns="fct_dossier.is_synced") if r["metric_code"] == "1.4" else r for r in rows
+            ],
+            "1.4: column fct_dossier.is_synced is not documented in fct_dossier's YAML",
+        ),
+        (
+            lambda rows: [
+                dict(r, input_columns="fct_feedback.category") if r["metric_code"] == "5.2" else r for r in rows
+            ],
+            "5.2: int_metric_feedback_counts and the models it refs never read category",
+        ),
+        (
+            lambda rows: [dict(r, oracle_function="_payments") if r["metric_code"] == "3.4" else r for r in rows],
+            "3.4: oracle function _payments is not in tests/oracle.py",
+        ),
+        (
+            lambda rows: [dict(r, oracle_function="_feedback") if r["metric_code"] == "4.1" else r for r in rows],
+            '4.1: oracle function _feedback never counts "4.1"',
+        ),
+        (
+            lambda rows: [dict(r, action_list="tre_han") if r["metric_code"] == "2.1" else r for r in rows],
+            "2.1: list tre_han is not one of §11's seven",
+        ),
+    ],
+)
 def test_each_kind_of_defect_is_named(tmp_path, break_it, named):
     with open(metric_registry.REGISTRY_CSV, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -171,8 +197,9 @@ def test_names_read_from_the_seeds_where_python_shows_them():
 
 
 def test_docs_metrics_md_is_current():
-    assert docs_metrics.PAGE.read_text(encoding="utf-8") == docs_metrics.render(), \
+    assert docs_metrics.PAGE.read_text(encoding="utf-8") == docs_metrics.render(), (
         "docs/metrics.md is stale: run python -m tthc.metrics.docs_page"
+    )
 
 
 def test_every_metric_has_its_anchor_on_the_page():

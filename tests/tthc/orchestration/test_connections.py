@@ -1,5 +1,6 @@
 """Connections outside Airflow: a `tthc` command resolves its logins without touching Airflow,
 so it never creates ~/airflow (or any file outside the project)."""
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,10 @@ def test_a_cli_call_outside_airflow_leaves_the_home_folder_alone(tmp_path, pg_cl
 
 
 def test_a_connection_in_the_environment_is_read_with_airflow_home_inside_the_project(tmp_path, pg_cluster):
-    conn = '{"conn_type": "postgres", "host": "db.example", "port": 5433, "login": "tthc_bi", ' \
-           '"password": "from-conn", "schema": "warehouse"}'
+    conn = (
+        '{"conn_type": "postgres", "host": "db.example", "port": 5433, "login": "tthc_bi", '
+        '"password": "from-conn", "schema": "warehouse"}'
+    )
     result = run_cli(tmp_path, pg_cluster.admin_dsn().url(), "warehouse", "bi-url", AIRFLOW_CONN_WAREHOUSE_BI=conn)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "postgresql://tthc_bi:from-conn@db.example:5433/warehouse"
@@ -41,8 +44,13 @@ def test_a_connection_in_the_environment_is_read_with_airflow_home_inside_the_pr
 
 
 def test_airflow_is_not_imported_by_resolving_a_login(tmp_path, pg_cluster):
-    code = ("import sys; from tthc.warehouse.stages import stage_dsn; stage_dsn('bi'); "
-            "print('airflow' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], env=outside_airflow(tmp_path, pg_cluster.admin_dsn().url()), cwd=REPO, capture_output=True, text=True,
-                         timeout=120)
+    code = "import sys; from tthc.warehouse.stages import stage_dsn; stage_dsn('bi'); print('airflow' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=outside_airflow(tmp_path, pg_cluster.admin_dsn().url()),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.strip() == "False", out.stderr

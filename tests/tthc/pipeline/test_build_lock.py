@@ -1,6 +1,7 @@
 """dbt builds of one warehouse take turns (the nightly build, the marts, an intraday refresh of
 the act-today lists all write the per-dossier intermediates): a build waits for the lock and
 gives up with a clear error, having started nothing, when it stays held."""
+
 import psycopg
 import pytest
 

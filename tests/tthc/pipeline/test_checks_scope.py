@@ -1,4 +1,5 @@
 """Which nights check every row: full refreshes, the weekly full-check day, builds by hand."""
+
 from datetime import date, timedelta
 
 from tthc.pipeline.dbt import FULL_CHECKS_WEEKDAY, checks_scope

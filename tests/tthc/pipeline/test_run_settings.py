@@ -1,4 +1,5 @@
 """What changes from night to night reaches dbt without making it re-parse the project."""
+
 import logging
 from datetime import date
 

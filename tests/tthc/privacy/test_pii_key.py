@@ -1,4 +1,5 @@
 """The applicant key's secret: where it comes from, what is refused, and that a build cannot start without it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,15 +29,18 @@ def test_the_file_variant_keeps_every_byte_but_one_trailing_newline(tmp_path):
     assert load_key({KEY_FILE_ENV: str(path)}) == STRONG.encode()
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("", "empty"),
-    ("   ", "empty"),
-    ("change-me", "placeholder"),
-    ("tthc-dev-salt-change-me", "placeholder"),
-    ("change-me-change-me-change-me-change-me", "placeholder"),
-    ("a1b2c3d4e5f6a7b8c9d0", "shorter than 32"),
-    ("ab" * 20, "distinct"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("change-me", "placeholder"),
+        ("tthc-dev-salt-change-me", "placeholder"),
+        ("change-me-change-me-change-me-change-me", "placeholder"),
+        ("a1b2c3d4e5f6a7b8c9d0", "shorter than 32"),
+        ("ab" * 20, "distinct"),
+    ],
+)
 def test_weak_keys_are_refused_with_the_reason_and_how_to_make_one(value, reason):
     with pytest.raises(PiiKeyError) as err:
         load_key({KEY_ENV: value})

@@ -1,6 +1,7 @@
 """A real dbt build and docs with a distinctive key: the key is in no artefact (compiled and run
 SQL, manifest, run results, catalog, the static docs, dbt.log, the project's logs, Python's
 logs), and applicant_key is HMAC-SHA256(key, trimmed ID number) as Python's hmac computes it."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import os
 import secrets
 import shutil
 from datetime import date
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,7 +26,7 @@ P, X1 = "000.00.00.H98", "000.01.00.H98"
 # A token no other text contains, plus what breaks a key rendered into SQL or JSON: a quote,
 # a double quote, a backslash, spaces, non-ASCII.
 TOKEN = "grepme" + secrets.token_hex(16)
-KEY = f"{TOKEN} it's a \"key\" \\ kh\u00f3a"
+KEY = f'{TOKEN} it\'s a "key" \\ kh\u00f3a'
 OTHER_KEY = "another-" + secrets.token_hex(20)
 IDS = {"K01": "038090001234", "K02": "  001199005678 ", "K03": None, "K04": "038090001234"}
 
@@ -34,9 +34,16 @@ IDS = {"K01": "038090001234", "K02": "  001199005678 ", "K03": None, "K04": "038
 def _forms(key: str) -> list[bytes]:
     """Every way the key could have been written down: as is, hex, SQL- and JSON-escaped, the token."""
     raw = key.encode()
-    return [raw, raw.hex().encode(), raw.hex().upper().encode(), key.replace("'", "''").encode(),
-            json.dumps(key)[1:-1].encode(), json.dumps(key, ensure_ascii=False)[1:-1].encode(),
-            TOKEN.encode(), TOKEN.encode().hex().encode()]
+    return [
+        raw,
+        raw.hex().encode(),
+        raw.hex().upper().encode(),
+        key.replace("'", "''").encode(),
+        json.dumps(key)[1:-1].encode(),
+        json.dumps(key, ensure_ascii=False)[1:-1].encode(),
+        TOKEN.encode(),
+        TOKEN.encode().hex().encode(),
+    ]
 
 
 class _Captured(logging.Handler):
@@ -52,12 +59,27 @@ class _Captured(logging.Handler):
 def built(pg_cluster):
     with scratch_database(pg_cluster, raw_schema=True) as dsn:
         with psycopg.connect(dsn.conninfo()) as conn:
-            load_raw(conn, "one_stop", "don_vi", [unit(P, "UBND tỉnh Thử", "TINH"), unit(X1, "UBND xã Một", "XA", parent=P)])
+            load_raw(
+                conn, "one_stop", "don_vi", [unit(P, "UBND tỉnh Thử", "TINH"), unit(X1, "UBND xã Một", "XA", parent=P)]
+            )
             load_raw(conn, "one_stop", "thu_tuc", [procedure("1.000001")])
-            load_raw(conn, "one_stop", "ho_so", [
-                dossier(code, X1, "2025-06-02 09:00", due="2025-06-10 17:00", ended="2025-06-09 10:00", status=9,
-                        SoGiayToChuHoSo=id_number)
-                for code, id_number in IDS.items()])
+            load_raw(
+                conn,
+                "one_stop",
+                "ho_so",
+                [
+                    dossier(
+                        code,
+                        X1,
+                        "2025-06-02 09:00",
+                        due="2025-06-10 17:00",
+                        ended="2025-06-09 10:00",
+                        status=9,
+                        SoGiayToChuHoSo=id_number,
+                    )
+                    for code, id_number in IDS.items()
+                ],
+            )
         captured = _Captured()
         root = logging.getLogger()
         saved = {k: os.environ.pop(k, None) for k in (pii_key.KEY_ENV, pii_key.KEY_FILE_ENV)}
@@ -107,8 +129,12 @@ def test_applicant_key_is_the_hmac_of_the_trimmed_id_everywhere(built):
     key = KEY.encode()
     with psycopg.connect(dsn.conninfo()) as conn:
         staging = dict(conn.execute("select dossier_code, applicant_key from staging.stg_one_stop__dossiers"))
-        restricted = {code: (k, idn) for code, k, idn in conn.execute(
-            "select dossier_code, applicant_key, applicant_id_number from restricted.stg_one_stop__dossier_applicants")}
+        restricted = {
+            code: (k, idn)
+            for code, k, idn in conn.execute(
+                "select dossier_code, applicant_key, applicant_id_number from restricted.stg_one_stop__dossier_applicants"
+            )
+        }
         core = dict(conn.execute("select dossier_code, applicant_key from core.fct_dossier"))
     expected = {code: pii_key.applicant_key(key, idn) for code, idn in IDS.items()}
     assert staging == core == expected == {code: k for code, (k, _) in restricted.items()}

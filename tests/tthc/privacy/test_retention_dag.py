@@ -1,4 +1,5 @@
 """The retention's weekly DAG: declared, scheduled after the nightly build, no work at parse time."""
+
 from tthc.paths import DAGS_DIR
 
 

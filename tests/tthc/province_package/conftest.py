@@ -1,5 +1,6 @@
 """Fixtures for the province package tests: private folders removed afterwards, and a warehouse
 holding the hand-made province's marts."""
+
 from __future__ import annotations
 
 import shutil

@@ -2,6 +2,7 @@
 
 It parses the multipart body it receives and answers from a script of (status, body, delay).
 """
+
 from __future__ import annotations
 
 import email.parser
@@ -25,16 +26,22 @@ class Inbox:
     script: list[tuple[int, object, float]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
 
-    def __enter__(self) -> "Inbox":
+    def __enter__(self) -> Inbox:
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body)
-                parts = {part.get_param("name", header="content-disposition"):
-                         (part.get_filename(), part.get_payload(decode=True)) for part in message.iter_parts()}
+                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
+                )
+                parts = {
+                    part.get_param("name", header="content-disposition"): (
+                        part.get_filename(),
+                        part.get_payload(decode=True),
+                    )
+                    for part in message.iter_parts()
+                }
                 inbox.received.append(Received(self.path, self.headers.get("Authorization"), parts))
                 status, answer, delay = inbox.script.pop(0) if inbox.script else (201, {"ok": True}, 0)
                 time.sleep(delay)
@@ -53,8 +60,7 @@ class Inbox:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 

@@ -5,6 +5,7 @@ published with H56: xã Thanh Sơn (merged into Kim Bình on 2025-07-01, so gone
 end), tỉnh Ninh Bình (another province), a quarter row and June's rows.
 The marts' columns are the contract the dbt engineer builds to (see the publish brief).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -103,23 +104,67 @@ II06A = [
 
 # dossier, unit, TTHC, field, channel, received, due, end, overdue hours, apology, status
 LATE = [
-    ("H56.01-250702-0007", DEPT, "1.001234", "HT", 2, "2025-07-02 01:15:00+00", "2025-07-09 10:00:00+00",
-     "2025-07-11 03:30:00+00", "12.345", True, 10),
-    ("H56.11-250610-0031", COMMUNE, "2.000815", "CT", 1, "2025-06-10 08:00:00+07", "2025-06-20 17:00:00+07",
-     None, "30.5", False, 4),
-    ("H56.11-250715-0002", COMMUNE, "2.000815", "CT", 3, "2025-07-15 09:00:00+07", "2025-07-22 17:00:00+07",
-     "2025-07-21 16:00:00+07", 0, False, 10),
-    ("H40.00-250701-0001", OTHER, "1.001234", "HT", 2, "2025-07-01 08:00:00+07", "2025-07-03 17:00:00+07",
-     None, 8, False, 4),
+    (
+        "H56.01-250702-0007",
+        DEPT,
+        "1.001234",
+        "HT",
+        2,
+        "2025-07-02 01:15:00+00",
+        "2025-07-09 10:00:00+00",
+        "2025-07-11 03:30:00+00",
+        "12.345",
+        True,
+        10,
+    ),
+    (
+        "H56.11-250610-0031",
+        COMMUNE,
+        "2.000815",
+        "CT",
+        1,
+        "2025-06-10 08:00:00+07",
+        "2025-06-20 17:00:00+07",
+        None,
+        "30.5",
+        False,
+        4,
+    ),
+    (
+        "H56.11-250715-0002",
+        COMMUNE,
+        "2.000815",
+        "CT",
+        3,
+        "2025-07-15 09:00:00+07",
+        "2025-07-22 17:00:00+07",
+        "2025-07-21 16:00:00+07",
+        0,
+        False,
+        10,
+    ),
+    (
+        "H40.00-250701-0001",
+        OTHER,
+        "1.001234",
+        "HT",
+        2,
+        "2025-07-01 08:00:00+07",
+        "2025-07-03 17:00:00+07",
+        None,
+        8,
+        False,
+        4,
+    ),
 ]
 
 # unit, item, computed, portal
 RECONCILIATION = [
-    (PROVINCE, "TONG", "86.1329", "86.97"),      # −0.8371 → −0.84
+    (PROVINCE, "TONG", "86.1329", "86.97"),  # −0.8371 → −0.84
     (PROVINCE, "2.1", "19.0", "19.0"),
-    (PROVINCE, "3.3", "2.345", "2.3449"),        # rounded apart 2.35/2.34, but 0.0001 apart → 0.00
-    (PROVINCE, "5.3", "1.000", "1.005"),         # −0.005, half away from zero → −0.01
-    (PROVINCE, "MDSH", "9.0043", None),          # the portal gave nothing
+    (PROVINCE, "3.3", "2.345", "2.3449"),  # rounded apart 2.35/2.34, but 0.0001 apart → 0.00
+    (PROVINCE, "5.3", "1.000", "1.005"),  # −0.005, half away from zero → −0.01
+    (PROVINCE, "MDSH", "9.0043", None),  # the portal gave nothing
     (OTHER, "TONG", "84", "85"),
 ]
 
@@ -132,37 +177,106 @@ def create_marts(conninfo: str) -> None:
         ensure_raw_schema(conn)
         with conn.cursor() as cur:
             cur.executemany("insert into intermediate.int_unit_closure values (%s, %s, %s, %s, %s)", CLOSURE)
-            for period_type, period_key, start, end in (("month", PERIOD, "2025-07-01", "2025-08-01"),
-                                                        ("month", "2025-06", "2025-06-01", "2025-07-01"),
-                                                        ("quarter", "2025-Q3", "2025-07-01", "2025-10-01")):
+            for period_type, period_key, start, end in (
+                ("month", PERIOD, "2025-07-01", "2025-08-01"),
+                ("month", "2025-06", "2025-06-01", "2025-07-01"),
+                ("quarter", "2025-Q3", "2025-07-01", "2025-10-01"),
+            ):
                 cur.executemany(
                     "insert into marts.mart_metric_monthly values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    [(period_type, period_key, start, end, unit, *UNITS[unit], group, metric, name, num, den, rate,
-                      points, mx, applies) for unit, group, metric, name, num, den, rate, points, mx, applies in METRICS])
+                    [
+                        (
+                            period_type,
+                            period_key,
+                            start,
+                            end,
+                            unit,
+                            *UNITS[unit],
+                            group,
+                            metric,
+                            name,
+                            num,
+                            den,
+                            rate,
+                            points,
+                            mx,
+                            applies,
+                        )
+                        for unit, group, metric, name, num, den, rate, points, mx, applies in METRICS
+                    ],
+                )
                 cur.executemany(
                     "insert into marts.mart_score_monthly values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    [(period_type, period_key, start, end, unit, *UNITS[unit], *groups,
-                      sum(Decimal(g) for g in groups), mx, rank, band)
-                     for unit, (groups, mx, rank, band) in SCORES.items()])
+                    [
+                        (
+                            period_type,
+                            period_key,
+                            start,
+                            end,
+                            unit,
+                            *UNITS[unit],
+                            *groups,
+                            sum(Decimal(g) for g in groups),
+                            mx,
+                            rank,
+                            band,
+                        )
+                        for unit, (groups, mx, rank, band) in SCORES.items()
+                    ],
+                )
                 cur.executemany(
                     "insert into marts.mart_report_ii06a values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    [(period_type, period_key, unit, field, name, on + off + carried, on, off, carried,
-                      early + ok + late, early, ok, late, within + overdue, within, overdue)
-                     for unit, field, name, on, off, carried, early, ok, late, within, overdue in II06A])
+                    [
+                        (
+                            period_type,
+                            period_key,
+                            unit,
+                            field,
+                            name,
+                            on + off + carried,
+                            on,
+                            off,
+                            carried,
+                            early + ok + late,
+                            early,
+                            ok,
+                            late,
+                            within + overdue,
+                            within,
+                            overdue,
+                        )
+                        for unit, field, name, on, off, carried, early, ok, late, within, overdue in II06A
+                    ],
+                )
                 cur.executemany(
                     "insert into marts.mart_late_dossiers values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    [(period_type, period_key, *row) for row in LATE])
+                    [(period_type, period_key, *row) for row in LATE],
+                )
                 cur.executemany(
                     "insert into marts.mart_portal_reconciliation values (%s,%s,%s,%s,%s,%s,%s)",
-                    [(period_type, period_key, unit, item, computed, portal,
-                      None if portal is None else Decimal(computed) - Decimal(portal))
-                     for unit, item, computed, portal in RECONCILIATION])
+                    [
+                        (
+                            period_type,
+                            period_key,
+                            unit,
+                            item,
+                            computed,
+                            portal,
+                            None if portal is None else Decimal(computed) - Decimal(portal),
+                        )
+                        for unit, item, computed, portal in RECONCILIATION
+                    ],
+                )
             # June is different on purpose: a leak of the wrong month shows in the numbers.
             cur.execute("update marts.mart_metric_monthly set numerator = 1 where period_key <> %s", (PERIOD,))
-            cur.executemany("insert into meta.watermarks (source, entity, high_watermark) values (%s, %s, %s)",
-                            [("one_stop", "ho_so", "2025-08-01 01:00:00+07"),
-                             ("one_stop", "don_vi", "2025-08-01 00:30:00+07"),
-                             ("dvc_portal", "payments", "2025-08-01 01:00:00+07")])
+            cur.executemany(
+                "insert into meta.watermarks (source, entity, high_watermark) values (%s, %s, %s)",
+                [
+                    ("one_stop", "ho_so", "2025-08-01 01:00:00+07"),
+                    ("one_stop", "don_vi", "2025-08-01 00:30:00+07"),
+                    ("dvc_portal", "payments", "2025-08-01 01:00:00+07"),
+                ],
+            )
         record_gate(conn, "gate-1", datetime.fromisoformat("2025-08-01T02:00:00+07:00"), failures=0)
 
 
@@ -172,4 +286,6 @@ def record_gate(conn: psycopg.Connection, run_id: str, at: datetime, failures: i
     rows.append((run_id, "marts", "warn_0", "warn", False, at))
     conn.cursor().executemany(
         "insert into meta.quality_results (run_id, suite, check_name, severity, success, checked_at) "
-        "values (%s, %s, %s, %s, %s, %s)", rows)
+        "values (%s, %s, %s, %s, %s, %s)",
+        rows,
+    )

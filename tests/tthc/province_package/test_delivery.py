@@ -1,4 +1,5 @@
 """Delivery to a real HTTP inbox: statuses, the attempt log, and what is left to send."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from tests.tthc.province_package.sample import NOW, PERIOD, PROVINCE, all_tables
 from tthc.province_package import PackageError, deliver_package, delivery_log, pending_deliveries
 
 TOKEN = "thu-nghiem-7f3a"
-
 
 
 def closed_port() -> int:
@@ -86,8 +86,13 @@ def test_a_later_run_delivers_what_is_pending_oldest_version_first(outbox):
     tables = all_tables()
     tables["chi_so_766.csv"] = chi_so_rows()[:-1]
     v2 = write(outbox, tables=tables, now=NOW + timedelta(days=1)).path
-    other = write(outbox, unit_code="000.17.22.H56", tables={"chi_so_766.csv": [
-        dict(r, ma_don_vi="000.17.22.H56") for r in chi_so_rows() if r["ma_don_vi"] == PROVINCE]}).path
+    other = write(
+        outbox,
+        unit_code="000.17.22.H56",
+        tables={
+            "chi_so_766.csv": [dict(r, ma_don_vi="000.17.22.H56") for r in chi_so_rows() if r["ma_don_vi"] == PROVINCE]
+        },
+    ).path
     assert pending_deliveries(outbox) == [v1, v2, other]
     with Inbox(script=[(502, b"", 0)]) as inbox:
         first_round = [deliver_package(p, inbox.url, TOKEN, timeout=5) for p in pending_deliveries(outbox)]

@@ -1,4 +1,5 @@
 """Publish, then deliver to the simulator's real province inbox: 201, 409, 400, damaged, 503 then retry."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,18 @@ TOKEN = "demo-inbox-token"  # the simulator's default
 
 @pytest.fixture
 def inbox():
-    world = World(WorldConfig(seed=5, dossiers_per_year=0, start=date(2025, 1, 1), end=date(2025, 12, 31),
-                              departments=1, districts=1, communes_per_district=1, procedures=30))
+    world = World(
+        WorldConfig(
+            seed=5,
+            dossiers_per_year=0,
+            start=date(2025, 1, 1),
+            end=date(2025, 12, 31),
+            departments=1,
+            districts=1,
+            communes_per_district=1,
+            procedures=30,
+        )
+    )
     with SimulatorServer(world) as server:  # a free loopback port
         yield server
 
@@ -64,9 +75,12 @@ def test_a_package_the_inbox_rejects_is_reported_loudly_and_kept(inbox, package,
     [rejected] = report.rejected
     assert (rejected.http_status, rejected.reason) == (400, "manifest: ky_bao_cao missing or not YYYY-MM ('2025-7')")
     assert report.failed and report.as_dict()["rejected"] == [
-        {"package": f"{PROVINCE}/2025-7/v1", "http_status": 400, "reason": rejected.reason}]
-    assert any(r.levelno == logging.ERROR and "REJECTED" in r.getMessage() and "2025-7" in r.getMessage()
-               for r in caplog.records)
+        {"package": f"{PROVINCE}/2025-7/v1", "http_status": 400, "reason": rejected.reason}
+    ]
+    assert any(
+        r.levelno == logging.ERROR and "REJECTED" in r.getMessage() and "2025-7" in r.getMessage()
+        for r in caplog.records
+    )
     with pytest.raises(DeliveryFailed, match="HTTP 400"):
         report.raise_if_failed()
     assert {p.name: p.read_bytes() for p in package.iterdir()} == kept

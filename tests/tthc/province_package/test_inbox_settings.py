@@ -1,4 +1,5 @@
 """The inbox's URL and token: the Airflow connection `province_inbox` first, then the environment."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ def test_environment_when_no_connection(monkeypatch):
 def test_the_airflow_connection_wins(monkeypatch):
     monkeypatch.setenv("PROVINCE_INBOX_URL", "http://env.invalid")
     monkeypatch.setenv("PROVINCE_INBOX_TOKEN", "env-token")
-    monkeypatch.setenv("AIRFLOW_CONN_PROVINCE_INBOX", json.dumps(
-        {"conn_type": "http", "host": "https://inbox.hanam.gov.vn", "password": "conn-token-456"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PROVINCE_INBOX",
+        json.dumps({"conn_type": "http", "host": "https://inbox.hanam.gov.vn", "password": "conn-token-456"}),
+    )
     assert inbox_settings() == InboxSettings("https://inbox.hanam.gov.vn", "conn-token-456")
 
 

@@ -1,4 +1,5 @@
 """Packages: contract validity, manifest, versioning, atomic writes, reproducible bytes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,12 +15,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.tthc.province_package.sample import (NOW, PERIOD, PROVINCE, all_tables, chi_so_rows, qua_han_rows, validate,
-                                       write)
+from tests.tthc.province_package.sample import (
+    NOW,
+    PERIOD,
+    PROVINCE,
+    all_tables,
+    chi_so_rows,
+    qua_han_rows,
+    validate,
+    write,
+)
 from tthc.province_package import PackageError
 
 ALL_FILES = [*all_tables(), "bao_cao.xlsx"]
-
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -56,17 +64,36 @@ def test_manifest_lists_every_file_with_rows_and_sha256(outbox):
     result = write(outbox, tables=tables)
     raw = (result.path / "manifest.json").read_bytes()
     manifest = json.loads(raw)
-    assert list(manifest) == ["schema_version", "ma_don_vi", "ky_bao_cao", "phien_ban", "trang_thai",
-                              "thay_the_phien_ban", "ly_do", "tao_luc", "pipeline_version", "nguon_du_lieu",
-                              "kiem_tra_chat_luong", "tep"]
+    assert list(manifest) == [
+        "schema_version",
+        "ma_don_vi",
+        "ky_bao_cao",
+        "phien_ban",
+        "trang_thai",
+        "thay_the_phien_ban",
+        "ly_do",
+        "tao_luc",
+        "pipeline_version",
+        "nguon_du_lieu",
+        "kiem_tra_chat_luong",
+        "tep",
+    ]
     assert manifest["thay_the_phien_ban"] is None and manifest["ly_do"] is None
     assert manifest["tao_luc"] == "2024-06-03T02:14:09+07:00"
-    assert manifest["nguon_du_lieu"] == {"one_stop": "2024-06-03T01:00:00+07:00",
-                                         "dvc_portal": "2024-06-03T01:00:00+07:00"}
+    assert manifest["nguon_du_lieu"] == {
+        "one_stop": "2024-06-03T01:00:00+07:00",
+        "dvc_portal": "2024-06-03T01:00:00+07:00",
+    }
     # the loss counts are always there, null when the caller gave none (not counted)
-    assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 58, "so_loi": 0,
-                                               "so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None,
-                                               "du_lieu_thieu": None, "canh_bao": []}
+    assert manifest["kiem_tra_chat_luong"] == {
+        "ket_qua": "DAT",
+        "so_kiem_tra": 58,
+        "so_loi": 0,
+        "so_ban_ghi_cach_ly": None,
+        "so_ban_ghi_thieu": None,
+        "du_lieu_thieu": None,
+        "canh_bao": [],
+    }
     assert [e["ten"] for e in manifest["tep"]] == ALL_FILES
     for entry in manifest["tep"]:
         data = (result.path / entry["ten"]).read_bytes()
@@ -88,7 +115,7 @@ def test_same_content_writes_nothing_and_changed_content_becomes_v2(outbox):
     second = write(outbox, tables=tables, now=NOW + timedelta(days=2))
     assert (second.version, second.created, second.replaced_version) == (2, True, 1)
     raw = (second.path / "manifest.json").read_bytes()
-    assert "cập nhật dữ liệu muộn".encode("utf-8") in raw  # UTF-8 text, not \u escapes
+    assert "cập nhật dữ liệu muộn".encode() in raw  # UTF-8 text, not \u escapes
     manifest = json.loads(raw)
     assert manifest["phien_ban"] == 2 and manifest["thay_the_phien_ban"] == 1
     assert manifest["ly_do"] == "cập nhật dữ liệu muộn"
@@ -96,8 +123,9 @@ def test_same_content_writes_nothing_and_changed_content_becomes_v2(outbox):
     assert validate(second.path, ALL_FILES).returncode == 0
 
     assert write(outbox, tables=tables, now=NOW + timedelta(days=3)).created is False
-    closed = write(outbox, tables=tables, status="CHINH_THUC", now=NOW + timedelta(days=4),
-                   reason="chốt số liệu tháng 5")
+    closed = write(
+        outbox, tables=tables, status="CHINH_THUC", now=NOW + timedelta(days=4), reason="chốt số liệu tháng 5"
+    )
     assert (closed.version, closed.replaced_version) == (3, 2)
     manifest = json.loads((closed.path / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["trang_thai"], manifest["ly_do"]) == ("CHINH_THUC", "chốt số liệu tháng 5")
@@ -128,8 +156,14 @@ def test_reruns_give_identical_bytes_including_the_workbook(outbox, make_dir):
 def test_workbook_has_the_contract_sheets_headings_numbers_and_frozen_headers(outbox):
     result = write(outbox)
     wb = openpyxl.load_workbook(result.path / "bao_cao.xlsx")
-    assert wb.sheetnames == ["Thông tin", "Chỉ số 766", "Tổng hợp điểm", "Biểu II.06a", "Hồ sơ quá hạn",
-                             "Đối soát DVCQG"]
+    assert wb.sheetnames == [
+        "Thông tin",
+        "Chỉ số 766",
+        "Tổng hợp điểm",
+        "Biểu II.06a",
+        "Hồ sơ quá hạn",
+        "Đối soát DVCQG",
+    ]
     assert all(ws.freeze_panes == "A2" for ws in wb)
     info = {row[0]: row[1] for row in wb["Thông tin"].iter_rows(min_row=2, values_only=True)}
     assert info["Mã đơn vị"] == PROVINCE and info["Kỳ báo cáo"] == PERIOD and info["Phiên bản"] == 1
@@ -140,7 +174,7 @@ def test_workbook_has_the_contract_sheets_headings_numbers_and_frozen_headers(ou
     headings = [c.value for c in sheet[1]]
     assert headings[:3] == ["Kỳ báo cáo", "Mã đơn vị", "Tên đơn vị"] and "Tỷ lệ" in headings
     assert sheet.max_row == 1 + len(chi_so_rows())
-    first = {h: c for h, c in zip(headings, sheet[2])}
+    first = dict(zip(headings, sheet[2]))
     assert first["Tên đơn vị"].value == "Ủy ban nhân dân tỉnh Hà Nam"
     assert isinstance(first["Tử số"].value, int) and isinstance(first["Tỷ lệ"].value, float)
     assert first["Tỷ lệ"].number_format == "0.0000" and first["Điểm"].number_format == "0.00"
@@ -186,7 +220,9 @@ def test_a_failed_new_version_leaves_the_issued_one_alone(outbox):
     first = write(outbox)
     v1 = snapshot(first.path)
     tables = all_tables()
-    tables["ho_so_qua_han.csv"][-1]["ngay_hen_tra"] = tables["ho_so_qua_han.csv"][-1]["ngay_hen_tra"].replace(tzinfo=None)
+    tables["ho_so_qua_han.csv"][-1]["ngay_hen_tra"] = tables["ho_so_qua_han.csv"][-1]["ngay_hen_tra"].replace(
+        tzinfo=None
+    )
     with pytest.raises(PackageError, match="ho_so_qua_han.csv row 12 column ngay_hen_tra"):
         write(outbox, tables=tables, now=NOW + timedelta(days=1))
     assert sorted(p.name for p in first.path.parent.iterdir()) == [".lock", "v1"]
@@ -199,20 +235,26 @@ def test_a_hand_made_version_folder_without_manifest_stops_the_writer(outbox):
         write(outbox)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("status", "TAM THOI", "status"),
-    ("period", "2024-13", "YYYY-MM"),
-    ("sources", {"one_stop": NOW}, "sources"),
-    ("quality", {"ket_qua": "OK", "so_kiem_tra": 1, "so_loi": 0}, "ket_qua"),
-    ("quality", {"ket_qua": "DAT", "so_kiem_tra": -1, "so_loi": 0}, "so_kiem_tra"),
-    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "so_ban_ghi_cach_ly": -1}, "so_ban_ghi_cach_ly"),
-    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "du_lieu_thieu": [{"nguon": "one_stop"}]},
-     "du_lieu_thieu"),
-    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "mat_du_lieu": 1}, "optionally"),
-    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "canh_bao": "thiếu điểm"}, "canh_bao"),
-    ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "canh_bao": [" "]}, "canh_bao"),
-    ("tables", {}, "no tables"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("status", "TAM THOI", "status"),
+        ("period", "2024-13", "YYYY-MM"),
+        ("sources", {"one_stop": NOW}, "sources"),
+        ("quality", {"ket_qua": "OK", "so_kiem_tra": 1, "so_loi": 0}, "ket_qua"),
+        ("quality", {"ket_qua": "DAT", "so_kiem_tra": -1, "so_loi": 0}, "so_kiem_tra"),
+        ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "so_ban_ghi_cach_ly": -1}, "so_ban_ghi_cach_ly"),
+        (
+            "quality",
+            {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "du_lieu_thieu": [{"nguon": "one_stop"}]},
+            "du_lieu_thieu",
+        ),
+        ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "mat_du_lieu": 1}, "optionally"),
+        ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "canh_bao": "thiếu điểm"}, "canh_bao"),
+        ("quality", {"ket_qua": "DAT", "so_kiem_tra": 1, "so_loi": 0, "canh_bao": [" "]}, "canh_bao"),
+        ("tables", {}, "no tables"),
+    ],
+)
 def test_bad_package_arguments_are_refused(outbox, field, value, message):
     with pytest.raises(PackageError, match=message):
         write(outbox, **{field: value})
@@ -220,12 +262,28 @@ def test_bad_package_arguments_are_refused(outbox, field, value, message):
 
 
 def test_points_are_rounded_half_away_from_zero_in_the_file(outbox):
-    tables = {"doi_soat_dvcqg.csv": [
-        dict(ky_bao_cao=PERIOD, ma_don_vi=PROVINCE, ma_chi_so="2.1", diem_tinh_toan=Decimal("18.345"),
-             diem_dvcqg=Decimal("18.35"), chenh_lech=Decimal("-0.005")),
-        dict(ky_bao_cao=PERIOD, ma_don_vi=PROVINCE, ma_chi_so="TONG", diem_tinh_toan=2.345,
-             diem_dvcqg=None, chenh_lech=None),
-    ]}
+    tables = {
+        "doi_soat_dvcqg.csv": [
+            dict(
+                ky_bao_cao=PERIOD,
+                ma_don_vi=PROVINCE,
+                ma_chi_so="2.1",
+                diem_tinh_toan=Decimal("18.345"),
+                diem_dvcqg=Decimal("18.35"),
+                chenh_lech=Decimal("-0.005"),
+            ),
+            dict(
+                ky_bao_cao=PERIOD,
+                ma_don_vi=PROVINCE,
+                ma_chi_so="TONG",
+                diem_tinh_toan=2.345,
+                diem_dvcqg=None,
+                chenh_lech=None,
+            ),
+        ]
+    }
     raw = (write(outbox, tables=tables).path / "doi_soat_dvcqg.csv").read_bytes()
-    assert raw.split(b"\r\n")[1:3] == [b"2024-05,000.00.00.H56,2.1,18.35,18.35,-0.01",
-                                       b"2024-05,000.00.00.H56,TONG,2.35,,"]
+    assert raw.split(b"\r\n")[1:3] == [
+        b"2024-05,000.00.00.H56,2.1,18.35,18.35,-0.01",
+        b"2024-05,000.00.00.H56,TONG,2.35,,",
+    ]

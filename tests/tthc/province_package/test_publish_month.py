@@ -1,4 +1,5 @@
 """publish_month on a hand-made province: every file byte for byte, the gate, missing marts, versions."""
+
 from __future__ import annotations
 
 import json
@@ -25,14 +26,14 @@ CSVS = [t.file_name for t in TABLES]
 
 H = {  # the header row of each file, as the contract lists the columns
     "chi_so_766.csv": "ky_bao_cao,ma_don_vi,ten_don_vi,cap_don_vi,ma_don_vi_cha,nhom,ma_chi_so,ten_chi_so,"
-                      "tu_so,mau_so,ty_le,diem,diem_toi_da,ap_dung",
+    "tu_so,mau_so,ty_le,diem,diem_toi_da,ap_dung",
     "tong_hop_diem.csv": "ky_bao_cao,ma_don_vi,ten_don_vi,cap_don_vi,ma_don_vi_cha,diem_ckmb,diem_tdgq,diem_clgq,"
-                         "diem_tttt,diem_mdhl,diem_mdsh,tong_diem,diem_toi_da,xep_hang,xep_loai",
+    "diem_tttt,diem_mdhl,diem_mdsh,tong_diem,diem_toi_da,xep_hang,xep_loai",
     "bieu_II_06a.csv": "ky_bao_cao,ma_don_vi,ma_linh_vuc,ten_linh_vuc,tiep_nhan_tong,tiep_nhan_truc_tuyen,"
-                       "tiep_nhan_truc_tiep_bcci,tiep_nhan_ky_truoc,da_giai_quyet_tong,truoc_han,dung_han,qua_han,"
-                       "dang_giai_quyet_tong,trong_han,dang_qua_han",
+    "tiep_nhan_truc_tiep_bcci,tiep_nhan_ky_truoc,da_giai_quyet_tong,truoc_han,dung_han,qua_han,"
+    "dang_giai_quyet_tong,trong_han,dang_qua_han",
     "ho_so_qua_han.csv": "ky_bao_cao,ma_ho_so,ma_don_vi,ma_tthc,ma_linh_vuc,kenh,ngay_tiep_nhan,ngay_hen_tra,"
-                         "ngay_ket_thuc_xu_ly,so_gio_lam_viec_qua_han,co_phieu_xin_loi,trang_thai",
+    "ngay_ket_thuc_xu_ly,so_gio_lam_viec_qua_han,co_phieu_xin_loi,trang_thai",
     "doi_soat_dvcqg.csv": "ky_bao_cao,ma_don_vi,ma_chi_so,diem_tinh_toan,diem_dvcqg,chenh_lech",
 }
 
@@ -107,13 +108,23 @@ def test_all_five_files_match_hand_values_and_pass_the_validator(warehouse, outb
         assert (result.path / name).read_bytes() == csv_bytes([H[name], *EXPECTED[name]]), name
     manifest = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["trang_thai"] == "TAM_TINH"
-    assert manifest["nguon_du_lieu"] == {"one_stop": "2025-08-01T00:30:00+07:00",
-                                         "dvc_portal": "2025-08-01T01:00:00+07:00"}
-    assert manifest["kiem_tra_chat_luong"] == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0,  # no loss counted
-                                               "so_ban_ghi_cach_ly": None, "so_ban_ghi_thieu": None,
-                                               "du_lieu_thieu": None, "canh_bao": []}
+    assert manifest["nguon_du_lieu"] == {
+        "one_stop": "2025-08-01T00:30:00+07:00",
+        "dvc_portal": "2025-08-01T01:00:00+07:00",
+    }
+    assert manifest["kiem_tra_chat_luong"] == {
+        "ket_qua": "DAT",
+        "so_kiem_tra": 5,
+        "so_loi": 0,  # no loss counted
+        "so_ban_ghi_cach_ly": None,
+        "so_ban_ghi_thieu": None,
+        "du_lieu_thieu": None,
+        "canh_bao": [],
+    }
     assert [(e["ten"], e["so_dong"]) for e in manifest["tep"]] == [
-        *((name, len(EXPECTED[name])) for name in CSVS), ("bao_cao.xlsx", 23)]
+        *((name, len(EXPECTED[name])) for name in CSVS),
+        ("bao_cao.xlsx", 23),
+    ]
 
 
 def test_a_subtree_unit_publishes_only_its_own_tree(warehouse, outbox):
@@ -127,10 +138,16 @@ def test_a_subtree_unit_publishes_only_its_own_tree(warehouse, outbox):
 def test_a_unit_without_the_portals_official_total_is_warned_in_the_manifest_and_workbook(warehouse, outbox):
     result = publish_month(warehouse, COMMUNE, MONTH, BEFORE_CLOSING, outbox)  # the portal scored only the province
     assert validate(result.path).returncode == 0
-    warnings = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))["kiem_tra_chat_luong"]["canh_bao"]
-    assert warnings == [f"Chưa có điểm chính thức của Cổng DVCQG cho đơn vị {COMMUNE} kỳ {PERIOD}: cột diem_dvcqg "
-                        "của doi_soat_dvcqg.csv để trống, chưa đối soát được tổng điểm."]
-    info = dict(openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True))
+    warnings = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))["kiem_tra_chat_luong"][
+        "canh_bao"
+    ]
+    assert warnings == [
+        f"Chưa có điểm chính thức của Cổng DVCQG cho đơn vị {COMMUNE} kỳ {PERIOD}: cột diem_dvcqg "
+        "của doi_soat_dvcqg.csv để trống, chưa đối soát được tổng điểm."
+    ]
+    info = dict(
+        openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True)
+    )
     assert info["Cảnh báo"] == warnings[0]
 
 
@@ -141,8 +158,12 @@ def test_status_turns_final_on_the_closing_day_and_changes_become_new_versions(w
     assert (again.created, again.version, again.path) == (False, 1, v1.path)
 
     # a late update reaches the marts: a dossier's overdue hours are corrected
-    execute(warehouse, "update marts.mart_late_dossiers set overdue_working_hours = 13 "
-                       "where dossier_code = 'H56.01-250702-0007' and period_key = %s", PERIOD)
+    execute(
+        warehouse,
+        "update marts.mart_late_dossiers set overdue_working_hours = 13 "
+        "where dossier_code = 'H56.01-250702-0007' and period_key = %s",
+        PERIOD,
+    )
     v2 = publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox)
     assert (v2.created, v2.version, v2.replaced_version) == (True, 2, 1)
     assert snapshot(v1.path) == v1_files  # an issued version is never touched
@@ -154,8 +175,11 @@ def test_status_turns_final_on_the_closing_day_and_changes_become_new_versions(w
     final = publish_month(warehouse, PROVINCE, MONTH, CLOSED, outbox)
     manifest = json.loads((final.path / "manifest.json").read_text(encoding="utf-8"))
     assert (final.version, manifest["trang_thai"], manifest["thay_the_phien_ban"]) == (3, "CHINH_THUC", 2)
-    assert sorted(p.name for p in (outbox / PROVINCE / PERIOD).iterdir() if not p.name.startswith(".")) == \
-        ["v1", "v2", "v3"]
+    assert sorted(p.name for p in (outbox / PROVINCE / PERIOD).iterdir() if not p.name.startswith(".")) == [
+        "v1",
+        "v2",
+        "v3",
+    ]
 
 
 def test_a_failed_last_gate_blocks_publishing_until_a_gate_passes(warehouse, outbox):
@@ -173,19 +197,27 @@ def test_the_manifest_counts_the_checks_of_the_gate_run_the_published_marts_pass
     from tthc.pipeline.marts import record_publication
 
     with psycopg.connect(warehouse.conninfo()) as conn:
-        record_publication("gate-1", MONTH.start)(conn)        # the marts passed gate-1's five checks
+        record_publication("gate-1", MONTH.start)(conn)  # the marts passed gate-1's five checks
         record_gate(conn, "gate-3", datetime.fromisoformat("2025-08-01T04:00:00+07:00"), failures=0)
-        conn.execute("insert into meta.quality_results (run_id, suite, check_name, severity, success, checked_at) "
-                      "select 'gate-3', 'core', check_name, severity, success, checked_at "
-                      "from meta.quality_results where run_id = 'gate-3'")
-    manifest = json.loads((publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox).path
-                           / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["kiem_tra_chat_luong"]["so_kiem_tra"] == 5   # not gate-3's ten: no marts were built on it
+        conn.execute(
+            "insert into meta.quality_results (run_id, suite, check_name, severity, success, checked_at) "
+            "select 'gate-3', 'core', check_name, severity, success, checked_at "
+            "from meta.quality_results where run_id = 'gate-3'"
+        )
+    manifest = json.loads(
+        (publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox).path / "manifest.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert manifest["kiem_tra_chat_luong"]["so_kiem_tra"] == 5  # not gate-3's ten: no marts were built on it
     with psycopg.connect(warehouse.conninfo()) as conn:
         record_publication("gate-3", MONTH.start)(conn)
     # (a package whose files did not change keeps its version: ask a new outbox)
-    manifest = json.loads((publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox / "again").path
-                           / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(
+        (publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox / "again").path / "manifest.json").read_text(
+            encoding="utf-8"
+        )
+    )
     assert manifest["kiem_tra_chat_luong"]["so_kiem_tra"] == 10
 
 
@@ -236,11 +268,25 @@ def test_the_manifest_says_how_many_records_were_quarantined_or_missing(warehous
     result = publish_month(warehouse, PROVINCE, MONTH, BEFORE_CLOSING, outbox)
     assert validate(result.path).returncode == 0
     quality = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))["kiem_tra_chat_luong"]
-    assert quality == {"ket_qua": "DAT", "so_kiem_tra": 5, "so_loi": 0, "so_ban_ghi_cach_ly": 1,
-                       "so_ban_ghi_thieu": 0,
-                       "du_lieu_thieu": [{"nguon": "one_stop", "doi_tuong": "ho_so", "so_ban_ghi_cach_ly": 1,
-                                          "so_ban_ghi_thieu": 0, "vuot_nguong": False}],
-                       "canh_bao": []}
+    assert quality == {
+        "ket_qua": "DAT",
+        "so_kiem_tra": 5,
+        "so_loi": 0,
+        "so_ban_ghi_cach_ly": 1,
+        "so_ban_ghi_thieu": 0,
+        "du_lieu_thieu": [
+            {
+                "nguon": "one_stop",
+                "doi_tuong": "ho_so",
+                "so_ban_ghi_cach_ly": 1,
+                "so_ban_ghi_thieu": 0,
+                "vuot_nguong": False,
+            }
+        ],
+        "canh_bao": [],
+    }
     # and the workbook a province official opens says it too
-    info = dict(openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True))
+    info = dict(
+        openpyxl.load_workbook(result.path / "bao_cao.xlsx")["Thông tin"].iter_rows(min_row=2, values_only=True)
+    )
     assert (info["Số bản ghi cách ly"], info["Số bản ghi thiếu"]) == (1, 0)

@@ -1,4 +1,5 @@
 """Group scores rounded so the six written groups add up to the written total (largest remainder)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,8 +15,12 @@ def groups(*values: str) -> dict[str, Decimal]:
 
 
 def test_half_away_from_zero():
-    assert [str(round_points(Decimal(v))) for v in ("2.345", "2.3449", "-0.005", "0.004")] == \
-        ["2.35", "2.34", "-0.01", "0.00"]
+    assert [str(round_points(Decimal(v))) for v in ("2.345", "2.3449", "-0.005", "0.004")] == [
+        "2.35",
+        "2.34",
+        "-0.01",
+        "0.00",
+    ]
 
 
 def test_a_one_cent_gap_is_left_alone():

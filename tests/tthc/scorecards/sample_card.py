@@ -1,14 +1,23 @@
 """Hand-made scorecards for the renderer's tests: every section filled, Vietnamese names with every
 tone mark and letter (ă â đ ê ô ơ ư; sắc, huyền, hỏi, ngã, nặng; capitals with marks), a trend of 12
 periods with one period unscored, a district with children and a commune without."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 from tthc.scorecards.model import (
-    GROUPS, ChildUnit, GroupScore, KeyRate, MetricLine, Projection, Scorecard, ScorecardPeriod,
-    ThingToDo, TrendPoint,
+    GROUPS,
+    ChildUnit,
+    GroupScore,
+    KeyRate,
+    MetricLine,
+    Projection,
+    Scorecard,
+    ScorecardPeriod,
+    ThingToDo,
+    TrendPoint,
 )
 
 VN = timezone(timedelta(hours=7))
@@ -48,8 +57,17 @@ KEY_RATES = [
 ]
 
 CHILD_NAMES = (
-    "Thị trấn Đắk Hà", "Xã Đắk Rơ Nga", "Phường Hòa Cường Bắc", "Thị trấn Mường Tè", "Xã Ẳng Tở",
-    "Xã Quảng Trực", "Phường Hữu Nghị", "Xã Ngọc Wang", "Xã Ỷ La", "Xã Ea Kiết", "Xã Nậm Pồ",
+    "Thị trấn Đắk Hà",
+    "Xã Đắk Rơ Nga",
+    "Phường Hòa Cường Bắc",
+    "Thị trấn Mường Tè",
+    "Xã Ẳng Tở",
+    "Xã Quảng Trực",
+    "Phường Hữu Nghị",
+    "Xã Ngọc Wang",
+    "Xã Ỷ La",
+    "Xã Ea Kiết",
+    "Xã Nậm Pồ",
     "Phường Đống Đa",
 )
 
@@ -66,14 +84,20 @@ def metric_lines(level: str) -> list[MetricLine]:
 
 
 def group_scores(metrics: list[MetricLine]) -> list[GroupScore]:
-    return [GroupScore(code, name, sum((m.points for m in metrics if m.group_code == code), D(0)),
-                       sum((m.max_points for m in metrics if m.group_code == code), D(0)))
-            for code, name in GROUPS]
+    return [
+        GroupScore(
+            code,
+            name,
+            sum((m.points for m in metrics if m.group_code == code), D(0)),
+            sum((m.max_points for m in metrics if m.group_code == code), D(0)),
+        )
+        for code, name in GROUPS
+    ]
 
 
 def trend(this_total: D, kind: str) -> list[TrendPoint]:
     points = []
-    for i in range(12):                 # T8/24 .. T7/25, oldest first
+    for i in range(12):  # T8/24 .. T7/25, oldest first
         month = (8 + i - 1) % 12 + 1
         year = 2024 + (8 + i - 1) // 12
         total = None if i == 4 else (this_total if i == 11 else D("70.5") + D(i) * D("0.75"))
@@ -87,7 +111,7 @@ def children(count: int) -> list[ChildUnit]:
         name = CHILD_NAMES[i % len(CHILD_NAMES)] + ("" if i < len(CHILD_NAMES) else f" {i // len(CHILD_NAMES) + 1}")
         total = D("88.40") - D(i) * D("2.35")
         rates = {
-            "2.1": D("0.99") - D(i) * D("0.02"),     # đạt, then cần cố gắng, then thấp
+            "2.1": D("0.99") - D(i) * D("0.02"),  # đạt, then cần cố gắng, then thấp
             "1.4": None if i == 2 else D("0.95") - D(i) * D("0.04"),
             "3.3": D("0.20") + D(i) * D("0.05"),
             "4.1": D("0.81") - D(i) * D("0.06"),
@@ -108,8 +132,9 @@ def sample_card(kind: str = "month", children_count: int | None = None) -> Score
     groups = group_scores(metrics)
     total = sum((g.points for g in groups), D(0))
     if kind == "month_to_date":
-        period = ScorecardPeriod("month_to_date", "2025-07-31", date(2025, 7, 1), date(2025, 8, 1),
-                                 "Tháng 7/2025 (đến 31/07)")
+        period = ScorecardPeriod(
+            "month_to_date", "2025-07-31", date(2025, 7, 1), date(2025, 8, 1), "Tháng 7/2025 (đến 31/07)"
+        )
         as_of = datetime(2025, 7, 31, 9, 0, tzinfo=VN)
     else:
         period = ScorecardPeriod("month", "2025-07", date(2025, 7, 1), date(2025, 8, 1), "Tháng 7/2025")
@@ -122,8 +147,7 @@ def sample_card(kind: str = "month", children_count: int | None = None) -> Score
             ThingToDo(2, "1.4", "chua_dong_bo", "Chưa đồng bộ", D("0.94"), 54),
             ThingToDo(3, "2.1", "sap_den_han", "Sắp đến hạn", D("0.35"), 7),
         ]
-        projection = Projection(as_of, total, total - D("1.234"), total + D("0.456"), D("0.8712"),
-                                D("0.9345"), 17)
+        projection = Projection(as_of, total, total - D("1.234"), total + D("0.456"), D("0.8712"), D("0.9345"), 17)
     return Scorecard(
         unit_code="000.31.25.H25" if district else "000.31.25.X02",
         unit_name="Huyện Đắk Hà" if district else "Xã Đắk Rơ Nga",

@@ -6,6 +6,7 @@ and the PDF is A4 with its fonts embedded.
 Kept with the test output (for a person to look at): .local/test-output/scorecard.png (full page),
 scorecard.pdf and scorecard.html (the district of the sample), and
 scorecard_month_to_date.png (the commune's month to date)."""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,16 @@ from tthc.scorecards.html import render_html
 from tthc.scorecards.pdf import ExternalFetch, PdfPrinter
 
 OUTPUT = LOCAL / "test-output"
-SECTIONS = ("tong-quan", "nhom-chi-so", "xu-huong", "chi-so", "viec-can-lam", "don-vi-truc-thuoc", "doi-soat",
-            "ghi-chu")
+SECTIONS = (
+    "tong-quan",
+    "nhom-chi-so",
+    "xu-huong",
+    "chi-so",
+    "viec-can-lam",
+    "don-vi-truc-thuoc",
+    "doi-soat",
+    "ghi-chu",
+)
 A4 = (595.28, 841.89)
 
 # For every distinct character of the page, its width in "FAMILY", monospace and in "FAMILY", serif. A
@@ -70,7 +79,9 @@ def open_offline(browser, path: Path):
     record = {"requests": [], "blocked": [], "console": [], "errors": []}
     url = path.as_uri()
     page.on("request", lambda r: record["requests"].append(r.url) if r.url != url else None)
-    page.on("console", lambda m: record["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on(
+        "console", lambda m: record["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+    )
     page.on("pageerror", lambda e: record["errors"].append(str(e)))
 
     def route(r):
@@ -99,8 +110,14 @@ def test_loads_offline_every_section_and_mark(browser, pages, kind):
             assert page.locator(f"section#{section} h1, section#{section} h2").first.is_visible()
         bars = page.evaluate("""() => [...document.querySelectorAll('[id^="group-bar-"]')]
             .map(el => [el.id, el.getBoundingClientRect().width])""")
-        assert [b[0] for b in bars] == ["group-bar-CKMB", "group-bar-TDGQ", "group-bar-CLGQ", "group-bar-TTTT",
-                                        "group-bar-MDSH", "group-bar-MDHL"]
+        assert [b[0] for b in bars] == [
+            "group-bar-CKMB",
+            "group-bar-TDGQ",
+            "group-bar-CLGQ",
+            "group-bar-TTTT",
+            "group-bar-MDSH",
+            "group-bar-MDHL",
+        ]
         assert all(width > 5 for _, width in bars)
         marks = page.evaluate("""() => [...document.querySelectorAll('#trend-points > g')]
             .map(g => [g.id, g.querySelectorAll('use').length, g.getBoundingClientRect().width])""")
@@ -173,7 +190,7 @@ def test_pdf_is_a4_with_embedded_fonts(browser, pages):
         assert descriptors
         for name, descriptor in descriptors:
             assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), f"{name} not embedded"
-        text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())   # a long name may wrap
+        text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())  # a long name may wrap
         assert "Xã Đắk Rơ Nga" in text and "Phường Hòa Cường Bắc" in text and "Thị trấn Mường Tè" in text
 
 

@@ -1,5 +1,6 @@
 """The scorecard's charts: matplotlib SVG with one identified mark per data point, glyphs as paths,
 nothing external, ids that do not collide when both charts sit in one page."""
+
 from __future__ import annotations
 
 import re
@@ -28,11 +29,13 @@ def test_group_bars_one_bar_per_group_with_its_id():
     for code, _ in GROUPS:
         assert ids[f"group-bar-{code}"].find(f"{SVG}path") is not None
         assert f"group-max-{code}" in ids and f"group-label-{code}" in ids
+
     # a bar's length follows its points: CKMB (17,74 of 18) is longer than TTTT (4,85 of 10)
     def width(code):
         d = ids[f"group-bar-{code}"].find(f"{SVG}path").get("d")
         xs = [float(x) for x in re.findall(r"[ML] ([\d.]+) ", d)]
         return max(xs) - min(xs)
+
     assert width("CKMB") > 3 * width("TTTT")
 
 
@@ -43,7 +46,7 @@ def test_trend_one_marker_per_period_and_a_gap_still_marked():
     group = by_id(root)["trend-points"]
     points = list(group)
     assert [p.get("id") for p in points] == [f"trend-point-{i}" for i in range(12)]
-    for p in points:                       # each holds exactly one drawn marker
+    for p in points:  # each holds exactly one drawn marker
         assert len(list(p.iter(f"{SVG}use"))) == 1
     # the unscored period breaks the line: the line's path has two runs (two M commands)
     line = by_id(root)["trend-line"].find(f"{SVG}path").get("d")
@@ -55,7 +58,7 @@ def test_glyphs_are_paths_and_nothing_is_external():
     for svg in (charts.group_bars_svg(card.groups), charts.trend_svg(card.trend)):
         assert svg.startswith("<svg") and "<?xml" not in svg and "DOCTYPE" not in svg
         root = ET.fromstring(svg)
-        assert root.findall(f".//{SVG}text") == []          # svg.fonttype = path
+        assert root.findall(f".//{SVG}text") == []  # svg.fonttype = path
         assert "font-family" not in svg and "@font-face" not in svg
         for el in root.iter():
             href = el.get(XLINK_HREF) or el.get("href")

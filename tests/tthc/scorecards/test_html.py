@@ -1,5 +1,6 @@
 """The scorecard page as text: every section, the sample's values where they belong, formatted the
 Vietnamese way, names escaped, and nothing the page would fetch."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -14,8 +15,16 @@ from tthc.scorecards import fonts
 from tthc.scorecards.html import render_html
 from tthc.scorecards.numbers import fmt_change, fmt_count, fmt_percent, fmt_points
 
-SECTIONS = ("tong-quan", "nhom-chi-so", "xu-huong", "chi-so", "viec-can-lam", "don-vi-truc-thuoc", "doi-soat",
-            "ghi-chu")
+SECTIONS = (
+    "tong-quan",
+    "nhom-chi-so",
+    "xu-huong",
+    "chi-so",
+    "viec-can-lam",
+    "don-vi-truc-thuoc",
+    "doi-soat",
+    "ghi-chu",
+)
 
 
 def text(fragment: str) -> str:
@@ -46,7 +55,7 @@ def commune() -> str:
 
 
 def test_numbers_the_vietnamese_way():
-    assert fmt_points(D("78.245")) == "78,25"            # half away from zero
+    assert fmt_points(D("78.245")) == "78,25"  # half away from zero
     assert fmt_points(D("1234.5")) == "1.234,50"
     assert fmt_percent(D("0.87545")) == "87,5%"
     assert fmt_count(D("1234")) == "1.234" and fmt_count(D("4321.5")) == "4.321,50"
@@ -57,7 +66,7 @@ def test_numbers_the_vietnamese_way():
 
 def test_document_frame_and_every_section(district, commune):
     for page in (district, commune):
-        assert page.startswith("<!DOCTYPE html>\n<html lang=\"vi\">")
+        assert page.startswith('<!DOCTYPE html>\n<html lang="vi">')
         assert '<meta charset="utf-8">' in page
         for section in SECTIONS:
             match = re.search(r'<section id="%s"[^>]*>\s*(.*?)</section>' % section, page, re.S)
@@ -95,8 +104,10 @@ def test_overview_values(district, commune):
 
 
 def test_metric_table_grouped_with_every_number(district):
-    assert text(row(district, "data-metric", "2.1")) == \
-        "2.1 Tỷ lệ hồ sơ giải quyết đúng hạn 1.012 1.100 92,0% 18,40 20,00 1,60"
+    assert (
+        text(row(district, "data-metric", "2.1"))
+        == "2.1 Tỷ lệ hồ sơ giải quyết đúng hạn 1.012 1.100 92,0% 18,40 20,00 1,60"
+    )
     assert text(row(district, "data-metric", "5.3")).endswith("4.321,50 5.000 86,4% 5,76 6,00 0,24")
     assert "(không áp dụng)" in text(row(district, "data-metric", "1.1"))
     tbodies = re.findall(r'<tbody id="nhom-(\w+)">(.*?)</tbody>', district, re.S)
@@ -109,20 +120,27 @@ def test_metric_table_grouped_with_every_number(district):
 def test_children_coloured_with_a_symbol_in_every_cell(district):
     first = row(district, "data-unit", "000.31.25.X01")
     assert "Thị trấn Đắk Hà" in text(first) and "88,40" in text(first)
-    cells = re.findall(r'<td class="so muc (muc-[\w-]+)" data-metric="([\d.]+)" title="([^"]+)">'
-                       r'<span class="ky-hieu">(.)</span>([^<]*)</td>', district)
+    cells = re.findall(
+        r'<td class="so muc (muc-[\w-]+)" data-metric="([\d.]+)" title="([^"]+)">'
+        r'<span class="ky-hieu">(.)</span>([^<]*)</td>',
+        district,
+    )
     assert len(cells) == 8 * 5
-    symbols = {"muc-dat": ("✓", "đạt"), "muc-can-co-gang": ("!", "cần cố gắng"), "muc-thap": ("✗", "thấp"),
-               "muc-khong-co": ("—", "không có số liệu")}
+    symbols = {
+        "muc-dat": ("✓", "đạt"),
+        "muc-can-co-gang": ("!", "cần cố gắng"),
+        "muc-thap": ("✗", "thấp"),
+        "muc-khong-co": ("—", "không có số liệu"),
+    }
     for css, _, title, symbol, _ in cells:
         assert (symbol, title) == symbols[css]
     by_cell = {(i // 5, metric): (css, value.strip()) for i, (css, metric, _, _, value) in enumerate(cells)}
-    assert by_cell[(0, "2.1")] == ("muc-dat", "99,0%")          # 0,99 ≥ 0,95
+    assert by_cell[(0, "2.1")] == ("muc-dat", "99,0%")  # 0,99 ≥ 0,95
     assert by_cell[(5, "2.1")] == ("muc-can-co-gang", "89,0%")  # 0,85 ≤ 0,89 < 0,95
-    assert by_cell[(0, "3.3")] == ("muc-thap", "20,0%")         # below 0,30
-    assert by_cell[(2, "1.4")] == ("muc-khong-co", "")          # no rate
+    assert by_cell[(0, "3.3")] == ("muc-thap", "20,0%")  # below 0,30
+    assert by_cell[(2, "1.4")] == ("muc-khong-co", "")  # no rate
     assert by_cell[(3, "2.1")] == ("muc-can-co-gang", "93,0%")
-    assert by_cell[(0, "4.2")] == ("muc-can-co-gang", "64,8%")     # 0,6483 rounds to 64,8%
+    assert by_cell[(0, "4.2")] == ("muc-can-co-gang", "64,8%")  # 0,6483 rounds to 64,8%
     assert "đạt&nbsp;≥&nbsp;95,0%" in district and "thấp&nbsp;&lt;&nbsp;85,0%" in district
 
 
@@ -157,8 +175,9 @@ def test_names_and_notes_are_escaped():
     card = sample_card("month")
     hostile = 'Xã <b>Thử</b> & "Kiểm" <script>alert(1)</script>'
     child = replace(card.children[0], unit_name=hostile)
-    page = render_html(replace(card, unit_name=hostile, children=[child, *card.children[1:]],
-                               notes=["Ghi chú <i>in nghiêng</i> & đủ"]))
+    page = render_html(
+        replace(card, unit_name=hostile, children=[child, *card.children[1:]], notes=["Ghi chú <i>in nghiêng</i> & đủ"])
+    )
     assert "<script" not in page and "<b>Thử" not in page and "<i>in" not in page
     assert "Xã &lt;b&gt;Thử&lt;/b&gt; &amp; &#34;Kiểm&#34;" in page
     assert by_id(page, "tong-quan-h") == hostile
@@ -170,14 +189,23 @@ def test_sparse_card_still_has_every_section():
     """A unit with no trend, no rank, children without totals or rates, a projection without 2.1."""
     card = sample_card("month_to_date")
     bare_child = replace(sample_card("month").children[0], total=None, band=None, rank=None, rates={})
-    page = render_html(replace(card, trend=[], rank=None, previous_total=None, previous_key=None,
-                               children=[bare_child], notes=[],
-                               projection=replace(card.projection, rate_2_1_min=None, rate_2_1_max=None)))
+    page = render_html(
+        replace(
+            card,
+            trend=[],
+            rank=None,
+            previous_total=None,
+            previous_key=None,
+            children=[bare_child],
+            notes=[],
+            projection=replace(card.projection, rate_2_1_min=None, rate_2_1_max=None),
+        )
+    )
     for section in SECTIONS:
         assert f'<section id="{section}"' in page
     assert "Chưa có điểm của các kỳ trước." in page and 'id="trend-points"' not in page
     assert by_id(page, "thay-doi") == "—"
     assert by_id(page, "du-bao-2-1") == "không có hồ sơ tính chỉ số 2.1"
     cells = text(row(page, "data-unit", bare_child.unit_code))
-    assert cells.count("—") == 3 + 5          # total, band, rank; each key rate
+    assert cells.count("—") == 3 + 5  # total, band, rank; each key rate
     assert "Không có ghi chú." in page

@@ -1,6 +1,7 @@
 """Writing the scorecards: every unit of a period, atomically, one unit's failure reported while
 the others are written; the `tthc scorecard` command end to end (real renderer and Chromium); the
 monthly publish (month, quarter, year after the packages) and the day's month to date (kept)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -36,6 +37,7 @@ def stand_in_html(card) -> str:
 
 class StandInPrinter:
     """What PdfPrinter offers (a context manager, .pdf(html) -> bytes), without a browser."""
+
     opened = 0
 
     def __enter__(self):
@@ -55,10 +57,9 @@ def leftovers(root: Path) -> list[Path]:
 
 def test_every_unit_of_the_period_is_written(made, tmp_path):
     StandInPrinter.opened = 0
-    result = publish_scorecards(made, "2025-07", NOW, root=tmp_path, render_html=stand_in_html,
-                                printer=StandInPrinter)
+    result = publish_scorecards(made, "2025-07", NOW, root=tmp_path, render_html=stand_in_html, printer=StandInPrinter)
     assert result.ok and sorted(w.unit_code for w in result.written) == sorted(JULY_UNITS)
-    assert StandInPrinter.opened == 1                                      # one browser for every unit
+    assert StandInPrinter.opened == 1  # one browser for every unit
     for unit in JULY_UNITS:
         html = tmp_path / unit / "2025-07" / f"bang_diem_{unit}_2025-07.html"
         pdf = html.with_suffix(".pdf")
@@ -67,13 +68,18 @@ def test_every_unit_of_the_period_is_written(made, tmp_path):
     assert leftovers(tmp_path) == []
     assert result.as_dict()["written"] == 5 and result.as_dict()["failed"] == {}
     # the HTML only
-    only = publish_scorecards(made, "2025-Q3", NOW, root=tmp_path / "q", pdf=False, render_html=stand_in_html,
-                              printer=StandInPrinter)
+    only = publish_scorecards(
+        made, "2025-Q3", NOW, root=tmp_path / "q", pdf=False, render_html=stand_in_html, printer=StandInPrinter
+    )
     assert all(w.pdf is None for w in only.written)
     assert sorted(p.name for p in (tmp_path / "q" / W.C1 / "2025-Q3").iterdir()) == [f"bang_diem_{W.C1}_2025-Q3.html"]
     # a subtree
-    assert [w.unit_code for w in publish_scorecards(made, "2025-07", NOW, root=tmp_path / "s", under=W.C1,
-                                                    render_html=stand_in_html, printer=StandInPrinter).written] == [W.C1]
+    assert [
+        w.unit_code
+        for w in publish_scorecards(
+            made, "2025-07", NOW, root=tmp_path / "s", under=W.C1, render_html=stand_in_html, printer=StandInPrinter
+        ).written
+    ] == [W.C1]
 
 
 def test_one_unit_failing_does_not_stop_the_others(made, tmp_path, caplog):
@@ -88,12 +94,19 @@ def test_one_unit_failing_does_not_stop_the_others(made, tmp_path, caplog):
     with pytest.raises(ScorecardsFailed, match=rf"1 of 5 units failed \({W.C2}\).*template blew up") as failed:
         publish_scorecards(made, "2025-07", NOW, root=tmp_path, render_html=breaks_on_c2, printer=StandInPrinter)
     assert set(failed.value.result.failed) == {W.C2} and len(failed.value.result.written) == 4
-    assert scorecard_path(tmp_path, W.C2, "2025-07").read_bytes() == before        # the last good file stays
+    assert scorecard_path(tmp_path, W.C2, "2025-07").read_bytes() == before  # the last good file stays
     assert scorecard_path(tmp_path, W.C1, "2025-07").read_text(encoding="utf-8").startswith("<html><body>v2 ")
     assert leftovers(tmp_path) == []
     with pytest.raises(ScorecardsFailed, match="000.99.99.H99.*has no score for 2025-07"):
-        publish_scorecards(made, "2025-07", NOW, root=tmp_path, units=["000.99.99.H99", W.C1],
-                           render_html=stand_in_html, printer=StandInPrinter)
+        publish_scorecards(
+            made,
+            "2025-07",
+            NOW,
+            root=tmp_path,
+            units=["000.99.99.H99", W.C1],
+            render_html=stand_in_html,
+            printer=StandInPrinter,
+        )
 
 
 def test_a_half_written_file_is_never_visible(tmp_path, monkeypatch):
@@ -113,17 +126,26 @@ def test_a_half_written_file_is_never_visible(tmp_path, monkeypatch):
 
 
 def test_keep_existing_keeps_the_days_first_scorecards(made, tmp_path):
-    first = publish_scorecards(made, "mtd", W.AT, root=tmp_path, keep_existing=True, render_html=stand_in_html,
-                               printer=StandInPrinter)
+    first = publish_scorecards(
+        made, "mtd", W.AT, root=tmp_path, keep_existing=True, render_html=stand_in_html, printer=StandInPrinter
+    )
     assert first.period_key == "2025-07-21" and len(first.written) == 5
     path = scorecard_path(tmp_path, W.C1, "2025-07-21", ".pdf")
     stamp = path.stat().st_mtime_ns
-    again = publish_scorecards(made, "2025-07-21", W.AT + timedelta(hours=2), root=tmp_path, keep_existing=True,
-                               render_html=lambda card: "changed", printer=StandInPrinter)
+    again = publish_scorecards(
+        made,
+        "2025-07-21",
+        W.AT + timedelta(hours=2),
+        root=tmp_path,
+        keep_existing=True,
+        render_html=lambda card: "changed",
+        printer=StandInPrinter,
+    )
     assert (len(again.written), len(again.kept)) == (0, 5) and path.stat().st_mtime_ns == stamp
-    os.unlink(path)   # a unit whose PDF is missing is written again
-    third = publish_scorecards(made, "mtd", W.AT, root=tmp_path, keep_existing=True, render_html=stand_in_html,
-                               printer=StandInPrinter)
+    os.unlink(path)  # a unit whose PDF is missing is written again
+    third = publish_scorecards(
+        made, "mtd", W.AT, root=tmp_path, keep_existing=True, render_html=stand_in_html, printer=StandInPrinter
+    )
     assert [w.unit_code for w in third.written] == [W.C1]
 
 
@@ -132,8 +154,22 @@ def test_the_scorecard_command(made, tmp_path, monkeypatch, capsys):
     from tthc.cli import main
 
     monkeypatch.setenv("WAREHOUSE_DSN", made.url())
-    assert main(["scorecard", "--unit", W.C3, "--period", "2025-07", "--root", str(tmp_path),
-                 "--now", "2025-08-10T12:00:00+07:00"]) == 0
+    assert (
+        main(
+            [
+                "scorecard",
+                "--unit",
+                W.C3,
+                "--period",
+                "2025-07",
+                "--root",
+                str(tmp_path),
+                "--now",
+                "2025-08-10T12:00:00+07:00",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out.split()
     html, pdf = scorecard_path(tmp_path, W.C3, "2025-07"), scorecard_path(tmp_path, W.C3, "2025-07", ".pdf")
     assert printed == [str(html), str(pdf)]
@@ -156,33 +192,40 @@ def test_the_scorecard_command(made, tmp_path, monkeypatch, capsys):
 def stand_ins(monkeypatch):
     """The hooks render with the stand-ins (the renderer is tested on its own)."""
     monkeypatch.setattr(write, "default_render_html", stand_in_html)
-    monkeypatch.setattr(publish_module, "_printer", lambda pdf, factory: StandInPrinter() if pdf
-                        else contextlib.nullcontext(None))
+    monkeypatch.setattr(
+        publish_module, "_printer", lambda pdf, factory: StandInPrinter() if pdf else contextlib.nullcontext(None)
+    )
 
 
-def test_the_monthly_publish_writes_the_month_quarter_and_year_after_the_packages(pg_cluster, tmp_path, monkeypatch,
-                                                                                     stand_ins):
+def test_the_monthly_publish_writes_the_month_quarter_and_year_after_the_packages(
+    pg_cluster, tmp_path, monkeypatch, stand_ins
+):
     from tests.tthc.province_package.province import PROVINCE, UNITS, create_marts
     from tthc.orchestration.tasks import ScorecardsNotWritten, publish
 
     monkeypatch.delenv("PROVINCE_INBOX_URL", raising=False)
     monkeypatch.delenv("TTHC_MONTH_CLOSING_DAY", raising=False)
     with scratch_database(pg_cluster) as dsn:
-        create_marts(dsn.conninfo())   # July and Q3 in the marts, but no year 2025; another province too
+        create_marts(dsn.conninfo())  # July and Q3 in the marts, but no year 2025; another province too
         monkeypatch.setenv("WAREHOUSE_DSN", dsn.url())
-        with pytest.raises(ScorecardsNotWritten, match=r"packages of 2025-07 are written and delivered, but "
-                                                       r"scorecards not written: 2025: .*no scores for 2025"):
+        with pytest.raises(
+            ScorecardsNotWritten,
+            match=r"packages of 2025-07 are written and delivered, but "
+            r"scorecards not written: 2025: .*no scores for 2025",
+        ):
             publish(NOW, "2025-07", PROVINCE, outbox=tmp_path / "outbox", reports=tmp_path / "reports")
-        assert list((tmp_path / "outbox" / PROVINCE / "2025-07").iterdir())       # the package is there
+        assert list((tmp_path / "outbox" / PROVINCE / "2025-07").iterdir())  # the package is there
         units = {u for u, (_, _, parent) in UNITS.items() if u == PROVINCE or parent == PROVINCE} - {"000.00.12.H56"}
         for key in ("2025-07", "2025-Q3"):
             assert {p.parent.parent.name for p in (tmp_path / "reports").glob(f"*/{key}/*.pdf")} == units
         assert not list((tmp_path / "reports").glob("*/2025/*"))
-        with psycopg.connect(dsn.conninfo()) as conn:   # with the year in the marts the task succeeds
-            conn.execute("insert into marts.mart_score_monthly select 'year', '2025', '2025-01-01', '2026-01-01', "
-                         "unit_code, unit_name, unit_level, parent_unit_code, score_ckmb, score_tdgq, score_clgq, "
-                         "score_tttt, score_mdhl, score_mdsh, total_score, max_score, rank_in_level, rating_band "
-                         "from marts.mart_score_monthly where period_type = 'month' and period_key = '2025-07'")
+        with psycopg.connect(dsn.conninfo()) as conn:  # with the year in the marts the task succeeds
+            conn.execute(
+                "insert into marts.mart_score_monthly select 'year', '2025', '2025-01-01', '2026-01-01', "
+                "unit_code, unit_name, unit_level, parent_unit_code, score_ckmb, score_tdgq, score_clgq, "
+                "score_tttt, score_mdhl, score_mdsh, total_score, max_score, rank_in_level, rating_band "
+                "from marts.mart_score_monthly where period_type = 'month' and period_key = '2025-07'"
+            )
         out = publish(NOW, "2025-07", PROVINCE, outbox=tmp_path / "outbox", reports=tmp_path / "reports")
         assert {k: v["written"] for k, v in out["scorecards"].items()} == {"2025-07": 3, "2025-Q3": 3, "2025": 3}
 
@@ -204,15 +247,21 @@ def test_the_demo_prints_the_busiest_communes_month(made, tmp_path, monkeypatch,
     from tthc.demo.pipeline import _scorecard_line
 
     monkeypatch.setattr(tthc.paths, "REPORTS", tmp_path)
-    with psycopg.connect(made.conninfo()) as conn:   # C3 the busiest commune in July
-        conn.execute("update marts.mart_metric_monthly set denominator = 500 where unit_code = %s "
-                     "and metric_code = '2.1' and period_key = '2025-07'", (W.C3,))
+    with psycopg.connect(made.conninfo()) as conn:  # C3 the busiest commune in July
+        conn.execute(
+            "update marts.mart_metric_monthly set denominator = 500 where unit_code = %s "
+            "and metric_code = '2.1' and period_key = '2025-07'",
+            (W.C3,),
+        )
     try:
         line = _scorecard_line(made, "2025-07")
     finally:
         with psycopg.connect(made.conninfo()) as conn:
-            conn.execute("update marts.mart_metric_monthly set denominator = 20 where unit_code = %s "
-                         "and metric_code = '2.1' and period_key = '2025-07'", (W.C3,))
+            conn.execute(
+                "update marts.mart_metric_monthly set denominator = 20 where unit_code = %s "
+                "and metric_code = '2.1' and period_key = '2025-07'",
+                (W.C3,),
+            )
     path = scorecard_path(tmp_path, W.C3, "2025-07")
     assert line.startswith(f"Scorecard: {path} (PDF beside it) - UBND xã Thanh An, 2025-07")
     assert path.exists() and path.with_suffix(".pdf").exists()
@@ -237,21 +286,23 @@ def test_the_pipeline_writes_what_tthc_scorecards_says(made, tmp_path, monkeypat
 def test_units_shared_among_processes(made, tmp_path, monkeypatch):
     """Two forked workers: every unit written once; a unit's error and a worker's death reported."""
     monkeypatch.setattr(publish_module, "MIN_UNITS_PER_WORKER", 1)
-    both = publish_scorecards(made, "2025-07", NOW, root=tmp_path / "a", render_html=stand_in_html,
-                              printer=StandInPrinter, workers=2)
+    both = publish_scorecards(
+        made, "2025-07", NOW, root=tmp_path / "a", render_html=stand_in_html, printer=StandInPrinter, workers=2
+    )
     assert [w.unit_code for w in both.written] == sorted(JULY_UNITS)
     assert all(scorecard_path(tmp_path / "a", u, "2025-07", ".pdf").exists() for u in JULY_UNITS)
 
     def dies_on_c2(card):
         if card.unit_code == W.C2:
-            os._exit(3)          # the worker process dies: every unit of its share fails, the rest go on
+            os._exit(3)  # the worker process dies: every unit of its share fails, the rest go on
         if card.unit_code == W.C3:
             raise RuntimeError("bad C3")
         return stand_in_html(card)
 
     with pytest.raises(ScorecardsFailed) as failed:
-        publish_scorecards(made, "2025-07", NOW, root=tmp_path / "b", render_html=dies_on_c2,
-                           printer=StandInPrinter, workers=2)
+        publish_scorecards(
+            made, "2025-07", NOW, root=tmp_path / "b", render_html=dies_on_c2, printer=StandInPrinter, workers=2
+        )
     result = failed.value.result
     assert W.C2 in result.failed and "worker failed" in result.failed[W.C2]
     assert set(result.failed) | {w.unit_code for w in result.written} == set(JULY_UNITS)

@@ -12,6 +12,7 @@ The published lists are of T = 2025-07-21 09:00 (+07): act_points_at_stake for e
 three things and a projection for P and C1 (the list rows are empty: the daily workbooks have
 nothing to write, the scorecards of the month to date still do).
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,8 +28,14 @@ from tthc.warehouse.stages import bootstrap
 
 VN = timezone(timedelta(hours=7))
 AT = datetime(2025, 7, 21, 9, 0, tzinfo=VN)
-P, D, C1, C2, C3, GONE = "000.00.00.H99", "000.01.00.H99", "000.00.11.H99", "000.00.12.H99", "000.00.13.H99", \
-    "000.00.14.H99"
+P, D, C1, C2, C3, GONE = (
+    "000.00.00.H99",
+    "000.01.00.H99",
+    "000.00.11.H99",
+    "000.00.12.H99",
+    "000.00.13.H99",
+    "000.00.14.H99",
+)
 UNITS = {  # code: (name, level, parent, valid_to)
     P: ("UBND tỉnh Mẫu", "TINH", None, None),
     D: ("Sở Tư pháp", "SO", P, None),
@@ -37,8 +44,10 @@ UNITS = {  # code: (name, level, parent, valid_to)
     C3: ("UBND xã Thanh An", "XA", P, None),
     GONE: ("UBND xã Thanh Sơn", "XA", P, date(2025, 5, 31)),
 }
-MONTHS = [f"{y}-{m:02d}" for y, m in [(2024, 8), (2024, 9), (2024, 10), (2024, 11), (2024, 12)]
-          + [(2025, m) for m in range(1, 8)]]
+MONTHS = [
+    f"{y}-{m:02d}"
+    for y, m in [(2024, 8), (2024, 9), (2024, 10), (2024, 11), (2024, 12)] + [(2025, m) for m in range(1, 8)]
+]
 MISSING = {(C2, "2025-03")}
 OFFICIAL = {(P, "month", "2025-07"): Decimal("86.97"), (C1, "month", "2025-07"): None}
 
@@ -108,9 +117,12 @@ def periods() -> list[tuple[str, str, date, date]]:
     for key in MONTHS:
         y, m = map(int, key.split("-"))
         out.append(("month", key, date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)))
-    out += [("quarter", "2025-Q2", date(2025, 4, 1), date(2025, 7, 1)),
-            ("quarter", "2025-Q3", date(2025, 7, 1), date(2025, 10, 1)),
-            ("year", "2024", date(2024, 1, 1), date(2025, 1, 1)), ("year", "2025", date(2025, 1, 1), date(2026, 1, 1))]
+    out += [
+        ("quarter", "2025-Q2", date(2025, 4, 1), date(2025, 7, 1)),
+        ("quarter", "2025-Q3", date(2025, 7, 1), date(2025, 10, 1)),
+        ("year", "2024", date(2024, 1, 1), date(2025, 1, 1)),
+        ("year", "2025", date(2025, 1, 1), date(2026, 1, 1)),
+    ]
     return out
 
 
@@ -138,8 +150,27 @@ def metric_rows() -> list[tuple]:
                 num, den = counts(unit, key, code)
                 rate = None if code == "2.2" else num / den
                 points = Decimal(0) if code == "2.2" else mx * rate
-                rows.append((kind, key, start, end, unit, name, level, parent, r["group_code"], code,
-                             r["metric_name"], num, den, rate, points, mx, True))
+                rows.append(
+                    (
+                        kind,
+                        key,
+                        start,
+                        end,
+                        unit,
+                        name,
+                        level,
+                        parent,
+                        r["group_code"],
+                        code,
+                        r["metric_name"],
+                        num,
+                        den,
+                        rate,
+                        points,
+                        mx,
+                        True,
+                    )
+                )
     return rows
 
 
@@ -159,33 +190,56 @@ def points_rows() -> list[tuple]:
 
 def create_warehouse(admin: Dsn, *, lists: bool = True) -> None:
     with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
-        ensure_raw_schema(conn)   # meta.watermarks
+        ensure_raw_schema(conn)  # meta.watermarks
         conn.execute(DDL)
         cur = conn.cursor()
-        cur.executemany("insert into core.dim_unit values (%s, %s, %s, %s, null, null, '2020-01-01', %s)",
-                        [(u, n, lv, p, vt) for u, (n, lv, p, vt) in UNITS.items()])
-        cur.executemany("insert into marts.mart_metric_monthly values "
-                        "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", metric_rows())
+        cur.executemany(
+            "insert into core.dim_unit values (%s, %s, %s, %s, null, null, '2020-01-01', %s)",
+            [(u, n, lv, p, vt) for u, (n, lv, p, vt) in UNITS.items()],
+        )
+        cur.executemany(
+            "insert into marts.mart_metric_monthly values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            metric_rows(),
+        )
         conn.execute(SCORES)
-        conn.execute("insert into marts.mart_portal_reconciliation select period_type, period_key, unit_code, 'TONG', "
-                     "total_score, null, null from marts.mart_score_monthly")
+        conn.execute(
+            "insert into marts.mart_portal_reconciliation select period_type, period_key, unit_code, 'TONG', "
+            "total_score, null, null from marts.mart_score_monthly"
+        )
         for (unit, kind, key), portal in OFFICIAL.items():
-            conn.execute("update marts.mart_portal_reconciliation set portal_points = %s where unit_code = %s and "
-                         "period_type = %s and period_key = %s", (portal, unit, kind, key))
-        cur.executemany("insert into meta.watermarks (source, entity, high_watermark) values (%s, %s, %s)",
-                        [("one_stop", "ho_so", "2025-08-01 01:00:00+07"),
-                         ("one_stop", "don_vi", "2025-08-01 00:30:00+07"),
-                         ("dvc_portal", "payments", "2025-08-01 02:00:00+07")])
+            conn.execute(
+                "update marts.mart_portal_reconciliation set portal_points = %s where unit_code = %s and "
+                "period_type = %s and period_key = %s",
+                (portal, unit, kind, key),
+            )
+        cur.executemany(
+            "insert into meta.watermarks (source, entity, high_watermark) values (%s, %s, %s)",
+            [
+                ("one_stop", "ho_so", "2025-08-01 01:00:00+07"),
+                ("one_stop", "don_vi", "2025-08-01 00:30:00+07"),
+                ("dvc_portal", "payments", "2025-08-01 02:00:00+07"),
+            ],
+        )
         if lists:
-            conn.execute("insert into actions.act_refresh values (%s, '2025-07', %s, %s, 8, 16, 24, now())",
-                         (AT, datetime(2025, 7, 1, tzinfo=VN), datetime(2025, 8, 1, tzinfo=VN)))
+            conn.execute(
+                "insert into actions.act_refresh values (%s, '2025-07', %s, %s, 8, 16, 24, now())",
+                (AT, datetime(2025, 7, 1, tzinfo=VN), datetime(2025, 8, 1, tzinfo=VN)),
+            )
             for unit in (P, C1):
-                cur.executemany("insert into actions.act_three_things values (%s, %s, %s, %s, %s, %s, %s)",
-                                [(AT, unit, 1, "2.1", "sap_den_han", Decimal("0.0824"), 2),
-                                 (AT, unit, 2, "4.1", "thieu_ket_qua_dien_tu", Decimal("0.0523"), 1),
-                                 (AT, unit, 3, "1.4", "chua_dong_bo", Decimal("0.03065"), 1)])
-                conn.execute("insert into actions.act_projection values (%s, %s, 40, 30, 3, 4, 3, 0.925, 0.99999, "
-                             "18.5, 19.99998, 5.1234, 5.8765, 71.005, 70.125, 72.994)", (AT, unit))
-            cur.executemany("insert into actions.act_points_at_stake values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                            points_rows())
-    bootstrap(admin)   # roles and grants: the publisher reads marts, core.dim_unit, actions
+                cur.executemany(
+                    "insert into actions.act_three_things values (%s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        (AT, unit, 1, "2.1", "sap_den_han", Decimal("0.0824"), 2),
+                        (AT, unit, 2, "4.1", "thieu_ket_qua_dien_tu", Decimal("0.0523"), 1),
+                        (AT, unit, 3, "1.4", "chua_dong_bo", Decimal("0.03065"), 1),
+                    ],
+                )
+                conn.execute(
+                    "insert into actions.act_projection values (%s, %s, 40, 30, 3, 4, 3, 0.925, 0.99999, "
+                    "18.5, 19.99998, 5.1234, 5.8765, 71.005, 70.125, 72.994)",
+                    (AT, unit),
+                )
+            cur.executemany(
+                "insert into actions.act_points_at_stake values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", points_rows()
+            )
+    bootstrap(admin)  # roles and grants: the publisher reads marts, core.dim_unit, actions

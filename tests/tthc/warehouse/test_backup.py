@@ -8,13 +8,14 @@ cluster of the module's own with archiving on; the night after T also runs the r
 compared whole with the one that never failed. The earlier nights skip dbt: restore is a physical
 replay of WAL, blind to which SQL wrote the pages, and dbt four times over would take minutes.
 """
+
 from __future__ import annotations
 
 import shutil
 import subprocess
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -37,19 +38,41 @@ from tthc.warehouse import backup as backups
 from tthc.warehouse.backup import BackupError
 
 # A small province: a few hundred dossiers, every entity; three nights a day apart.
-WORLD = WorldConfig(seed=7, dossiers_per_year=2500, start=date(2025, 5, 1), end=date(2025, 9, 30),
-                    departments=3, districts=2, communes_per_district=3, procedures=30)
+WORLD = WorldConfig(
+    seed=7,
+    dossiers_per_year=2500,
+    start=date(2025, 5, 1),
+    end=date(2025, 9, 30),
+    departments=3,
+    districts=2,
+    communes_per_district=3,
+    procedures=30,
+)
 NIGHTS = [datetime(2025, 7, 30, 1, 0, tzinfo=LOCAL) + timedelta(days=n) for n in range(3)]
 INITIAL_FROM = datetime(2025, 1, 1, tzinfo=LOCAL)
 # Besides load bookkeeping, what differs between two runs of the same night: when it ran (the
 # portal's scores also carry the time they were fetched as their source time).
-WHEN_IT_RAN = {"*": frozenset({"loaded_at", "batch_id", "run_id", "started_at", "finished_at", "seconds",
-                               "updated_at", "quarantined_at", "id"}),
-               "raw.dvc_portal__service_results": frozenset({"source_updated_at"}),
-               # the incremental state's build ids, times, relation oids and compiled-SQL hash
-               "intermediate.int_dossier_changes": frozenset({"build_id", "built_at"}),
-               "intermediate.kept_model_state": frozenset({"build_id", "built_at", "upstream", "compiled_sql_hash",
-                                                           "changes_through"})}
+WHEN_IT_RAN = {
+    "*": frozenset(
+        {
+            "loaded_at",
+            "batch_id",
+            "run_id",
+            "started_at",
+            "finished_at",
+            "seconds",
+            "updated_at",
+            "quarantined_at",
+            "id",
+        }
+    ),
+    "raw.dvc_portal__service_results": frozenset({"source_updated_at"}),
+    # the incremental state's build ids, times, relation oids and compiled-SQL hash
+    "intermediate.int_dossier_changes": frozenset({"build_id", "built_at"}),
+    "intermediate.kept_model_state": frozenset(
+        {"build_id", "built_at", "upstream", "compiled_sql_hash", "changes_through"}
+    ),
+}
 
 CORE_MERGE = """
 CREATE SCHEMA IF NOT EXISTS core;
@@ -69,19 +92,22 @@ WHERE core.dossier_latest.versions IS DISTINCT FROM excluded.versions;
 def night(dsn, server: SimulatorServer, clock: datetime) -> None:
     """One night's loads: every entity into raw + meta, the official scores, the core merge."""
     server.set_clock(clock)
-    settings = SourceSettings(server.url, CREDENTIALS["client_id"], CREDENTIALS["client_secret"],
-                              CREDENTIALS["api_key"])
+    settings = SourceSettings(
+        server.url, CREDENTIALS["client_id"], CREDENTIALS["client_secret"], CREDENTIALS["api_key"]
+    )
     for target in ENTITIES:
         client = make_client(target.source, settings)
         try:
-            extract_entity(dsn.conninfo(), client, target, clock, initial_from=INITIAL_FROM,
-                           run_id=f"drill-{clock:%m%d}")
+            extract_entity(
+                dsn.conninfo(), client, target, clock, initial_from=INITIAL_FROM, run_id=f"drill-{clock:%m%d}"
+            )
         finally:
             client.close()
     portal = make_client("dvc_portal", settings)
     try:
-        fetch_service_results(dsn.conninfo(), portal, province_roots(dsn.conninfo(), clock.date()),
-                              periods_around(clock.date()))
+        fetch_service_results(
+            dsn.conninfo(), portal, province_roots(dsn.conninfo(), clock.date()), periods_around(clock.date())
+        )
     finally:
         portal.close()
     with psycopg.connect(dsn.conninfo()) as conn:
@@ -101,25 +127,41 @@ def state(dsn, leave_out: dict[str, frozenset] | None = None) -> dict[str, tuple
     leave_out = leave_out or {}
     out = {}
     with psycopg.connect(dsn.conninfo()) as conn:
-        conn.execute("SET TIME ZONE 'UTC'")   # a timestamptz's text must not depend on the session
+        conn.execute("SET TIME ZONE 'UTC'")  # a timestamptz's text must not depend on the session
         tables = conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "AND table_schema <> ALL(ARRAY['pg_catalog', 'information_schema']) ORDER BY 1, 2").fetchall()
+            "AND table_schema <> ALL(ARRAY['pg_catalog', 'information_schema']) ORDER BY 1, 2"
+        ).fetchall()
         for schema, table in tables:
             name = f"{schema}.{table}"
             skip = leave_out.get("*", frozenset()) | leave_out.get(name, frozenset())
-            columns = [c for (c,) in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                "ORDER BY ordinal_position", (schema, table)) if c not in skip]
+            columns = [
+                c
+                for (c,) in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                    "ORDER BY ordinal_position",
+                    (schema, table),
+                )
+                if c not in skip
+            ]
             row = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-            out[name] = tuple(h for (h,) in conn.execute(sql.SQL(
-                "SELECT md5(ROW({})::text) AS h FROM {} ORDER BY h").format(row, sql.Identifier(schema, table))))
+            out[name] = tuple(
+                h
+                for (h,) in conn.execute(
+                    sql.SQL("SELECT md5(ROW({})::text) AS h FROM {} ORDER BY h").format(
+                        row, sql.Identifier(schema, table)
+                    )
+                )
+            )
     return out
 
 
 def diff(a: dict, b: dict) -> list[str]:
-    return [f"{name}: {len(a[name]) if name in a else '-'} vs {len(b[name]) if name in b else '-'} rows"
-            for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]
+    return [
+        f"{name}: {len(a[name]) if name in a else '-'} vs {len(b[name]) if name in b else '-'} rows"
+        for name in sorted(set(a) | set(b))
+        if a.get(name) != b.get(name)
+    ]
 
 
 def archive_everything(cluster, dsn) -> None:
@@ -152,7 +194,7 @@ def cluster():
     own.start()
     yield own
     if own.running():
-        crash_warehouse(own)   # no shutdown checkpoint: it is all deleted next
+        crash_warehouse(own)  # no shutdown checkpoint: it is all deleted next
     shutil.rmtree(base, ignore_errors=True)
     shutil.rmtree(PROJECT_LOCAL / "dbt" / f"tthc-{own.port}", ignore_errors=True)  # the drill's dbt target
 
@@ -165,7 +207,7 @@ def timeline(cluster) -> int:
 def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_night(cluster, simulator):
     # A cluster made before archiving existed gets the settings at its next start, once each.
     cluster.stop()
-    cluster.write_settings({key: None for key in cluster.archive_settings()})
+    cluster.write_settings(dict.fromkeys(cluster.archive_settings()))
     dsn = cluster.start()
     before = timeline(cluster)
     with psycopg.connect(dsn.conninfo()) as conn:
@@ -179,14 +221,14 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     assert first.label["verified"].endswith("backup successfully verified")
     assert (first.path / "backup.json").is_file() and (first.data / "backup_manifest").is_file()
 
-    night(dsn, simulator, NIGHTS[1])               # keeps running after the backup
-    with psycopg.connect(dsn.conninfo()) as conn:     # raw holds history: dossiers with several versions
+    night(dsn, simulator, NIGHTS[1])  # keeps running after the backup
+    with psycopg.connect(dsn.conninfo()) as conn:  # raw holds history: dossiers with several versions
         assert conn.execute("SELECT max(versions) FROM core.dossier_latest").fetchone()[0] > 1
     time.sleep(0.05)
-    point = server_time(dsn)                        # T: what the restore must bring back
+    point = server_time(dsn)  # T: what the restore must bring back
     at_point = state(dsn)
     time.sleep(0.05)
-    night(dsn, simulator, NIGHTS[2])               # changes after T
+    night(dsn, simulator, NIGHTS[2])  # changes after T
     build(dsn, NIGHTS[2])
     never_failed = state(dsn, leave_out=WHEN_IT_RAN)
     raw_dossiers = f"raw.{entity(ONE_STOP, 'ho_so').table}"
@@ -202,16 +244,16 @@ def test_drill_backup_keep_running_lose_the_data_restore_to_a_time_run_the_next_
     restored = backups.restore(cluster, target=point)
     assert restored.backup.name == first.name and restored.moved_aside is None
     assert cluster.archive_marker.exists() and cluster.password_file.stat().st_mode & 0o077 == 0
-    assert not (gap := diff(at_point, state(dsn))), gap          # exactly T: raw history, meta, core
+    assert not (gap := diff(at_point, state(dsn))), gap  # exactly T: raw history, meta, core
     assert restored.reached is not None and restored.reached <= point
     assert restored.timeline == before + 1
     with psycopg.connect(dsn.conninfo()) as conn:
         assert not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
     conf = (cluster.data_dir / "postgresql.auto.conf").read_text()
-    assert "recovery_target" not in conf and "restore_command" not in conf   # used once
+    assert "recovery_target" not in conf and "restore_command" not in conf  # used once
     assert not (cluster.data_dir / "recovery.signal").exists()
 
-    night(dsn, simulator, NIGHTS[2])               # the next night, on the restored warehouse
+    night(dsn, simulator, NIGHTS[2])  # the next night, on the restored warehouse
     build(dsn, NIGHTS[2])
     assert not (gap := diff(never_failed, state(dsn, leave_out=WHEN_IT_RAN))), gap
 
@@ -234,7 +276,7 @@ def test_undo_a_mistake_on_a_running_warehouse(cluster):
     """No crash: a bad statement, undone by restoring to just before it. The newest changes are
     in a WAL segment not archived yet: the restore's clean stop has it archived."""
     cluster.start()
-    dsn = cluster.admin_dsn()   # the postgres database: the drill's fingerprint covers tthc
+    dsn = cluster.admin_dsn()  # the postgres database: the drill's fingerprint covers tthc
     backups.take_backup(cluster)
     with psycopg.connect(dsn.conninfo(), autocommit=True) as conn:
         conn.execute("CREATE TABLE precious AS SELECT g AS i FROM generate_series(1, 500) g")
@@ -246,7 +288,7 @@ def test_undo_a_mistake_on_a_running_warehouse(cluster):
     with psycopg.connect(dsn.conninfo()) as conn:
         assert conn.execute("SELECT count(*) FROM precious").fetchone()[0] == 500
     aside = restored.moved_aside
-    assert aside is not None and (aside / "PG_VERSION").is_file()   # the damaged folder, kept
+    assert aside is not None and (aside / "PG_VERSION").is_file()  # the damaged folder, kept
 
 
 def test_restore_refusals_say_why(cluster, monkeypatch, capsys, tmp_path):
@@ -261,13 +303,13 @@ def test_restore_refusals_say_why(cluster, monkeypatch, capsys, tmp_path):
     with pytest.raises(BackupError, match="before the end of the oldest backup"):
         backups.restore(cluster, target=oldest.finished_at - timedelta(minutes=1))
     with pytest.raises(BackupError, match="in the future"):
-        backups.restore(cluster, target=datetime.now(timezone.utc) + timedelta(hours=1))
-    with backups._one_at_a_time(cluster):           # e.g. last night's backup still running
+        backups.restore(cluster, target=datetime.now(UTC) + timedelta(hours=1))
+    with backups._one_at_a_time(cluster):  # e.g. last night's backup still running
         with pytest.raises(BackupError, match="Another backup or restore"):
             backups.take_backup(cluster)
         with pytest.raises(BackupError, match="Another backup or restore"):
             backups.restore(cluster)
-    assert cluster.running()   # nothing was stopped for a refused restore
+    assert cluster.running()  # nothing was stopped for a refused restore
 
     monkeypatch.setenv("WAREHOUSE_DSN", "postgresql://someone@db.example:5432/wh")
     assert cli.main(["warehouse", "restore"]) == 2
@@ -298,15 +340,15 @@ def test_archive_command_copies_once_and_never_overwrites(tmp_path):
 
     own.root.mkdir()
     own.archive_dir.mkdir()
-    assert archive(segment) == 0 and not any(own.archive_dir.iterdir())   # not armed: nothing copied
+    assert archive(segment) == 0 and not any(own.archive_dir.iterdir())  # not armed: nothing copied
     own.archive_marker.write_text("on")
     assert archive(segment) == 0
     assert (own.archive_dir / segment.name).read_bytes() == segment.read_bytes()
-    assert archive(segment) == 0                                         # a retry of the same bytes
+    assert archive(segment) == 0  # a retry of the same bytes
     other = tmp_path / "elsewhere"
     other.write_bytes(b"two" * 1000)
-    assert archive(other) != 0                                           # a different file: refused
+    assert archive(other) != 0  # a different file: refused
     assert (own.archive_dir / segment.name).read_bytes() == segment.read_bytes()
     assert sorted(p.name for p in own.archive_dir.iterdir()) == [segment.name]
     shutil.rmtree(own.archive_dir)
-    assert archive(segment) != 0                                         # archive gone: loud, not lost
+    assert archive(segment) != 0  # archive gone: loud, not lost

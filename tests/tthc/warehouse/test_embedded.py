@@ -4,8 +4,8 @@ import stat
 import psycopg
 import pytest
 
-from tthc.warehouse import Dsn, EmbeddedPostgres, EmbeddedWarehouseError
 import tthc.warehouse.embedded as embedded_mod
+from tthc.warehouse import Dsn, EmbeddedPostgres, EmbeddedWarehouseError
 
 
 def test_cluster_listens_on_loopback_only(pg_cluster):

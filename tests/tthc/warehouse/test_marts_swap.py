@@ -4,6 +4,7 @@ The swap's locking is tested on hand-made marts; the whole path (dbt into the sh
 the marts gate there, the swap, a failed gate leaving the marts untouched) on a small
 simulated province built once for the module.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -39,12 +40,14 @@ def schemas(conninfo: str) -> set[str]:
 def marts_fingerprint(conninfo: str) -> dict[str, str]:
     """Every published mart's rows, hashed in a stable order, with the table's identity."""
     with psycopg.connect(conninfo) as conn:
-        tables = [r[0] for r in conn.execute(
-            "select tablename from pg_tables where schemaname = 'marts' order by 1")]
-        return {t: conn.execute(
-            f"select (select oid from pg_class where oid = 'marts.{t}'::regclass)::text || ':' || "
-            f"coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from marts.{t} x").fetchone()[0]
-            for t in tables}
+        tables = [r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'marts' order by 1")]
+        return {
+            t: conn.execute(
+                f"select (select oid from pg_class where oid = 'marts.{t}'::regclass)::text || ':' || "
+                f"coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from marts.{t} x"
+            ).fetchone()[0]
+            for t in tables
+        }
 
 
 @pytest.fixture
@@ -56,8 +59,10 @@ def two_builds(fresh_db):
     with psycopg.connect(fresh_db.conninfo()) as conn:
         warehouse.create_marts(conn, SHADOW)
         conn.execute(warehouse.MARTS.replace("marts.", f"{SHADOW}."))
-        conn.execute(f"update {SHADOW}.mart_score_monthly set total_score = 25.0; "
-                     f"update {SHADOW}.mart_metric_monthly set points = 19.0")
+        conn.execute(
+            f"update {SHADOW}.mart_score_monthly set total_score = 25.0; "
+            f"update {SHADOW}.mart_metric_monthly set points = 19.0"
+        )
     return fresh_db
 
 
@@ -146,8 +151,13 @@ def province(pg_cluster):
     try:
         client = make_client("one_stop", SourceSettings(server.url, "tthc-demo", "demo-secret"), page_size=500)
         for entity_name in ("don_vi", "thu_tuc", "thu_tuc_don_vi", "ho_so"):
-            extract_entity(dsn.conninfo(), client, entity("one_stop", entity_name), clock,
-                           initial_from=datetime(2025, 4, 1, tzinfo=LOCAL))
+            extract_entity(
+                dsn.conninfo(),
+                client,
+                entity("one_stop", entity_name),
+                clock,
+                initial_from=datetime(2025, 4, 1, tzinfo=LOCAL),
+            )
         client.close()
     finally:
         server.stop()
@@ -195,7 +205,9 @@ def test_failed_marts_gate_keeps_the_published_marts_exactly(province):
         assert marts_fingerprint(dsn.conninfo()) == before
         assert schemas(dsn.conninfo()) == {"marts", SHADOW} and PREVIOUS not in schemas(dsn.conninfo())
         with psycopg.connect(dsn.conninfo()) as conn:
-            assert conn.execute(f"select count(*) from {SHADOW}.mart_metric_monthly where unit_level = 'QUAN'").fetchone()[0]
+            assert conn.execute(
+                f"select count(*) from {SHADOW}.mart_metric_monthly where unit_level = 'QUAN'"
+            ).fetchone()[0]
             with pytest.raises(PublishBlocked):  # the extract is not written after a failed gate
                 last_gate(conn)
         # the next night's core gate catches it before the marts: they are not even rebuilt

@@ -4,6 +4,7 @@ The warehouse is built the way the pipeline builds it: the superuser bootstraps,
 creates and fills raw and its run records, the transformer builds the layers and the marts
 (swapped in from the shadow), then every role is tried at what it may and may not do.
 """
+
 import logging
 
 import psycopg
@@ -13,8 +14,17 @@ from expectations.runner import RESULTS_DDL
 from extractors.raw.schema import ensure_raw_schema
 from tthc.pipeline.marts import prepare_shadow, swap_in
 from tthc.warehouse import Dsn, as_stage, stage_dsn
-from tthc.warehouse.roles import (BI, LOADER, PUBLISHER, ROLES, TRANSFORMER, VERSION, apply_roles,
-                                  grant_publisher_reads, password_matches)
+from tthc.warehouse.roles import (
+    BI,
+    LOADER,
+    PUBLISHER,
+    ROLES,
+    TRANSFORMER,
+    VERSION,
+    apply_roles,
+    grant_publisher_reads,
+    password_matches,
+)
 from tthc.warehouse.stages import bootstrap, role_password
 
 pytestmark = pytest.mark.slow
@@ -66,8 +76,10 @@ def warehouse(fresh_db):
     with psycopg.connect(as_role(fresh_db, TRANSFORMER).conninfo()) as conn:
         conn.execute(TRANSFORMER_WORK)
         conn.execute(RESULTS_DDL)
-        conn.execute("insert into meta.quality_results (run_id, suite, check_name, severity, success) "
-                     "values ('r1', 'raw', 'c1', 'fail', true)")
+        conn.execute(
+            "insert into meta.quality_results (run_id, suite, check_name, severity, success) "
+            "values ('r1', 'raw', 'c1', 'fail', true)"
+        )
         grant_publisher_reads(conn)
     transformer = as_role(fresh_db, TRANSFORMER).conninfo()
     prepare_shadow(transformer)
@@ -82,7 +94,8 @@ def test_no_stage_role_is_privileged(warehouse):
         with psycopg.connect(as_role(warehouse, role).conninfo(), autocommit=True) as conn:
             user, superuser = conn.execute(
                 "select current_user, rolsuper or rolcreaterole or rolcreatedb or rolbypassrls "
-                "from pg_roles where rolname = current_user").fetchone()
+                "from pg_roles where rolname = current_user"
+            ).fetchone()
             assert (user, superuser) == (role, False)
             assert refused(conn, "create role intruder login password 'x'"), role
             assert refused(conn, "create database intruder"), role
@@ -94,11 +107,18 @@ def test_loader_writes_raw_and_its_run_records_and_reads_nothing_built(warehouse
     with psycopg.connect(as_role(warehouse, LOADER).conninfo(), autocommit=True) as conn:
         ensure_raw_schema(conn)  # again, on a warehouse that has it: nothing to create
         conn.execute("update meta.watermarks set high_watermark = now()")
-        conn.execute("insert into raw.quarantine (source, entity, batch_id, reason, raw_text) "
-                     "values ('one_stop', 'ho_so', 1, 'no key', '{}')")
+        conn.execute(
+            "insert into raw.quarantine (source, entity, batch_id, reason, raw_text) "
+            "values ('one_stop', 'ho_so', 1, 'no key', '{}')"
+        )
         assert conn.execute("select count(*) from raw.one_stop__ho_so").fetchone()[0] == 1
-        for table in ("restricted.dossier_applicants", "core.fct_dossier", "staging.stg_dossiers",
-                      "marts.mart_metric_monthly", "meta.quality_results"):
+        for table in (
+            "restricted.dossier_applicants",
+            "core.fct_dossier",
+            "staging.stg_dossiers",
+            "marts.mart_metric_monthly",
+            "meta.quality_results",
+        ):
             assert refused(conn, f"select * from {table}"), table
         assert refused(conn, "create table core.mine (x int)")
         assert refused(conn, "create schema mine")
@@ -114,10 +134,15 @@ def test_transformer_builds_every_layer_reads_raw_and_cannot_write_raw(warehouse
         conn.execute("alter table core.fct_dossier__dbt_tmp rename to fct_dossier")
         conn.execute("drop table core.fct_dossier__dbt_backup")
         conn.execute("create temporary table merge_batch as select 1 as x")  # incremental merges
-        conn.execute("insert into meta.quality_results (run_id, suite, check_name, severity, success) "
-                     "values ('r2', 'raw', 'c1', 'fail', true)")
-        assert refused(conn, "insert into raw.one_stop__ho_so (record_key, payload, payload_hash, batch_id) "
-                             "values ('D2', '{}', 'h2', 2)")
+        conn.execute(
+            "insert into meta.quality_results (run_id, suite, check_name, severity, success) "
+            "values ('r2', 'raw', 'c1', 'fail', true)"
+        )
+        assert refused(
+            conn,
+            "insert into raw.one_stop__ho_so (record_key, payload, payload_hash, batch_id) "
+            "values ('D2', '{}', 'h2', 2)",
+        )
         assert refused(conn, "delete from raw.one_stop__ho_so")
         assert refused(conn, "update meta.watermarks set high_watermark = now()")
         assert refused(conn, "create table raw.mine (x int)")
@@ -133,17 +158,31 @@ def test_transformer_builds_every_layer_reads_raw_and_cannot_write_raw(warehouse
 
 def test_publisher_reads_what_the_extract_needs_and_writes_nothing(warehouse):
     with psycopg.connect(as_role(warehouse, PUBLISHER).conninfo(), autocommit=True) as conn:
-        for table in ("marts.mart_metric_monthly", "core.dim_unit", "intermediate.int_unit_closure",
-                      "meta.quality_results", "meta.watermarks", "meta.extract_runs"):
+        for table in (
+            "marts.mart_metric_monthly",
+            "core.dim_unit",
+            "intermediate.int_unit_closure",
+            "meta.quality_results",
+            "meta.watermarks",
+            "meta.extract_runs",
+        ):
             conn.execute(f"select * from {table}")
-        conn.execute("begin; lock table marts.mart_metric_monthly, intermediate.int_unit_closure "
-                     "in access share mode; commit")
-        for table in ("raw.one_stop__ho_so", "restricted.dossier_applicants", "core.fct_dossier",
-                      "staging.stg_dossiers"):
+        conn.execute(
+            "begin; lock table marts.mart_metric_monthly, intermediate.int_unit_closure in access share mode; commit"
+        )
+        for table in (
+            "raw.one_stop__ho_so",
+            "restricted.dossier_applicants",
+            "core.fct_dossier",
+            "staging.stg_dossiers",
+        ):
             assert refused(conn, f"select * from {table}"), table
         assert refused(conn, "delete from marts.mart_metric_monthly")
-        assert refused(conn, "insert into meta.quality_results (run_id, suite, check_name, severity, success) "
-                             "values ('x', 'x', 'x', 'fail', true)")
+        assert refused(
+            conn,
+            "insert into meta.quality_results (run_id, suite, check_name, severity, success) "
+            "values ('x', 'x', 'x', 'fail', true)",
+        )
         assert refused(conn, "create table marts.mine (x int)")
         assert refused(conn, "create temporary table mine (x int)")
 
@@ -151,8 +190,15 @@ def test_publisher_reads_what_the_extract_needs_and_writes_nothing(warehouse):
 def test_bi_reads_the_marts_only(warehouse):
     with psycopg.connect(as_role(warehouse, BI).conninfo(), autocommit=True) as conn:
         assert conn.execute("select points::text from marts.mart_metric_monthly").fetchone()[0] == "23.8"
-        for table in ("restricted.dossier_applicants", "core.fct_dossier", "core.dim_unit", "raw.one_stop__ho_so",
-                      "meta.quality_results", "meta.extract_runs", "intermediate.int_unit_closure"):
+        for table in (
+            "restricted.dossier_applicants",
+            "core.fct_dossier",
+            "core.dim_unit",
+            "raw.one_stop__ho_so",
+            "meta.quality_results",
+            "meta.extract_runs",
+            "intermediate.int_unit_closure",
+        ):
             assert refused(conn, f"select * from {table}"), table
         assert refused(conn, "create table marts.mine (x int)")
         assert refused(conn, "delete from marts.mart_metric_monthly")
@@ -163,19 +209,31 @@ def test_objects_the_superuser_made_move_to_their_stage_once(fresh_db):
     with psycopg.connect(fresh_db.conninfo()) as conn:
         ensure_raw_schema(conn)
         conn.execute(RESULTS_DDL)
-        conn.execute("create schema core; create table core.fct_dossier (dossier_code text); "
-                     "create function core.one() returns int language sql as 'select 1'")
+        conn.execute(
+            "create schema core; create table core.fct_dossier (dossier_code text); "
+            "create function core.one() returns int language sql as 'select 1'"
+        )
     bootstrap(fresh_db)
     with psycopg.connect(fresh_db.conninfo()) as conn:
-        owners = dict(conn.execute(
-            "select format('%s.%s', n.nspname, c.relname), pg_get_userbyid(c.relowner) from pg_class c "
-            "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'S', 'v') "
-            "and n.nspname in ('raw', 'meta', 'core')").fetchall())
-        function_owner = conn.execute("select pg_get_userbyid(proowner) from pg_proc where proname = 'one'").fetchone()[0]
-        schemas = dict(conn.execute("select nspname, pg_get_userbyid(nspowner) from pg_namespace "
-                                    "where nspname in ('raw', 'meta', 'core', 'marts')").fetchall())
-        marker = conn.execute("select shobj_description(oid, 'pg_database') from pg_database "
-                              "where datname = current_database()").fetchone()[0]
+        owners = dict(
+            conn.execute(
+                "select format('%s.%s', n.nspname, c.relname), pg_get_userbyid(c.relowner) from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'S', 'v') "
+                "and n.nspname in ('raw', 'meta', 'core')"
+            ).fetchall()
+        )
+        function_owner = conn.execute("select pg_get_userbyid(proowner) from pg_proc where proname = 'one'").fetchone()[
+            0
+        ]
+        schemas = dict(
+            conn.execute(
+                "select nspname, pg_get_userbyid(nspowner) from pg_namespace "
+                "where nspname in ('raw', 'meta', 'core', 'marts')"
+            ).fetchall()
+        )
+        marker = conn.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = current_database()"
+        ).fetchone()[0]
     assert owners["raw.one_stop__ho_so"] == owners["meta.extract_runs"] == owners["raw.quarantine"] == LOADER
     assert owners["meta.batch_id_seq"] == LOADER
     assert owners["meta.quality_results"] == owners["core.fct_dossier"] == function_owner == TRANSFORMER
@@ -228,6 +286,7 @@ def test_password_check_reads_scram_and_md5_verifiers(fresh_db):
     assert scram.startswith("SCRAM-SHA-256$")
     assert password_matches(scram, "p3_probe", "right") and not password_matches(scram, "p3_probe", "wrong")
     import hashlib
+
     md5 = "md5" + hashlib.md5(b"rightp3_probe").hexdigest()
     assert password_matches(md5, "p3_probe", "right") and not password_matches(md5, "p3_probe", "wrong")
     assert not password_matches(None, "p3_probe", "right")
@@ -260,9 +319,11 @@ def test_the_retired_util_schema_goes_with_its_functions_and_a_foreign_one_stays
     before_3 = f"comment on database {fresh_db.dbname} is 'tthc-roles:2'"  # a warehouse set up before version 3
     with psycopg.connect(fresh_db.conninfo()) as conn:
         conn.execute(before_3)
-        conn.execute("create schema util; create function util.working_seconds_at(ts timestamptz) returns numeric "
-                     "language sql as 'select 0'; create function util.add_working_seconds(ts timestamptz, s numeric) "
-                     "returns timestamptz language sql as 'select ts'")
+        conn.execute(
+            "create schema util; create function util.working_seconds_at(ts timestamptz) returns numeric "
+            "language sql as 'select 0'; create function util.add_working_seconds(ts timestamptz, s numeric) "
+            "returns timestamptz language sql as 'select ts'"
+        )
     bootstrap(fresh_db)
     with psycopg.connect(fresh_db.conninfo()) as conn:
         assert conn.execute("select to_regnamespace('util')").fetchone()[0] is None

@@ -1,4 +1,5 @@
 """The run summary reads the run records the extractors and the gate leave."""
+
 import psycopg
 import pytest
 
@@ -22,13 +23,17 @@ def test_summary_of_the_latest_night(fresh_db):
                     'the portal''s official total exists');
             insert into meta.watermarks (source, entity, high_watermark) values ('one_stop', 'ho_so', '2025-05-01 01:00+07');
         """)
-        row = conn.execute("select runs, failed_runs, fetched, new_versions, quarantined, retries, seconds "
-                           "from meta.extract_summary where run_date = '2025-05-01'").fetchone()
+        row = conn.execute(
+            "select runs, failed_runs, fetched, new_versions, quarantined, retries, seconds "
+            "from meta.extract_summary where run_date = '2025-05-01'"
+        ).fetchone()
     assert row == (2, 1, 3500, 2500, 2, 4, 13.5)
     text = latest_night(fresh_db.conninfo())
     assert "one_stop/ho_so" in text and "3500" in text
     assert "quality gate r1: 2 checks, 0 failing, 1 warnings" in text
     # a warning is named, so "the reconciliation has no official total" is not a bare count
-    assert "  warning mart_portal_reconciliation.portal_total_for_the_published_month: the portal's official " \
-           "total exists" in text.splitlines()
+    assert (
+        "  warning mart_portal_reconciliation.portal_total_for_the_published_month: the portal's official "
+        "total exists" in text.splitlines()
+    )
     assert "always right" not in text

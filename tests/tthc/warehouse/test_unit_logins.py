@@ -12,6 +12,7 @@ Units (codes shaped like MaDinhDanh):
     ├── D2 (district, until 2025-06-30) ── C21 (commune, until 2025-06-30)
     └── N1 (commune, from 2025-07-01: C11 and C12 merged)
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,32 +27,49 @@ from tthc.actions import publish
 from tthc.warehouse import Dsn
 from tthc.warehouse.roles import BI, LOADER, PUBLISHER, TRANSFORMER, UNIT_READER, grant_actions
 from tthc.warehouse.stages import bootstrap, role_password
-from tthc.warehouse.unit_logins import (UnitLoginError, create_unit_login, drop_unit_login, list_unit_logins,
-                                        role_name_for)
+from tthc.warehouse.unit_logins import (
+    UnitLoginError,
+    create_unit_login,
+    drop_unit_login,
+    list_unit_logins,
+    role_name_for,
+)
 
 pytestmark = pytest.mark.slow
 
-P, D1, D2, C11, C12, C21, N1 = ("000.00.00.H99", "000.00.21.H99", "000.00.22.H99", "000.21.01.H99",
-                                "000.21.02.H99", "000.22.01.H99", "000.30.01.H99")
+P, D1, D2, C11, C12, C21, N1 = (
+    "000.00.00.H99",
+    "000.00.21.H99",
+    "000.00.22.H99",
+    "000.21.01.H99",
+    "000.21.02.H99",
+    "000.22.01.H99",
+    "000.30.01.H99",
+)
 MERGER_END, MERGER_START = "2025-06-30", "2025-07-01"
 UNITS = [  # unit_code, parent, valid_from, valid_to, successor
     (P, None, "1900-01-01", None, None),
-    (D1, P, "1900-01-01", MERGER_END, None), (D2, P, "1900-01-01", MERGER_END, None),
-    (C11, D1, "1900-01-01", MERGER_END, N1), (C12, D1, "1900-01-01", MERGER_END, N1),
+    (D1, P, "1900-01-01", MERGER_END, None),
+    (D2, P, "1900-01-01", MERGER_END, None),
+    (C11, D1, "1900-01-01", MERGER_END, N1),
+    (C12, D1, "1900-01-01", MERGER_END, N1),
     (C21, D2, "1900-01-01", MERGER_END, None),
     (N1, P, MERGER_START, None, None),
 ]
 VN = timezone(timedelta(hours=7))
 T1 = datetime(2025, 6, 20, 9, tzinfo=VN)
 T2 = datetime(2025, 7, 21, 9, tzinfo=VN)
-T3 = datetime(2025, 7, 1, 6, tzinfo=VN)   # still 30 June in UTC: the local date decides
+T3 = datetime(2025, 7, 1, 6, tzinfo=VN)  # still 30 June in UTC: the local date decides
 # The viewing units valid at each moment; a dossier's row appears once per ancestor.
 DOSSIERS = [  # at_ts, dossier, its unit, list
-    (T1, "H1", C11, "qua_han"), (T1, "H2", C12, "sap_den_han"), (T1, "H3", C21, "chua_dong_bo"),
-    (T1, "H4", P, "thieu_ly_do"), (T2, "H5", N1, "qua_han"), (T3, "H6", N1, "sap_den_han"),
+    (T1, "H1", C11, "qua_han"),
+    (T1, "H2", C12, "sap_den_han"),
+    (T1, "H3", C21, "chua_dong_bo"),
+    (T1, "H4", P, "thieu_ly_do"),
+    (T2, "H5", N1, "qua_han"),
+    (T3, "H6", N1, "sap_den_han"),
 ]
-ANCESTORS = {P: [P], D1: [D1, P], D2: [D2, P], C11: [C11, D1, P], C12: [C12, D1, P], C21: [C21, D2, P],
-             N1: [N1, P]}
+ANCESTORS = {P: [P], D1: [D1, P], D2: [D2, P], C11: [C11, D1, P], C12: [C12, D1, P], C21: [C21, D2, P], N1: [N1, P]}
 VALID_AT = {T1: [P, D1, D2, C11, C12, C21], T2: [P, N1], T3: [P, N1]}
 # What each login must see: (at_ts, viewing unit) of its subtree on that day.
 SUBTREE = {P: {P, D1, D2, C11, C12, C21, N1}, D1: {D1, C11, C12}, C11: {C11}, N1: {N1}}
@@ -86,8 +104,15 @@ create table {{s}}.act_unit_summary (at_ts timestamptz, unit_code text, n_sap_de
     n_thieu_ket_qua_dien_tu bigint, n_chua_dong_bo bigint, n_thieu_ly_do bigint, {PROJECTION_COLUMNS},
     lost_points_total numeric);
 """
-PER_UNIT_TABLES = ("act_list_rows", "act_list_rows_named", "act_points_at_stake", "act_three_things",
-                   "act_projection", "act_undecided_dossiers", "act_unit_summary")
+PER_UNIT_TABLES = (
+    "act_list_rows",
+    "act_list_rows_named",
+    "act_points_at_stake",
+    "act_three_things",
+    "act_projection",
+    "act_undecided_dossiers",
+    "act_unit_summary",
+)
 PASSWORDS = {unit: f"pw-{unit}-long-enough" for unit in LOGINS}
 
 
@@ -105,12 +130,19 @@ def fill_actions(conn: psycopg.Connection, schema: str, extra: list[tuple] = ())
                 conn.execute(f"insert into {schema}.{table} (at_ts, unit_code) values (%s, %s)", (at, unit))
     for at, dossier, own, list_name in list(DOSSIERS) + list(extra):
         for viewer in ANCESTORS[own]:
-            conn.execute(f"insert into {schema}.act_list_rows (at_ts, unit_code, list_name, dossier_code, "
-                         "row_unit_code) values (%s, %s, %s, %s, %s)", (at, viewer, list_name, dossier, own))
-            conn.execute(f"insert into {schema}.act_list_rows_named values (%s, %s, %s, %s, %s)",
-                         (at, viewer, list_name, dossier, handler(dossier, own)))
-            conn.execute(f"insert into {schema}.act_undecided_dossiers (at_ts, unit_code, dossier_code) "
-                         "values (%s, %s, %s)", (at, viewer, dossier))
+            conn.execute(
+                f"insert into {schema}.act_list_rows (at_ts, unit_code, list_name, dossier_code, "
+                "row_unit_code) values (%s, %s, %s, %s, %s)",
+                (at, viewer, list_name, dossier, own),
+            )
+            conn.execute(
+                f"insert into {schema}.act_list_rows_named values (%s, %s, %s, %s, %s)",
+                (at, viewer, list_name, dossier, handler(dossier, own)),
+            )
+            conn.execute(
+                f"insert into {schema}.act_undecided_dossiers (at_ts, unit_code, dossier_code) values (%s, %s, %s)",
+                (at, viewer, dossier),
+            )
 
 
 def as_role(admin: Dsn, role: str) -> Dsn:
@@ -132,8 +164,12 @@ def refused(conn: psycopg.Connection, statement: str) -> bool:
 
 
 def expected_list_rows(unit: str, extra: list[tuple] = ()) -> set[tuple]:
-    return {(at, viewer, dossier) for at, dossier, own, _ in list(DOSSIERS) + list(extra)
-            for viewer in ANCESTORS[own] if viewer in SUBTREE[unit]}
+    return {
+        (at, viewer, dossier)
+        for at, dossier, own, _ in list(DOSSIERS) + list(extra)
+        for viewer in ANCESTORS[own]
+        if viewer in SUBTREE[unit]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +195,11 @@ def warehouse(pg_cluster):
                 create schema actions_history;
             """)
             for unit, parent, start, end, successor in UNITS:
-                conn.execute("insert into core.dim_unit (unit_code, parent_unit_code, valid_from, valid_to, "
-                             "successor_unit_code) values (%s, %s, %s, %s, %s)", (unit, parent, start, end, successor))
+                conn.execute(
+                    "insert into core.dim_unit (unit_code, parent_unit_code, valid_from, valid_to, "
+                    "successor_unit_code) values (%s, %s, %s, %s, %s)",
+                    (unit, parent, start, end, successor),
+                )
             # the closure as int_unit_closure builds it: a path is valid while every unit on it is
             conn.execute("""
                 insert into intermediate.int_unit_closure
@@ -204,23 +243,30 @@ def test_a_unit_login_reads_its_subtrees_list_rows_only(warehouse, unit):
 def test_a_commune_sees_neither_its_parents_nor_its_siblings_rows(warehouse):
     rows = visible(as_unit(warehouse, C11), "select unit_code, dossier_code from actions.act_list_rows")
     assert rows == {(C11, "H1")}  # H1 is also on D1's and P's lists: those rows stay hidden
-    named = visible(as_unit(warehouse, C11), "select unit_code, dossier_code, handler_name "
-                                             "from actions.act_list_rows_named")
+    named = visible(
+        as_unit(warehouse, C11), "select unit_code, dossier_code, handler_name from actions.act_list_rows_named"
+    )
     assert named == {(C11, "H1", handler("H1", C11))}
 
 
 def test_a_district_reads_its_communes_rows_and_handlers_until_it_is_abolished(warehouse):
-    named = visible(as_unit(warehouse, D1), "select at_ts, unit_code, dossier_code, handler_name "
-                                            "from actions.act_list_rows_named")
-    assert named == {(T1, D1, "H1", handler("H1", C11)), (T1, C11, "H1", handler("H1", C11)),
-                     (T1, D1, "H2", handler("H2", C12)), (T1, C12, "H2", handler("H2", C12))}
+    named = visible(
+        as_unit(warehouse, D1), "select at_ts, unit_code, dossier_code, handler_name from actions.act_list_rows_named"
+    )
+    assert named == {
+        (T1, D1, "H1", handler("H1", C11)),
+        (T1, C11, "H1", handler("H1", C11)),
+        (T1, D1, "H2", handler("H2", C12)),
+        (T1, C12, "H2", handler("H2", C12)),
+    }
     # after 30 June D1 has no subtree: N1's rows (its communes' successor) are not its to read
 
 
 def test_the_subtree_is_taken_on_the_local_date_of_at_ts(warehouse):
     # T3 is 1 July 06:00 in Vietnam, still 30 June in UTC: N1 exists, D1 and its communes do not
-    assert (T3, N1, "H6") in visible(as_unit(warehouse, N1), "select at_ts, unit_code, dossier_code "
-                                                             "from actions.act_list_rows")
+    assert (T3, N1, "H6") in visible(
+        as_unit(warehouse, N1), "select at_ts, unit_code, dossier_code from actions.act_list_rows"
+    )
     with psycopg.connect(as_unit(warehouse, D1).conninfo()) as conn:
         assert conn.execute("select count(*) from actions.act_list_rows where at_ts >= %s", (T3,)).fetchone()[0] == 0
 
@@ -247,8 +293,9 @@ def test_bi_and_the_publisher_read_every_list_row_but_never_the_handlers(warehou
         for table in PER_UNIT_TABLES + ("act_refresh",):
             if table != "act_list_rows_named":
                 assert conn.execute(f"select count(*) from actions.{table}").fetchone()[0] > 0, table
-        assert conn.execute("select count(*) from actions_history.unit_summary").fetchone()[0] == \
-            sum(len(units) for units in VALID_AT.values())
+        assert conn.execute("select count(*) from actions_history.unit_summary").fetchone()[0] == sum(
+            len(units) for units in VALID_AT.values()
+        )
         assert refused(conn, "select * from actions.act_list_rows_named")
         assert refused(conn, "select handler_name from actions.act_list_rows_named")
         assert refused(conn, "delete from actions.act_list_rows")
@@ -257,27 +304,39 @@ def test_bi_and_the_publisher_read_every_list_row_but_never_the_handlers(warehou
 def test_a_unit_login_reads_nothing_else_and_writes_nothing(warehouse):
     with psycopg.connect(as_role(warehouse, TRANSFORMER).conninfo()) as conn:
         conn.execute("analyze actions.act_list_rows_named")  # as dbt's post-hook does
-        assert conn.execute("select count(*) from pg_stats where schemaname = 'actions' "
-                            "and attname = 'handler_name'").fetchone()[0] == 1
+        assert (
+            conn.execute(
+                "select count(*) from pg_stats where schemaname = 'actions' and attname = 'handler_name'"
+            ).fetchone()[0]
+            == 1
+        )
     with psycopg.connect(as_unit(warehouse, C11).conninfo()) as conn:
         # the planner's statistics hold other units' handler names (most common values): hidden
         assert conn.execute("select count(*) from pg_stats where schemaname = 'actions'").fetchone()[0] == 0
     with psycopg.connect(as_unit(warehouse, P).conninfo()) as conn:
-        for table in ("raw.one_stop__ho_so", "staging.stg_dossiers", "restricted.stg_process_step_handlers",
-                      "intermediate.int_unit_closure", "core.dim_unit", "marts.mart_metric_monthly",
-                      "meta.unit_logins", "meta.extract_runs"):
+        for table in (
+            "raw.one_stop__ho_so",
+            "staging.stg_dossiers",
+            "restricted.stg_process_step_handlers",
+            "intermediate.int_unit_closure",
+            "core.dim_unit",
+            "marts.mart_metric_monthly",
+            "meta.unit_logins",
+            "meta.extract_runs",
+        ):
             assert refused(conn, f"select * from {table}"), table
         for statement in (
-                "insert into actions.act_list_rows (at_ts, unit_code, list_name, dossier_code) "
-                "values (now(), 'x', 'qua_han', 'x')",
-                "update actions.act_list_rows set dossier_code = 'x'",
-                "delete from actions.act_list_rows_named",
-                "update actions_history.unit_summary set n_qua_han = 0",
-                "create table actions.mine (x int)",
-                "create table unit_access.mine (x int)",
-                "create table public.mine (x int)",
-                "create temporary table mine (x int)",
-                "create schema mine"):
+            "insert into actions.act_list_rows (at_ts, unit_code, list_name, dossier_code) "
+            "values (now(), 'x', 'qua_han', 'x')",
+            "update actions.act_list_rows set dossier_code = 'x'",
+            "delete from actions.act_list_rows_named",
+            "update actions_history.unit_summary set n_qua_han = 0",
+            "create table actions.mine (x int)",
+            "create table unit_access.mine (x int)",
+            "create table public.mine (x int)",
+            "create temporary table mine (x int)",
+            "create schema mine",
+        ):
             assert refused(conn, statement), statement
 
 
@@ -285,16 +344,17 @@ def test_a_unit_login_cannot_change_what_it_may_read(warehouse):
     me = role_name_for(C11)
     with psycopg.connect(as_unit(warehouse, C11).conninfo()) as conn:
         for statement in (
-                f"update meta.unit_logins set unit_code = '{P}' where role_name = '{me}'",
-                f"insert into meta.unit_logins (role_name, unit_code) values ('{me}', '{P}')",
-                "create or replace function unit_access.readable_units() returns jsonb language sql "
-                "as $$ select '{}'::jsonb $$",
-                "alter table actions.act_list_rows disable row level security",
-                "drop policy tthc_unit_subtree on actions.act_list_rows",
-                "create policy mine on actions.act_list_rows for select using (true)",
-                f"grant {BI} to {me}",
-                f"set role {TRANSFORMER}",
-                f"alter role {me} bypassrls"):
+            f"update meta.unit_logins set unit_code = '{P}' where role_name = '{me}'",
+            f"insert into meta.unit_logins (role_name, unit_code) values ('{me}', '{P}')",
+            "create or replace function unit_access.readable_units() returns jsonb language sql "
+            "as $$ select '{}'::jsonb $$",
+            "alter table actions.act_list_rows disable row level security",
+            "drop policy tthc_unit_subtree on actions.act_list_rows",
+            "create policy mine on actions.act_list_rows for select using (true)",
+            f"grant {BI} to {me}",
+            f"set role {TRANSFORMER}",
+            f"alter role {me} bypassrls",
+        ):
             assert refused(conn, statement), statement
         # what the definer function tells it is its own subtree, nothing more
         readable = conn.execute("select unit_access.readable_units()").fetchone()[0]
@@ -326,19 +386,26 @@ def test_policies_hold_on_a_schema_swapped_in(warehouse):
     for unit in LOGINS:
         rows = visible(as_unit(warehouse, unit), "select at_ts, unit_code, dossier_code from actions.act_list_rows")
         assert rows == expected_list_rows(unit, extra), unit
-    assert visible(as_unit(warehouse, C11), "select dossier_code, handler_name from actions.act_list_rows_named") == \
-        {("H1", handler("H1", C11)), ("H7", handler("H7", C11))}
-    assert visible(as_unit(warehouse, D1), "select unit_code from actions_history.unit_summary") == \
-        {(D1,), (C11,), (C12,)}
+    assert visible(as_unit(warehouse, C11), "select dossier_code, handler_name from actions.act_list_rows_named") == {
+        ("H1", handler("H1", C11)),
+        ("H7", handler("H7", C11)),
+    }
+    assert visible(as_unit(warehouse, D1), "select unit_code from actions_history.unit_summary") == {
+        (D1,),
+        (C11,),
+        (C12,),
+    }
     with psycopg.connect(as_role(warehouse, BI).conninfo()) as conn:
-        assert conn.execute("select count(*) from actions.act_list_rows").fetchone()[0] == \
-            sum(len(ANCESTORS[own]) for _, _, own, _ in DOSSIERS + extra)
+        assert conn.execute("select count(*) from actions.act_list_rows").fetchone()[0] == sum(
+            len(ANCESTORS[own]) for _, _, own, _ in DOSSIERS + extra
+        )
         assert refused(conn, "select * from actions.act_list_rows_named")
     with psycopg.connect(warehouse.conninfo()) as conn:
         unsecured = conn.execute(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             "where n.nspname in ('actions', 'actions_history') and c.relkind = 'r' "
-            "and not c.relrowsecurity").fetchall()
+            "and not c.relrowsecurity"
+        ).fetchall()
     assert unsecured == []
 
 
@@ -351,7 +418,7 @@ def test_the_unit_login_command(warehouse, pg_cluster, monkeypatch, capsys, capl
     monkeypatch.setattr(logging.root, "handlers", list(logging.root.handlers))
     monkeypatch.setenv("WAREHOUSE_DSN", warehouse.url())
     with psycopg.connect(warehouse.conninfo(), autocommit=True) as conn:
-        conn.execute(f'alter database "{warehouse.dbname}" set log_statement = \'all\'')
+        conn.execute(f"alter database \"{warehouse.dbname}\" set log_statement = 'all'")
     password = "a-secret-for-c12-7f3e9d"
     secret = tmp_path / "c12.password"
     secret.write_text(password + "\n")
@@ -363,12 +430,14 @@ def test_the_unit_login_command(warehouse, pg_cluster, monkeypatch, capsys, capl
         # C12 merged into N1 on 1 July 2025: its login reads its rows before that, and is told so
         assert "hết hiệu lực" in out and f"đơn vị kế nhiệm: {N1}" in out
         with psycopg.connect(warehouse.with_user(role_name_for(C12), password).conninfo()) as conn:
-            assert set(conn.execute("select unit_code, dossier_code from actions.act_list_rows").fetchall()) == \
-                {(C12, "H2")}
+            assert set(conn.execute("select unit_code, dossier_code from actions.act_list_rows").fetchall()) == {
+                (C12, "H2")
+            }
         assert main(["warehouse", "unit-login", "create", "--unit", C12, "--password-file", str(secret)]) == 1
         assert "đã có tài khoản" in capsys.readouterr().err
-        assert main(["warehouse", "unit-login", "create", "--unit", "000.99.99.H99",
-                     "--password-file", str(secret)]) == 1
+        assert (
+            main(["warehouse", "unit-login", "create", "--unit", "000.99.99.H99", "--password-file", str(secret)]) == 1
+        )
         assert "không có đơn vị mã 000.99.99.H99" in capsys.readouterr().err
         assert main(["warehouse", "unit-login", "list"]) == 0
         listed = capsys.readouterr().out
@@ -390,4 +459,3 @@ def test_the_unit_login_command(warehouse, pg_cluster, monkeypatch, capsys, capl
     assert "CREATE ROLE" in server_log  # the statements were logged: the check below is not vacuous
     assert password not in server_log
     assert password not in capsys.readouterr().out + caplog.text
-

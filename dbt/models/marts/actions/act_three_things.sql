@@ -34,10 +34,10 @@ pairs as (
         end                                                                             as points_at_stake
     from list_counts c
     cross join lateral (values
-        ('2.1', 'sap_den_han',           c.n_due_soon),
+        ('2.1', 'sap_den_han', c.n_due_soon),
         ('4.1', 'thieu_ket_qua_dien_tu', c.n_no_file),
         ('4.2', 'thieu_ket_qua_dien_tu', c.n_no_file_4_2),
-        ('1.4', 'chua_dong_bo',          c.n_unsynced)
+        ('1.4', 'chua_dong_bo', c.n_unsynced)
     ) as v(metric_code, list_name, row_count)
     join {{ ref('int_action_metric_counts') }} m
       on m.at_ts = c.at_ts and m.unit_code = c.unit_code and m.metric_code = v.metric_code

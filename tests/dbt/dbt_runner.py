@@ -16,18 +16,9 @@ DBT = REPO / ".venv-dbt" / "bin" / "dbt"
 PROJECT = REPO / "dbt"
 
 
-def run_dbt(
-    dsn: Dsn,
-    work: Path,
-    *args: str,
-    as_of: str | None = None,
-    check: bool = True,
-    variables: dict | None = None,
-    test_scope: str | None = None,
-):
-    """dbt <args> with a private target/log folder, so parallel workers never share state;
-    `test_scope` as the pipeline passes it (session setting tthc.test_scope, default 'all')."""
-    cmd = [
+def dbt_command(work: Path, *args: str) -> list[str]:
+    """dbt <args> on the project, with its target and logs in the test's own folder."""
+    return [
         str(DBT),
         *args,
         "--project-dir",
@@ -41,6 +32,20 @@ def run_dbt(
         "--log-path",
         str(work / "logs"),
     ]
+
+
+def run_dbt(
+    dsn: Dsn,
+    work: Path,
+    *args: str,
+    as_of: str | None = None,
+    check: bool = True,
+    variables: dict | None = None,
+    test_scope: str | None = None,
+):
+    """dbt <args> with a private target/log folder, so parallel workers never share state;
+    `test_scope` as the pipeline passes it (session setting tthc.test_scope, default 'all')."""
+    cmd = dbt_command(work, *args)
     variables = dict(variables or {}) | ({"as_of_date": as_of} if as_of else {})
     if variables:
         cmd += ["--vars", json.dumps(variables)]
@@ -60,20 +65,7 @@ def run_dbt(
 def run_dbt_offline(work: Path, *args: str) -> subprocess.CompletedProcess:
     """dbt commands that read the project only (parse, ls): no database, no key. The profile
     still renders, so its connection variables get values that reach nothing."""
-    cmd = [
-        str(DBT),
-        *args,
-        "--project-dir",
-        str(PROJECT),
-        "--profiles-dir",
-        str(PROJECT),
-        "--target",
-        "warehouse",
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
+    cmd = dbt_command(work, *args)
     env = {
         **os.environ,
         "TTHC_PG_HOST": "127.0.0.1",

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from extractors.portal_scores import ensure_table
+from tests import oracle
 from tests.dbt.dbt_runner import run_dbt
 from tests.dbt.records import (
     dossier,
@@ -365,31 +366,8 @@ JULY = {
     (P, "5.3"): (2, 7),
 }
 
-# the seed's default rules, written out independently: (max, kind, slope or target)
-RULES = {
-    "1.1": (6, "L", 6),
-    "1.2": (4, "L", 4),
-    "1.3": (2, "L", 2),
-    "1.4": (6, "L", 6),
-    "2.1": (20, "L", 20),
-    "2.2": (0, "L", 0),
-    "3.1": (2, "C", Fraction(8, 10)),
-    "3.2": (4, "L", 4),
-    "3.3": (6, "C", Fraction(5, 10)),
-    "3.4": (6, "L", 6),
-    "3.5": (2, "C", Fraction(8, 10)),
-    "3.6": (2, "L", 2),
-    "4.1": (6, "L", 6),
-    "4.2": (4, "L", 4),
-    "4.3": (2, "L", 2),
-    "4.4": (2, "C", Fraction(8, 10)),
-    "4.5": (4, "L", 4),
-    "4.6": (2, "L", 2),
-    "4.7": (2, "L", 2),
-    "5.1": (6, "L", 6),
-    "5.2": (6, "L", 6),
-    "5.3": (6, "C", Fraction(9, 10)),
-}
+# the seed's default rules, written out independently of the seed: the oracle's (tests/oracle.py)
+RULES = oracle.RULES
 GROUPS = {
     "1": "ckmb",
     "2": "tdgq",

@@ -10,36 +10,14 @@ import requests
 
 from simulator import SimulatorServer, World
 from simulator.timefmt import VN
+from tests import oracle
 from tests.simulator.conftest import SMALL
 
 pytestmark = pytest.mark.slow
 PATH = "/api/v1/reporting/evaluation/service-results"
 KEY = {"X-API-Key": "demo-api-key"}
 GROUP_MAX = {"CKMB": 18, "TDGQ": 20, "CLGQ": 12, "TTTT": 10, "MDHL": 18, "MDSH": 22}
-CODES = [
-    "1.1",
-    "1.2",
-    "1.3",
-    "1.4",
-    "2.1",
-    "2.2",
-    "3.1",
-    "3.2",
-    "3.3",
-    "3.4",
-    "3.5",
-    "3.6",
-    "4.1",
-    "4.2",
-    "4.3",
-    "4.4",
-    "4.5",
-    "4.6",
-    "4.7",
-    "5.1",
-    "5.2",
-    "5.3",
-]
+CODES = list(oracle.METRICS)  # the 22 metrics of the index
 LATER = datetime(2026, 6, 1, tzinfo=VN)
 
 

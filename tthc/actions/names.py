@@ -13,6 +13,26 @@ LIST_NAMES = (
     "thieu_ly_do",
 )
 
+# The columns of a list row (actions.act_list_rows, besides list_name) the readers, the workbook
+# and the messages read, in the order they show them.
+ROW_COLUMNS = (
+    "dossier_code",
+    "row_unit_code",
+    "handling_unit_code",
+    "procedure_code",
+    "field_code",
+    "channel",
+    "status",
+    "received_at",
+    "due_at",
+    "list_value",
+    "has_apology_letter",
+    "points_gain",
+    "current_step_number",
+    "current_step_unit_code",
+    "current_step_department",
+)
+
 # What each list's figure (gia_tri) is, for people.
 FIGURES: dict[str, str] = {
     "sap_den_han": "giờ làm việc còn lại",

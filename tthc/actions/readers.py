@@ -23,6 +23,7 @@ from psycopg.rows import dict_row
 from extractors.timefmt import LOCAL
 from tthc.actions.lock import actions_build_lock
 from tthc.actions.names import LIST_NAMES, check_list
+from tthc.actions.names import ROW_COLUMNS as LIST_ROW_COLUMNS
 from tthc.actions.publish import PUBLISHED
 from tthc.paths import LOCAL as LOCAL_DIR
 from tthc.pipeline import dbt
@@ -31,24 +32,7 @@ from tthc.warehouse.stages import as_stage
 
 log = logging.getLogger(__name__)
 
-ROW_COLUMNS = (
-    "list_name",
-    "dossier_code",
-    "row_unit_code",
-    "handling_unit_code",
-    "procedure_code",
-    "field_code",
-    "channel",
-    "status",
-    "received_at",
-    "due_at",
-    "list_value",
-    "has_apology_letter",
-    "points_gain",
-    "current_step_number",
-    "current_step_unit_code",
-    "current_step_department",
-)
+ROW_COLUMNS = ("list_name", *LIST_ROW_COLUMNS)
 
 
 class NotRefreshed(LookupError):

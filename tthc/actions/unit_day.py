@@ -20,36 +20,12 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from tthc.actions.names import LIST_NAMES, ROW_COLUMNS
 from tthc.province_package.values import VN_TZ
 
 SCHEMA = "actions"
 # The lists of §11 in the order people read them (the contract's list_name values).
-LISTS = (
-    "sap_den_han",
-    "qua_han",
-    "buoc_qua_han",
-    "chua_tra_ket_qua",
-    "thieu_ket_qua_dien_tu",
-    "chua_dong_bo",
-    "thieu_ly_do",
-)
-ROW_COLUMNS = (
-    "dossier_code",
-    "row_unit_code",
-    "handling_unit_code",
-    "procedure_code",
-    "field_code",
-    "channel",
-    "status",
-    "received_at",
-    "due_at",
-    "list_value",
-    "has_apology_letter",
-    "points_gain",
-    "current_step_number",
-    "current_step_unit_code",
-    "current_step_department",
-)
+LISTS = LIST_NAMES
 PROJECTION_COLUMNS = (
     "dossiers_all",
     "decided_on_time",

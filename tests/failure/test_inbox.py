@@ -12,11 +12,10 @@ delivery record a success; or, while the fault lasts, with a failed task that sa
 from __future__ import annotations
 
 import signal
-from datetime import date
 
 import pytest
 
-from simulator import FaultConfig, SimulatorServer, World, WorldConfig
+from simulator import FaultConfig, SimulatorServer, World
 from tests.failure.conftest import assert_same_as
 from tests.failure.night import (
     PERIOD,
@@ -26,6 +25,7 @@ from tests.failure.night import (
     run_night,
     start_cli,
 )
+from tests.simulator.conftest import EMPTY_PROVINCE
 from tthc.province_package import delivery_log
 from tthc.province_package.delivery import TIMEOUT, DeliveryFailed, DeliveryNotAnswered, deliver_outbox
 from tthc.province_package.inbox import InboxSettings
@@ -39,18 +39,7 @@ TOKEN = "demo-inbox-token"  # the simulator's
 @pytest.fixture
 def inbox():
     """A province inbox of its own (a simulator with an empty province: only its inbox is used)."""
-    world = World(
-        WorldConfig(
-            seed=5,
-            dossiers_per_year=0,
-            start=date(2025, 1, 1),
-            end=date(2025, 12, 31),
-            departments=1,
-            districts=1,
-            communes_per_district=1,
-            procedures=30,
-        )
-    )
+    world = World(EMPTY_PROVINCE)
     with SimulatorServer(world, port=0) as server:
         yield server
 

@@ -13,6 +13,17 @@ from simulator.timefmt import VN
 
 SMALL = WorldConfig(seed=11, dossiers_per_year=3000, start=date(2024, 1, 1), end=date(2025, 12, 31))
 FAR_FUTURE = datetime(2026, 12, 31, tzinfo=VN)
+# A province with no dossiers: for tests that use only the simulator's province inbox or mail.
+EMPTY_PROVINCE = WorldConfig(
+    seed=5,
+    dossiers_per_year=0,
+    start=date(2025, 1, 1),
+    end=date(2025, 12, 31),
+    departments=1,
+    districts=1,
+    communes_per_district=1,
+    procedures=30,
+)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from decimal import Decimal
 import psycopg
 
 from tthc.actions import message_log
+from tthc.actions.names import ROW_COLUMNS as LIST_ROW_COLUMNS
 from tthc.warehouse import Dsn
 from tthc.warehouse.roles import PUBLISHER
 from tthc.warehouse.stages import as_stage, bootstrap
@@ -46,26 +47,7 @@ create table actions.act_undecided_dossiers (at_ts timestamptz, unit_code text, 
     row_unit_code text, due_at timestamptz, due_rank integer);
 """
 
-ROW_COLUMNS = (
-    "at_ts",
-    "unit_code",
-    "list_name",
-    "dossier_code",
-    "row_unit_code",
-    "handling_unit_code",
-    "procedure_code",
-    "field_code",
-    "channel",
-    "status",
-    "received_at",
-    "due_at",
-    "list_value",
-    "has_apology_letter",
-    "points_gain",
-    "current_step_number",
-    "current_step_unit_code",
-    "current_step_department",
-)
+ROW_COLUMNS = ("at_ts", "unit_code", "list_name", *LIST_ROW_COLUMNS)
 
 
 def row(

@@ -8,16 +8,17 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 
 import psycopg
 import pytest
 import requests
 
 from extractors.http import RetryPolicy
-from simulator import SimulatorServer, World, WorldConfig
+from simulator import SimulatorServer, World
 from simulator.webhooks import store_of
 from tests.conftest import scratch_database
+from tests.simulator.conftest import EMPTY_PROVINCE
 from tests.tthc.actions.published import AT, COMMUNE, DAY, HANDLER, PROVINCE, create_published
 from tests.tthc.actions.smtp_server import LocalSmtp
 from tthc.actions.daily import DailyMessagesFailed, publish_daily
@@ -38,18 +39,7 @@ def published(pg_cluster):
 
 @pytest.fixture
 def simulator():
-    world = World(
-        WorldConfig(
-            seed=5,
-            dossiers_per_year=0,
-            start=date(2025, 1, 1),
-            end=date(2025, 12, 31),
-            departments=1,
-            districts=1,
-            communes_per_district=1,
-            procedures=30,
-        )
-    )
+    world = World(EMPTY_PROVINCE)
     with SimulatorServer(world) as server:
         yield server
 

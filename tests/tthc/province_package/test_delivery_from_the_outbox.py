@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 
-from simulator import FaultConfig, SimulatorServer, World, WorldConfig
+from simulator import FaultConfig, SimulatorServer, World
+from tests.simulator.conftest import EMPTY_PROVINCE
 from tests.tthc.province_package.province import PERIOD, PROVINCE
 from tthc.province_package import delivery_log, pending_deliveries
 from tthc.province_package.delivery import DeliveryFailed, DeliveryNotAnswered, deliver_outbox
@@ -24,18 +25,7 @@ TOKEN = "demo-inbox-token"  # the simulator's default
 
 @pytest.fixture
 def inbox():
-    world = World(
-        WorldConfig(
-            seed=5,
-            dossiers_per_year=0,
-            start=date(2025, 1, 1),
-            end=date(2025, 12, 31),
-            departments=1,
-            districts=1,
-            communes_per_district=1,
-            procedures=30,
-        )
-    )
+    world = World(EMPTY_PROVINCE)
     with SimulatorServer(world) as server:  # a free loopback port
         yield server
 
